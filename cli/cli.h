@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* Exit statuses, following env(1) and timeout(1). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILURE_ = 1,   /* memstop could not do its job (figures unreadable) */
+        EXIT_USAGE = 2,      /* bad option or value: nothing was started */
+        EXIT_TIMEDOUT = 124, /* `memstop wait` ran out of time */
+        EXIT_INTERNAL = 125, /* memstop itself failed before running the command */
+        EXIT_CANNOT_RUN = 126,
+        EXIT_NOT_FOUND = 127,
+};
+
+struct cli {
+        struct ms_config config;
+        /* Which settings came from the command line, to be exported. */
+        const char *percent, *min_available, *timeout, *on_timeout, *log, *gate, *exempt, *sysroot;
+        unsigned verbose_flags;
+        bool json;
+        bool quiet;
+};
+
+int cli_run(struct cli *cli, char **argv);
+int cli_status(struct cli *cli);
+int cli_wait(struct cli *cli);
+
+/* "memstop: " + message on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The memstop.so to preload: next to the build tree's binary, else installed. */
+int cli_preload_path(char *buf, size_t size);
+
+/* The root the figures are read from: MEMSTOP_SYSROOT opened, or MS_ROOT_HOST.
+ * Returns 0 or -errno (reported). */
+int cli_root(const struct cli *cli, int *root);

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macro.h"
+
+int ms_root_open(const char *path)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/* The path to pass to openat(): relative below a root fd, absolute for the host. */
+static const char *at_path(int dirfd, const char *path, char *buf, size_t size)
+{
+        while (*path == '/')
+                path++;
+        if (dirfd != MS_ROOT_HOST)
+                return *path ? path : ".";
+        if ((size_t)snprintf(buf, size, "/%s", path) >= size)
+                return NULL;
+        return buf;
+}
+
+int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
+{
+        _cleanup_close_ int fd = -1;
+        char abs[4096];
+        const char *p = at_path(dirfd, path, abs, sizeof(abs));
+        size_t have = 0;
+
+        if (size == 0)
+                return -EINVAL;
+        if (!p)
+                return -ENAMETOOLONG;
+        fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = read(fd, buf + have, size - 1 - have);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+                if (have == size - 1) {
+                        /* Full: is there more? */
+                        char extra;
+                        ssize_t m;
+                        do
+                                m = read(fd, &extra, 1);
+                        while (m < 0 && errno == EINTR);
+                        if (m > 0) {
+                                buf[have] = '\0';
+                                return -EFBIG;
+                        }
+                        break;
+                }
+        }
+        buf[have] = '\0';
+        if (len)
+                *len = have;
+        return 0;
+}
+
+int ms_parse_u64(const char *s, uint64_t *out)
+{
+        uint64_t v = 0;
+
+        if (!isdigit((unsigned char)*s))
+                return -EINVAL;
+        for (; isdigit((unsigned char)*s); s++) {
+                unsigned d = (unsigned)(*s - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        if (*s)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
+{
+        char buf[64];
+        size_t len;
+        int r;
+
+        r = ms_read_at(dirfd, path, buf, sizeof(buf), &len);
+        if (r < 0)
+                return r == -EFBIG ? -EINVAL : r;
+        while (len > 0 && isspace((unsigned char)buf[len - 1]))
+                buf[--len] = '\0';
+        if (strcmp(buf, "max") == 0) {
+                *out = UINT64_MAX;
+                return 0;
+        }
+        r = ms_parse_u64(buf, out);
+        return r == -ERANGE ? -EINVAL : r;
+}
+
+const char *ms_find_field(const char *text, const char *key)
+{
+        size_t klen = strlen(key);
+        const char *p = text;
+
+        while (p && *p) {
+                if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t')) {
+                        p += klen;
+                        while (*p == ' ' || *p == '\t')
+                                p++;
+                        return p;
+                }
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        return NULL;
+}
+
+int ms_field_u64(const char *text, const char *key, uint64_t *out)
+{
+        const char *v = ms_find_field(text, key);
+        char num[24];
+        size_t n = 0;
+
+        if (!v)
+                return -ENOENT;
+        while (isdigit((unsigned char)v[n]) && n < sizeof(num) - 1) {
+                num[n] = v[n];
+                n++;
+        }
+        num[n] = '\0';
+        if (n == 0 || isdigit((unsigned char)v[n]))
+                return -EINVAL;
+        if (v[n] != '\0' && v[n] != '\n' && v[n] != ' ' && v[n] != '\t')
+                return -EINVAL;
+        return ms_parse_u64(num, out) < 0 ? -EINVAL : 0;
+}
+
+int ms_access_at(int dirfd, const char *path)
+{
+        char abs[4096];
+        const char *p = at_path(dirfd, path, abs, sizeof(abs));
+
+        if (!p)
+                return -ENAMETOOLONG;
+        return faccessat(dirfd, p, F_OK, 0) < 0 ? -errno : 0;
+}
