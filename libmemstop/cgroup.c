@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "fileio.h"
 #include "macro.h"
+#include "strutil.h"
 
 /* v1 reports "no limit" as PAGE_COUNTER_MAX pages: anything this large is none. */
 #define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
@@ -151,7 +152,7 @@ int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, cons
                 mnt++;
         while (*rest == '/')
                 rest++;
-        n = snprintf(cg->dir, sizeof(cg->dir), "%s%s%s", mnt, *rest ? "/" : "", rest);
+        n = snprintf(cg->dir, sizeof(cg->dir), "%s%s%s", mnt, *mnt && *rest ? "/" : "", rest);
         if (n < 0 || (size_t)n >= sizeof(cg->dir))
                 return -ENAMETOOLONG;
         cg->mount_len = strlen(mnt);
@@ -171,7 +172,7 @@ static bool exists_at(int rootfd, const char *dir, const char *file)
 
 int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
 {
-        char self[4096], mounts[32768], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
         static const enum ms_cgroup_version order[] = { MS_CGROUP_V1, MS_CGROUP_V2 };
         int r;
 
@@ -179,6 +180,7 @@ int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
         r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
         if (r < 0)
                 return r;
+        /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
         r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, sizeof(mounts), NULL);
         if (r < 0 && r != -EFBIG)
                 return r;
@@ -356,7 +358,7 @@ int ms_cgroup_read(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem 
         return 0;
 }
 
-const char *ms_cgroup_usage_file(enum ms_cgroup_version version)
+MS_HOT const char *ms_cgroup_usage_file(enum ms_cgroup_version version)
 {
         return version == MS_CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes";
 }
@@ -372,31 +374,34 @@ int ms_cgroup_hint_format(const struct ms_cgroup *cg, uint64_t limit, char *buf,
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int ms_cgroup_hint_parse(const char *s, struct ms_cgroup_hint *hint)
+MS_HOT int ms_cgroup_hint_parse(const char *s, struct ms_cgroup_hint *hint)
 {
-        char num[24];
-        const char *colon;
-        size_t n;
+        const char *p, *dir;
+        uint64_t limit = 0;
 
-        if (strcmp(s, "none") == 0) {
+        if (ms_streq(s, "none")) {
                 *hint = (struct ms_cgroup_hint){ .version = MS_CGROUP_NONE, .limit = MS_UNLIMITED };
                 return 0;
         }
-        if ((s[0] != 'v') || (s[1] != '1' && s[1] != '2') || s[2] != ':')
+        if (s[0] != 'v' || (s[1] != '1' && s[1] != '2') || s[2] != ':' || !ms_isdigit(s[3]))
                 return -EINVAL;
-        colon = strchr(s + 3, ':');
-        if (!colon)
+        for (p = s + 3; ms_isdigit(*p); p++) {
+                unsigned d = (unsigned)(*p - '0');
+                if (limit > (UINT64_MAX - d) / 10)
+                        return -EINVAL;
+                limit = limit * 10 + d;
+        }
+        if (*p != ':')
                 return -EINVAL;
-        n = (size_t)(colon - (s + 3));
-        if (n == 0 || n >= sizeof(num))
+        dir = p + 1;
+        if (*dir == '\0' || *dir == '/')
                 return -EINVAL;
-        memcpy(num, s + 3, n);
-        num[n] = '\0';
-        if (ms_parse_u64(num, &hint->limit) < 0)
-                return -EINVAL;
-        if (colon[1] == '\0' || colon[1] == '/' || strstr(colon + 1, ".."))
-                return -EINVAL;
+        /* No ".." component: the hint must not walk out of the cgroup tree. */
+        for (p = dir; *p; p++)
+                if (p[0] == '.' && p[1] == '.' && (p == dir || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+                        return -EINVAL;
         hint->version = s[1] == '1' ? MS_CGROUP_V1 : MS_CGROUP_V2;
-        hint->dir = colon + 1;
+        hint->limit = limit;
+        hint->dir = dir;
         return 0;
 }

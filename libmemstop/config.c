@@ -6,66 +6,73 @@
 #include <strings.h>
 
 #include "config.h"
+#include "strutil.h"
+#include "macro.h"
 #include "size.h"
 
-void ms_config_init(struct ms_config *c)
+MS_HOT void ms_config_init(struct ms_config *c)
 {
         *c = (struct ms_config){ .percent = MS_DEFAULT_PERCENT };
 }
 
-static bool word_in(const char *s, const char *const *words)
+/* Fixed-size strings, not pointers: no relocations to apply at load time. */
+typedef char word_t[8];
+
+static MS_HOT bool word_in(const char *s, const word_t *words, size_t n)
 {
-        for (; *words; words++)
-                if (strcasecmp(s, *words) == 0)
+        for (size_t i = 0; i < n; i++)
+                if (ms_strcaseeq(s, words[i]))
                         return true;
         return false;
 }
 
-int ms_verbose_parse(const char *s, unsigned *level)
+MS_HOT int ms_verbose_parse(const char *s, unsigned *level)
 {
-        static const char *const off[] = { "", "0", "no", "n", "false", "off", NULL };
-        static const char *const on[] = { "1", "yes", "y", "true", "on", NULL };
+        static const word_t off[] = { "", "0", "no", "n", "false", "off" };
+        static const word_t on[] = { "1", "yes", "y", "true", "on" };
 
-        if (word_in(s, off))
+        if (word_in(s, off, MS_ARRAY_SIZE(off)))
                 *level = 0;
-        else if (word_in(s, on))
+        else if (word_in(s, on, MS_ARRAY_SIZE(on)))
                 *level = 1;
-        else if (strcmp(s, "2") == 0)
+        else if (ms_streq(s, "2"))
                 *level = 2;
         else
                 return -EINVAL;
         return 0;
 }
 
-int ms_on_timeout_parse(const char *s, enum ms_timeout_action *action)
+MS_HOT int ms_on_timeout_parse(const char *s, enum ms_timeout_action *action)
 {
-        if (strcmp(s, "run") == 0)
+        if (ms_streq(s, "run"))
                 *action = MS_ON_TIMEOUT_RUN;
-        else if (strcmp(s, "fail") == 0)
+        else if (ms_streq(s, "fail"))
                 *action = MS_ON_TIMEOUT_FAIL;
         else
                 return -EINVAL;
         return 0;
 }
 
-int ms_pattern_list_check(const char *list)
+MS_HOT int ms_pattern_list_check(const char *list)
 {
         const char *p = list;
 
         if (!*p)
                 return -EINVAL;
         for (;;) {
-                const char *comma = strchr(p, ',');
-                size_t n = comma ? (size_t)(comma - p) : strlen(p);
-                if (n == 0 || memchr(p, '/', n) || memchr(p, ' ', n))
+                size_t n = 0;
+                for (; p[n] && p[n] != ','; n++)
+                        if (p[n] == '/' || p[n] == ' ')
+                                return -EINVAL;
+                if (n == 0)
                         return -EINVAL;
-                if (!comma)
+                if (!p[n])
                         return 0;
-                p = comma + 1;
+                p += n + 1;
         }
 }
 
-bool ms_pattern_list_match(const char *list, const char *name)
+MS_HOT bool ms_pattern_list_match(const char *list, const char *name)
 {
         char pat[256];
 
@@ -83,7 +90,7 @@ bool ms_pattern_list_match(const char *list, const char *name)
         return false;
 }
 
-bool ms_config_gates(const struct ms_config *c, const char *program)
+MS_HOT bool ms_config_gates(const struct ms_config *c, const char *program)
 {
         if (c->exempt && ms_pattern_list_match(c->exempt, program))
                 return false;
@@ -92,7 +99,7 @@ bool ms_config_gates(const struct ms_config *c, const char *program)
         return true;
 }
 
-uint64_t ms_config_required(const struct ms_config *c, uint64_t total)
+MS_HOT uint64_t ms_config_required(const struct ms_config *c, uint64_t total)
 {
         /* total * percent / 100 without overflow for any 64-bit total. */
         uint64_t by_percent = total / 100 * c->percent + total % 100 * c->percent / 100;
@@ -113,7 +120,7 @@ static void bad(ms_config_error_fn on_error, void *userdata, int *nbad, const ch
                 on_error(name, value, reason, userdata);
 }
 
-int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_error_fn on_error, void *userdata)
+MS_HOT int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_error_fn on_error, void *userdata)
 {
         const char *v;
         int nbad = 0;

@@ -8,6 +8,7 @@
 
 #include "fileio.h"
 #include "macro.h"
+#include "strutil.h"
 
 int ms_root_open(const char *path)
 {
@@ -16,18 +17,24 @@ int ms_root_open(const char *path)
 }
 
 /* The path to pass to openat(): relative below a root fd, absolute for the host. */
-static const char *at_path(int dirfd, const char *path, char *buf, size_t size)
+static MS_HOT const char *at_path(int dirfd, const char *path, char *buf, size_t size)
 {
+        size_t n;
+
         while (*path == '/')
                 path++;
         if (dirfd != MS_ROOT_HOST)
                 return *path ? path : ".";
-        if ((size_t)snprintf(buf, size, "/%s", path) >= size)
+        n = ms_strlen(path);
+        if (n + 2 > size)
                 return NULL;
+        buf[0] = '/';
+        for (size_t i = 0; i <= n; i++)
+                buf[i + 1] = path[i];
         return buf;
 }
 
-int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
+MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
 {
         _cleanup_close_ int fd = -1;
         char abs[4096];
@@ -42,6 +49,20 @@ int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
         if (fd < 0)
                 return -errno;
         for (;;) {
+                if (have == size - 1) {
+                        /* Full: is there more? */
+                        char extra;
+                        ssize_t m;
+                        do
+                                m = read(fd, &extra, 1);
+                        while (m < 0 && errno == EINTR);
+                        if (m < 0)
+                                return -errno;
+                        buf[have] = '\0';
+                        if (m > 0)
+                                return -EFBIG;
+                        break;
+                }
                 ssize_t n = read(fd, buf + have, size - 1 - have);
                 if (n < 0) {
                         if (errno == EINTR)
@@ -51,19 +72,6 @@ int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
                 if (n == 0)
                         break;
                 have += (size_t)n;
-                if (have == size - 1) {
-                        /* Full: is there more? */
-                        char extra;
-                        ssize_t m;
-                        do
-                                m = read(fd, &extra, 1);
-                        while (m < 0 && errno == EINTR);
-                        if (m > 0) {
-                                buf[have] = '\0';
-                                return -EFBIG;
-                        }
-                        break;
-                }
         }
         buf[have] = '\0';
         if (len)
@@ -71,13 +79,13 @@ int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
         return 0;
 }
 
-int ms_parse_u64(const char *s, uint64_t *out)
+MS_HOT int ms_parse_u64(const char *s, uint64_t *out)
 {
         uint64_t v = 0;
 
-        if (!isdigit((unsigned char)*s))
+        if (!ms_isdigit(*s))
                 return -EINVAL;
-        for (; isdigit((unsigned char)*s); s++) {
+        for (; ms_isdigit(*s); s++) {
                 unsigned d = (unsigned)(*s - '0');
                 if (v > (UINT64_MAX - d) / 10)
                         return -ERANGE;
@@ -89,7 +97,7 @@ int ms_parse_u64(const char *s, uint64_t *out)
         return 0;
 }
 
-int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
+MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
 {
         char buf[64];
         size_t len;
@@ -98,9 +106,9 @@ int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
         r = ms_read_at(dirfd, path, buf, sizeof(buf), &len);
         if (r < 0)
                 return r == -EFBIG ? -EINVAL : r;
-        while (len > 0 && isspace((unsigned char)buf[len - 1]))
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
                 buf[--len] = '\0';
-        if (strcmp(buf, "max") == 0) {
+        if (ms_streq(buf, "max")) {
                 *out = UINT64_MAX;
                 return 0;
         }

@@ -5,22 +5,70 @@
 
 #include "fileio.h"
 #include "psi.h"
+#include "strutil.h"
+
+/* "12.34": a percentage with up to two decimals, as the kernel prints it. */
+static int parse_percent(const char **p, double *out)
+{
+        const char *s = *p;
+        unsigned whole = 0, frac = 0, scale = 1;
+
+        if (!ms_isdigit(*s))
+                return -EINVAL;
+        for (; ms_isdigit(*s); s++) {
+                whole = whole * 10 + (unsigned)(*s - '0');
+                if (whole > 100)
+                        return -EINVAL;
+        }
+        if (*s == '.') {
+                s++;
+                if (!ms_isdigit(*s))
+                        return -EINVAL;
+                for (; ms_isdigit(*s) && scale < 1000000; s++) {
+                        frac = frac * 10 + (unsigned)(*s - '0');
+                        scale *= 10;
+                }
+                if (ms_isdigit(*s))
+                        return -EINVAL;
+        }
+        *out = (double)whole + (double)frac / (double)scale;
+        if (*out > 100.0)
+                return -EINVAL;
+        *p = s;
+        return 0;
+}
+
+/* Expect "key=" at *p. */
+static int expect(const char **p, const char *key)
+{
+        const char *rest = ms_startswith(*p, key);
+
+        if (!rest)
+                return -EINVAL;
+        *p = rest;
+        return 0;
+}
 
 /* "avg10=0.12 avg60=0.00 avg300=0.00 total=12345" after "some " or "full ". */
 static int parse_line(const char *p, struct ms_psi_line *out)
 {
         struct ms_psi_line l;
-        unsigned long long total;
-        int used = 0;
+        char num[24];
+        size_t n = 0;
 
-        if (sscanf(p, "avg10=%lf avg60=%lf avg300=%lf total=%llu%n", &l.avg10, &l.avg60, &l.avg300, &total,
-                   &used) != 4)
+        if (expect(&p, "avg10=") < 0 || parse_percent(&p, &l.avg10) < 0 || expect(&p, " avg60=") < 0 ||
+            parse_percent(&p, &l.avg60) < 0 || expect(&p, " avg300=") < 0 || parse_percent(&p, &l.avg300) < 0 ||
+            expect(&p, " total=") < 0)
                 return -EINVAL;
-        if (p[used] != '\0' && p[used] != '\n')
+        while (ms_isdigit(p[n]) && n < sizeof(num) - 1) {
+                num[n] = p[n];
+                n++;
+        }
+        num[n] = '\0';
+        if (p[n] != '\0' && p[n] != '\n')
                 return -EINVAL;
-        if (l.avg10 < 0 || l.avg60 < 0 || l.avg300 < 0 || l.avg10 > 100 || l.avg60 > 100 || l.avg300 > 100)
+        if (ms_parse_u64(num, &l.total) < 0)
                 return -EINVAL;
-        l.total = total;
         *out = l;
         return 0;
 }

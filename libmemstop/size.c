@@ -6,18 +6,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "macro.h"
 #include "size.h"
+#include "strutil.h"
 
 /*
  * A non-negative decimal with optional fraction, as an integer part and a
  * fraction scaled to 10^9. Leaves *end after the number.
  */
-static int parse_decimal(const char *s, uint64_t *whole, uint64_t *frac_e9, const char **end)
+static MS_HOT int parse_decimal(const char *s, uint64_t *whole, uint64_t *frac_e9, const char **end)
 {
         uint64_t w = 0, f = 0, scale = 100000000;
         bool any = false;
 
-        while (isdigit((unsigned char)*s)) {
+        while (ms_isdigit(*s)) {
                 unsigned d = (unsigned)(*s - '0');
                 if (w > (UINT64_MAX - d) / 10)
                         return -ERANGE;
@@ -27,9 +29,9 @@ static int parse_decimal(const char *s, uint64_t *whole, uint64_t *frac_e9, cons
         }
         if (*s == '.') {
                 s++;
-                if (!isdigit((unsigned char)*s))
+                if (!ms_isdigit(*s))
                         return -EINVAL;
-                while (isdigit((unsigned char)*s)) {
+                while (ms_isdigit(*s)) {
                         f += (uint64_t)(*s - '0') * scale;
                         scale /= 10;
                         s++;
@@ -45,7 +47,7 @@ static int parse_decimal(const char *s, uint64_t *whole, uint64_t *frac_e9, cons
 }
 
 /* whole.frac * mult, rounded down; -ERANGE on overflow. */
-static int scale_value(uint64_t whole, uint64_t frac_e9, uint64_t mult, uint64_t *out)
+static MS_HOT int scale_value(uint64_t whole, uint64_t frac_e9, uint64_t mult, uint64_t *out)
 {
         uint64_t a, b;
 
@@ -61,11 +63,11 @@ static int scale_value(uint64_t whole, uint64_t frac_e9, uint64_t mult, uint64_t
 }
 
 struct unit {
-        const char *name;
+        char name[4]; /* an array, not a pointer: no relocation at load time */
         uint64_t mult;
 };
 
-static int parse_with_units(const char *s, const struct unit *units, size_t n, uint64_t deflt, uint64_t *out)
+static MS_HOT int parse_with_units(const char *s, const struct unit *units, size_t n, uint64_t deflt, uint64_t *out)
 {
         uint64_t whole, frac;
         const char *end;
@@ -79,7 +81,7 @@ static int parse_with_units(const char *s, const struct unit *units, size_t n, u
         if (*end == '\0')
                 return scale_value(whole, frac, deflt, out);
         for (size_t i = 0; i < n; i++)
-                if (strcasecmp(end, units[i].name) == 0)
+                if (ms_strcaseeq(end, units[i].name))
                         return scale_value(whole, frac, units[i].mult, out);
         return -EINVAL;
 }
@@ -93,7 +95,7 @@ static const struct unit size_units[] = {
         { "T", KI * KI * KI * KI }, { "TiB", KI * KI * KI * KI }, { "TB", 1000000000000ull },
 };
 
-int ms_size_parse(const char *s, uint64_t *bytes)
+MS_HOT int ms_size_parse(const char *s, uint64_t *bytes)
 {
         return parse_with_units(s, size_units, sizeof(size_units) / sizeof(size_units[0]), 1, bytes);
 }
@@ -107,25 +109,25 @@ static const struct unit duration_units[] = {
         { "d", 86400000000ull },
 };
 
-int ms_duration_parse(const char *s, uint64_t *usec)
+MS_HOT int ms_duration_parse(const char *s, uint64_t *usec)
 {
         /* Units are case-sensitive in spirit ("m" is minutes, "M" would be
          * a size): reject upper case rather than guess. */
         for (const char *p = s; p && *p; p++)
-                if (isupper((unsigned char)*p))
+                if ((*p >= 'A' && *p <= 'Z'))
                         return -EINVAL;
         return parse_with_units(s, duration_units, sizeof(duration_units) / sizeof(duration_units[0]),
                                 1000000ull, usec);
 }
 
-int ms_percent_parse(const char *s, unsigned *percent)
+MS_HOT int ms_percent_parse(const char *s, unsigned *percent)
 {
         unsigned v = 0;
         const char *p = s;
 
-        if (!p || !isdigit((unsigned char)*p))
+        if (!p || !ms_isdigit(*p))
                 return -EINVAL;
-        while (isdigit((unsigned char)*p)) {
+        while (ms_isdigit(*p)) {
                 v = v * 10 + (unsigned)(*p - '0');
                 if (v > 100)
                         return -ERANGE;
@@ -142,27 +144,25 @@ int ms_percent_parse(const char *s, unsigned *percent)
 const char *ms_size_format(uint64_t bytes, char *buf, size_t size)
 {
         static const char units[] = "KMGTPE";
-        double v = (double)bytes;
-        int u = -1;
+        uint64_t div = 1024;
+        int u = 0;
 
         if (bytes < 1024) {
                 snprintf(buf, size, "%uB", (unsigned)bytes);
                 return buf;
         }
-        while (v >= 1024.0 && u < 5) {
-                v /= 1024.0;
+        /* Integer arithmetic only: a double would round 2^64-1 up to "16E". */
+        while (u < 5 && bytes / div >= 1024) {
+                div *= 1024;
                 u++;
         }
-        /* One decimal below 100 (rounded down, so never more than there is), none above. */
-        if (v < 100.0) {
-                unsigned tenths = (unsigned)(v * 10.0);
-                if (tenths % 10)
-                        snprintf(buf, size, "%u.%u%c", tenths / 10, tenths % 10, units[u]);
-                else
-                        snprintf(buf, size, "%u%c", tenths / 10, units[u]);
-        } else {
-                snprintf(buf, size, "%u%c", (unsigned)v, units[u]);
-        }
+        uint64_t whole = bytes / div;
+        /* One decimal below 100, rounded down, so never more than there is. */
+        unsigned tenth = (unsigned)((bytes % div) * 10 / div); /* div <= 2^60: no overflow */
+        if (whole < 100 && tenth)
+                snprintf(buf, size, "%u.%u%c", (unsigned)whole, tenth, units[u]);
+        else
+                snprintf(buf, size, "%u%c", (unsigned)whole, units[u]);
         return buf;
 }
 

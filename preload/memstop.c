@@ -23,18 +23,21 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "macro.h"
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
 #include "memory.h"
 #include "policy.h"
 #include "size.h"
+#include "strutil.h"
 
 /* Exit status when MEMSTOP_ON_TIMEOUT=fail gives up (as timeout(1)). */
 #define EXIT_GAVE_UP 124
 
 #define MIB (1024u * 1024u)
 
+/* The slow path's state; in .bss, so the fast path never touches its pages. */
 struct gate {
         struct ms_config config;
         int rootfd;
@@ -43,21 +46,46 @@ struct gate {
         uint64_t held_usec;
 };
 
-static struct gate gate = { .rootfd = MS_ROOT_HOST, .logfd = STDERR_FILENO };
+static struct gate gate;
+
+/* The MEMSTOP_* variables, found in one pass over the environment. */
+struct env {
+        const char *vars[16];
+        unsigned n;
+};
+
+static MS_HOT void env_collect(struct env *e)
+{
+        for (char **p = environ; p && *p && e->n < MS_ARRAY_SIZE(e->vars); p++)
+                if (ms_startswith(*p, "MEMSTOP_"))
+                        e->vars[e->n++] = *p;
+}
+
+static MS_HOT const char *env_lookup(const char *name, void *userdata)
+{
+        const struct env *e = userdata;
+
+        for (unsigned i = 0; i < e->n; i++) {
+                const char *rest = ms_startswith(e->vars[i], name);
+                if (rest && *rest == '=')
+                        return rest + 1;
+        }
+        return NULL;
+}
 
 static void warn_bad_env(const char *name, const char *value, const char *reason, void *userdata)
 {
         ms_log(STDERR_FILENO, "memstop: ignoring %s='%s': %s; using the default", name, value, reason);
 }
 
-static const char *program_name(void)
+static MS_HOT const char *program_name(void)
 {
         const char *path = (const char *)getauxval(AT_EXECFN);
         const char *slash;
 
         if (!path || !*path)
                 path = program_invocation_name;
-        slash = strrchr(path, '/');
+        slash = ms_strrchr(path, '/');
         return slash ? slash + 1 : path;
 }
 
@@ -67,7 +95,7 @@ static const char *program_name(void)
  * of RAM covers them with room to spare; near the threshold the slow path
  * reads /proc/meminfo.
  */
-static bool host_plenty(const struct sysinfo *si, uint64_t required)
+static MS_HOT bool host_plenty(const struct sysinfo *si, uint64_t required)
 {
         uint64_t total = (uint64_t)si->totalram * si->mem_unit;
         uint64_t free = (uint64_t)si->freeram * si->mem_unit;
@@ -75,14 +103,29 @@ static bool host_plenty(const struct sysinfo *si, uint64_t required)
         return free >= required + total / 32;
 }
 
+/* dir + "/" + file, without snprintf (see strutil.h). */
+static MS_HOT bool path_join(char *buf, size_t size, const char *dir, const char *file)
+{
+        size_t d = ms_strlen(dir), f = ms_strlen(file);
+
+        if (d + 1 + f + 1 > size)
+                return false;
+        for (size_t i = 0; i < d; i++)
+                buf[i] = dir[i];
+        buf[d] = '/';
+        for (size_t i = 0; i <= f; i++)
+                buf[d + 1 + i] = file[i];
+        return true;
+}
+
 /* True when the cheap figures show enough memory; false means "look closer". */
-static bool fast_admit(const struct ms_config *c)
+static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e)
 {
         struct ms_cgroup_hint hint;
         struct sysinfo si;
         char path[PATH_MAX + 32];
         uint64_t total, usage, required;
-        const char *h = getenv(MS_CGROUP_HINT_ENV);
+        const char *h = env_lookup(MS_CGROUP_HINT_ENV, (void *)e);
 
         if (!h || ms_cgroup_hint_parse(h, &hint) < 0 || sysinfo(&si) < 0)
                 return false;
@@ -95,8 +138,7 @@ static bool fast_admit(const struct ms_config *c)
         if (hint.version == MS_CGROUP_NONE)
                 return true;
         /* available >= limit - usage: usage alone gives a lower bound. */
-        if ((size_t)snprintf(path, sizeof(path), "/%s/%s", hint.dir, ms_cgroup_usage_file(hint.version)) >=
-            sizeof(path))
+        if (!path_join(path, sizeof(path), hint.dir, ms_cgroup_usage_file(hint.version)))
                 return false;
         if (ms_read_u64_at(MS_ROOT_HOST, path, &usage) < 0)
                 return false;
@@ -164,7 +206,7 @@ static void summary_at_exit(void)
                (int)getpid(), ms_duration_format(gate.held_usec, held, sizeof(held)));
 }
 
-static void run_gate(struct gate *g)
+static void run_gate(struct gate *g, const struct ms_config *config)
 {
         static const struct ms_wait_hooks hooks = {
                 .first = on_first,
@@ -174,6 +216,10 @@ static void run_gate(struct gate *g)
         };
         struct ms_config *c = &g->config;
         struct ms_wait_result res;
+
+        *c = *config;
+        g->rootfd = MS_ROOT_HOST;
+        g->logfd = STDERR_FILENO;
         char waited[MS_DURATION_BUF], avail[MS_SIZE_BUF], req[MS_SIZE_BUF];
         int r;
 
@@ -185,8 +231,6 @@ static void run_gate(struct gate *g)
                         return;
                 }
                 g->rootfd = r;
-        } else if (!c->verbose && fast_admit(c)) {
-                return;
         }
 
         if (c->log) {
@@ -237,18 +281,24 @@ static void run_gate(struct gate *g)
         }
 }
 
-__attribute__((constructor)) static void memstop_constructor(void)
+__attribute__((constructor)) static MS_HOT void memstop_constructor(void)
 {
         int saved_errno = errno;
+        struct ms_config config;
+        struct env env = {};
 
         /* Setuid and setgid programs are never held. */
         if (getauxval(AT_SECURE))
                 goto out;
-        ms_config_init(&gate.config);
-        ms_config_load(&gate.config, ms_lookup_getenv, warn_bad_env, NULL);
-        if (!ms_config_gates(&gate.config, program_name()))
+        env_collect(&env);
+        ms_config_init(&config);
+        ms_config_load(&config, env_lookup, warn_bad_env, &env);
+        if (!ms_config_gates(&config, program_name()))
                 goto out;
-        run_gate(&gate);
+        /* Plenty of memory by the cheap figures: run at once. */
+        if (!config.verbose && !config.sysroot && fast_admit(&config, &env))
+                goto out;
+        run_gate(&gate, &config);
 out:
         errno = saved_errno;
 }

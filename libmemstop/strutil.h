@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Tiny string helpers for the preload's fast path.
+ *
+ * Each libc function a preloaded library calls for the first time costs a
+ * lazy symbol lookup in every process (about 2 us here, more for IFUNCs such
+ * as strlen), which is more than the work itself. Code on the fast path uses
+ * these inline loops instead; elsewhere libc is fine.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+static inline bool ms_isdigit(char c)
+{
+        return c >= '0' && c <= '9';
+}
+
+static inline char ms_tolower(char c)
+{
+        return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static inline size_t ms_strlen(const char *s)
+{
+        size_t n = 0;
+
+        while (s[n])
+                n++;
+        return n;
+}
+
+static inline bool ms_streq(const char *a, const char *b)
+{
+        while (*a && *a == *b)
+                a++, b++;
+        return *a == *b;
+}
+
+static inline bool ms_strcaseeq(const char *a, const char *b)
+{
+        while (*a && ms_tolower(*a) == ms_tolower(*b))
+                a++, b++;
+        return ms_tolower(*a) == ms_tolower(*b);
+}
+
+/* If s starts with prefix, the rest of s; else NULL. */
+static inline const char *ms_startswith(const char *s, const char *prefix)
+{
+        while (*prefix)
+                if (*s++ != *prefix++)
+                        return NULL;
+        return s;
+}
+
+static inline const char *ms_strchr(const char *s, char c)
+{
+        for (; *s; s++)
+                if (*s == c)
+                        return s;
+        return NULL;
+}
+
+static inline const char *ms_strrchr(const char *s, char c)
+{
+        const char *last = NULL;
+
+        for (; *s; s++)
+                if (*s == c)
+                        last = s;
+        return last;
+}
