@@ -20,6 +20,7 @@ struct cli {
         struct ms_config config;
         /* Which settings came from the command line, to be exported. */
         const char *percent, *min_available, *timeout, *on_timeout, *log, *gate, *exempt, *sysroot;
+        const char *reserve, *learn; /* "0" when turned off */
         unsigned verbose_flags;
         bool json;
         bool quiet;
@@ -31,6 +32,9 @@ int cli_wait(struct cli *cli);
 
 /* "memstop: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Programs whose recorded peaks all stay under MS_SMALL_PROGRAM, for MEMSTOP_SMALL. */
+int cli_small_programs(char *buf, size_t size);
 
 /* The memstop.so to preload: next to the build tree's binary, else installed. */
 int cli_preload_path(char *buf, size_t size);

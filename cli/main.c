@@ -35,6 +35,8 @@ static void usage(FILE *f)
               "  -v, --verbose            say when processes are held and released; twice: why (MEMSTOP_VERBOSE)\n"
               "      --log=FILE           log there instead of stderr; a trailing '-' adds the pid (MEMSTOP_LOG)\n"
               "      --sysroot=DIR        read proc/ and sys/ below DIR instead of / (MEMSTOP_SYSROOT)\n"
+              "      --no-reserve         no queue, no reservations: the threshold alone (MEMSTOP_RESERVE=0)\n"
+              "      --no-learn           neither use nor record the history of peaks (MEMSTOP_LEARN=0)\n"
               "  -q, --quiet              wait: print nothing\n"
               "      --json               status: print JSON\n"
               "  -h, --help               show this help\n"
@@ -92,6 +94,10 @@ static const char *lookup(const char *name, void *userdata)
                 v = c->exempt;
         else if (strcmp(name, "MEMSTOP_SYSROOT") == 0)
                 v = c->sysroot;
+        else if (strcmp(name, "MEMSTOP_RESERVE") == 0)
+                v = c->reserve;
+        else if (strcmp(name, "MEMSTOP_LEARN") == 0)
+                v = c->learn;
         else if (strcmp(name, "MEMSTOP_VERBOSE") == 0 && c->verbose_flags) {
                 snprintf(verbose, sizeof(verbose), "%u", c->verbose_flags > 2 ? 2 : c->verbose_flags);
                 v = verbose;
@@ -147,6 +153,8 @@ enum {
         OPT_LOG,
         OPT_SYSROOT,
         OPT_JSON,
+        OPT_NO_RESERVE,
+        OPT_NO_LEARN,
 };
 
 static const struct option options[] = {
@@ -161,6 +169,8 @@ static const struct option options[] = {
         { "sysroot", required_argument, NULL, OPT_SYSROOT },
         { "quiet", no_argument, NULL, 'q' },
         { "json", no_argument, NULL, OPT_JSON },
+        { "no-reserve", no_argument, NULL, OPT_NO_RESERVE },
+        { "no-learn", no_argument, NULL, OPT_NO_LEARN },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         {}
@@ -205,6 +215,12 @@ static int parse_options(struct cli *cli, int argc, char **argv)
                         break;
                 case OPT_JSON:
                         cli->json = true;
+                        break;
+                case OPT_NO_RESERVE:
+                        cli->reserve = "0";
+                        break;
+                case OPT_NO_LEARN:
+                        cli->learn = "0";
                         break;
                 case 'h':
                         usage(stdout);

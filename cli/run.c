@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "fileio.h"
+#include "history.h"
 #include "macro.h"
 #include "memory.h"
 #include "ms-build.h"
@@ -33,6 +34,29 @@ int cli_preload_path(char *buf, size_t size)
         if ((size_t)snprintf(buf, size, "%s", MS_PRELOAD_PATH) >= size)
                 return -ENAMETOOLONG;
         return access(buf, R_OK) == 0 ? 0 : -errno;
+}
+
+int cli_small_programs(char *buf, size_t size)
+{
+        char dir[PATH_MAX], path[PATH_MAX + 16];
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t cap = 2 * MS_HISTORY_MAX_BYTES, len = 0;
+        ssize_t n;
+
+        if (ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), dir, sizeof(dir)) < 0)
+                return -ENOENT;
+        snprintf(path, sizeof(path), "%s/peaks", dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        text = malloc(cap + 1);
+        if (!text)
+                return -ENOMEM;
+        while (len < cap && (n = read(fd, text + len, cap - len)) > 0)
+                len += (size_t)n;
+        text[len] = '\0';
+        return ms_history_small_programs(text, len, MS_SMALL_PROGRAM, buf, size);
 }
 
 int cli_root(const struct cli *cli, int *root)
@@ -105,8 +129,16 @@ int cli_run(struct cli *cli, char **argv)
             export("MEMSTOP_TIMEOUT", cli->timeout) < 0 || export("MEMSTOP_ON_TIMEOUT", cli->on_timeout) < 0 ||
             export("MEMSTOP_LOG", cli->log) < 0 || export("MEMSTOP_GATE", cli->gate) < 0 ||
             export("MEMSTOP_EXEMPT", cli->exempt) < 0 || export("MEMSTOP_SYSROOT", cli->sysroot) < 0 ||
-            export("MEMSTOP_VERBOSE", cli->verbose_flags ? verbose : NULL) < 0)
+            export("MEMSTOP_VERBOSE", cli->verbose_flags ? verbose : NULL) < 0 ||
+            export("MEMSTOP_RESERVE", cli->reserve) < 0 || export("MEMSTOP_LEARN", cli->learn) < 0)
                 return EXIT_INTERNAL;
+
+        /* Programs the history knows to stay small skip the queue in every process. */
+        if (cli->config.reserve && cli->config.learn) {
+                char small[4096];
+                if (cli_small_programs(small, sizeof(small)) == 0)
+                        (void)export("MEMSTOP_SMALL", small);
+        }
 
         /* Locate the cgroup once here, so the command's processes take the fast path at once. */
         if (!cli->config.sysroot) {

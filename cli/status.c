@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,10 +13,13 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "fileio.h"
+#include "ledger.h"
 #include "lockdstate.h"
+#include "statedir.h"
 #include "macro.h"
 #include "memory.h"
 #include "policy.h"
+#include "proc.h"
 #include "psi.h"
 #include "size.h"
 
@@ -28,7 +35,82 @@ struct status {
         bool lockd_running;
         uint64_t required;
         bool would_run;
+        struct ms_ledger_file *queue; /* NULL: no ledger yet */
+        char queue_path[PATH_MAX + 80];
 };
+
+/* Map this user's ledger for the cgroup read-only, if there is one. */
+static struct ms_ledger_file *map_queue(const struct ms_cgroup *cg, char *path, size_t size)
+{
+        char dir[PATH_MAX], name[64];
+        _cleanup_close_ int fd = -1;
+        struct ms_ledger_file *f;
+        struct stat st;
+
+        if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
+                return NULL;
+        ms_ledger_name(cg->version ? cg->dir : NULL, name, sizeof(name));
+        snprintf(path, size, "%s/%s", dir, name);
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*f))
+                return NULL;
+        f = mmap(NULL, sizeof(*f), PROT_READ, MAP_SHARED, fd, 0);
+        if (f == MAP_FAILED)
+                return NULL;
+        if (f->header.magic != MS_LEDGER_MAGIC || f->header.version != MS_LEDGER_VERSION) {
+                munmap(f, sizeof(*f));
+                return NULL;
+        }
+        return f;
+}
+
+static const char *slot_state_name(uint32_t s)
+{
+        switch (s) {
+        case MS_SLOT_WAITING:
+                return "waiting";
+        case MS_SLOT_GRANTED:
+                return "granted";
+        case MS_SLOT_ADMITTED:
+                return "admitted";
+        default:
+                return "free";
+        }
+}
+
+static const char *kind_name(uint32_t k)
+{
+        return k == MS_PREDICT_VERIFIED ? "learned" : k == MS_PREDICT_TYPICAL ? "program" : "unknown";
+}
+
+/* Live entries, waiting ones in queue order first. */
+static size_t queue_entries(const struct ms_ledger_file *f, const struct ms_slot **out, size_t max)
+{
+        size_t n = 0;
+
+        for (unsigned i = 0; f && i < MS_LEDGER_SLOTS && n < max; i++) {
+                const struct ms_slot *s = &f->slot[i];
+                if (s->state != MS_SLOT_FREE && ms_proc_alive(MS_ROOT_HOST, s->pid, s->starttime))
+                        out[n++] = s;
+        }
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0; j--) {
+                        const struct ms_slot *a = out[j - 1], *b = out[j];
+                        bool aw = a->state == MS_SLOT_WAITING, bw = b->state == MS_SLOT_WAITING;
+                        if ((!aw && bw) || (aw == bw && a->ticket > b->ticket)) {
+                                out[j - 1] = b;
+                                out[j] = a;
+                        }
+                }
+        return n;
+}
+
+static uint64_t slot_pending(const struct ms_slot *s)
+{
+        struct ms_admitted a = { .kind = (enum ms_prediction_kind)s->kind, .predicted = s->predicted,
+                                 .worst = s->worst, .rss = s->rss };
+        return s->state == MS_SLOT_WAITING ? 0 : ms_admitted_pending(&a);
+}
 
 static void json_string(const char *s)
 {
@@ -106,6 +188,22 @@ static void print_json(const struct cli *cli, const struct status *st)
         printf("}, \"timeout_usec\": %" PRIu64 ", \"would_run\": %s, ", c->timeout_usec,
                st->would_run ? "true" : "false");
 
+        {
+                const struct ms_slot *e[MS_LEDGER_SLOTS];
+                size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
+                printf("\"queue\": [");
+                for (size_t i = 0; i < n; i++) {
+                        printf("%s{\"pid\": %d, \"program\": ", i ? ", " : "", (int)e[i]->pid);
+                        json_string(e[i]->program);
+                        printf(", \"state\": \"%s\", \"prediction\": \"%s\", ", slot_state_name(e[i]->state),
+                               kind_name(e[i]->kind));
+                        json_size("predicted", e[i]->predicted, false);
+                        json_size("rss", e[i]->rss, false);
+                        json_size("reserved", slot_pending(e[i]), true);
+                        printf("}");
+                }
+                printf("], ");
+        }
         printf("\"lockd\": ");
         if (!st->lockd_running)
                 printf("{\"running\": false}");
@@ -149,6 +247,17 @@ static void print_text(const struct cli *cli, const struct status *st)
         printf("threshold  %s required: max(%u%% of %s, %s)\n", SZ(st->required), c->percent, SZ(s->total),
                SZ(c->min_available));
         printf("verdict    %s\n", st->would_run ? "a gated process would run now" : "a gated process would be held now");
+        {
+                const struct ms_slot *e[MS_LEDGER_SLOTS];
+                size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
+                if (n == 0)
+                        printf("queue      empty\n");
+                for (size_t i = 0; i < n; i++)
+                        printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s\n", i ? "          " : "queue     ",
+                               slot_state_name(e[i]->state), (int)e[i]->pid, e[i]->program,
+                               e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind), SZ(e[i]->rss),
+                               SZ(slot_pending(e[i])));
+        }
         if (st->lockd_running)
                 printf("lockd      running (pid %d): %s locked in %" PRIu64 " files of a %s budget, %" PRIu64
                        " skipped\n",
@@ -182,11 +291,14 @@ int cli_status(struct cli *cli)
         st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 &&
                            (root != MS_ROOT_HOST || kill(st.lockd.pid, 0) == 0 || errno == EPERM);
         st.required = ms_config_required(&cli->config, st.s.total);
+        st.queue = map_queue(&st.cg, st.queue_path, sizeof(st.queue_path));
         st.would_run = st.s.available >= st.required;
 
         if (cli->json)
                 print_json(cli, &st);
         else
                 print_text(cli, &st);
+        if (st.queue)
+                munmap(st.queue, sizeof(*st.queue));
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
 }

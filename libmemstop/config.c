@@ -12,7 +12,7 @@
 
 MS_HOT void ms_config_init(struct ms_config *c)
 {
-        *c = (struct ms_config){ .percent = MS_DEFAULT_PERCENT };
+        *c = (struct ms_config){ .percent = MS_DEFAULT_PERCENT, .reserve = true, .learn = true };
 }
 
 /* Fixed-size strings, not pointers: no relocations to apply at load time. */
@@ -37,6 +37,20 @@ MS_HOT int ms_verbose_parse(const char *s, unsigned *level)
                 *level = 1;
         else if (ms_streq(s, "2"))
                 *level = 2;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+MS_HOT int ms_bool_parse(const char *s, bool *value)
+{
+        static const word_t off[] = { "0", "no", "n", "false", "off" };
+        static const word_t on[] = { "1", "yes", "y", "true", "on" };
+
+        if (word_in(s, off, MS_ARRAY_SIZE(off)))
+                *value = false;
+        else if (word_in(s, on, MS_ARRAY_SIZE(on)))
+                *value = true;
         else
                 return -EINVAL;
         return 0;
@@ -90,6 +104,22 @@ MS_HOT bool ms_pattern_list_match(const char *list, const char *name)
         return false;
 }
 
+MS_HOT bool ms_name_list_has(const char *list, const char *name)
+{
+        for (const char *p = list; p && *p;) {
+                const char *n = name;
+                while (*p && *p != ',' && *p == *n)
+                        p++, n++;
+                if ((*p == ',' || *p == '\0') && *n == '\0')
+                        return true;
+                while (*p && *p != ',')
+                        p++;
+                if (*p == ',')
+                        p++;
+        }
+        return false;
+}
+
 MS_HOT bool ms_config_gates(const struct ms_config *c, const char *program)
 {
         if (c->exempt && ms_pattern_list_match(c->exempt, program))
@@ -124,6 +154,7 @@ MS_HOT int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_er
 {
         const char *v;
         int nbad = 0;
+        bool b;
         uint64_t u;
         unsigned n;
 
@@ -185,6 +216,24 @@ MS_HOT int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_er
                         c->sysroot = v;
                 else
                         bad(on_error, userdata, &nbad, "MEMSTOP_SYSROOT", v, "not an absolute directory");
+        }
+        if ((v = lookup("MEMSTOP_RESERVE", userdata))) {
+                if (ms_bool_parse(v, &b) < 0)
+                        bad(on_error, userdata, &nbad, "MEMSTOP_RESERVE", v, "must be 0, 1, yes or no");
+                else
+                        c->reserve = b;
+        }
+        if ((v = lookup("MEMSTOP_LEARN", userdata))) {
+                if (ms_bool_parse(v, &b) < 0)
+                        bad(on_error, userdata, &nbad, "MEMSTOP_LEARN", v, "must be 0, 1, yes or no");
+                else
+                        c->learn = b;
+        }
+        if ((v = lookup("MEMSTOP_SMALL", userdata))) {
+                if (*v == '\0' || ms_pattern_list_check(v) == 0)
+                        c->small = v;
+                else
+                        bad(on_error, userdata, &nbad, "MEMSTOP_SMALL", v, "not a comma-separated list of program names");
         }
         return nbad;
 }

@@ -11,6 +11,9 @@
  *   MEMSTOP_GATE           comma-separated glob patterns of programs to gate (default: all)
  *   MEMSTOP_EXEMPT         comma-separated glob patterns of programs never gated
  *   MEMSTOP_SYSROOT        read proc/ and sys/ below this directory instead of /
+ *   MEMSTOP_RESERVE        0/no: no queue and no reservations, only the threshold (1)
+ *   MEMSTOP_LEARN          0/no: neither read nor write the history of peaks (1)
+ *   MEMSTOP_SMALL          set by memstop: programs known to stay small (internal)
  *
  * Parsing is pure: the environment is reached through a lookup function. A bad
  * value is reported through the error callback and the setting keeps its
@@ -38,6 +41,9 @@ struct ms_config {
         const char *gate;    /* NULL: every program */
         const char *exempt;  /* NULL: none */
         const char *sysroot; /* NULL: "/" */
+        bool reserve;        /* queue and reservations */
+        bool learn;          /* history of peaks */
+        const char *small;   /* NULL: none known */
 };
 
 typedef const char *(*ms_lookup_fn)(const char *name, void *userdata);
@@ -54,12 +60,17 @@ int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_error_fn 
 
 /* Each single-variable parser returns 0 or -EINVAL and sets *reason. */
 int ms_verbose_parse(const char *s, unsigned *level);
+/* 0/1, no/yes, off/on, false/true. */
+int ms_bool_parse(const char *s, bool *value);
 int ms_on_timeout_parse(const char *s, enum ms_timeout_action *action);
 /* A pattern list: comma-separated, non-empty glob patterns without '/'. */
 int ms_pattern_list_check(const char *list);
 
 /* Whether name (a program's base name) matches one pattern of list. */
 bool ms_pattern_list_match(const char *list, const char *name);
+
+/* Whether name is one of the comma-separated names of list (exact, no globs). */
+bool ms_name_list_has(const char *list, const char *name);
 
 /* Whether a program with this base name is gated. */
 bool ms_config_gates(const struct ms_config *c, const char *program);

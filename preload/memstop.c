@@ -6,8 +6,10 @@
  * It runs in every process of a build (sh, make, sed, cc1...), so the common
  * case is a fast path: sysinfo(2) and, inside a memory cgroup, one read of the
  * cgroup's usage, located by the MEMSTOP_CGROUP hint that an earlier process
- * exported. Only when that conservative estimate is short of the threshold,
- * or in verbose mode, does it read the exact figures.
+ * exported. With reservations on (the default) only programs known to stay
+ * small (MEMSTOP_SMALL) take it; the others wait in the fair queue of the
+ * ledger (queue.h), which accounts for what admitted processes will still
+ * take, and record their peak at exit for the next build.
  *
  * It never kills the program it is loaded into (unless MEMSTOP_ON_TIMEOUT=fail
  * asks for it), never uses stdout, writes whole lines with write(2).
@@ -19,17 +21,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "macro.h"
 #include "config.h"
 #include "fileio.h"
+#include "history.h"
+#include "key.h"
+#include "ledger.h"
 #include "log.h"
+#include "macro.h"
 #include "memory.h"
 #include "policy.h"
+#include "proc.h"
+#include "queue.h"
 #include "size.h"
+#include "statedir.h"
 #include "strutil.h"
 
 /* Exit status when MEMSTOP_ON_TIMEOUT=fail gives up (as timeout(1)). */
@@ -37,20 +48,33 @@
 
 #define MIB (1024u * 1024u)
 
+/* Internal: warnings already given in this process tree (one per tree). */
+#define WARNED_ENV "MEMSTOP_WARNED"
+
 /* The slow path's state; in .bss, so the fast path never touches its pages. */
 struct gate {
         struct ms_config config;
         int rootfd;
         int logfd;
         struct ms_cgroup cgroup;
+        bool held;
         uint64_t held_usec;
+        /* Admitted through the queue: leave it and learn at exit. */
+        struct ms_ledger ledger;
+        bool in_ledger;
+        pid_t pid;
+        uint64_t starttime;
+        struct ms_key key;
+        char history_dir[PATH_MAX];
+        off_t history_size;
+        struct timespec history_mtime;
 };
 
 static struct gate gate;
 
 /* The MEMSTOP_* variables, found in one pass over the environment. */
 struct env {
-        const char *vars[16];
+        const char *vars[24];
         unsigned n;
 };
 
@@ -76,6 +100,23 @@ static MS_HOT const char *env_lookup(const char *name, void *userdata)
 static void warn_bad_env(const char *name, const char *value, const char *reason, void *userdata)
 {
         ms_log(STDERR_FILENO, "memstop: ignoring %s='%s': %s; using the default", name, value, reason);
+}
+
+/* A warning about shared state (history, state directory): once per process tree. */
+static void warn_once(const char *id, const char *fmt, ...) MS_PRINTF(2, 3);
+static void warn_once(const char *id, const char *fmt, ...)
+{
+        const char *warned = getenv(WARNED_ENV);
+        char list[256];
+        va_list ap;
+
+        if (warned && ms_name_list_has(warned, id))
+                return;
+        va_start(ap, fmt);
+        ms_logv(STDERR_FILENO, fmt, ap);
+        va_end(ap);
+        snprintf(list, sizeof(list), "%s%s%s", warned ? warned : "", warned && *warned ? "," : "", id);
+        setenv(WARNED_ENV, list, 1);
 }
 
 static MS_HOT const char *program_name(void)
@@ -118,8 +159,13 @@ static MS_HOT bool path_join(char *buf, size_t size, const char *dir, const char
         return true;
 }
 
-/* True when the cheap figures show enough memory; false means "look closer". */
-static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e)
+/*
+ * True when the cheap figures show enough memory; false means "look closer".
+ * With reservations, only programs known to stay small qualify, and with a
+ * margin of 1/16 of the total on top of the threshold: a burst of unknown
+ * jobs must go through the queue, whatever memory shows at this instant.
+ */
+static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e, const char *program)
 {
         struct ms_cgroup_hint hint;
         struct sysinfo si;
@@ -127,12 +173,16 @@ static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e)
         uint64_t total, usage, required;
         const char *h = env_lookup(MS_CGROUP_HINT_ENV, (void *)e);
 
+        if (c->reserve && !(c->small && ms_name_list_has(c->small, program)))
+                return false;
         if (!h || ms_cgroup_hint_parse(h, &hint) < 0 || sysinfo(&si) < 0)
                 return false;
         total = (uint64_t)si.totalram * si.mem_unit;
         if (hint.limit < total)
                 total = hint.limit;
         required = ms_config_required(c, total);
+        if (c->reserve)
+                required += total / 16;
         if (!host_plenty(&si, required))
                 return false;
         if (hint.version == MS_CGROUP_NONE)
@@ -152,16 +202,28 @@ static int sample(struct ms_sample *s, void *userdata)
         return ms_sample_read(g->rootfd, &g->cgroup, s);
 }
 
+/* The original memstop's first line, byte for byte. */
+static void log_figures(const struct gate *g, const struct ms_sample *s)
+{
+        const struct ms_config *c = &g->config;
+
+        ms_log(g->logfd, "==== memstop: %u%% required, %" PRIu64 "%% available (%" PRIu64 " MB / %" PRIu64 " MB) ====",
+               c->percent, s->total ? s->available * 100 / s->total : 0, s->available / MIB, s->total / MIB);
+}
+
+static void log_hold(struct gate *g)
+{
+        if (!g->held && g->config.verbose)
+                ms_log(g->logfd, "==== memstop hold ====");
+        g->held = true;
+}
+
 static void on_first(const struct ms_sample *s, const struct ms_step *st, void *userdata)
 {
         struct gate *g = userdata;
-        const struct ms_config *c = &g->config;
 
-        if (!c->verbose)
-                return;
-        /* The original memstop's line, byte for byte. */
-        ms_log(g->logfd, "==== memstop: %u%% required, %" PRIu64 "%% available (%" PRIu64 " MB / %" PRIu64 " MB) ====",
-               c->percent, s->total ? s->available * 100 / s->total : 0, s->available / MIB, s->total / MIB);
+        if (g->config.verbose)
+                log_figures(g, s);
 }
 
 static void on_hold(const struct ms_sample *s, const struct ms_step *st, void *userdata)
@@ -169,32 +231,35 @@ static void on_hold(const struct ms_sample *s, const struct ms_step *st, void *u
         struct gate *g = userdata;
         char avail[MS_SIZE_BUF], req[MS_SIZE_BUF], total[MS_SIZE_BUF];
 
-        if (!g->config.verbose)
-                return;
-        ms_log(g->logfd, "==== memstop hold ====");
+        log_hold(g);
         if (g->config.verbose >= 2)
                 ms_log(g->logfd, "memstop: %s[%d] held: %s available (bound by the %s%s%s), %s required of %s",
                        program_name(), (int)getpid(), ms_size_format(s->available, avail, sizeof(avail)),
-                       ms_bound_name(s->available_bound),
-                       s->available_bound == MS_BOUND_CGROUP ? " " : "",
+                       ms_bound_name(s->available_bound), s->available_bound == MS_BOUND_CGROUP ? " " : "",
                        s->available_bound == MS_BOUND_CGROUP ? s->cgroup.limit_dir : "",
-                       ms_size_format(st->required, req, sizeof(req)),
-                       ms_size_format(s->total, total, sizeof(total)));
+                       ms_size_format(st->required, req, sizeof(req)), ms_size_format(s->total, total, sizeof(total)));
+}
+
+static void log_release(struct gate *g)
+{
+        if (g->held && g->config.verbose)
+                ms_log(g->logfd, "==== memstop release ====");
 }
 
 static void on_release(const struct ms_sample *s, const struct ms_step *st, uint64_t waited_usec, void *userdata)
 {
-        struct gate *g = userdata;
-
-        if (g->config.verbose)
-                ms_log(g->logfd, "==== memstop release ====");
+        log_release(userdata);
 }
 
 static void export_hint(const struct ms_cgroup *cg, const struct ms_sample *s)
 {
         char hint[PATH_MAX + 64];
+        uint64_t limit = s->has_cgroup ? s->cgroup.limit : MS_UNLIMITED;
 
-        if (ms_cgroup_hint_format(cg, s->has_cgroup ? s->cgroup.limit : MS_UNLIMITED, hint, sizeof(hint)) == 0)
+        /* A limit above the host's memory never binds before the host does. */
+        if (limit >= s->host.total)
+                limit = MS_UNLIMITED;
+        if (ms_cgroup_hint_format(cg, limit, hint, sizeof(hint)) == 0)
                 setenv(MS_CGROUP_HINT_ENV, hint, 1);
 }
 
@@ -206,7 +271,195 @@ static void summary_at_exit(void)
                (int)getpid(), ms_duration_format(gate.held_usec, held, sizeof(held)));
 }
 
-static void run_gate(struct gate *g, const struct ms_config *config)
+/* At exit: record the peak for the next build, leave the ledger, wake the head. */
+static void leave_at_exit(void)
+{
+        struct gate *g = &gate;
+        struct rusage ru;
+
+        /* A forked child that did not exec inherits this handler: not ours. */
+        if (getpid() != g->pid || !g->in_ledger)
+                return;
+        if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0)
+                (void)ms_history_record(g->history_dir, &g->key, (uint64_t)ru.ru_maxrss * 1024, (uint64_t)time(NULL));
+        ms_queue_leave(&g->ledger, g->pid, g->starttime);
+        ms_ledger_close(&g->ledger);
+        g->in_ledger = false;
+}
+
+static uint64_t now_ns(void *userdata)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
+{
+        return ms_proc_rss_read(MS_ROOT_HOST, pid, rss);
+}
+
+static bool alive(pid_t pid, uint64_t starttime, void *userdata)
+{
+        return ms_proc_alive(MS_ROOT_HOST, pid, starttime);
+}
+
+static void on_queue_held(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead, void *userdata)
+{
+        struct gate *g = userdata;
+        char a[MS_SIZE_BUF], res[MS_SIZE_BUF], need[MS_SIZE_BUF];
+
+        log_hold(g);
+        if (g->config.verbose < 2)
+                return;
+        if (!s)
+                ms_log(g->logfd, "memstop: %s[%d] held: waiting in line behind %u", program_name(), (int)getpid(),
+                       ahead);
+        else
+                ms_log(g->logfd, "memstop: %s[%d] held: %s; %s available, %s reserved by running jobs, needs %s",
+                       program_name(), (int)getpid(), ms_admit_reason_name(r->reason),
+                       ms_size_format(s->available, a, sizeof(a)), ms_size_format(r->reserved, res, sizeof(res)),
+                       ms_size_format(r->need, need, sizeof(need)));
+}
+
+/* What the history says of this job. */
+static void predict(struct gate *g, struct ms_candidate *cand)
+{
+        struct ms_prediction p;
+        struct stat st;
+        char path[PATH_MAX + 8];
+        int r;
+
+        if (!g->config.learn || !g->history_dir[0])
+                return;
+        /* Read the file again only when it changed. */
+        snprintf(path, sizeof(path), "%s/peaks", g->history_dir);
+        if (stat(path, &st) == 0) {
+                if (st.st_size == g->history_size && st.st_mtim.tv_sec == g->history_mtime.tv_sec &&
+                    st.st_mtim.tv_nsec == g->history_mtime.tv_nsec)
+                        return;
+                g->history_size = st.st_size;
+                g->history_mtime = st.st_mtim;
+        }
+        r = ms_history_lookup(g->history_dir, &g->key, &p);
+        if (r < 0) {
+                warn_once("history", "memstop: cannot read the history of peaks in %s: %s; predicting nothing",
+                          g->history_dir, strerror(-r));
+                return;
+        }
+        if (p.bad_lines)
+                warn_once("history-corrupt", "memstop: skipped %u corrupt lines in %s/peaks", p.bad_lines,
+                          g->history_dir);
+        if (p.job_peak) {
+                cand->kind = MS_PREDICT_VERIFIED;
+                cand->predicted = p.job_peak;
+                cand->worst = p.program_peak > p.job_peak ? p.program_peak : p.job_peak;
+        } else if (p.program_peak) {
+                cand->kind = MS_PREDICT_TYPICAL;
+                cand->predicted = p.program_typical ? p.program_typical : p.program_peak;
+                cand->worst = p.program_peak;
+        }
+}
+
+static void predict_again(struct ms_candidate *cand, void *userdata)
+{
+        predict(userdata, cand);
+}
+
+/*
+ * Wait in the fair queue. Returns 1 when it decided (admitted or timed out:
+ * *res filled in), 0 when the queue cannot be used (the plain gate then runs).
+ */
+static int queue_gate(struct gate *g, int argc, char **argv, struct ms_queue_result *res)
+{
+        char dir[PATH_MAX], name[64];
+        _cleanup_close_ int dirfd = -1;
+        struct ms_proc_stat st;
+        struct ms_queue_request req;
+        const struct ms_queue_ops ops = {
+                .sample = sample,
+                .rss = rss_of,
+                .alive = alive,
+                .now_ns = now_ns,
+                .held = on_queue_held,
+                .predict = predict_again,
+                .userdata = g,
+        };
+        int r;
+
+        if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
+                return 0;
+        dirfd = ms_statedir_open(dir, getuid());
+        if (dirfd < 0) {
+                warn_once("statedir", "memstop: cannot use the state directory %s: %s; no queue, no reservations",
+                          dir, strerror(-dirfd));
+                return 0;
+        }
+        ms_ledger_name(g->cgroup.version ? g->cgroup.dir : NULL, name, sizeof(name));
+        r = ms_ledger_open(dirfd, name, &g->ledger);
+        if (r < 0) {
+                warn_once("ledger", "memstop: cannot open the ledger %s/%s: %s; no queue, no reservations", dir,
+                          name, strerror(-r));
+                return 0;
+        }
+        if (g->ledger.reset)
+                warn_once("ledger-reset", "memstop: the ledger %s/%s was corrupt and has been reset", dir, name);
+        if (ms_proc_stat_read(MS_ROOT_HOST, 0, &st) < 0) {
+                ms_ledger_close(&g->ledger);
+                return 0;
+        }
+        g->pid = getpid();
+        g->starttime = st.starttime;
+        if (argc > 0 && argv && argv[0])
+                ms_key_from_argv(argc, argv, &g->key);
+        else
+                ms_key_from_argv(1, (char *[]){ (char *)program_name(), NULL }, &g->key);
+        req = (struct ms_queue_request){ .pid = g->pid, .starttime = g->starttime, .program = g->key.program,
+                                            .program_hash = g->key.program_hash };
+        if (g->config.learn &&
+            ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
+                g->history_dir[0] = '\0';
+        predict(g, &req.cand);
+
+        r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
+        if (r < 0) {
+                if (g->config.verbose)
+                        ms_log(g->logfd, "memstop: the queue failed: %s; falling back to the threshold alone",
+                               strerror(-r));
+                ms_ledger_close(&g->ledger);
+                return 0;
+        }
+        if (res->outcome == MS_QUEUE_ADMITTED) {
+                g->in_ledger = true;
+                atexit(leave_at_exit);
+        } else {
+                ms_ledger_close(&g->ledger);
+        }
+        return 1;
+}
+
+static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_sample *last, bool sampled)
+{
+        const struct ms_config *c = &g->config;
+        char waited[MS_DURATION_BUF], avail[MS_SIZE_BUF], req[MS_SIZE_BUF], why[96] = "";
+
+        ms_duration_format(waited_usec, waited, sizeof(waited));
+        if (sampled)
+                snprintf(why, sizeof(why), " (%s available, %s required)",
+                         ms_size_format(last->available, avail, sizeof(avail)),
+                         ms_size_format(ms_config_required(c, last->total), req, sizeof(req)));
+        if (c->on_timeout == MS_ON_TIMEOUT_FAIL) {
+                /* Always on stderr: the user must see why the program failed. */
+                ms_log(STDERR_FILENO, "memstop: %s: gave up after waiting %s for memory%s", program_name(), waited,
+                       why);
+                _exit(EXIT_GAVE_UP);
+        }
+        if (c->verbose)
+                ms_log(g->logfd, "memstop: %s: waited %s for memory%s; running anyway", program_name(), waited, why);
+}
+
+static void run_gate(struct gate *g, const struct ms_config *config, int argc, char **argv)
 {
         static const struct ms_wait_hooks hooks = {
                 .first = on_first,
@@ -214,15 +467,20 @@ static void run_gate(struct gate *g, const struct ms_config *config)
                 .release = on_release,
                 .userdata = &gate,
         };
+        /* After the queue failed: the first line is out already. */
+        static const struct ms_wait_hooks hooks_after_queue = {
+                .hold = on_hold,
+                .release = on_release,
+                .userdata = &gate,
+        };
         struct ms_config *c = &g->config;
         struct ms_wait_result res;
+        struct ms_queue_result qres;
+        int r;
 
         *c = *config;
         g->rootfd = MS_ROOT_HOST;
         g->logfd = STDERR_FILENO;
-        char waited[MS_DURATION_BUF], avail[MS_SIZE_BUF], req[MS_SIZE_BUF];
-        int r;
-
         if (c->sysroot) {
                 r = ms_root_open(c->sysroot);
                 if (r < 0) {
@@ -232,12 +490,11 @@ static void run_gate(struct gate *g, const struct ms_config *config)
                 }
                 g->rootfd = r;
         }
-
         if (c->log) {
                 r = ms_log_open(c->log, getpid());
                 if (r < 0)
-                        ms_log(STDERR_FILENO, "memstop: cannot open MEMSTOP_LOG='%s': %s; logging to stderr",
-                               c->log, strerror(-r));
+                        ms_log(STDERR_FILENO, "memstop: cannot open MEMSTOP_LOG='%s': %s; logging to stderr", c->log,
+                               strerror(-r));
                 else
                         g->logfd = r;
         }
@@ -249,7 +506,35 @@ static void run_gate(struct gate *g, const struct ms_config *config)
                                strerror(-r));
                 return;
         }
-        r = ms_wait(c, sample, g, &ms_clock_monotonic, &hooks, &res);
+
+        if (c->reserve) {
+                struct ms_sample first;
+                /* The original's first line needs figures before any waiting. */
+                if (c->verbose) {
+                        r = sample(&first, g);
+                        if (r < 0) {
+                                ms_log(g->logfd, "memstop: cannot read the memory figures: %s; running ungated",
+                                       strerror(-r));
+                                return;
+                        }
+                        log_figures(g, &first);
+                        if (!c->sysroot)
+                                export_hint(&g->cgroup, &first);
+                }
+                if (queue_gate(g, argc, argv, &qres)) {
+                        if (qres.sampled && !c->sysroot)
+                                export_hint(&g->cgroup, &qres.last);
+                        if (qres.outcome == MS_QUEUE_EXPIRED) {
+                                timed_out(g, qres.waited_ns / 1000, &qres.last, qres.sampled);
+                                return;
+                        }
+                        log_release(g);
+                        g->held_usec = qres.waited_ns / 1000;
+                        goto admitted;
+                }
+        }
+
+        r = ms_wait(c, sample, g, &ms_clock_monotonic, c->reserve && c->verbose ? &hooks_after_queue : &hooks, &res);
         if (r < 0) {
                 if (c->verbose)
                         ms_log(g->logfd, "memstop: cannot read the memory figures (%s%s): %s; running ungated",
@@ -260,32 +545,23 @@ static void run_gate(struct gate *g, const struct ms_config *config)
         if (!c->sysroot)
                 export_hint(&g->cgroup, &res.last);
         if (res.verdict == MS_EXPIRED) {
-                ms_duration_format(res.waited_usec, waited, sizeof(waited));
-                ms_size_format(res.last.available, avail, sizeof(avail));
-                ms_size_format(ms_config_required(c, res.last.total), req, sizeof(req));
-                if (c->on_timeout == MS_ON_TIMEOUT_FAIL) {
-                        /* Always on stderr: the user must see why the program failed. */
-                        ms_log(STDERR_FILENO,
-                               "memstop: %s: gave up after waiting %s for memory (%s available, %s required)",
-                               program_name(), waited, avail, req);
-                        _exit(EXIT_GAVE_UP);
-                }
-                if (c->verbose)
-                        ms_log(g->logfd, "memstop: %s: waited %s for memory (%s available, %s required); running anyway",
-                               program_name(), waited, avail, req);
+                timed_out(g, res.waited_usec, &res.last, true);
                 return;
         }
-        if (c->verbose >= 2 && res.held) {
-                g->held_usec = res.waited_usec;
+        g->held = g->held || res.held;
+        g->held_usec = res.waited_usec;
+admitted:
+        if (c->verbose >= 2 && g->held)
                 atexit(summary_at_exit);
-        }
 }
 
-__attribute__((constructor)) static MS_HOT void memstop_constructor(void)
+/* glibc passes argc, argv and envp to constructors. */
+__attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, char **argv, char **envp)
 {
         int saved_errno = errno;
         struct ms_config config;
         struct env env = {};
+        const char *program;
 
         /* Setuid and setgid programs are never held. */
         if (getauxval(AT_SECURE))
@@ -293,12 +569,13 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(void)
         env_collect(&env);
         ms_config_init(&config);
         ms_config_load(&config, env_lookup, warn_bad_env, &env);
-        if (!ms_config_gates(&config, program_name()))
+        program = program_name();
+        if (!ms_config_gates(&config, program))
                 goto out;
         /* Plenty of memory by the cheap figures: run at once. */
-        if (!config.verbose && !config.sysroot && fast_admit(&config, &env))
+        if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
                 goto out;
-        run_gate(&gate, &config);
+        run_gate(&gate, &config, argc, argv);
 out:
         errno = saved_errno;
 }

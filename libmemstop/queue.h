@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The fair queue on the ledger, without a daemon.
+ *
+ * A gated process takes a ticket and waits. Only the head (lowest ticket)
+ * samples memory; it admits itself when its predicted peak fits beside what
+ * admitted processes still reserve, and while it waits it may grant
+ * admission to later waiters whose verified peak fits now (backfill), for at
+ * most MS_BACKFILL_NS after it became the head, so a big job is never starved
+ * by small ones. The others sleep on their futex, waking every
+ * MS_WAITER_CHECK_NS to see whether the head died. An admitted process
+ * leaves the ledger at exit (ms_queue_leave) and wakes the head.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "admit.h"
+#include "config.h"
+#include "ledger.h"
+#include "memory.h"
+
+#define MS_BACKFILL_NS (1500ull * 1000 * 1000)
+#define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
+#define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
+
+struct ms_queue_ops {
+        int (*sample)(struct ms_sample *s, void *userdata);
+        int (*rss)(pid_t pid, uint64_t *rss, void *userdata);
+        bool (*alive)(pid_t pid, uint64_t starttime, void *userdata);
+        uint64_t (*now_ns)(void *userdata);
+        /* May be NULL: predict again (the history grows while we wait). */
+        void (*predict)(struct ms_candidate *cand, void *userdata);
+        /* Hooks, may be NULL. */
+        void (*held)(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead, void *userdata);
+        void *userdata;
+};
+
+struct ms_queue_request {
+        pid_t pid;
+        uint64_t starttime;
+        struct ms_candidate cand;
+        const char *program;
+        uint64_t program_hash;
+};
+
+enum ms_queue_outcome {
+        MS_QUEUE_ADMITTED = 0,
+        MS_QUEUE_EXPIRED = 1,
+};
+
+struct ms_queue_result {
+        enum ms_queue_outcome outcome;
+        bool held;
+        bool granted;         /* admitted by backfill */
+        uint64_t waited_ns;
+        struct ms_sample last; /* the last sample this process took (if any) */
+        bool sampled;
+        struct ms_admit_result decision;
+};
+
+/* Wait in the queue until admitted or config->timeout_usec passes.
+ * Returns 0 or -errno (-ENOSPC: ledger full; -ESTALE: our entry vanished),
+ * after which the caller falls back to the plain gate. */
+int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
+                  const struct ms_queue_ops *ops, struct ms_queue_result *res);
+
+/* Remove pid's entry (at exit) and wake the head. */
+void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime);

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The state directory, the ledger file and the queue, in a temporary directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "ledger.h"
+#include "queue.h"
+#include "statedir.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+struct t {
+        char *root;
+        int dirfd;
+        struct ms_ledger l;
+};
+
+static int setup(void **state)
+{
+        struct t *t = calloc(1, sizeof(*t));
+        char dir[4096];
+
+        t->root = fake_mkroot();
+        snprintf(dir, sizeof(dir), "%s/state", t->root);
+        t->dirfd = ms_statedir_open(dir, getuid());
+        assert_true(t->dirfd >= 0);
+        assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &t->l), 0);
+        *state = t;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct t *t = *state;
+
+        ms_ledger_close(&t->l);
+        close(t->dirfd);
+        fake_rmroot(t->root);
+        free(t);
+        return 0;
+}
+
+static void statedir_path_prefers_a_private_runtime_dir(void **state)
+{
+        char *root = fake_mkroot(), buf[4096], want[4096];
+
+        assert_int_equal(ms_statedir_path(NULL, 1234, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/dev/shm/memstop-1234");
+        assert_int_equal(ms_statedir_path("relative/dir", getuid(), buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/dev/shm/memstop-0");
+        /* mkdtemp makes 0700 directories of ours. */
+        assert_int_equal(ms_statedir_path(root, getuid(), buf, sizeof(buf)), 0);
+        snprintf(want, sizeof(want), "%s/memstop", root);
+        assert_string_equal(buf, want);
+        /* Group-readable: not private, not used. */
+        chmod(root, 0750);
+        assert_int_equal(ms_statedir_path(root, getuid(), buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/dev/shm/memstop-0");
+        /* Someone else's. */
+        chmod(root, 0700);
+        assert_int_equal(ms_statedir_path(root, getuid() + 1, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/dev/shm/memstop-1");
+        fake_rmroot(root);
+}
+
+static void statedir_open_refuses_unsafe_directories(void **state)
+{
+        char *root = fake_mkroot(), p[4096], target[4096];
+        struct stat st;
+        int fd;
+
+        snprintf(p, sizeof(p), "%s/new", root);
+        fd = ms_statedir_open(p, getuid());
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+
+        snprintf(p, sizeof(p), "%s/open", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+        assert_int_equal(ms_statedir_open(p, getuid()), -EPERM);
+
+        snprintf(p, sizeof(p), "%s/other", root);
+        assert_int_equal(mkdir(p, 0700), 0);
+        assert_int_equal(ms_statedir_open(p, getuid() + 1), -EPERM);
+
+        snprintf(target, sizeof(target), "%s/new", root);
+        snprintf(p, sizeof(p), "%s/link", root);
+        assert_int_equal(symlink(target, p), 0);
+        fd = ms_statedir_open(p, getuid());
+        assert_true(fd == -ELOOP || fd == -ENOTDIR);
+
+        fake_write(root, "file", "x");
+        snprintf(p, sizeof(p), "%s/file", root);
+        assert_int_equal(ms_statedir_open(p, getuid()), -ENOTDIR);
+        fake_rmroot(root);
+}
+
+static void ledger_names_differ_per_cgroup(void **state)
+{
+        char a[64], b[64], h[64], h2[64];
+
+        ms_ledger_name("sys/fs/cgroup/memory/a", a, sizeof(a));
+        ms_ledger_name("sys/fs/cgroup/memory/b", b, sizeof(b));
+        ms_ledger_name(NULL, h, sizeof(h));
+        ms_ledger_name("", h2, sizeof(h2));
+        assert_string_not_equal(a, b);
+        assert_string_not_equal(a, h);
+        assert_string_equal(h, h2);
+        assert_int_equal(strncmp(a, "queue-", 6), 0);
+        assert_int_equal(strlen(a), 6 + 16);
+}
+
+static void new_ledger_is_initialized(void **state)
+{
+        struct t *t = *state;
+        struct stat st;
+
+        assert_false(t->l.reset);
+        assert_int_equal(t->l.map->header.magic, MS_LEDGER_MAGIC);
+        assert_int_equal(t->l.map->header.next_ticket, 1);
+        assert_int_equal(fstat(t->l.fd, &st), 0);
+        assert_int_equal(st.st_size, sizeof(struct ms_ledger_file));
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(ms_ledger_head(t->l.map), -1);
+        assert_int_equal(ms_ledger_free_slot(t->l.map), 0);
+}
+
+static void corrupt_ledger_is_reset(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger again;
+
+        t->l.map->slot[3].state = MS_SLOT_ADMITTED;
+        t->l.map->slot[3].pid = 42;
+        t->l.map->header.next_ticket = 5;
+        t->l.map->slot[3].ticket = 2;
+        t->l.map->header.magic = 0xdeadbeef;
+        assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &again), 0);
+        assert_true(again.reset);
+        assert_int_equal(again.map->header.magic, MS_LEDGER_MAGIC);
+        assert_int_equal(again.map->slot[3].state, MS_SLOT_FREE);
+        ms_ledger_close(&again);
+}
+
+static void truncated_ledger_is_reset(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger again;
+        int fd = openat(t->dirfd, "queue-short", O_WRONLY | O_CREAT, 0600);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "garbage", 7), 7);
+        close(fd);
+        assert_int_equal(ms_ledger_open(t->dirfd, "queue-short", &again), 0);
+        assert_true(again.reset);
+        assert_int_equal(again.map->header.magic, MS_LEDGER_MAGIC);
+        ms_ledger_close(&again);
+}
+
+static void impossible_slots_are_freed(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger again;
+
+        t->l.map->header.next_ticket = 10;
+        t->l.map->slot[0] = (struct ms_slot){ .state = 77, .pid = 5, .ticket = 1 };
+        t->l.map->slot[1] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = -3, .ticket = 2 };
+        t->l.map->slot[2] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 9, .ticket = 99 };
+        t->l.map->slot[3] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 9, .ticket = 3 };
+        assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &again), 0);
+        assert_true(again.reset);
+        assert_int_equal(again.map->slot[0].state, MS_SLOT_FREE);
+        assert_int_equal(again.map->slot[1].state, MS_SLOT_FREE);
+        assert_int_equal(again.map->slot[2].state, MS_SLOT_FREE);
+        assert_int_equal(again.map->slot[3].state, MS_SLOT_WAITING);
+        ms_ledger_close(&again);
+}
+
+static void symlinked_ledger_is_refused(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger l;
+
+        assert_int_equal(symlinkat("/etc/passwd", t->dirfd, "queue-link"), 0);
+        assert_int_equal(ms_ledger_open(t->dirfd, "queue-link", &l), -ELOOP);
+}
+
+static bool alive_if_odd(pid_t pid, uint64_t starttime, void *userdata)
+{
+        return pid % 2 == 1;
+}
+
+static void prune_head_find(void **state)
+{
+        struct ms_ledger_file *f = ((struct t *)*state)->l.map;
+
+        f->header.next_ticket = 100;
+        f->slot[0] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 11, .starttime = 1, .ticket = 50 };
+        f->slot[1] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 12, .starttime = 1, .ticket = 10 };
+        f->slot[2] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 13, .starttime = 1, .ticket = 20 };
+        f->slot[3] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = 15, .starttime = 7, .ticket = 5 };
+        assert_int_equal(ms_ledger_head(f), 1);
+        assert_int_equal(ms_ledger_prune(f, alive_if_odd, NULL), 1);
+        assert_int_equal(f->slot[1].state, MS_SLOT_FREE);
+        assert_int_equal(ms_ledger_head(f), 2);
+        assert_int_equal(ms_ledger_free_slot(f), 1);
+        assert_int_equal(ms_ledger_find(f, 15, 7), 3);
+        assert_int_equal(ms_ledger_find(f, 15, 8), -1);
+        assert_int_equal(ms_ledger_find(f, 12, 1), -1);
+
+        struct ms_admitted a[4];
+        assert_int_equal(ms_ledger_admitted(f, a, 4), 1);
+}
+
+/* The queue in one process: ops injected, no real memory involved. */
+struct fake_ops {
+        uint64_t available, total, now;
+        int samples;
+        bool others_alive;
+        struct ms_ledger_file *ledger;
+};
+
+static int fake_sample(struct ms_sample *s, void *userdata)
+{
+        struct fake_ops *o = userdata;
+
+        memset(s, 0, sizeof(*s));
+        s->available = o->available;
+        s->total = o->total;
+        o->samples++;
+        return 0;
+}
+
+static int fake_rss(pid_t pid, uint64_t *rss, void *userdata)
+{
+        *rss = 1 * MIB;
+        return 0;
+}
+
+static bool fake_alive(pid_t pid, uint64_t starttime, void *userdata)
+{
+        return pid == getpid() || ((struct fake_ops *)userdata)->others_alive;
+}
+
+static uint64_t fake_now(void *userdata)
+{
+        /* Time passes by 100 ms per look (the futex sleeps really, shortly). */
+        return ((struct fake_ops *)userdata)->now += 100 * 1000 * 1000;
+}
+
+static const struct ms_queue_request me = {
+        .starttime = 1,
+        .cand = { .kind = MS_PREDICT_VERIFIED, .predicted = 100 * MIB, .worst = 100 * MIB },
+        .program = "test",
+};
+
+static void queue_admits_at_once_when_it_fits(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        ms_config_init(&c);
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_ADMITTED);
+        assert_false(res.held);
+        assert_int_equal(o.samples, 1);
+        int i = ms_ledger_find(t->l.map, getpid(), 1);
+        assert_true(i >= 0);
+        assert_int_equal(t->l.map->slot[i].state, MS_SLOT_ADMITTED);
+        assert_int_equal(t->l.map->slot[i].predicted, 100 * MIB);
+        ms_queue_leave(&t->l, getpid(), 1);
+        assert_int_equal(ms_ledger_find(t->l.map, getpid(), 1), -1);
+}
+
+static void queue_times_out_and_leaves(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 50 * MIB, .total = 8000 * MIB };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        ms_config_init(&c);
+        c.timeout_usec = 300 * 1000;
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_EXPIRED);
+        assert_true(res.held);
+        assert_true(res.waited_ns >= 300ull * 1000 * 1000);
+        assert_int_equal(ms_ledger_find(t->l.map, getpid(), 1), -1);
+}
+
+static void dead_head_is_replaced(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        /* A waiter ahead of us that was killed: its slot stays behind. */
+        t->l.map->header.next_ticket = 2;
+        t->l.map->slot[5] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999999, .starttime = 3, .ticket = 1 };
+        ms_config_init(&c);
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->l.map->slot[5].state, MS_SLOT_FREE);
+}
+
+static void live_head_keeps_us_waiting(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB, .others_alive = true };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        t->l.map->header.next_ticket = 2;
+        t->l.map->slot[5] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999999, .starttime = 3, .ticket = 1 };
+        ms_config_init(&c);
+        c.timeout_usec = 200 * 1000;
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        /* Not the head: never sampled, waited in line until the timeout. */
+        assert_int_equal(res.outcome, MS_QUEUE_EXPIRED);
+        assert_int_equal(o.samples, 0);
+        assert_true(res.held);
+}
+
+/* A later job arrives while we are held: slot 7, behind us in line. */
+static void later_job_arrives(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead,
+                              void *userdata)
+{
+        struct ms_ledger_file *f = ((struct fake_ops *)userdata)->ledger;
+
+        f->slot[7] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999999, .starttime = 3,
+                                       .ticket = f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
+                                       .predicted = 50 * MIB, .worst = 50 * MIB };
+}
+
+static void head_backfills_a_later_job_that_fits(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 400 * MIB, .total = 8000 * MIB, .others_alive = true,
+                              .ledger = t->l.map };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .held = later_job_arrives,
+                                    .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        /* We need 1000M and wait; the later job of 50M fits and is granted. */
+        ms_config_init(&c);
+        c.percent = 0;
+        /* The fake clock moves 100 ms per look: held, then the job arrives, then backfill. */
+        c.timeout_usec = 350 * 1000;
+        req.pid = getpid();
+        req.cand.predicted = req.cand.worst = 1000 * MIB;
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_EXPIRED);
+        assert_int_equal(t->l.map->slot[7].state, MS_SLOT_GRANTED);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(statedir_path_prefers_a_private_runtime_dir),
+                cmocka_unit_test(statedir_open_refuses_unsafe_directories),
+                cmocka_unit_test(ledger_names_differ_per_cgroup),
+                cmocka_unit_test_setup_teardown(new_ledger_is_initialized, setup, teardown),
+                cmocka_unit_test_setup_teardown(corrupt_ledger_is_reset, setup, teardown),
+                cmocka_unit_test_setup_teardown(truncated_ledger_is_reset, setup, teardown),
+                cmocka_unit_test_setup_teardown(impossible_slots_are_freed, setup, teardown),
+                cmocka_unit_test_setup_teardown(symlinked_ledger_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(prune_head_find, setup, teardown),
+                cmocka_unit_test_setup_teardown(queue_admits_at_once_when_it_fits, setup, teardown),
+                cmocka_unit_test_setup_teardown(queue_times_out_and_leaves, setup, teardown),
+                cmocka_unit_test_setup_teardown(dead_head_is_replaced, setup, teardown),
+                cmocka_unit_test_setup_teardown(live_head_keeps_us_waiting, setup, teardown),
+                cmocka_unit_test_setup_teardown(head_backfills_a_later_job_that_fits, setup, teardown),
+        };
+        return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
+}

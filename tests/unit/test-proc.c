@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* proc: proc/PID/stat, statm and status of processes below a root. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "fixture.h"
+#include "proc.h"
+
+/* A 6.x proc/PID/stat line: 52 fields; tpgid -1, nice -5. */
+static char *stat_line(const char *comm, char state, unsigned ppid, unsigned long utime, unsigned long stime,
+                       unsigned long long starttime)
+{
+        char *s;
+
+        if (asprintf(&s,
+                     "4242 (%s) %c %u 4242 1200 34816 -1 4194304 12345 0 3 0 %lu %lu 0 0 25 -5 1 0 %llu "
+                     "123456789 45678 18446744073709551615 94000000000000 94000000100000 140000000000000 0 0 "
+                     "0 0 0 0 0 17 1 0 0 0 0 0 94000000200000 94000000300000 94000000400000 140000000100000 "
+                     "140000000200000 140000000200000 140000000300000 0\n",
+                     comm, state, ppid, utime, stime, starttime) < 0)
+                fail_msg("out of memory");
+        return s;
+}
+
+static void stat_parse_real_line(void **state)
+{
+        char *line = stat_line("cc1plus", 'R', 1200, 150, 30, 987654);
+        struct ms_proc_stat st;
+
+        assert_int_equal(ms_proc_stat_parse(line, &st), 0);
+        assert_int_equal(st.state, 'R');
+        assert_int_equal(st.ppid, 1200);
+        assert_int_equal(st.utime, 150);
+        assert_int_equal(st.stime, 30);
+        assert_int_equal(st.starttime, 987654);
+        free(line);
+}
+
+static void stat_parse_comm_with_parens_and_spaces(void **state)
+{
+        static const char *const comms[] = {
+                "a) b) c", "a b", ") S 7 7 7", "(", ")", "x (y) z", "tab\there", "new\nline", "",
+        };
+
+        for (size_t i = 0; i < sizeof(comms) / sizeof(comms[0]); i++) {
+                char *line = stat_line(comms[i], 'S', 77, 5, 6, 123456789012ULL);
+                struct ms_proc_stat st;
+
+                assert_int_equal(ms_proc_stat_parse(line, &st), 0);
+                assert_int_equal(st.state, 'S');
+                assert_int_equal(st.ppid, 77);
+                assert_int_equal(st.utime, 5);
+                assert_int_equal(st.stime, 6);
+                assert_true(st.starttime == 123456789012ULL);
+                free(line);
+        }
+}
+
+static void stat_parse_literal_tricky(void **state)
+{
+        struct ms_proc_stat st;
+
+        /* The brief's example, fields cut after starttime. */
+        assert_int_equal(ms_proc_stat_parse("123 (a) b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19\n", &st),
+                         0);
+        assert_int_equal(st.state, 'S');
+        assert_int_equal(st.ppid, 1);
+        assert_int_equal(st.utime, 11);
+        assert_int_equal(st.stime, 12);
+        assert_int_equal(st.starttime, 19);
+        /* A zombie. */
+        assert_int_equal(ms_proc_stat_parse("9 (x) Z 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555", &st), 0);
+        assert_int_equal(st.state, 'Z');
+        assert_int_equal(st.starttime, 555);
+}
+
+static void stat_parse_malformed(void **state)
+{
+        struct ms_proc_stat st = { .state = 'Q' };
+        char *line;
+
+        assert_int_equal(ms_proc_stat_parse("", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("garbage", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("(x) S 1 2 3", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (x S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19", &st), -EINVAL);
+        /* Truncated before starttime. */
+        assert_int_equal(ms_proc_stat_parse("12 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 ", &st), -EINVAL);
+        /* No state, a two-letter state, a bad number. */
+        assert_int_equal(ms_proc_stat_parse("12 (x) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (x) SS 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (x) S 1 2 3 4 5 6 7 8 9 10 11 1x 13 14 15 16 17 18 19", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (x) S -1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 -19", &st), -EINVAL);
+        /* starttime overflowing 64 bits. */
+        assert_int_equal(ms_proc_stat_parse("12 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
+                                            "18446744073709551616",
+                                            &st),
+                         -EINVAL);
+        line = stat_line("ok", 'S', 1, 1, 1, 18446744073709551615ULL);
+        assert_int_equal(ms_proc_stat_parse(line, &st), 0);
+        assert_true(st.starttime == UINT64_MAX);
+        free(line);
+}
+
+static void fake_stat(const char *root, const char *pid, const char *comm, char state, unsigned long long start)
+{
+        char rel[64];
+        char *line = stat_line(comm, state, 1, 2, 3, start);
+
+        snprintf(rel, sizeof(rel), "proc/%s/stat", pid);
+        fake_write(root, rel, line);
+        free(line);
+}
+
+static void stat_read_fake_tree(void **state)
+{
+        struct fake *f = *state;
+        struct ms_proc_stat st;
+
+        fake_stat(f->root, "4242", "make) (x", 'S', 1000);
+        fake_stat(f->root, "self", "me", 'R', 2000);
+        assert_int_equal(ms_proc_stat_read(f->fd, 4242, &st), 0);
+        assert_int_equal(st.starttime, 1000);
+        assert_int_equal(ms_proc_stat_read(f->fd, 0, &st), 0);
+        assert_int_equal(st.starttime, 2000);
+        assert_int_equal(st.state, 'R');
+        assert_int_equal(ms_proc_stat_read(f->fd, 4243, &st), -ESRCH);
+        assert_int_equal(ms_proc_stat_read(f->fd, -1, &st), -EINVAL);
+        fake_write(f->root, "proc/7/stat", "not a stat line\n");
+        assert_int_equal(ms_proc_stat_read(f->fd, 7, &st), -EINVAL);
+        fake_make_unreadable(f->root, "proc/7/stat");
+        assert_int_equal(ms_proc_stat_read(f->fd, 7, &st), -EISDIR);
+}
+
+static void alive_on_fake_tree(void **state)
+{
+        struct fake *f = *state;
+
+        fake_stat(f->root, "100", "cc1", 'R', 5000);
+        fake_stat(f->root, "101", "cc1", 'Z', 5001);
+        fake_stat(f->root, "102", "cc1", 'X', 5002);
+        fake_stat(f->root, "103", "a) Z (b", 'D', 5003);
+        fake_stat(f->root, "self", "me", 'S', 6000);
+        fake_write(f->root, "proc/104/stat", "104 (broken");
+
+        assert_true(ms_proc_alive(f->fd, 100, 5000));
+        assert_false(ms_proc_alive(f->fd, 100, 4999)); /* pid reused */
+        assert_false(ms_proc_alive(f->fd, 101, 5001)); /* zombie */
+        assert_false(ms_proc_alive(f->fd, 102, 5002)); /* dead */
+        assert_true(ms_proc_alive(f->fd, 103, 5003));  /* 'Z' inside comm */
+        assert_false(ms_proc_alive(f->fd, 104, 0));    /* unparsable */
+        assert_false(ms_proc_alive(f->fd, 105, 5000)); /* gone */
+        assert_true(ms_proc_alive(f->fd, 0, 6000));
+}
+
+static void alive_real_processes(void **state)
+{
+        struct ms_proc_stat self, child;
+        pid_t pid;
+        int status;
+
+        assert_int_equal(ms_proc_stat_read(MS_ROOT_HOST, 0, &self), 0);
+        assert_int_equal(self.ppid, getppid());
+        assert_true(ms_proc_alive(MS_ROOT_HOST, getpid(), self.starttime));
+        assert_true(ms_proc_alive(MS_ROOT_HOST, 0, self.starttime));
+        assert_false(ms_proc_alive(MS_ROOT_HOST, getpid(), self.starttime + 1));
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(0);
+        /* Wait until it is a zombie (still there, not reaped). */
+        for (int i = 0; i < 2000; i++) {
+                assert_int_equal(ms_proc_stat_read(MS_ROOT_HOST, pid, &child), 0);
+                if (child.state == 'Z')
+                        break;
+                usleep(1000);
+        }
+        assert_int_equal(child.state, 'Z');
+        assert_int_equal(child.ppid, getpid());
+        assert_false(ms_proc_alive(MS_ROOT_HOST, pid, child.starttime));
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_false(ms_proc_alive(MS_ROOT_HOST, pid, child.starttime));
+        assert_int_equal(ms_proc_stat_read(MS_ROOT_HOST, pid, &child), -ESRCH);
+}
+
+static void statm_parse(void **state)
+{
+        uint64_t rss = 1;
+
+        assert_int_equal(ms_proc_statm_parse("2964 250 200 183 0 136 0\n", 4096, &rss), 0);
+        assert_int_equal(rss, 250 * 4096);
+        assert_int_equal(ms_proc_statm_parse("2964 0 200 183 0 136 0\n", 4096, &rss), 0);
+        assert_int_equal(rss, 0);
+        assert_int_equal(ms_proc_statm_parse("1 3", 65536, &rss), 0);
+        assert_int_equal(rss, 3 * 65536);
+        rss = 7;
+        assert_int_equal(ms_proc_statm_parse("", 4096, &rss), -EINVAL);
+        assert_int_equal(ms_proc_statm_parse("2964", 4096, &rss), -EINVAL);
+        assert_int_equal(ms_proc_statm_parse("2964 ", 4096, &rss), -EINVAL);
+        assert_int_equal(ms_proc_statm_parse("2964 x 1", 4096, &rss), -EINVAL);
+        assert_int_equal(ms_proc_statm_parse("2964 -1 1", 4096, &rss), -EINVAL);
+        assert_int_equal(ms_proc_statm_parse("1 18446744073709551615 1", 4096, &rss), -EINVAL);
+        assert_int_equal(rss, 7);
+}
+
+static void rss_read(void **state)
+{
+        struct fake *f = *state;
+        uint64_t rss, page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+        fake_write(f->root, "proc/55/statm", "10000 1234 100 10 0 500 0\n");
+        assert_int_equal(ms_proc_rss_read(f->fd, 55, &rss), 0);
+        assert_true(rss == 1234 * page);
+        fake_write(f->root, "proc/self/statm", "10000 9 100 10 0 500 0\n");
+        assert_int_equal(ms_proc_rss_read(f->fd, 0, &rss), 0);
+        assert_true(rss == 9 * page);
+        assert_int_equal(ms_proc_rss_read(f->fd, 56, &rss), -ESRCH);
+        /* The real self: at least a page. */
+        assert_int_equal(ms_proc_rss_read(MS_ROOT_HOST, 0, &rss), 0);
+        assert_true(rss >= page);
+}
+
+static const char status_text[] =
+        "Name:\tcc1plus\n"
+        "Umask:\t0022\n"
+        "State:\tR (running)\n"
+        "Tgid:\t4242\n"
+        "Pid:\t4242\n"
+        "PPid:\t1200\n"
+        "VmPeak:\t  812340 kB\n"
+        "VmSize:\t  800000 kB\n"
+        "VmLck:\t       0 kB\n"
+        "VmHWM:\t  543210 kB\n"
+        "VmRSS:\t  500000 kB\n"
+        "Threads:\t1\n";
+
+static void hwm_parse(void **state)
+{
+        uint64_t hwm = 0;
+
+        assert_int_equal(ms_proc_status_hwm_parse(status_text, &hwm), 0);
+        assert_true(hwm == UINT64_C(543210) * 1024);
+        assert_int_equal(ms_proc_status_hwm_parse("VmHWM:\t  1234 kB", &hwm), 0);
+        assert_int_equal(hwm, 1234 * 1024);
+        /* Kernel threads have no Vm lines. */
+        assert_int_equal(ms_proc_status_hwm_parse("Name:\tkthreadd\nState:\tS (sleeping)\n", &hwm), -ENOENT);
+        /* Only at the start of a line. */
+        assert_int_equal(ms_proc_status_hwm_parse("XVmHWM:\t1 kB\n", &hwm), -ENOENT);
+        assert_int_equal(ms_proc_status_hwm_parse("VmHWM:\tlots kB\n", &hwm), -EINVAL);
+        assert_int_equal(ms_proc_status_hwm_parse("VmHWM:\t\n", &hwm), -EINVAL);
+        assert_int_equal(ms_proc_status_hwm_parse("VmHWM:\t99999999999999999999 kB\n", &hwm), -EINVAL);
+        assert_int_equal(ms_proc_status_hwm_parse("VmHWM:\t18446744073709551 kB\n", &hwm), -EINVAL);
+}
+
+static void hwm_read(void **state)
+{
+        struct fake *f = *state;
+        uint64_t hwm;
+
+        fake_write(f->root, "proc/4242/status", status_text);
+        assert_int_equal(ms_proc_hwm_read(f->fd, 4242, &hwm), 0);
+        assert_true(hwm == UINT64_C(543210) * 1024);
+        assert_int_equal(ms_proc_hwm_read(f->fd, 4243, &hwm), -ESRCH);
+        assert_int_equal(ms_proc_hwm_read(MS_ROOT_HOST, 0, &hwm), 0);
+        assert_true(hwm > 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(stat_parse_real_line),
+                cmocka_unit_test(stat_parse_comm_with_parens_and_spaces),
+                cmocka_unit_test(stat_parse_literal_tricky),
+                cmocka_unit_test(stat_parse_malformed),
+                T(stat_read_fake_tree),
+                T(alive_on_fake_tree),
+                cmocka_unit_test(alive_real_processes),
+                cmocka_unit_test(statm_parse),
+                T(rss_read),
+                cmocka_unit_test(hwm_parse),
+                T(hwm_read),
+        };
+
+        return cmocka_run_group_tests_name("proc", tests, NULL, NULL);
+}
