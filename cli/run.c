@@ -38,25 +38,11 @@ int cli_preload_path(char *buf, size_t size)
 
 int cli_small_programs(char *buf, size_t size)
 {
-        char dir[PATH_MAX], path[PATH_MAX + 16];
-        _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int fd = -1;
-        size_t cap = 2 * MS_HISTORY_MAX_BYTES, len = 0;
-        ssize_t n;
+        char dir[PATH_MAX];
 
         if (ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), dir, sizeof(dir)) < 0)
                 return -ENOENT;
-        snprintf(path, sizeof(path), "%s/peaks", dir);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        text = malloc(cap + 1);
-        if (!text)
-                return -ENOMEM;
-        while (len < cap && (n = read(fd, text + len, cap - len)) > 0)
-                len += (size_t)n;
-        text[len] = '\0';
-        return ms_history_small_programs(text, len, MS_SMALL_PROGRAM, buf, size);
+        return ms_history_small_list(dir, buf, size);
 }
 
 int cli_root(const struct cli *cli, int *root)

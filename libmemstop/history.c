@@ -24,31 +24,30 @@ _Static_assert(MS_HISTORY_LINE_MAX < PIPE_BUF, "a record must be appended by one
 
 /* ---- one line ---- */
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
+/* Value + 1 of a hex digit, 0 for other bytes (a table: this is the hot loop
+ * of a scan, 32 digits a line). */
+static const unsigned char hexval1[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9,
+        ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11,
+        ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* Exactly 16 hex digits and a blank. */
 static bool take_hash(const char **p, const char *end, uint64_t *out)
 {
         const char *s = *p;
         uint64_t v = 0;
+        bool ok = true;
 
         if (end - s < 17)
                 return false;
         for (int i = 0; i < 16; i++) {
-                int d = hexval(s[i]);
-                if (d < 0)
-                        return false;
-                v = v << 4 | (uint64_t)d;
+                unsigned d = hexval1[(unsigned char)s[i]];
+                ok &= d != 0;
+                v = v << 4 | ((d - 1) & 0xf);
         }
+        if (!ok)
+                return false;
         if (s[16] != ' ')
                 return false;
         *p = s + 17;
@@ -183,6 +182,7 @@ void ms_history_predict(const char *text, size_t len, const struct ms_key *key, 
         struct ms_history_record rec;
         uint64_t window[MS_HISTORY_PROGRAM_WINDOW];
         size_t pos = 0;
+        unsigned n;
 
         while (next_record(text, len, &pos, &rec, &p.bad_lines)) {
                 if (rec.program_hash != key->program_hash)
@@ -193,9 +193,20 @@ void ms_history_predict(const char *text, size_t len, const struct ms_key *key, 
                 if (rec.job_hash == key->job_hash)
                         p.job_peak = rec.peak;
         }
-        for (unsigned i = 0; i < p.program_runs && i < MS_HISTORY_PROGRAM_WINDOW; i++)
-                if (window[i] > p.program_peak)
-                        p.program_peak = window[i];
+        /* Sort the window (at most 64 values): its top is the peak, its
+         * middle (the upper one for an even count) the typical run. */
+        n = p.program_runs < MS_HISTORY_PROGRAM_WINDOW ? p.program_runs : MS_HISTORY_PROGRAM_WINDOW;
+        for (unsigned i = 1; i < n; i++) {
+                uint64_t v = window[i];
+                unsigned j = i;
+                for (; j > 0 && window[j - 1] > v; j--)
+                        window[j] = window[j - 1];
+                window[j] = v;
+        }
+        if (n > 0) {
+                p.program_peak = window[n - 1];
+                p.program_typical = window[n / 2];
+        }
         *out = p;
 }
 
@@ -656,4 +667,18 @@ int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, 
         if ((uint64_t)st.st_size <= MS_HISTORY_MAX_BYTES)
                 return 0;
         return compact_locked(dir, dfd, lockfd, false);
+}
+
+int ms_history_small_list(const char *dir, char *buf, size_t size)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        r = ms_history_read(dir, &text, &len);
+        if (r < 0)
+                return r;
+        r = ms_history_small_programs(text ? text : "", text ? len : 0, MS_SMALL_PROGRAM, buf, size);
+        /* Too many to list: the names that fit still help. */
+        return r == -ENOSPC ? 0 : r;
 }

@@ -62,7 +62,8 @@ struct ms_history_record {
 struct ms_prediction {
         uint64_t job_peak;     /* newest peak of this job, 0 if unknown */
         uint64_t program_peak; /* largest recent peak of this program, 0 if unknown */
-        uint64_t program_typical; /* median of the same recent peaks, 0 if unknown */
+        uint64_t program_typical; /* median of the same recent peaks (the upper
+                                   * one of an even count), 0 if unknown */
         unsigned program_runs; /* records of this program seen */
         unsigned bad_lines;    /* lines skipped as corrupt */
 };
@@ -75,9 +76,10 @@ int ms_history_parse_line(const char *line, size_t len, struct ms_history_record
 int ms_history_format_line(const struct ms_history_record *rec, char *buf, size_t size);
 
 /* Scan history text for key: the newest (last) record of the job, the largest
- * peak among the program's newest MS_HISTORY_PROGRAM_WINDOW records, the
- * number of the program's records and of bad lines. Pure; text may hold NULs
- * (len counts). A job matches on both job_hash and program_hash. */
+ * and the median peak among the program's newest MS_HISTORY_PROGRAM_WINDOW
+ * records, the number of the program's records and of bad lines. Pure; text
+ * may hold NULs (len counts). A job matches on both job_hash and
+ * program_hash. */
 #define MS_HISTORY_PROGRAM_WINDOW 64u
 void ms_history_predict(const char *text, size_t len, const struct ms_key *key, struct ms_prediction *out);
 
@@ -103,6 +105,10 @@ int ms_history_compact(const char *dir);
  * ms_history_small_programs(): *text is malloc'd, NUL-terminated, "" if there
  * is no file. Returns 0 or -errno. */
 int ms_history_read(const char *dir, char **text, size_t *len);
+
+/* ms_history_read() + ms_history_small_programs() with MS_SMALL_PROGRAM: the
+ * list for MEMSTOP_SMALL. As many names as fit. Returns 0 or -errno. */
+int ms_history_small_list(const char *dir, char *buf, size_t size);
 
 /* Compact the file: pure part, text in, text out: the newest record of each
  * of the max_jobs jobs seen most recently (the others are dropped), bad lines

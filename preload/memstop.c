@@ -421,6 +421,12 @@ static int queue_gate(struct gate *g, int argc, char **argv, struct ms_queue_res
             ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
                 g->history_dir[0] = '\0';
         predict(g, &req.cand);
+        /* Started without the CLI: tell the processes below which programs stay small. */
+        if (g->config.learn && !g->config.small && g->history_dir[0]) {
+                char small[4096];
+                if (ms_history_small_list(g->history_dir, small, sizeof(small)) == 0)
+                        setenv("MEMSTOP_SMALL", small, 1);
+        }
 
         r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
         if (r < 0) {

@@ -231,11 +231,14 @@ static void predict_newest_wins(void **state)
         ms_history_predict(t.s, t.len, &j, &p);
         assert_true(p.job_peak == MiB(200));
         assert_true(p.program_peak == MiB(900));
+        /* 100 200 300 900: the upper median. */
+        assert_true(p.program_typical == MiB(300));
         assert_int_equal(p.program_runs, 4);
         assert_int_equal(p.bad_lines, 0);
 
         ms_history_predict(t.s, t.len, &other, &p);
         assert_true(p.job_peak == MiB(5000));
+        assert_true(p.program_typical == MiB(5000));
         assert_int_equal(p.program_runs, 1);
 
         /* Unknown job of a known program; unknown program. */
@@ -247,6 +250,7 @@ static void predict_newest_wins(void **state)
         ms_history_predict(t.s, t.len, &k, &p);
         assert_int_equal(p.job_peak, 0);
         assert_int_equal(p.program_peak, 0);
+        assert_int_equal(p.program_typical, 0);
         assert_int_equal(p.program_runs, 0);
         /* Same job hash, other program: not this job. */
         k = j;
@@ -275,6 +279,7 @@ static void predict_program_window(void **state)
         }
         ms_history_predict(t.s, t.len, &k, &p);
         assert_true(p.program_peak == MiB(100 + w - 1));
+        assert_true(p.program_typical == MiB(100 + w / 2));
         assert_int_equal(p.program_runs, w + 1);
         assert_true(p.job_peak == MiB(100 + w - 1));
 
@@ -289,6 +294,7 @@ static void predict_program_window(void **state)
         }
         ms_history_predict(t.s, t.len, &k, &p);
         assert_true(p.program_peak == GiB(10));
+        assert_true(p.program_typical == MiB(100));
         /* Other programs' records do not push it out. */
         for (unsigned i = 0; i < 3 * w; i++) {
                 struct ms_key o = mkkey("as", i);

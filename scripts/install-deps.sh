@@ -1,0 +1,12 @@
+#!/bin/bash
+# Install what building and testing memstop needs, from Debian's packages.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+        exec sudo "$0" "$@"
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+        gcc libc6-dev make meson ninja-build pkg-config \
+        libcmocka-dev libcap-dev libcap2-bin scdoc \
+        python3 procps util-linux bc libxml2-utils parallel
