@@ -23,6 +23,7 @@
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
@@ -278,13 +279,31 @@ static void leave_at_exit(void)
         struct rusage ru;
 
         /* A forked child that did not exec inherits this handler: not ours. */
-        if (getpid() != g->pid || !g->in_ledger)
+        if (!g->in_ledger || getpid() != g->pid)
                 return;
         if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0)
                 (void)ms_history_record(g->history_dir, &g->key, (uint64_t)ru.ru_maxrss * 1024, (uint64_t)time(NULL));
         ms_queue_leave(&g->ledger, g->pid, g->starttime);
         ms_ledger_close(&g->ledger);
         g->in_ledger = false;
+}
+
+/*
+ * Programs that end with _exit() (dash does) skip atexit handlers: catch
+ * that too, so that they leave the ledger at once and their peak is learned.
+ * Only the program's own calls come here; libc's internal ones do not.
+ */
+__attribute__((visibility("default"), noreturn)) void _exit(int status)
+{
+        leave_at_exit();
+        syscall(SYS_exit_group, status);
+        for (;;)
+                syscall(SYS_exit, status);
+}
+
+__attribute__((visibility("default"), noreturn)) void _Exit(int status)
+{
+        _exit(status);
 }
 
 static uint64_t now_ns(void *userdata)
