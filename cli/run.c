@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -62,14 +63,26 @@ int cli_root(const struct cli *cli, int *root)
         return 0;
 }
 
-/* Whether the ':' or ' ' separated list holds entry. */
-static bool preload_has(const char *list, const char *entry)
+/* Whether the ':' or ' ' separated list names the file at path (by inode:
+ * the same library by another path counts). */
+static bool preload_has(const char *list, const char *path)
 {
-        size_t len = strlen(entry);
+        struct stat want, st;
+        char entry[PATH_MAX];
 
-        for (const char *p = list; (p = strstr(p, entry)); p += len)
-                if ((p == list || p[-1] == ':' || p[-1] == ' ') && (p[len] == '\0' || p[len] == ':' || p[len] == ' '))
-                        return true;
+        if (stat(path, &want) < 0)
+                return false;
+        for (const char *p = list; *p;) {
+                size_t n = strcspn(p, ": ");
+                if (n > 0 && n < sizeof(entry)) {
+                        memcpy(entry, p, n);
+                        entry[n] = '\0';
+                        if (stat(entry, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+                                return true;
+                }
+                p += n;
+                p += strspn(p, ": ");
+        }
         return false;
 }
 

@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Admission control with the real binaries on real processes:
+#  - in a real v1 memory cgroup, jobs that would overcommit it under plain
+#    `make -j` (the OOM killer takes some) all finish under memstop, cold
+#    (empty history) and warm;
+#  - 200 concurrent waiters are all admitted exactly once when memory frees;
+#  - SIGKILL of the queue's head lets the next one proceed within 1 s;
+#  - a truncated history and an unusable state directory each give one
+#    warning and a working gate.
+# The real-cgroup part needs root and the v1 memory controller.
+
+. "$(dirname "$0")/lib.sh"
+need_env MEMSTOP MEMSTOP_SO JOB
+
+tmpdir
+W=$TMPD
+mkdir -m 0700 "$W/run" "$W/cache"
+# Private queue and history: nothing shared with other tests or the user.
+export XDG_RUNTIME_DIR=$W/run XDG_CACHE_HOME=$W/cache
+unset MEMSTOP_PERCENT MEMSTOP_VERBOSE MEMSTOP_SMALL MEMSTOP_CGROUP MEMSTOP_WARNED
+
+# --- 200 waiters, fake memory ------------------------------------------------
+ROOT=$W/root
+fake_host "$ROOT" "$TOTAL_KB" "$AVAIL50_KB"
+OUT=$W/admitted
+# Learn the job once (same argv as below), so the waiters are "verified" small.
+"$MEMSTOP" --sysroot "$ROOT" -- sh -c 'echo $$ >>"$0"' "$W/learn" || bail_out "learning run failed"
+[ -s "$W/learn" ] || bail_out "the learning run did not run"
+
+fake_meminfo "$ROOT" "$TOTAL_KB" "$AVAIL5_KB"
+N=200
+pids=()
+for i in $(seq $N); do
+	spawn "$MEMSTOP" --sysroot "$ROOT" -- sh -c 'echo $$ >>"$0"' "$OUT"
+	pids+=("$SPAWNED")
+done
+sleep 1
+is "$( [ -e "$OUT" ] && wc -l <"$OUT" || echo 0)" 0 "$N waiters: none runs while memory is short"
+running=0
+for p in "${pids[@]}"; do alive "$p" && running=$((running + 1)); done
+is "$running" "$N" "all $N are alive, waiting"
+
+write_atomic "$ROOT/proc/meminfo" "$(printf 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n' \
+	"$TOTAL_KB" "$AVAIL50_KB" "$AVAIL50_KB")"
+t0=$(now_usec)
+for p in "${pids[@]}"; do wait "$p"; done
+elapsed=$(( ($(now_usec) - t0) / 1000 ))
+diag "all $N admitted and finished in ${elapsed} ms after memory freed"
+is "$(wc -l <"$OUT")" "$N" "every waiter ran once"
+is "$(sort -u "$OUT" | wc -l)" "$N" "no one ran twice"
+check "admitted within 30 s of memory freeing" test "$elapsed" -lt 30000
+# The waiters' queue is the fake root's (no memory cgroup there: the host's).
+"$MEMSTOP" --sysroot "$ROOT" status --json >"$W/status.json"
+check "the queue is empty afterwards" python3 -c '
+import json, sys
+q = json.load(open(sys.argv[1]))["queue"]
+sys.exit(0 if q == [] else 1)' "$W/status.json"
+
+# --- SIGKILL of the head -------------------------------------------------------
+fake_meminfo "$ROOT" "$TOTAL_KB" "$AVAIL5_KB"
+rm -f "$W/a" "$W/b"
+spawn "$MEMSTOP" --sysroot "$ROOT" -- sh -c 'echo a >"$0"' "$W/a"
+A=$SPAWNED
+wait_until 5 eval '"$MEMSTOP" --sysroot "$ROOT" status | grep -q "waiting .* sh "' ||
+	not_ok "A is seen waiting in memstop status"
+spawn "$MEMSTOP" --sysroot "$ROOT" -- sh -c 'echo b >"$0"' "$W/b"
+B=$SPAWNED
+sleep 0.5
+check "A and B wait while memory is short" eval 'alive $A && alive $B && [ ! -e "$W/b" ]'
+kill -KILL "$A"
+wait "$A" 2>/dev/null
+write_atomic "$ROOT/proc/meminfo" "$(printf 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n' \
+	"$TOTAL_KB" "$AVAIL50_KB" "$AVAIL50_KB")"
+t0=$(now_usec)
+if wait_until 3 test -e "$W/b"; then
+	ms=$(( ($(now_usec) - t0) / 1000 ))
+	diag "B ran ${ms} ms after the head was killed"
+	check "B, behind a killed head, proceeds within 1 s" test "$ms" -le 1000
+else
+	not_ok "B, behind a killed head, proceeds within 1 s" "B still waiting after 3 s"
+fi
+wait "$B" 2>/dev/null
+[ ! -e "$W/a" ]
+ok "the killed head never ran"
+
+# --- damaged history, unusable state directory ----------------------------------
+mkdir -p "$W/cache/memstop"
+printf 'v1 0123456789abcdef 0123456789abcdef 1024 1700000000 trunc' >>"$W/cache/memstop/peaks"
+bounded 10 env MEMSTOP_SYSROOT="$ROOT" LD_PRELOAD="$MEMSTOP_SO" sh -c 'echo ran'
+is "$STATUS $OUT" "0 ran" "a truncated history: the program runs"
+like "$ERR" "corrupt lines" "a truncated history: a warning"
+is "$(printf '%s\n' "$ERR" | grep -c memstop)" 1 "a truncated history: one line"
+
+mkdir -m 0700 "$W/run2"
+: >"$W/run2/memstop"   # a file where the state directory should be
+bounded 10 env XDG_RUNTIME_DIR="$W/run2" MEMSTOP_SYSROOT="$ROOT" LD_PRELOAD="$MEMSTOP_SO" sh -c 'echo ran; sh -c "echo child"'
+is "$STATUS" 0 "an unusable state directory: the program runs"
+is "$OUT" "$(printf 'ran\nchild')" "an unusable state directory: children too"
+like "$ERR" "state directory" "an unusable state directory: a warning"
+is "$(printf '%s\n' "$ERR" | grep -c 'state directory')" 1 "an unusable state directory: one warning per process tree"
+# ... and the threshold still holds processes back.
+fake_meminfo "$ROOT" "$TOTAL_KB" "$AVAIL5_KB"
+bounded 10 env XDG_RUNTIME_DIR="$W/run2" MEMSTOP_SYSROOT="$ROOT" MEMSTOP_TIMEOUT=0.5 \
+	MEMSTOP_ON_TIMEOUT=fail LD_PRELOAD="$MEMSTOP_SO" true
+is "$STATUS" 124 "an unusable state directory: the threshold still holds (timeout, fail)"
+
+# --- a real memory cgroup ----------------------------------------------------------
+V1=/sys/fs/cgroup/memory
+if [ "$(id -u)" != 0 ] || [ ! -f "$V1/cgroup.procs" ]; then
+	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: plain make -j loses jobs"
+	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: memstop cold"
+	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: memstop warm"
+	done_testing
+	exit 0
+fi
+command -v make >/dev/null || bail_out "make is needed"
+
+# 8 jobs x 120 MiB (ramp 0.3 s, hold 0.2 s) in 512 MiB: at most 3 fit beside the threshold.
+J=8
+MK=$W/mk
+mkdir -p "$MK/done"
+{
+	printf 'all:'; for i in $(seq $J); do printf ' t%d' "$i"; done; echo
+	for i in $(seq $J); do printf 't%d:\n\t%s 120 0.3 0.2 %d %s/done/%d\n' "$i" "$JOB" "$i" "$MK" "$i"; done
+} >"$MK/Makefile"
+
+build_in_cgroup() {  # LABEL COMMAND-PREFIX...: sets FINISHED and KILLS
+	local label=$1 cg=$V1/memstop-test-adm-$$-$2
+	shift 2
+	rm -f "$MK"/done/*
+	cgroup_create "$cg" || bail_out "cannot create $cg"
+	echo 512M >"$cg/memory.limit_in_bytes"
+	bounded 120 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" "$@" make -s -k -j$J -C "$MK"
+	FINISHED=$(ls "$MK/done" | wc -l)
+	KILLS=$(awk '/^oom_kill /{print $2}' "$cg/memory.oom_control")
+	diag "$label: $FINISHED/$J finished, $KILLS OOM kills, status $STATUS, $((ELAPSED / 1000)) ms"
+	cgroup_remove "$cg"
+}
+
+build_in_cgroup "make -j$J" 1
+check "real cgroup: plain make -j$J overcommits (the OOM killer takes jobs)" test "$KILLS" -gt 0
+build_in_cgroup "memstop cold" 2 "$MEMSTOP" --
+is "$FINISHED $KILLS" "$J 0" "real cgroup: memstop cold: all finish, no OOM kill"
+build_in_cgroup "memstop warm" 3 "$MEMSTOP" --
+is "$FINISHED $KILLS" "$J 0" "real cgroup: memstop warm: all finish, no OOM kill"
+
+done_testing
