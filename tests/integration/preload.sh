@@ -1,0 +1,271 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# memstop.so preloaded into real programs on fake trees: the seed's verbose
+# lines byte for byte, silence when not verbose, bad variables (one line, the
+# program runs), errno, unreadable figures, timeouts, the log file, gating
+# only some programs, and never a byte on stdout.
+
+. "$(dirname "$0")/lib.sh"
+need_env MEMSTOP_SO ERRNO_PROBE
+
+tmpdir
+W=$TMPD
+MARK=$W/marker
+STDOUT_USED=()
+
+# pre SECONDS VAR=VALUE... -- COMMAND...: COMMAND with memstop.so preloaded
+# and the variables set (through env, which is not preloaded itself), run by
+# bounded. Notes any byte it writes on stdout.
+pre() {
+	local limit=$1 vars=()
+	shift
+	while [ "$1" != -- ]; do vars+=("$1"); shift; done
+	shift
+	bounded "$limit" env LD_PRELOAD="$PRELOAD" "${vars[@]}" "$@"
+	[ -s "$BOUT" ] && STDOUT_USED+=("${vars[*]} $*: $OUT")
+	return 0
+}
+
+lines() {
+	if [ -z "$1" ]; then echo 0; else printf '%s\n' "$1" | wc -l; fi
+}
+
+# Fake hosts of 8 GiB: 15% available (1234 MB), 5%, 50%.
+H15=$W/h15
+fake_host "$H15" "$TOTAL_KB" "$AVAIL15_KB"
+H5=$W/h5
+fake_host "$H5" "$TOTAL_KB" "$AVAIL5_KB"
+H50=$W/h50
+fake_host "$H50" "$TOTAL_KB" "$AVAIL50_KB"
+
+# --- the seed's lines, byte for byte -------------------------------------------
+
+printf '==== memstop: 10%% required, 15%% available (1234 MB / 8192 MB) ====\n' >"$W/seed-line"
+
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 -- /bin/true
+cmp -s "$BERR" "$W/seed-line"
+result "MEMSTOP_VERBOSE=1: stderr is the seed's line, byte for byte" $? \
+	"status $STATUS" "stderr: $(od -c "$BERR" | head -5)"
+is "$STATUS" 0 "MEMSTOP_VERBOSE=1: the program ran (exit 0)"
+
+for v in yes 1 true on; do
+	pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=$v MEMSTOP_PERCENT=10 -- /bin/true
+	cmp -s "$BERR" "$W/seed-line"
+	result "MEMSTOP_VERBOSE=$v MEMSTOP_PERCENT=10: the same line" $? "stderr: $ERR"
+done
+
+# Held, then released when the fake meminfo shows enough.
+HR=$W/hold-release
+fake_host "$HR" "$TOTAL_KB" "$AVAIL15_KB"
+printf '%s\n' '==== memstop: 20% required, 15% available (1234 MB / 8192 MB) ====' \
+	'==== memstop hold ====' '==== memstop release ====' >"$W/seed-hold"
+rm -f "$MARK"
+spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$HR" MEMSTOP_PERCENT=20 MEMSTOP_VERBOSE=1 \
+	touch "$MARK" >"$W/hr.out" 2>"$W/hr.err"
+hpid=$SPAWNED
+wait_until 5 grep -q 'memstop hold' "$W/hr.err"
+sleep 0.3
+result "MEMSTOP_PERCENT=20 with 15% available: held (alive, touch has not run)" \
+	"$([[ ! -e $MARK ]] && alive "$hpid"; echo $?)" "stderr: $(cat "$W/hr.err")"
+fake_meminfo "$HR" "$TOTAL_KB" "$AVAIL50_KB"
+if wait_until 5 eval '! alive $hpid'; then
+	wait "$hpid"
+	result "released when memory frees: exit 0, touch ran" \
+		"$([[ $? == 0 && -e $MARK ]]; echo $?)"
+else
+	not_ok "released when memory frees: exit 0, touch ran" "still held 5 s after the rewrite"
+fi
+cmp -s "$W/hr.err" "$W/seed-hold"
+result "held then released: the seed's three lines, byte for byte" $? "stderr: $(cat "$W/hr.err")"
+[ -s "$W/hr.out" ] && STDOUT_USED+=("hold-release: $(cat "$W/hr.out")")
+
+# --- silence unless verbose -------------------------------------------------------
+
+mkdir -p "$W/empty-dir-0" "$W/empty-dir-unset"
+for v in 0 unset; do
+	if [ $v = unset ]; then set -- ; else set -- MEMSTOP_VERBOSE=0; fi
+	pre 5 MEMSTOP_SYSROOT="$H15" "$@" -- /bin/true
+	result "MEMSTOP_VERBOSE $v, enough memory: no output at all" \
+		"$([[ $STATUS == 0 && -z $ERR && -z $OUT ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+
+	pre 5 MEMSTOP_SYSROOT="$W/empty-dir-$v" "$@" -- /bin/true
+	result "MEMSTOP_VERBOSE $v, unreadable figures: no output at all" \
+		"$([[ $STATUS == 0 && -z $ERR && -z $OUT ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+
+	fake_host "$HR" "$TOTAL_KB" "$AVAIL5_KB"
+	rm -f "$MARK"
+	spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$HR" "$@" touch "$MARK" >"$W/q.out" 2>"$W/q.err"
+	qpid=$SPAWNED
+	sleep 0.5
+	held=$([[ ! -e $MARK ]] && alive "$qpid"; echo $?)
+	fake_meminfo "$HR" "$TOTAL_KB" "$AVAIL50_KB"
+	wait_until 5 eval '! alive $qpid'
+	wait "$qpid"
+	result "MEMSTOP_VERBOSE $v, held and released: no output at all" \
+		"$([[ $held == 0 && -e $MARK && ! -s $W/q.err && ! -s $W/q.out ]]; echo $?)" \
+		"held: $held" "stderr: $(cat "$W/q.err")"
+done
+
+# --- bad variables: one line naming it, the program runs -----------------------
+
+bad_var() { # VAR VALUE
+	local why=()
+	pre 5 MEMSTOP_SYSROOT="$H15" "$1=$2" -- sh -c 'exit 3'
+	[ "$STATUS" = 3 ] || why+=("exit status $STATUS, expected 3 (the program's)")
+	[ "$(lines "$ERR")" = 1 ] || why+=("$(lines "$ERR") lines on stderr, expected 1")
+	[[ $ERR == *"$1"*"'$2'"* ]] || why+=("the line does not name $1 and '$2'")
+	result "$1='$2': one line naming it, the program runs with its exit status" "${#why[@]}" \
+		"${why[@]}" "stderr: $ERR"
+}
+bad_var MEMSTOP_PERCENT abc
+bad_var MEMSTOP_PERCENT 101
+bad_var MEMSTOP_PERCENT ''
+bad_var MEMSTOP_PERCENT -5
+bad_var MEMSTOP_MIN_AVAILABLE 2X
+bad_var MEMSTOP_TIMEOUT soon
+bad_var MEMSTOP_ON_TIMEOUT maybe
+bad_var MEMSTOP_VERBOSE maybe
+bad_var MEMSTOP_GATE ',,'
+bad_var MEMSTOP_EXEMPT 'a/b'
+bad_var MEMSTOP_LOG ''
+
+# The default applies in place of a bad value: 10%, held at 5%.
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_PERCENT=abc MEMSTOP_VERBOSE=1 -- /bin/true
+is "$(printf '%s\n' "$ERR" | sed -n 2p)" "$(cat "$W/seed-line")" \
+	"MEMSTOP_PERCENT=abc: the default 10% applies (verbose line)"
+pre 5 MEMSTOP_SYSROOT="$H5" MEMSTOP_PERCENT=abc MEMSTOP_TIMEOUT=0.3 MEMSTOP_ON_TIMEOUT=fail -- /bin/true
+is "$STATUS" 124 "MEMSTOP_PERCENT=abc with 5% available: held by the default 10% (not 0%)"
+
+# --- errno ------------------------------------------------------------------------
+
+mkdir -p "$W/no-proc"
+bounded 5 "$ERRNO_PROBE"
+base=$OUT
+is "$base" 0 "errno-probe alone prints 0 (the probe works)"
+errno_case() { # DESCRIPTION VAR=VALUE...
+	local desc=$1
+	shift
+	pre 5 "$@" -- "$ERRNO_PROBE"
+	result "errno preserved: $desc" "$([[ $STATUS == 0 && $OUT == "$base" ]]; echo $?)" \
+		"errno-probe printed '$OUT' (status $STATUS)" "stderr: $ERR"
+	# Its output is expected: do not count it as the preload's.
+	[ ${#STDOUT_USED[@]} -gt 0 ] && unset 'STDOUT_USED[-1]'
+	return 0
+}
+errno_case "enough memory on a fake tree" MEMSTOP_SYSROOT="$H15"
+errno_case "MEMSTOP_SYSROOT without proc/ (reads fail)" MEMSTOP_SYSROOT="$W/no-proc"
+errno_case "MEMSTOP_SYSROOT without proc/, verbose" MEMSTOP_SYSROOT="$W/no-proc" MEMSTOP_VERBOSE=1
+errno_case "MEMSTOP_SYSROOT does not exist" MEMSTOP_SYSROOT="$W/nowhere"
+errno_case "a bad variable" MEMSTOP_SYSROOT="$H15" MEMSTOP_PERCENT=abc
+errno_case "MEMSTOP_LOG cannot be opened" MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/nowhere/log"
+errno_case "held until the timeout" MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.1
+errno_case "the real /proc (no MEMSTOP_SYSROOT)" MEMSTOP_PERCENT=0
+errno_case "not gated" MEMSTOP_GATE=cc1
+
+# --- unreadable figures: ungated, said only in verbose mode -------------------------
+
+mkdir -p "$W/empty"
+pre 5 MEMSTOP_SYSROOT="$W/empty" -- sh -c 'exit 7'
+result "MEMSTOP_SYSROOT=an empty dir: runs ungated (exit 7), silent" \
+	"$([[ $STATUS == 7 && -z $ERR ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+pre 5 MEMSTOP_SYSROOT="$W/empty" MEMSTOP_VERBOSE=1 -- sh -c 'exit 7'
+result "MEMSTOP_SYSROOT=an empty dir, verbose: runs (exit 7), one line saying ungated" \
+	"$([[ $STATUS == 7 && $(lines "$ERR") == 1 && $ERR == *ungated* ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+
+# proc/self/cgroup readable, proc/meminfo missing.
+NOMEM=$W/no-meminfo
+fake_host "$NOMEM" "$TOTAL_KB" "$AVAIL5_KB"
+rm "$NOMEM/proc/meminfo"
+pre 5 MEMSTOP_SYSROOT="$NOMEM" -- sh -c 'exit 7'
+result "no proc/meminfo: runs ungated, silent" \
+	"$([[ $STATUS == 7 && -z $ERR ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+pre 5 MEMSTOP_SYSROOT="$NOMEM" MEMSTOP_VERBOSE=1 -- sh -c 'exit 7'
+result "no proc/meminfo, verbose: runs (exit 7), one line saying ungated" \
+	"$([[ $STATUS == 7 && $(lines "$ERR") == 1 && $ERR == *ungated* ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+
+# A v1 cgroup whose memory.stat cannot be read (too little host memory too:
+# were it gated on the host alone, it would be held).
+CGBAD=$W/cg-unreadable
+fake_host "$CGBAD" "$TOTAL_KB" "$AVAIL5_KB"
+printf '5:memory:/job\n' >"$CGBAD/proc/self/cgroup"
+printf '35 22 0:30 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory\n' \
+	>"$CGBAD/proc/self/mountinfo"
+mkdir -p "$CGBAD/sys/fs/cgroup/memory/job"
+printf '1000\n' >"$CGBAD/sys/fs/cgroup/memory/job/memory.usage_in_bytes"
+pre 5 MEMSTOP_SYSROOT="$CGBAD" MEMSTOP_VERBOSE=1 -- sh -c 'exit 7'
+result "cgroup files unreadable, verbose: runs ungated, one line saying so" \
+	"$([[ $STATUS == 7 && $(lines "$ERR") == 1 && $ERR == *ungated* ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+
+# --- timeouts ------------------------------------------------------------------------
+
+rm -f "$MARK"
+pre 10 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.5 -- touch "$MARK"
+result "MEMSTOP_TIMEOUT=0.5 with too little memory: runs anyway after the timeout" \
+	"$([[ $STATUS == 0 && -e $MARK && $ELAPSED -ge 500000 && -z $ERR ]]; echo $?)" \
+	"status $STATUS after $ELAPSED us" "stderr: $ERR"
+
+rm -f "$MARK"
+pre 10 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.5 MEMSTOP_ON_TIMEOUT=fail -- touch "$MARK"
+result "MEMSTOP_ON_TIMEOUT=fail: exit 124 after the timeout, touch did not run" \
+	"$([[ $STATUS == 124 && ! -e $MARK && $ELAPSED -ge 500000 ]]; echo $?)" \
+	"status $STATUS after $ELAPSED us" "stderr: $ERR"
+result "MEMSTOP_ON_TIMEOUT=fail: one line on stderr naming the program" \
+	"$([[ $(lines "$ERR") == 1 && $ERR == *touch* ]]; echo $?)" "stderr: $ERR"
+
+rm -f "$MARK"
+pre 10 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.3 MEMSTOP_VERBOSE=1 -- touch "$MARK"
+result "MEMSTOP_TIMEOUT, verbose: the seed's first two lines, then one saying it runs anyway" \
+	"$([[ $(lines "$ERR") == 3 && $(sed -n 2p "$BERR") == '==== memstop hold ====' && $(sed -n 3p "$BERR") == *touch*anyway* ]]; echo $?)" \
+	"stderr: $ERR"
+
+# --- MEMSTOP_LOG -----------------------------------------------------------------------
+
+mkdir -p "$W/logs"
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/logs/log-" -- /bin/true
+cmp -s "$W/logs/log-$PID" "$W/seed-line"
+result "MEMSTOP_LOG=DIR/log-: the line goes to DIR/log-PID" $? \
+	"files: $(ls "$W/logs")" "stderr: $ERR"
+is "$ERR" "" "MEMSTOP_LOG=DIR/log-: nothing on stderr"
+is "$(ls "$W/logs")" "log-$PID" "MEMSTOP_LOG=DIR/log-: no other file"
+
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/logs/fixed" -- /bin/true
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/logs/fixed" -- /bin/true
+cat "$W/seed-line" "$W/seed-line" >"$W/seed-twice"
+cmp -s "$W/logs/fixed" "$W/seed-twice"
+result "MEMSTOP_LOG=FILE (no '-'): lines are appended to FILE" $? "FILE: $(cat "$W/logs/fixed" 2>&1)"
+
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/nowhere/log" -- sh -c 'exit 4'
+result "MEMSTOP_LOG unwritable: runs, says so on stderr, logs to stderr" \
+	"$([[ $STATUS == 4 && $ERR == *MEMSTOP_LOG* && $ERR == *"$(cat "$W/seed-line")"* ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+
+# --- which programs are gated --------------------------------------------------------------
+# Too little memory; a gated program is held 0.3 s, then fails with 124.
+
+gate_case() { # DESCRIPTION EXPECTED_STATUS VAR=VALUE...
+	local desc=$1 want=$2
+	shift 2
+	pre 10 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.3 MEMSTOP_ON_TIMEOUT=fail MEMSTOP_VERBOSE=1 "$@" -- /bin/true
+	if [ "$want" = 0 ]; then
+		result "$desc" "$([[ $STATUS == 0 && -z $ERR ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+	else
+		result "$desc" "$([[ $STATUS == "$want" ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+	fi
+}
+gate_case "no MEMSTOP_GATE/EXEMPT: /bin/true is held (the control case)" 124
+gate_case "MEMSTOP_EXEMPT=true: /bin/true is not held, nothing said" 0 MEMSTOP_EXEMPT=true
+gate_case "MEMSTOP_EXEMPT='sh,tr*': /bin/true is not held" 0 'MEMSTOP_EXEMPT=sh,tr*'
+gate_case "MEMSTOP_EXEMPT=sh: /bin/true is held" 124 MEMSTOP_EXEMPT=sh
+gate_case "MEMSTOP_GATE=cc1: /bin/true is not held" 0 MEMSTOP_GATE=cc1
+gate_case "MEMSTOP_GATE='cc1,true': /bin/true is held" 124 MEMSTOP_GATE=cc1,true
+gate_case "MEMSTOP_GATE=true MEMSTOP_EXEMPT=true: exempt wins" 0 MEMSTOP_GATE=true MEMSTOP_EXEMPT=true
+
+# --- stdout ------------------------------------------------------------------------------------
+
+result "the preload never wrote to stdout (in any of the runs above)" "${#STDOUT_USED[@]}" \
+	"${STDOUT_USED[@]}"
+
+done_testing
