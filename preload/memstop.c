@@ -464,6 +464,13 @@ static int queue_gate(struct gate *g, int argc, char **argv, struct ms_queue_res
         return 1;
 }
 
+static void log_unreadable(const struct gate *g, int r)
+{
+        ms_log(g->logfd, "memstop: cannot read the memory figures (/proc/meminfo%s%s): %s; running ungated",
+               g->cgroup.version ? " or the memory files of " : "", g->cgroup.version ? g->cgroup.dir : "",
+               strerror(-r));
+}
+
 static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_sample *last, bool sampled)
 {
         const struct ms_config *c = &g->config;
@@ -538,8 +545,7 @@ static void run_gate(struct gate *g, const struct ms_config *config, int argc, c
                 if (c->verbose) {
                         r = sample(&first, g);
                         if (r < 0) {
-                                ms_log(g->logfd, "memstop: cannot read the memory figures: %s; running ungated",
-                                       strerror(-r));
+                                log_unreadable(g, r);
                                 return;
                         }
                         log_figures(g, &first);
@@ -562,9 +568,7 @@ static void run_gate(struct gate *g, const struct ms_config *config, int argc, c
         r = ms_wait(c, sample, g, &ms_clock_monotonic, c->reserve && c->verbose ? &hooks_after_queue : &hooks, &res);
         if (r < 0) {
                 if (c->verbose)
-                        ms_log(g->logfd, "memstop: cannot read the memory figures (%s%s): %s; running ungated",
-                               "/proc/meminfo", g->cgroup.version ? " or the cgroup's memory files" : "",
-                               strerror(-r));
+                        log_unreadable(g, r);
                 return;
         }
         if (!c->sysroot)

@@ -97,10 +97,9 @@ static void read_at_too_small_is_efbig_with_partial_content(void **state)
 }
 
 /*
- * with size 1 there is no room for any byte, so a
- * non-empty file does not fit and -EFBIG is due. ms_read_at() asks read()
- * for 0 bytes, takes the 0 it gets back for end of file and returns 0 with
- * an empty buffer: a truncated read reported as a complete one.
+ * With size 1 there is no room for any byte, so a non-empty file does not
+ * fit and -EFBIG is due (asking read() for 0 bytes and taking the 0 for end
+ * of file would report a truncated read as a complete one).
  */
 static void read_at_size_one_nonempty_file_is_efbig(void **state)
 {

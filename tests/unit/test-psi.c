@@ -105,11 +105,7 @@ static void parse_malformed(void **state)
         }
 }
 
-/*
- * total is read with sscanf("%llu"), which accepts a
- * sign: "total=-1" parses as 18446744073709551615 instead of being rejected
- * as negative.
- */
+/* A signed total is malformed (sscanf("%llu") would have read -1 as 2^64-1). */
 static void parse_negative_total_is_einval(void **state)
 {
         struct ms_psi p;
@@ -117,11 +113,7 @@ static void parse_negative_total_is_einval(void **state)
         assert_int_equal(ms_psi_parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=-1\n", &p), -EINVAL);
 }
 
-/*
- * the averages are read with sscanf("%lf"), which
- * accepts "nan" and "inf"... and NaN passes both range checks (every
- * comparison with NaN is false), so "avg10=nan" is taken as a valid average.
- */
+/* "nan" is not an average (NaN would pass any range check: every comparison is false). */
 static void parse_nan_average_is_einval(void **state)
 {
         struct ms_psi p;
@@ -129,11 +121,7 @@ static void parse_nan_average_is_einval(void **state)
         assert_int_equal(ms_psi_parse("some avg10=nan avg60=0.00 avg300=0.00 total=1\n", &p), -EINVAL);
 }
 
-/*
- * LIBRARY BUG (reported, same cause as above): sscanf("%llu") saturates on
- * overflow, so a total that does not fit in 64 bits reads as UINT64_MAX
- * instead of being rejected as malformed.
- */
+/* A total that does not fit in 64 bits is malformed, not UINT64_MAX. */
 static void parse_total_overflow_is_einval(void **state)
 {
         struct ms_psi p;

@@ -296,10 +296,9 @@ static void size_format_values(void **state)
 }
 
 /*
- * ms_size_format() goes through double, which has
- * 53 bits: near the top of the range the value is rounded UP before being
- * "rounded down". UINT64_MAX (= MS_UNLIMITED, 16 EiB - 1) prints "16E",
- * more than there is; it should print "15.9E".
+ * Near the top of the range a double (53 bits) would round UP before the
+ * "round down": UINT64_MAX (= MS_UNLIMITED, 16 EiB - 1) must print "15.9E",
+ * never "16E", more than there is.
  */
 static void size_format_never_rounds_up_at_64_bits(void **state)
 {
