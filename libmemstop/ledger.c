@@ -86,9 +86,9 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
                 return r;
         }
         if (!header_valid(map)) {
-                /* New, of an older layout (another size), or corrupt: start afresh.
-                 * Only a file of the right size with a bad header is reported. */
-                reset = st.st_size == (off_t)sizeof(*map) && map->header.magic != 0;
+                /* New, of another version (our magic, another layout), or corrupt:
+                 * start afresh. Only a non-empty file without our magic is reported. */
+                reset = st.st_size != 0 && map->header.magic != MS_LEDGER_MAGIC;
                 init_file(map);
         } else if (repair_slots(map)) {
                 reset = true;

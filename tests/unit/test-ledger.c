@@ -169,6 +169,22 @@ static void truncated_ledger_is_reset(void **state)
         ms_ledger_close(&again);
 }
 
+static void other_version_is_reset_quietly(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger again;
+        int fd = openat(t->dirfd, "queue-old", O_WRONLY | O_CREAT, 0600);
+        struct ms_ledger_header old = { .magic = MS_LEDGER_MAGIC, .version = MS_LEDGER_VERSION + 1 };
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, &old, sizeof(old)), sizeof(old));
+        close(fd);
+        assert_int_equal(ms_ledger_open(t->dirfd, "queue-old", &again), 0);
+        assert_false(again.reset);
+        assert_int_equal(again.map->header.version, MS_LEDGER_VERSION);
+        ms_ledger_close(&again);
+}
+
 static void impossible_slots_are_freed(void **state)
 {
         struct t *t = *state;
@@ -391,6 +407,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(new_ledger_is_initialized, setup, teardown),
                 cmocka_unit_test_setup_teardown(corrupt_ledger_is_reset, setup, teardown),
                 cmocka_unit_test_setup_teardown(truncated_ledger_is_reset, setup, teardown),
+                cmocka_unit_test_setup_teardown(other_version_is_reset_quietly, setup, teardown),
                 cmocka_unit_test_setup_teardown(impossible_slots_are_freed, setup, teardown),
                 cmocka_unit_test_setup_teardown(symlinked_ledger_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(prune_head_find, setup, teardown),
