@@ -32,6 +32,12 @@ enum ms_slot_state {
         MS_SLOT_ADMITTED = 3,
 };
 
+enum ms_grant {
+        MS_GRANT_NONE = 0,      /* admitted itself as the head */
+        MS_GRANT_BACKFILL = 1,  /* let in ahead of a waiting head */
+        MS_GRANT_BIG_FIRST = 2, /* a big job let in before a smaller head */
+};
+
 struct ms_slot {
         uint32_t state; /* futex word */
         int32_t pid;
@@ -44,7 +50,7 @@ struct ms_slot {
         uint64_t grown_rss; /* RSS when it last grew by MS_SETTLE_GROWTH */
         uint64_t grown_ns;  /* ... and when */
         uint32_t kind;      /* enum ms_prediction_kind */
-        uint32_t granted;   /* admitted by the head's backfill, not as head */
+        uint32_t granted;   /* enum ms_grant: how it was let in */
         uint64_t program_hash;
         char program[MS_PROGRAM_MAX];
 };

@@ -22,13 +22,13 @@ static void fill_slot(struct ms_slot *s, const struct ms_queue_request *req, uin
 }
 
 /* Mark a slot admitted from now on; its RSS is watched from this point. */
-static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, bool granted)
+static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, uint32_t grant)
 {
         s->since_ns = now;
         s->rss = s->grown_rss = rss;
         s->grown_ns = now;
-        s->granted = granted;
-        __atomic_store_n(&s->state, granted ? MS_SLOT_GRANTED : MS_SLOT_ADMITTED, __ATOMIC_RELEASE);
+        s->granted = grant;
+        __atomic_store_n(&s->state, grant != MS_GRANT_NONE ? MS_SLOT_GRANTED : MS_SLOT_ADMITTED, __ATOMIC_RELEASE);
 }
 
 /* The head refreshes what admitted processes hold now. */
@@ -75,10 +75,73 @@ static unsigned waiting_ahead(const struct ms_ledger_file *f, uint64_t ticket)
 }
 
 /*
- * The head cannot start: let later waiters with a verified peak that fits
- * now go first, oldest first, each reserving its memory at once.
+ * Big jobs first: a job that needs a large part of memory is the critical
+ * path of a build (nothing else that big can run beside it), so the head
+ * lets waiting jobs of verified size at least MS_BIG_FACTOR times its own
+ * start before itself when they fit now, oldest first. Only while the head
+ * is within MS_BACKFILL_NS of becoming the head: it is never starved.
  */
-static void backfill(struct ms_ledger_file *f, int self, uint64_t available, uint64_t required, uint64_t now)
+static void big_first(struct ms_ledger_file *f, int self, uint64_t own, uint64_t available, uint64_t required,
+                      uint64_t now)
+{
+        struct ms_admitted adm[MS_LEDGER_SLOTS];
+
+        for (;;) {
+                int best = -1;
+                for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+                        const struct ms_slot *s = &f->slot[i];
+                        if (s->state != MS_SLOT_WAITING || (int)i == self || s->kind != MS_PREDICT_VERIFIED ||
+                            s->predicted / MS_BIG_FACTOR < own)
+                                continue;
+                        if (best < 0 || s->ticket < f->slot[best].ticket)
+                                best = (int)i;
+                }
+                if (best < 0)
+                        return;
+                size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
+                struct ms_candidate cand = { .kind = MS_PREDICT_VERIFIED,
+                                             .predicted = f->slot[best].predicted,
+                                             .worst = f->slot[best].worst };
+                struct ms_admit_result r;
+                ms_admit_decide(available, required, adm, n, &cand, now, &r);
+                if (!r.admit)
+                        return;
+                admit_slot(&f->slot[best], 0, now, MS_GRANT_BIG_FIRST);
+                ms_ledger_wake(f, best);
+        }
+}
+
+/*
+ * What will be free once the jobs admitted normally have ended, while those
+ * let in by backfill still run: the head's prospect.
+ */
+static uint64_t after_admitted_end(const struct ms_ledger_file *f, uint64_t available)
+{
+        uint64_t freed = 0, held = 0;
+
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+                const struct ms_slot *s = &f->slot[i];
+                struct ms_admitted a;
+                if (s->state != MS_SLOT_ADMITTED && s->state != MS_SLOT_GRANTED)
+                        continue;
+                a = (struct ms_admitted){ .kind = (enum ms_prediction_kind)s->kind, .predicted = s->predicted,
+                                          .worst = s->worst, .rss = s->rss };
+                if (s->granted == MS_GRANT_BACKFILL)
+                        held += ms_admitted_pending(&a);
+                else
+                        freed += s->rss;
+        }
+        return available + freed > held ? available + freed - held : 0;
+}
+
+/*
+ * The head cannot start: let later waiters of verified size go first when
+ * they fit now and cannot delay the head: even with every backfilled job
+ * still running when the others have ended, the head must fit beside them.
+ * So the head is never starved, however long it waits.
+ */
+static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uint64_t available, uint64_t required,
+                     uint64_t now)
 {
         struct ms_admitted adm[MS_LEDGER_SLOTS];
         uint64_t last_ticket = f->slot[self].ticket;
@@ -97,6 +160,9 @@ static void backfill(struct ms_ledger_file *f, int self, uint64_t available, uin
                         return;
                 last_ticket = f->slot[best].ticket;
 
+                uint64_t prospect = after_admitted_end(f, available);
+                if (prospect < head_need + required || prospect - head_need - required < f->slot[best].predicted)
+                        continue;
                 size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
                 struct ms_candidate cand = { .kind = MS_PREDICT_VERIFIED,
                                              .predicted = f->slot[best].predicted,
@@ -109,7 +175,7 @@ static void backfill(struct ms_ledger_file *f, int self, uint64_t available, uin
                         continue;
                 }
                 /* Its RSS is not known yet: reserve the whole prediction. */
-                admit_slot(&f->slot[best], 0, now, true);
+                admit_slot(&f->slot[best], 0, now, MS_GRANT_BACKFILL);
                 ms_ledger_wake(f, best);
         }
 }
@@ -165,8 +231,10 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                         /* Admitted by the head's backfill; our memory is reserved. */
                         uint64_t rss = 0;
                         (void)ops->rss(req->pid, &rss, ops->userdata);
-                        admit_slot(me, rss, now, false);
-                        me->granted = 1;
+                        uint32_t grant = me->granted;
+                        admit_slot(me, rss, now, MS_GRANT_NONE);
+                        /* Keep how it was let in: backfilled jobs count as staying. */
+                        me->granted = grant;
                         res->granted = true;
                         ms_ledger_wake(f, ms_ledger_head(f));
                         ms_ledger_unlock(l);
@@ -227,22 +295,24 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                         if (live > cand.worst)
                                 cand.worst = live;
                 }
-                size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
                 uint64_t required = ms_config_required(c, res->last.total);
+                if (!head_since)
+                        head_since = now;
+                if (cand.kind == MS_PREDICT_VERIFIED && now - head_since < MS_BACKFILL_NS)
+                        big_first(f, self, cand.predicted, res->last.available, required, now);
+                size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
                 ms_admit_decide(res->last.available, required, adm, n, &cand, now, &res->decision);
                 if (res->decision.admit) {
                         uint64_t rss = 0;
                         (void)ops->rss(req->pid, &rss, ops->userdata);
-                        admit_slot(me, rss, now, false);
+                        admit_slot(me, rss, now, MS_GRANT_NONE);
                         ms_ledger_wake(f, ms_ledger_head(f));
                         ms_ledger_unlock(l);
                         res->outcome = MS_QUEUE_ADMITTED;
                         return 0;
                 }
-                if (!head_since)
-                        head_since = now;
-                if (now - head_since < MS_BACKFILL_NS)
-                        backfill(f, self, res->last.available, required, now);
+                if (cand.kind != MS_PREDICT_UNKNOWN)
+                        backfill(f, self, cand.predicted, res->last.available, required, now);
                 if (!res->held) {
                         res->held = true;
                         if (ops->held)

@@ -4,10 +4,13 @@
  *
  * A gated process takes a ticket and waits. Only the head (lowest ticket)
  * samples memory; it admits itself when its predicted peak fits beside what
- * admitted processes still reserve, and while it waits it may grant
- * admission to later waiters whose verified peak fits now (backfill), for at
- * most MS_BACKFILL_NS after it became the head, so a big job is never starved
- * by small ones. The others sleep on their futex, waking every
+ * admitted processes still reserve. While it waits it grants admission to
+ * later waiters whose verified peak fits now and cannot delay it: the head
+ * must still fit once the jobs admitted normally have ended, beside every
+ * backfilled one (backfill; so a big job is never starved by small ones).
+ * In its first MS_BACKFILL_NS as the head, it also lets waiting jobs of
+ * verified size at least MS_BIG_FACTOR times its own go first when they fit
+ * now: the biggest jobs are a build's critical path. The others sleep on their futex, waking every
  * MS_WAITER_CHECK_NS to see whether the head died. An admitted process
  * leaves the ledger at exit (ms_queue_leave) and wakes the head.
  */
@@ -22,7 +25,9 @@
 #include "ledger.h"
 #include "memory.h"
 
-#define MS_BACKFILL_NS (1500ull * 1000 * 1000)
+#define MS_BACKFILL_NS (1500ull * 1000 * 1000) /* for big_first */
+/* Waiting jobs this many times bigger than the head start before it (big_first). */
+#define MS_BIG_FACTOR 4u
 #define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
 #define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
 

@@ -246,6 +246,7 @@ struct fake_ops {
         int samples;
         bool others_alive;
         struct ms_ledger_file *ledger;
+        uint64_t rss; /* of processes other than us; 0: 1M */
 };
 
 static int fake_sample(struct ms_sample *s, void *userdata)
@@ -259,9 +260,12 @@ static int fake_sample(struct ms_sample *s, void *userdata)
         return 0;
 }
 
+/* Our own RSS is 1M; other processes' is o->rss (1M unless a test says). */
 static int fake_rss(pid_t pid, uint64_t *rss, void *userdata)
 {
-        *rss = 1 * MIB;
+        const struct fake_ops *o = userdata;
+
+        *rss = pid != getpid() && o->rss ? o->rss : 1 * MIB;
         return 0;
 }
 
@@ -364,38 +368,76 @@ static void live_head_keeps_us_waiting(void **state)
         assert_true(res.held);
 }
 
-/* A later job arrives while we are held: slot 7, behind us in line. */
-static void later_job_arrives(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead,
+/* Later jobs arrive while we are held: slots 7 (50M) and 8 (200M), behind us in line. */
+static void later_jobs_arrive(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead,
                               void *userdata)
 {
         struct ms_ledger_file *f = ((struct fake_ops *)userdata)->ledger;
 
         f->slot[7] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999999, .starttime = 3,
                                        .ticket = f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
+                                       .predicted = 200 * MIB, .worst = 200 * MIB };
+        f->slot[8] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999998, .starttime = 3,
+                                       .ticket = f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
                                        .predicted = 50 * MIB, .worst = 50 * MIB };
 }
 
-static void head_backfills_a_later_job_that_fits(void **state)
+static void head_backfills_only_what_cannot_delay_it(void **state)
 {
         struct t *t = *state;
         struct fake_ops o = { .available = 400 * MIB, .total = 8000 * MIB, .others_alive = true,
                               .ledger = t->l.map };
-        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .held = later_job_arrives,
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .held = later_jobs_arrive,
                                     .userdata = &o };
         struct ms_queue_request req = me;
         struct ms_config c;
         struct ms_queue_result res;
 
-        /* We need 1000M and wait; the later job of 50M fits and is granted. */
+        /*
+         * We need 1000M; 400M are free and a running job holds 700M (fake_rss
+         * says its RSS is 1M: it will give back at least that much... so make
+         * its RSS count: the head's prospect is 400 + RSS of the running job).
+         */
+        t->l.map->slot[2] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = 999997, .starttime = 3,
+                                              .ticket = t->l.map->header.next_ticket++,
+                                              .kind = MS_PREDICT_VERIFIED, .predicted = 700 * MIB,
+                                              .worst = 700 * MIB };
+        o.rss = 700 * MIB;
         ms_config_init(&c);
         c.percent = 0;
-        /* The fake clock moves 100 ms per look: held, then the job arrives, then backfill. */
+        /* The fake clock moves 100 ms per look: held, then the jobs arrive, then backfill. */
         c.timeout_usec = 350 * 1000;
         req.pid = getpid();
         req.cand.predicted = req.cand.worst = 1000 * MIB;
         assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
         assert_int_equal(res.outcome, MS_QUEUE_EXPIRED);
-        assert_int_equal(t->l.map->slot[7].state, MS_SLOT_GRANTED);
+        /* 200M fits now (400M free) but would leave 1100 - 200 < 1000 for us: not let in. */
+        assert_int_equal(t->l.map->slot[7].state, MS_SLOT_WAITING);
+        /* 50M cannot delay us (1100 - 50 >= 1000): let in. */
+        assert_int_equal(t->l.map->slot[8].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->l.map->slot[8].granted, MS_GRANT_BACKFILL);
+}
+
+static void big_waiting_job_goes_first(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB, .others_alive = true };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        /* A big job behind us in line (ticket 5; we take ticket 2): it fits now and starts first. */
+        t->l.map->slot[9] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999996, .starttime = 3,
+                                              .ticket = 5, .kind = MS_PREDICT_VERIFIED,
+                                              .predicted = 2000 * MIB, .worst = 2000 * MIB };
+        t->l.map->header.next_ticket = 2;
+        req.pid = getpid();
+        ms_config_init(&c);
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->l.map->slot[9].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->l.map->slot[9].granted, MS_GRANT_BIG_FIRST);
 }
 
 int main(void)
@@ -415,7 +457,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(queue_times_out_and_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_is_replaced, setup, teardown),
                 cmocka_unit_test_setup_teardown(live_head_keeps_us_waiting, setup, teardown),
-                cmocka_unit_test_setup_teardown(head_backfills_a_later_job_that_fits, setup, teardown),
+                cmocka_unit_test_setup_teardown(head_backfills_only_what_cannot_delay_it, setup, teardown),
+                cmocka_unit_test_setup_teardown(big_waiting_job_goes_first, setup, teardown),
         };
         return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }

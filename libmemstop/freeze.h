@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * When to freeze a build's job (SIGSTOP of its subtree) and when to resume
+ * one: a pure step function over the jobs' figures and memory, so that the
+ * policy is tested without processes or clocks.
+ *
+ * - Freeze when memory is about to run out: the projected available memory
+ *   (available now minus what the running jobs grow by over the horizon, at
+ *   their current rates) falls under freeze_below; or when pressure says the
+ *   build stalls. The youngest growing job goes first, then the next
+ *   youngest, until the projection is back above the level; never the last
+ *   running job. A job that does not grow is never frozen: it would free
+ *   nothing.
+ * - Resume oldest-first when available memory is back above resume_above
+ *   (hysteresis: resume_above > freeze_below), pressure is calm, and the
+ *   last freeze or resume is at least resume_interval_ns ago; one job per
+ *   step. With no job running at all the oldest frozen one is resumed at
+ *   once, whatever memory says: a build must never stand still. A job held
+ *   in the gate's queue does not count as running (it may be waiting for
+ *   the very memory the frozen jobs hold).
+ * - When the build is being stopped, every frozen job is resumed.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Growth under this rate is not growth (page cache, stacks, noise). */
+#define MS_FREEZE_GROWING_RATE (4ull << 20) /* bytes per second */
+
+struct ms_job_view {
+        uint64_t start; /* start time; a larger value is a younger job */
+        uint64_t rss;   /* bytes, the whole subtree */
+        int64_t rate;   /* bytes per second, recent */
+        bool frozen;
+        bool held;      /* waiting in the gate: not running, nothing to freeze */
+};
+
+struct ms_freeze_params {
+        uint64_t freeze_below; /* bytes */
+        uint64_t resume_above; /* bytes, > freeze_below */
+        uint64_t horizon_ms;   /* how far ahead growth is projected */
+        uint64_t resume_interval_ns;
+        uint64_t stall_interval_ns; /* between freezes for pressure alone */
+};
+
+struct ms_freeze_input {
+        uint64_t now_ns;
+        uint64_t available;
+        bool stalling; /* pressure: the build has started to stall */
+        bool calm;     /* pressure: low enough to resume */
+        bool stopping; /* the build is being stopped: resume everything */
+        uint64_t last_freeze_ns, last_resume_ns; /* 0: never */
+};
+
+enum ms_freeze_verb {
+        MS_FREEZE_STOP = 1,
+        MS_FREEZE_RESUME = 2,
+};
+
+struct ms_freeze_action {
+        enum ms_freeze_verb verb;
+        size_t job; /* index into the jobs given */
+};
+
+/* Defaults for a gate threshold of `required` bytes: freeze under half of
+ * it, at least 64 MiB; resume above twice that plus 64 MiB. */
+void ms_freeze_params_default(struct ms_freeze_params *p, uint64_t required);
+
+/* The actions to take now, at most max, in order. Returns how many. */
+size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze_input *in,
+                        const struct ms_job_view *jobs, size_t n, struct ms_freeze_action *out, size_t max);
+
+/* The rate estimate: an average of the last one and the newest
+ * (prev_rss -> rss over dt_ns), weighted half and half. */
+int64_t ms_freeze_rate(int64_t old_rate, uint64_t prev_rss, uint64_t rss, uint64_t dt_ns);

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* freeze: which job to stop or resume, on made-up jobs and figures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "freeze.h"
+
+#define MS 1000000ull
+#define S (1000 * MS)
+
+static struct ms_freeze_params params(void)
+{
+        struct ms_freeze_params p;
+
+        ms_freeze_params_default(&p, MiB(200)); /* freeze under 100 MiB, resume above 264 MiB */
+        return p;
+}
+
+static struct ms_job_view job(uint64_t start, uint64_t rss_mib, int64_t rate_mib, bool frozen)
+{
+        return (struct ms_job_view){ .start = start, .rss = MiB(rss_mib), .rate = rate_mib * (int64_t)MiB(1),
+                                     .frozen = frozen };
+}
+
+static size_t decide(const struct ms_freeze_input *in, const struct ms_job_view *jobs, size_t n,
+                     struct ms_freeze_action *out)
+{
+        struct ms_freeze_params p = params();
+
+        return ms_freeze_decide(&p, in, jobs, n, out, 16);
+}
+
+static void defaults(void **state)
+{
+        struct ms_freeze_params p;
+
+        ms_freeze_params_default(&p, MiB(200));
+        assert_int_equal(p.freeze_below, MiB(100));
+        assert_int_equal(p.resume_above, MiB(264));
+        assert_true(p.resume_above > p.freeze_below);
+        ms_freeze_params_default(&p, MiB(10));
+        assert_int_equal(p.freeze_below, MiB(64)); /* at least 64 MiB */
+        ms_freeze_params_default(&p, 0);
+        assert_int_equal(p.freeze_below, MiB(64));
+}
+
+static void plenty_does_nothing(void **state)
+{
+        struct ms_job_view j[] = { job(1, 100, 200, false), job(2, 100, 200, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = GiB(2), .calm = true };
+        struct ms_freeze_action a[16];
+
+        assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+static void short_freezes_youngest_growing(void **state)
+{
+        /* Job 2 is the youngest but does not grow: job 1 (younger than 0)
+         * goes first; still short (90 - 30 < 100), job 0 follows; job 2 runs on. */
+        struct ms_job_view j[] = { job(10, 300, 100, false), job(30, 200, 100, false), job(40, 50, 0, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(90), .calm = true };
+        struct ms_freeze_action a[16];
+        size_t n = decide(&in, j, 3, a);
+
+        assert_int_equal(n, 2);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 1);
+        assert_int_equal(a[1].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[1].job, 0);
+
+        /* Short by little: the youngest growing alone. */
+        in.available = MiB(150);
+        n = decide(&in, j, 3, a);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].job, 1);
+}
+
+static void projection_freezes_before_the_level(void **state)
+{
+        /* 200 MiB available now, but three jobs grow at 300 MiB/s: in 0.3 s
+         * that is 270 MiB: freeze until the projection is above 100 MiB. */
+        struct ms_job_view j[] = { job(1, 100, 300, false), job(2, 100, 300, false), job(3, 100, 300, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(200), .calm = true };
+        struct ms_freeze_action a[16];
+        size_t n = decide(&in, j, 3, a);
+
+        /* 200 - 270 < 100; without job 3: 200 - 180 = 20 < 100; without 2 too:
+         * 200 - 90 = 110 >= 100. */
+        assert_int_equal(n, 2);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 2);
+        assert_int_equal(a[1].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[1].job, 1);
+}
+
+static void never_the_last_running(void **state)
+{
+        struct ms_job_view j[] = { job(1, 500, 300, false), job(2, 400, 300, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(10), .calm = true };
+        struct ms_freeze_action a[16];
+
+        assert_int_equal(decide(&in, j, 2, a), 0);
+
+        struct ms_job_view one[] = { job(1, 500, 300, false) };
+        assert_int_equal(decide(&in, one, 1, a), 0);
+}
+
+static void no_growth_no_freeze(void **state)
+{
+        struct ms_job_view j[] = { job(1, 500, 0, false), job(2, 400, 2, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(10), .calm = true };
+        struct ms_freeze_action a[16];
+
+        /* 2 MiB/s is noise, not growth. */
+        assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+static void resume_oldest_with_hysteresis(void **state)
+{
+        struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 200, 0, true), job(10, 200, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(200), .calm = true,
+                                      .last_freeze_ns = 5 * S };
+        struct ms_freeze_action a[16];
+
+        /* Above the critical level but under resume_above: nothing either way. */
+        assert_int_equal(decide(&in, j, 3, a), 0);
+        in.available = MiB(300);
+        assert_int_equal(decide(&in, j, 3, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 2); /* start 10: the oldest frozen */
+}
+
+static void resume_rate_limited(void **state)
+{
+        struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 200, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = GiB(1), .calm = true,
+                                      .last_resume_ns = 10 * S - 200 * MS };
+        struct ms_freeze_action a[16];
+
+        assert_int_equal(decide(&in, j, 2, a), 0);
+        in.now_ns = 10 * S + 300 * MS;
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        /* Nor right after a freeze. */
+        in.last_resume_ns = 0;
+        in.last_freeze_ns = in.now_ns - 100 * MS;
+        assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+static void no_resume_under_pressure(void **state)
+{
+        struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 200, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = GiB(1), .calm = false };
+        struct ms_freeze_action a[16];
+
+        assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+static void nothing_running_resumes_at_once(void **state)
+{
+        /* Whatever memory says, a build must not stand still. */
+        struct ms_job_view j[] = { job(20, 200, 0, true), job(10, 300, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(5), .calm = false,
+                                      .last_resume_ns = 10 * S - MS };
+        struct ms_freeze_action a[16];
+
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 1);
+}
+
+static void held_jobs_are_not_running(void **state)
+{
+        /* The only other job waits in the gate for memory the frozen one holds. */
+        struct ms_job_view j[] = { job(10, 300, 0, true), job(20, 16, 0, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(50), .calm = true,
+                                      .last_freeze_ns = 10 * S - MS };
+        struct ms_freeze_action a[16];
+
+        j[1].held = true;
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 0);
+
+        /* Nor is a held job ever frozen, however young. */
+        struct ms_job_view k[] = { job(10, 300, 100, false), job(15, 300, 100, false), job(20, 16, 100, false) };
+        k[2].held = true;
+        assert_int_equal(decide(&in, k, 3, a), 1);
+        assert_int_equal(a[0].job, 1);
+}
+
+static void stopping_resumes_all(void **state)
+{
+        struct ms_job_view j[] = { job(1, 200, 0, true), job(2, 300, 100, false), job(3, 300, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(5), .stopping = true };
+        struct ms_freeze_action a[16];
+        size_t n = decide(&in, j, 3, a);
+
+        assert_int_equal(n, 2);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 0);
+        assert_int_equal(a[1].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[1].job, 2);
+}
+
+static void stalling_freezes_one_per_interval(void **state)
+{
+        struct ms_job_view j[] = { job(1, 200, 50, false), job(2, 200, 50, false), job(3, 200, 50, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = GiB(1), .stalling = true };
+        struct ms_freeze_action a[16];
+
+        assert_int_equal(decide(&in, j, 3, a), 1);
+        assert_int_equal(a[0].job, 2);
+        in.last_freeze_ns = 10 * S - 500 * MS;
+        assert_int_equal(decide(&in, j, 3, a), 0);
+}
+
+static void max_bounds_actions(void **state)
+{
+        struct ms_freeze_params p = params();
+        struct ms_job_view j[] = { job(1, 10, 500, false), job(2, 10, 500, false), job(3, 10, 500, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(1) };
+        struct ms_freeze_action a[1];
+
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 3, a, 1), 1);
+        assert_int_equal(a[0].job, 2);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 0, a, 1), 0);
+}
+
+static void rate_estimate(void **state)
+{
+        /* 0 -> 100 MiB in 1 s from a rate of 0: half of 100 MiB/s. */
+        assert_int_equal(ms_freeze_rate(0, 0, MiB(100), 1000 * MS), (int64_t)MiB(50));
+        assert_int_equal(ms_freeze_rate((int64_t)MiB(50), MiB(100), MiB(100), 1000 * MS), (int64_t)MiB(25));
+        assert_true(ms_freeze_rate(0, MiB(100), 0, 1000 * MS) < 0);
+        assert_int_equal(ms_freeze_rate(7, 0, MiB(1), 0), 7);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(defaults),
+                cmocka_unit_test(plenty_does_nothing),
+                cmocka_unit_test(short_freezes_youngest_growing),
+                cmocka_unit_test(projection_freezes_before_the_level),
+                cmocka_unit_test(never_the_last_running),
+                cmocka_unit_test(no_growth_no_freeze),
+                cmocka_unit_test(resume_oldest_with_hysteresis),
+                cmocka_unit_test(resume_rate_limited),
+                cmocka_unit_test(no_resume_under_pressure),
+                cmocka_unit_test(nothing_running_resumes_at_once),
+                cmocka_unit_test(held_jobs_are_not_running),
+                cmocka_unit_test(stopping_resumes_all),
+                cmocka_unit_test(stalling_freezes_one_per_interval),
+                cmocka_unit_test(max_bounds_actions),
+                cmocka_unit_test(rate_estimate),
+        };
+
+        return cmocka_run_group_tests_name("freeze", tests, NULL, NULL);
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* proctree and buildcg: parsing of proc files, the tree walk, build drivers,
+ * and the build's own cgroup on fake trees. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buildcg.h"
+#include "cgroup.h"
+#include "fileio.h"
+#include "fixture.h"
+#include "proctree.h"
+
+static void comm_parse(void **state)
+{
+        char comm[MS_COMM_MAX];
+
+        assert_int_equal(ms_proc_comm_parse("12 (cc1plus) R 1 2 3", comm, sizeof(comm)), 0);
+        assert_string_equal(comm, "cc1plus");
+        /* Blanks and ')' inside the name: the last ')' ends it. */
+        assert_int_equal(ms_proc_comm_parse("12 (a) b) S 1", comm, sizeof(comm)), 0);
+        assert_string_equal(comm, "a) b");
+        assert_int_equal(ms_proc_comm_parse("12 (0123456789abcdefXYZ) S 1", comm, sizeof(comm)), 0);
+        assert_string_equal(comm, "0123456789abcde");
+        assert_int_equal(ms_proc_comm_parse("12 no parens", comm, sizeof(comm)), -EINVAL);
+        assert_int_equal(ms_proc_comm_parse("12 )x( S", comm, sizeof(comm)), -EINVAL);
+}
+
+static void children_parse(void **state)
+{
+        pid_t p[4];
+        size_t n = 0;
+
+        assert_int_equal(ms_proc_children_parse("", p, 4, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(ms_proc_children_parse("12 345 ", p, 4, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(p[0], 12);
+        assert_int_equal(p[1], 345);
+        /* Appends. */
+        assert_int_equal(ms_proc_children_parse("7\n", p, 4, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(p[2], 7);
+        assert_int_equal(ms_proc_children_parse("8 9 10", p, 4, &n), -ENOSPC);
+        assert_int_equal(n, 4);
+        n = 0;
+        assert_int_equal(ms_proc_children_parse("12 x4 ", p, 4, &n), -EINVAL);
+        n = 0;
+        assert_int_equal(ms_proc_children_parse("0 ", p, 4, &n), -EINVAL);
+        n = 0;
+        assert_int_equal(ms_proc_children_parse("99999999999 ", p, 4, &n), -EINVAL);
+}
+
+static void cmdline_format(void **state)
+{
+        char buf[32];
+
+        ms_proc_cmdline_format("cc1\0-O2\0x.c\0", 12, buf, sizeof(buf));
+        assert_string_equal(buf, "cc1 -O2 x.c");
+        ms_proc_cmdline_format("", 0, buf, sizeof(buf));
+        assert_string_equal(buf, "");
+        ms_proc_cmdline_format("a\nb\0", 4, buf, sizeof(buf));
+        assert_string_equal(buf, "a b");
+        ms_proc_cmdline_format("abcdefgh", 8, buf, 4);
+        assert_string_equal(buf, "abc");
+}
+
+static void drivers(void **state)
+{
+        assert_true(ms_build_driver("make"));
+        assert_true(ms_build_driver("gmake"));
+        assert_true(ms_build_driver("ninja"));
+        assert_true(ms_build_driver("samu"));
+        assert_true(ms_build_driver("cargo"));
+        assert_false(ms_build_driver("cc1plus"));
+        assert_false(ms_build_driver("sh"));
+        assert_false(ms_build_driver("maker"));
+        assert_false(ms_build_driver(""));
+}
+
+/* proc/PID/{stat,statm,task/PID/children} of a fake process. */
+static void fake_proc(const char *root, int pid, int ppid, char state, const char *comm, unsigned rss_pages,
+                      const char *children)
+{
+        char rel[96];
+
+        snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+        fake_writef(root, rel, "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 %d 0 0\n", pid, comm, state,
+                    ppid, ppid, ppid, 1000 + pid);
+        snprintf(rel, sizeof(rel), "proc/%d/statm", pid);
+        fake_writef(root, rel, "100 %u 10 1 0 10 0\n", rss_pages);
+        snprintf(rel, sizeof(rel), "proc/%d/task/%d/children", pid, pid);
+        fake_write(root, rel, children);
+}
+
+static void tree_read(void **state)
+{
+        struct fake *f = *state;
+        pid_t p[16];
+        struct ms_proc_info info;
+        int n;
+
+        /* 10 make -> 11 sh -> 13 cc1, 12 sh (its second thread 20 has child 14). */
+        fake_proc(f->root, 10, 1, 'S', "make", 100, "11 12 ");
+        fake_proc(f->root, 11, 10, 'S', "sh", 50, "13 ");
+        fake_proc(f->root, 12, 10, 'S', "sh", 50, "");
+        fake_write(f->root, "proc/12/task/20/children", "14 ");
+        fake_proc(f->root, 13, 11, 'R', "cc1", 1000, "");
+        fake_proc(f->root, 14, 12, 'T', "cc1 x", 2000, "");
+
+        n = ms_proc_tree_read(f->fd, 10, p, 16);
+        assert_int_equal(n, 5);
+        assert_int_equal(p[0], 10);
+        /* Breadth first: parents before children. */
+        assert_true(p[1] == 11 || p[1] == 12);
+        assert_true(p[3] == 13 || p[3] == 14);
+        assert_int_equal(ms_proc_tree_read(f->fd, 10, p, 2), 2);
+        assert_int_equal(ms_proc_tree_read(f->fd, 99, p, 16), -ESRCH);
+
+        assert_int_equal(ms_proc_info_read(f->fd, 14, &info), 0);
+        assert_int_equal(info.pid, 14);
+        assert_int_equal(info.ppid, 12);
+        assert_int_equal(info.state, 'T');
+        assert_string_equal(info.comm, "cc1 x");
+        assert_int_equal(info.rss, 2000ull * (uint64_t)sysconf(_SC_PAGESIZE));
+        assert_int_equal(info.starttime, 1014);
+        assert_int_equal(ms_proc_info_read(f->fd, 99, &info), -ESRCH);
+}
+
+static void cmdline_read(void **state)
+{
+        struct fake *f = *state;
+        char buf[64];
+
+        fake_write(f->root, "proc/5/cmdline", "make");
+        assert_int_equal(ms_proc_cmdline_read(f->fd, 5, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "make");
+        assert_int_equal(ms_proc_cmdline_read(f->fd, 6, buf, sizeof(buf)), -ESRCH);
+}
+
+static void build_cgroup_name(void **state)
+{
+        struct ms_cgroup own = { .version = MS_CGROUP_V1 }, out;
+
+        strcpy(own.path, "/ci/job");
+        strcpy(own.dir, "sys/fs/cgroup/memory/ci/job");
+        own.mount_len = strlen("sys/fs/cgroup/memory");
+        assert_int_equal(ms_build_cgroup_name(&own, 42, &out), 0);
+        assert_string_equal(out.path, "/ci/job/memstop-build-42");
+        assert_string_equal(out.dir, "sys/fs/cgroup/memory/ci/job/memstop-build-42");
+        assert_int_equal(out.mount_len, own.mount_len);
+        assert_int_equal(out.version, MS_CGROUP_V1);
+
+        strcpy(own.path, "/");
+        strcpy(own.dir, "sys/fs/cgroup/memory");
+        assert_int_equal(ms_build_cgroup_name(&own, 7, &out), 0);
+        assert_string_equal(out.path, "/memstop-build-7");
+        assert_string_equal(out.dir, "sys/fs/cgroup/memory/memstop-build-7");
+}
+
+/* On a fake tree nothing fills a new directory with the controller's files,
+ * as v2 does not where the parent does not delegate memory: the child is
+ * removed again and the caller falls back to the process tree. */
+static void build_cgroup_without_controller(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup own, out;
+        struct stat st;
+        char path[8192];
+
+        fake_v2_tree(f->root, "/user/session");
+        assert_int_equal(ms_cgroup_locate(f->fd, &own), 0);
+        assert_int_equal(own.version, MS_CGROUP_V2);
+        assert_int_equal(ms_build_cgroup_create(f->fd, &own, 42, &out), -EOPNOTSUPP);
+        snprintf(path, sizeof(path), "%s/%s/memstop-build-42", f->root, own.dir);
+        assert_int_equal(stat(path, &st), -1);
+
+        struct ms_cgroup none = { .version = MS_CGROUP_NONE };
+        assert_int_equal(ms_build_cgroup_create(f->fd, &none, 42, &out), -EOPNOTSUPP);
+}
+
+/* Where the files appear (a kernel would put them there), it is used, and
+ * removal takes it away. */
+static void build_cgroup_remove(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup own, out;
+        char path[8192];
+        struct stat st;
+
+        fake_v1_tree(f->root, "/ci");
+        assert_int_equal(ms_cgroup_locate(f->fd, &own), 0);
+        assert_int_equal(ms_build_cgroup_name(&own, 43, &out), 0);
+        fake_mkdir(f->root, out.dir);
+        assert_int_equal(ms_build_cgroup_create(f->fd, &own, 43, &out), -EEXIST);
+        assert_int_equal(ms_build_cgroup_remove(f->fd, &out, &own), 0);
+        snprintf(path, sizeof(path), "%s/%s", f->root, out.dir);
+        assert_int_equal(stat(path, &st), -1);
+        /* Gone already: fine. */
+        assert_int_equal(ms_build_cgroup_remove(f->fd, &out, &own), 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(comm_parse),
+                cmocka_unit_test(children_parse),
+                cmocka_unit_test(cmdline_format),
+                cmocka_unit_test(drivers),
+                cmocka_unit_test_setup_teardown(tree_read, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(cmdline_read, fake_setup, fake_teardown),
+                cmocka_unit_test(build_cgroup_name),
+                cmocka_unit_test_setup_teardown(build_cgroup_without_controller, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(build_cgroup_remove, fake_setup, fake_teardown),
+        };
+
+        return cmocka_run_group_tests_name("proctree", tests, NULL, NULL);
+}
