@@ -1,0 +1,387 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Admission control benchmark (see bench/README.md and BENCH.md, "Memory-hungry
+# parallel build"): a generated Makefile of memory-hungry jobs built inside a
+# fresh cgroup v1 memory cgroup with a hard limit, by
+#   - plain `make -k -jN` (N = number of jobs),
+#   - `make -k -jK` for a range of K, keeping the best fixed -j (fastest with
+#     0 OOM kills and every job finished, in each of 2 runs; 1 with --quick),
+#   - `memstop -- make -k -jN` cold (empty history) and warm (same history),
+#   - GNU parallel --memsuspend 300M -j N, shown the cgroup's memory.
+# Prints one table per scenario, the memstop/best-fixed wall ratios, and on
+# the last line the figures that issue 4 asks for.
+#
+#   bench/admission.sh [--build DIR] [--scenario uniform|mixed|all] [--quick]
+#
+# Needs root and the cgroup v1 memory controller at /sys/fs/cgroup/memory.
+# Environment: BENCH_TIMEOUT (seconds per run, default 120), BENCH_KEEP=1
+# keeps the temp dir (Makefiles, logs) and prints where it is;
+# BENCH_FIXED_REPEAT (default 2, --quick 1) runs of each fixed -j; BENCH_RUNS
+# (default "make fixed memstop parallel") runs only the configurations named;
+# BENCH_MEMINFO_PERIOD (default 0.1 s) is how often parallel's view of
+# /proc/meminfo is refreshed.
+
+set -euo pipefail
+
+CGROOT=/sys/fs/cgroup/memory
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_TIMEOUT=${BENCH_TIMEOUT:-120}
+FIXED_REPEAT=${BENCH_FIXED_REPEAT:-}
+RUNS=" ${BENCH_RUNS:-make fixed memstop parallel} "
+LIMIT=$((1536 * 1024 * 1024)) # L = 1.5 GiB for both scenarios
+# Shuffle of the mixed scenario (900 MiB jobs at targets 16, 23, 37 of 43).
+# Chosen once, in a simulation of make's schedule, as a seed whose fixed -j
+# profile matches BENCH.md's anchors with a wide margin: -j2..-j4 peak at
+# most ~1.1 GiB (never lose a job), -j5..-j8 need over 1.75 GiB (always lose
+# one: -j8 one, -j16 two). Other seeds let a higher -j pass at the limit by
+# luck of make's start waves (e.g. 20240611: -j6 passes, -j5 does not), which
+# makes a "best fixed -j" no user would find or trust.
+SEED=188
+
+usage() {
+	echo "usage: ${0##*/} [--build DIR] [--scenario uniform|mixed|all] [--quick]" >&2
+	exit 2
+}
+die() { echo "admission.sh: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+build=build scenario=all quick=0
+while (($#)); do
+	case $1 in
+	--build) (($# >= 2)) || usage; build=$2; shift 2 ;;
+	--build=*) build=${1#*=}; shift ;;
+	--scenario) (($# >= 2)) || usage; scenario=$2; shift 2 ;;
+	--scenario=*) scenario=${1#*=}; shift ;;
+	--quick) quick=1; shift ;;
+	-h | --help) awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+	*) usage ;;
+	esac
+done
+case $scenario in uniform | mixed | all) ;; *) usage ;; esac
+if [[ -z $FIXED_REPEAT ]]; then
+	if ((quick)); then FIXED_REPEAT=1; else FIXED_REPEAT=2; fi
+fi
+[[ $FIXED_REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_FIXED_REPEAT must be a positive integer"
+
+# The build dir: as given (relative to the current directory), else relative
+# to the repository.
+if [[ -d $build ]]; then
+	build=$(cd "$build" && pwd)
+elif [[ -d $REPO/$build ]]; then
+	build=$REPO/$build
+else
+	die "no build directory '$build' (meson setup $build && meson compile -C $build, or pass --build DIR)"
+fi
+MEMSTOP=$build/cli/memstop
+JOB=$build/bench/job
+[[ -x $MEMSTOP ]] || die "$MEMSTOP missing: meson compile -C $build"
+[[ -x $JOB ]] || die "$JOB missing: meson compile -C $build"
+
+((EUID == 0)) || die "needs root (memory cgroups)"
+[[ -w $CGROOT/cgroup.procs && -e $CGROOT/memory.limit_in_bytes ]] ||
+	die "no cgroup v1 memory controller at $CGROOT"
+for t in make timeout unshare mount; do
+	command -v "$t" >/dev/null || die "$t not found"
+done
+have_parallel=1
+if ! command -v parallel >/dev/null; then
+	note "installing GNU parallel"
+	apt-get install -y parallel >/dev/null 2>&1 || true
+	command -v parallel >/dev/null || { have_parallel=0; note "GNU parallel unavailable: skipped"; }
+fi
+
+# Nothing from the caller's environment may change the runs.
+unset MAKEFLAGS MFLAGS MAKELEVEL GNUMAKEFLAGS MAKEFILES LD_PRELOAD
+while read -r v; do unset "$v"; done < <(compgen -e | grep '^MEMSTOP_' || true)
+
+# --- cleanup: every process, cgroup and temp dir we made ------------------
+
+TMP=$(mktemp -d /tmp/memstop-bench.XXXXXX)
+CGROUPS=()     # cgroups created (removed at the end whatever happens)
+CHILD=         # the run in progress (timeout's pid)
+LOOP=          # the fake meminfo writer in progress
+
+cg_destroy() { # CGROUP: kill everything in it, remove it (retrying)
+	local cg=$1 i pids
+	for ((i = 0; i < 100; i++)); do
+		[[ -d $cg ]] || return 0
+		pids=$(cat "$cg/cgroup.procs" 2>/dev/null || true)
+		# shellcheck disable=SC2086
+		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
+		rmdir "$cg" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "admission.sh: could not remove $cg" >&"${ERRFD:-2}"
+	return 1
+}
+
+cleanup() {
+	local rc=$? cg
+	trap - EXIT INT TERM
+	# bash reports each killed background job on stderr: not worth reading.
+	exec 3>&2 2>/dev/null
+	ERRFD=3
+	[[ -z $LOOP ]] || { kill "$LOOP" 2>/dev/null || true; wait "$LOOP" 2>/dev/null || true; }
+	[[ -z $CHILD ]] || kill -KILL "$CHILD" 2>/dev/null || true
+	for cg in "${CGROUPS[@]}"; do cg_destroy "$cg" || true; done
+	[[ -z $CHILD ]] || wait "$CHILD" 2>/dev/null || true
+	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+		echo "# kept $TMP" >&3
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- one run in a fresh memory cgroup ----------------------------------------
+
+NRUN=0
+# Results of the last run.
+R_FIN=0 R_OOM=0 R_WALL=0 R_PEAK=0 R_RC=0 R_NOTE=
+
+oom_kills() { # CGROUP: the oom_kill count of memory.oom_control
+	local k v
+	while read -r k v; do
+		[[ $k == oom_kill ]] && { echo "$v"; return; }
+	done <"$1/memory.oom_control"
+	echo 0
+}
+
+# Rewrite FILE in place (same inode, same length: readers never see it
+# truncated) as a /proc/meminfo of a machine whose memory is the cgroup's:
+# MemTotal = limit; MemFree = MemAvailable = limit - usage + inactive file
+# pages (at least 1 kB); no cache, buffers or swap (GNU parallel counts
+# MemFree + Buffers + Cached + SwapCached as free, so it sees exactly
+# limit - working set).
+meminfo_write() { # CGROUP FILE
+	local cg=$1 file=$2 usage limit inactive=0 k v avail
+	limit=$(<"$cg/memory.limit_in_bytes")
+	usage=$(<"$cg/memory.usage_in_bytes")
+	while read -r k v; do
+		[[ $k == total_inactive_file ]] && { inactive=$v; break; }
+	done <"$cg/memory.stat"
+	avail=$(((limit - usage + inactive) / 1024))
+	# Never 0: parallel takes 0 bytes free for a failed read, retries once,
+	# then dies ("This should not happen"). A real machine never shows 0.
+	((avail >= 1)) || avail=1
+	printf 'MemTotal:       %12d kB\nMemFree:        %12d kB\nMemAvailable:   %12d kB\nBuffers:        %12d kB\nCached:         %12d kB\nSwapCached:     %12d kB\nSwapTotal:      %12d kB\nSwapFree:       %12d kB\n' \
+		$((limit / 1024)) "$avail" "$avail" 0 0 0 0 0 1<>"$file"
+}
+
+meminfo_loop() { # CGROUP FILE: every 100 ms (BENCH_MEMINFO_PERIOD) until killed
+	set +e
+	trap 'exit 0' TERM
+	while [[ -d $1 ]]; do
+		meminfo_write "$1" "$2" 2>/dev/null
+		sleep "${BENCH_MEMINFO_PERIOD:-0.1}"
+	done
+}
+
+# run_cg KIND COMMAND...: run COMMAND in a new run dir (with the scenario's
+# Makefile and an empty done/) inside a fresh memory cgroup limited to
+# $LIMIT; KIND "parallel" shows it the cgroup's memory as /proc/meminfo.
+# Sets R_FIN, R_OOM, R_WALL, R_PEAK, R_RC, R_NOTE.
+run_cg() {
+	local kind=$1 cg rundir oom0 t0 t1 fake=
+	shift
+	NRUN=$((NRUN + 1))
+	cg=$CGROOT/memstop-bench-$$-$NRUN
+	rundir=$TMP/run-$NRUN
+	mkdir -p "$rundir/done"
+	cp "$SDIR/Makefile" "$SDIR/jobs.txt" "$rundir/"
+	CGROUPS+=("$cg")
+	mkdir "$cg"
+	echo "$LIMIT" >"$cg/memory.limit_in_bytes"
+	oom0=$(oom_kills "$cg")
+
+	# shellcheck disable=SC2016 # expanded by that shell
+	local wrap=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg")
+	if [[ $kind == parallel ]]; then
+		fake=$rundir/meminfo
+		: >"$fake"
+		meminfo_write "$cg" "$fake"
+		meminfo_loop "$cg" "$fake" &
+		LOOP=$!
+		# Private mount namespace: only this run sees the fake file.
+		# shellcheck disable=SC2016 # expanded by that shell
+		wrap+=(unshare -m --propagation private sh -c 'mount --bind "$0" /proc/meminfo && exec "$@"' "$fake")
+	fi
+
+	R_RC=0
+	t0=$EPOCHREALTIME
+	(cd "$rundir" && exec timeout -k 5 "$RUN_TIMEOUT" "${wrap[@]}" "$@") \
+		</dev/null >"$rundir/log" 2>&1 &
+	CHILD=$!
+	wait "$CHILD" || R_RC=$?
+	t1=$EPOCHREALTIME
+	CHILD=
+
+	if [[ -n $LOOP ]]; then
+		kill "$LOOP" 2>/dev/null || true
+		wait "$LOOP" 2>/dev/null || true
+		LOOP=
+	fi
+	R_OOM=$(($(oom_kills "$cg") - oom0))
+	R_PEAK=$(($(<"$cg/memory.max_usage_in_bytes") / 1024 / 1024))
+	R_FIN=$(find "$rundir/done" -type f | wc -l)
+	R_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	R_NOTE=
+	((R_RC != 124 && R_RC != 137)) || R_NOTE="TIMEOUT ${RUN_TIMEOUT}s"
+	cg_destroy "$cg"
+	local keep=() c
+	for c in "${CGROUPS[@]}"; do [[ $c == "$cg" ]] || keep+=("$c"); done
+	CGROUPS=("${keep[@]}")
+}
+
+# --- scenarios -----------------------------------------------------------------
+
+# Deterministic shuffle (Fisher-Yates over a 31-bit LCG), same on every bash.
+RNG=$SEED
+rand_below() { # N: sets R to a number in [0, N)
+	RNG=$(((RNG * 1103515245 + 12345) % 2147483648))
+	R=$(((RNG >> 8) % $1))
+}
+
+# gen_scenario NAME: writes $SDIR/Makefile and $SDIR/jobs.txt, sets NJOBS
+# and FIXED_RANGE.
+gen_scenario() {
+	local name=$1 specs=() i j tmp
+	case $name in
+	uniform)
+		for ((i = 0; i < 24; i++)); do specs+=("256 0.8 0.4"); done
+		if ((quick)); then FIXED_RANGE="4 5 6"; else FIXED_RANGE="3 4 5 6 7"; fi
+		;;
+	mixed)
+		for ((i = 0; i < 40; i++)); do specs+=("48 0.4 0.2"); done
+		for ((i = 0; i < 3; i++)); do specs+=("900 1.5 0.5"); done
+		RNG=$SEED
+		for ((i = ${#specs[@]} - 1; i > 0; i--)); do
+			rand_below $((i + 1))
+			j=$R
+			tmp=${specs[i]} specs[i]=${specs[j]} specs[j]=$tmp
+		done
+		if ((quick)); then FIXED_RANGE="3 4 5"; else FIXED_RANGE="2 3 4 5 6 7 8"; fi
+		;;
+	esac
+	NJOBS=${#specs[@]}
+	SDIR=$TMP/$name
+	mkdir -p "$SDIR"
+	{
+		echo "# memstop admission benchmark, scenario $name: $NJOBS jobs, one target each."
+		echo "# Recipes have no shell metacharacters: make execs the job directly."
+		echo "JOB := $JOB"
+		printf '.PHONY: all\nall:'
+		for ((i = 1; i <= NJOBS; i++)); do printf ' done/%d' "$i"; done
+		printf '\n'
+		for ((i = 1; i <= NJOBS; i++)); do
+			# shellcheck disable=SC2016 # $(JOB) is for make
+			printf 'done/%d:\n\t$(JOB) %s %d done/%d\n' "$i" "${specs[i - 1]}" "$i" "$i"
+		done
+	} >"$SDIR/Makefile"
+	for ((i = 1; i <= NJOBS; i++)); do
+		printf '%s %s %d done/%d\n' "$JOB" "${specs[i - 1]}" "$i" "$i"
+	done >"$SDIR/jobs.txt"
+	if [[ $name == mixed ]]; then
+		local big=()
+		for ((i = 1; i <= NJOBS; i++)); do [[ ${specs[i - 1]} == 900* ]] && big+=("$i"); done
+		note "mixed: 900 MiB jobs are targets ${big[*]} of $NJOBS (seed $SEED)"
+	fi
+}
+
+row() { # LABEL: one table row for the last run
+	printf '| %-36s | %8s | %9s | %7ss | %6s MiB |%s\n' "$1" "$R_FIN/$NJOBS" "$R_OOM" "$R_WALL" "$R_PEAK" \
+		"${R_NOTE:+ $R_NOTE}"
+}
+
+secs() { if [[ $1 == n/a ]]; then echo n/a; else echo "${1}s"; fi; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
+
+SUMMARY=()
+
+run_scenario() {
+	local name=$1 k best_k='' best_wall='' cold_wall cold_oom cold_fin warm_wall warm_oom warm_fin
+	gen_scenario "$name"
+	echo
+	echo "## $name: $NJOBS jobs, limit $((LIMIT / 1024 / 1024)) MiB, run timeout ${RUN_TIMEOUT}s"
+	echo
+	printf '| %-36s | %8s | %9s | %8s | %10s |\n' run finished "OOM kills" wall "peak usage"
+	echo "|--------------------------------------|----------|-----------|----------|------------|"
+
+	if [[ $RUNS == *" make "* ]]; then
+		run_cg make make -k -j"$NJOBS"
+		row "make -k -j$NJOBS"
+	fi
+
+	[[ $RUNS == *" fixed "* ]] || FIXED_RANGE=
+	# A fixed -j counts only if it finished every job without an OOM kill in
+	# each of FIXED_REPEAT runs (one lucky run is not a -j a user can rely
+	# on); its wall is the mean over them.
+	local r ok sum mean
+	for k in $FIXED_RANGE; do
+		ok=1 sum=0
+		for ((r = 1; r <= FIXED_REPEAT; r++)); do
+			run_cg make make -k -j"$k"
+			row "make -k -j$k$( ((FIXED_REPEAT > 1)) && echo " (run $r)")"
+			((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)) || { ok=0; break; }
+			sum=$(awk -v a="$sum" -v b="$R_WALL" 'BEGIN { printf "%.3f", a + b }')
+		done
+		((ok)) || continue
+		mean=$(awk -v a="$sum" -v n="$FIXED_REPEAT" 'BEGIN { printf "%.2f", a / n }')
+		if [[ -z $best_k ]] || awk -v a="$mean" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+			best_k=$k best_wall=$mean
+		fi
+	done
+
+	# memstop: a fresh cache dir (no learned history) for the cold run, the
+	# same again for the warm run; a fresh runtime dir (queue state) for each.
+	local cache=$TMP/xdg-cache-$name
+	cold_wall=n/a cold_oom=- cold_fin=- warm_wall=n/a warm_oom=- warm_fin=-
+	if [[ $RUNS == *" memstop "* ]]; then
+		mkdir -m 700 "$cache" "$TMP/xdg-run-$name-cold" "$TMP/xdg-run-$name-warm"
+		run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$TMP/xdg-run-$name-cold" \
+			"$MEMSTOP" -- make -k -j"$NJOBS"
+		row "memstop -- make -k -j$NJOBS (cold)"
+		cold_wall=$R_WALL cold_oom=$R_OOM cold_fin=$R_FIN
+		run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$TMP/xdg-run-$name-warm" \
+			"$MEMSTOP" -- make -k -j"$NJOBS"
+		row "memstop -- make -k -j$NJOBS (warm)"
+		warm_wall=$R_WALL warm_oom=$R_OOM warm_fin=$R_FIN
+	fi
+
+	if ((have_parallel)) && [[ $RUNS == *" parallel "* ]]; then
+		mkdir -p "$TMP/home/.parallel"
+		: >"$TMP/home/.parallel/will-cite"
+		run_cg parallel env HOME="$TMP/home" TMPDIR="$TMP" \
+			parallel --memsuspend 300M -j"$NJOBS" -a jobs.txt
+		row "parallel --memsuspend 300M -j$NJOBS"
+	fi
+
+	echo
+	if [[ -n $best_k ]]; then
+		echo "best fixed: make -k -j$best_k, ${best_wall}s$( ((FIXED_REPEAT > 1)) && echo " (mean of $FIXED_REPEAT runs)")"
+		echo "memstop/best-fixed wall: cold $(ratio "$cold_wall" "$best_wall") (${cold_fin}/$NJOBS finished, $cold_oom OOM kills)," \
+			"warm $(ratio "$warm_wall" "$best_wall") (${warm_fin}/$NJOBS finished, $warm_oom OOM kills)"
+		SUMMARY+=("$name: cold $(ratio "$cold_wall" "$best_wall") warm $(ratio "$warm_wall" "$best_wall") best-fixed -j$best_k ${best_wall}s, OOM kills memstop $cold_oom/$warm_oom, finished memstop $cold_fin/$NJOBS $warm_fin/$NJOBS")
+	else
+		if [[ -n $FIXED_RANGE ]]; then
+			echo "best fixed: none of -j{${FIXED_RANGE// /,}} finished every job without an OOM kill"
+		else
+			echo "best fixed: not run (BENCH_RUNS)"
+		fi
+		SUMMARY+=("$name: cold $(secs "$cold_wall") warm $(secs "$warm_wall") best-fixed none, OOM kills memstop $cold_oom/$warm_oom, finished memstop $cold_fin/$NJOBS $warm_fin/$NJOBS")
+	fi
+}
+
+echo "# memstop admission benchmark: $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, build $build$( ((quick)) && echo ', quick')"
+"$MEMSTOP" --version | sed 's/^/# /'
+case $scenario in
+uniform | mixed) run_scenario "$scenario" ;;
+all) run_scenario uniform; run_scenario mixed ;;
+esac
+
+echo
+(IFS=';'; s="${SUMMARY[*]}"; echo "${s//;/; }")

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The figures of the memory gate (issue 2), side by side in one run:
+#  1. the cost per exec of memstop.so when memory is plentiful, over an empty
+#     preloaded library linked the same way: bench/exec-overhead posix_spawns
+#     /bin/true under each configuration, interleaved, and prints the median
+#     of per-round differences. memstop.so gets the environment `memstop --`
+#     really gives a build (MEMSTOP_CGROUP, MEMSTOP_SMALL), after one run
+#     that taught it /bin/true; also shown: with reservations off, and as a
+#     plain LD_PRELOAD without that environment (the first process of a tree).
+#  2. the CPU a held process uses: one process held for 10 s by a fake
+#     /proc/meminfo showing too little memory; utime+stime from /proc/PID/stat.
+#
+#   bench/gate-overhead.sh [--build DIR] [--rounds N] [--spawns N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build rounds=21 spawns=300
+while [ $# -gt 0 ]; do
+        case $1 in
+        --build) build=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --spawns) spawns=$2; shift 2 ;;
+        *) echo "usage: $0 [--build DIR] [--rounds N] [--spawns N]" >&2; exit 2 ;;
+        esac
+done
+memstop=$PWD/$build/cli/memstop so=$PWD/$build/preload/memstop.so empty=$PWD/$build/bench/empty.so
+bench=$PWD/$build/bench/exec-overhead
+for f in "$memstop" "$so" "$empty" "$bench"; do
+        [ -e "$f" ] || { echo "$0: $f missing: build first (meson compile -C $build)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/memstop-gate-bench.XXXXXX)
+held=
+cleanup() {
+        [ -n "$held" ] && kill "$held" 2>/dev/null && wait "$held" 2>/dev/null
+        rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -m 0700 "$work/run" "$work/cache"
+export XDG_RUNTIME_DIR=$work/run XDG_CACHE_HOME=$work/cache
+unset MEMSTOP_PERCENT MEMSTOP_VERBOSE MEMSTOP_CGROUP MEMSTOP_SMALL MEMSTOP_WARNED LD_PRELOAD
+
+# What `memstop --` exports to a build, once it has seen /bin/true.
+"$memstop" -- /bin/true
+envs=$("$memstop" -- env | grep -E '^MEMSTOP_(CGROUP|SMALL)=' | paste -sd, -)
+echo "# environment from memstop: $envs"
+echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+out=$("$bench" -n "$spawns" -r "$rounds" none= empty="$empty" "memstop=$so,$envs" \
+        "memstop-no-reserve=$so,MEMSTOP_RESERVE=0,$envs" "plain-preload=$so")
+echo "$out"
+cost=$(echo "$out" | awk '/^memstop over empty:/{print $4, $7}')
+
+# A held process: a fake root with 5% of memory available, 10% required.
+root=$work/root
+mkdir -p "$root/proc/self"
+printf 'MemTotal: 8388608 kB\nMemFree: 419430 kB\nMemAvailable: 419430 kB\n' >"$root/proc/meminfo"
+printf '0::/\n' >"$root/proc/self/cgroup"
+printf '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n' >"$root/proc/self/mountinfo"
+MEMSTOP_SYSROOT=$root LD_PRELOAD=$so sleep 1000 &
+held=$!
+sleep 0.5
+read -r -a st <"/proc/$held/stat"
+before=$((st[13] + st[14]))
+sleep 10
+read -r -a st <"/proc/$held/stat"
+after=$((st[13] + st[14]))
+echo "held process over 10 s: $((after - before)) clock ticks of CPU ($(getconf CLK_TCK) per second), state ${st[2]}"
+echo "gate cost per exec over an empty preload: ${cost% *} us wall, ${cost#* } us cpu; a held process: $((after - before)) ticks in 10 s"
