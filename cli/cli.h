@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -24,9 +25,20 @@ struct cli {
         unsigned verbose_flags;
         bool json;
         bool quiet;
+        /* Running a command: exec it (--exec), or supervise it (the default). */
+        bool exec;
+        bool no_freeze;
+        const char *report;   /* --report FILE: JSON */
+        const char *timeline; /* --timeline FILE: SVG */
+        uint64_t freeze_below_bytes; /* --freeze-below SIZE, 0: the default */
 };
 
 int cli_run(struct cli *cli, char **argv);
+/* Stay the command's parent and watch its memory (supervise.c). */
+int cli_supervise(struct cli *cli, char **argv);
+/* The command's environment (memstop.so preloaded, settings exported).
+ * Returns 0 or an exit status, reported. */
+int cli_prepare_env(struct cli *cli);
 int cli_status(struct cli *cli);
 int cli_wait(struct cli *cli);
 

@@ -37,7 +37,17 @@ static void usage(FILE *f)
               "      --sysroot=DIR        read proc/ and sys/ below DIR instead of / (MEMSTOP_SYSROOT)\n"
               "      --no-reserve         no queue, no reservations: the threshold alone (MEMSTOP_RESERVE=0)\n"
               "      --no-learn           neither use nor record the history of peaks (MEMSTOP_LEARN=0)\n"
-              "  -q, --quiet              wait: print nothing\n"
+              "\n"
+              "Running a command, memstop stays its parent and supervises the build: it\n"
+              "freezes (SIGSTOP) the youngest growing job when memory runs short and resumes\n"
+              "it when memory is back, shows a status line on a terminal and a summary at the end.\n"
+              "      --exec               exec the command instead: no supervision\n"
+              "      --freeze-below=SIZE  freeze jobs when less is available (default: half the\n"
+              "                           gate's threshold, at least 64M)\n"
+              "      --no-freeze          never freeze jobs; only watch and report\n"
+              "      --report=FILE        write the build's report as JSON to FILE\n"
+              "      --timeline=FILE      draw memory over time as an SVG image in FILE\n"
+              "  -q, --quiet              no status line, no summary; wait: print nothing\n"
               "      --json               status: print JSON\n"
               "  -h, --help               show this help\n"
               "  -V, --version            show the version\n"
@@ -126,6 +136,15 @@ static int check_size(const char *s)
         return ms_size_parse(s, &v);
 }
 
+/* A critical level: a size of at least 1 MiB. */
+static int check_level(const char *s)
+{
+        uint64_t v;
+        int r = ms_size_parse(s, &v);
+
+        return r < 0 ? r : v < (1u << 20) ? -ERANGE : 0;
+}
+
 static int check_duration(const char *s)
 {
         uint64_t v;
@@ -155,6 +174,11 @@ enum {
         OPT_JSON,
         OPT_NO_RESERVE,
         OPT_NO_LEARN,
+        OPT_EXEC,
+        OPT_NO_FREEZE,
+        OPT_REPORT,
+        OPT_TIMELINE,
+        OPT_FREEZE_BELOW,
 };
 
 static const struct option options[] = {
@@ -171,6 +195,11 @@ static const struct option options[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "no-reserve", no_argument, NULL, OPT_NO_RESERVE },
         { "no-learn", no_argument, NULL, OPT_NO_LEARN },
+        { "exec", no_argument, NULL, OPT_EXEC },
+        { "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+        { "report", required_argument, NULL, OPT_REPORT },
+        { "timeline", required_argument, NULL, OPT_TIMELINE },
+        { "freeze-below", required_argument, NULL, OPT_FREEZE_BELOW },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         {}
@@ -222,6 +251,23 @@ static int parse_options(struct cli *cli, int argc, char **argv)
                 case OPT_NO_LEARN:
                         cli->learn = "0";
                         break;
+                case OPT_EXEC:
+                        cli->exec = true;
+                        break;
+                case OPT_NO_FREEZE:
+                        cli->no_freeze = true;
+                        break;
+                case OPT_REPORT:
+                        r = check_option("--report", cli->report = optarg, check_nonempty);
+                        break;
+                case OPT_TIMELINE:
+                        r = check_option("--timeline", cli->timeline = optarg, check_nonempty);
+                        break;
+                case OPT_FREEZE_BELOW:
+                        r = check_option("--freeze-below", optarg, check_level);
+                        if (r == 0)
+                                (void)ms_size_parse(optarg, &cli->freeze_below_bytes);
+                        break;
                 case 'h':
                         usage(stdout);
                         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
@@ -269,6 +315,14 @@ int main(int argc, char **argv)
         }
         if (cli.json && mode != STATUS) {
                 cli_error("--json goes with 'status'");
+                return EXIT_USAGE;
+        }
+        if (mode != RUN && (cli.exec || cli.no_freeze || cli.report || cli.timeline || cli.freeze_below_bytes)) {
+                cli_error("--exec, --no-freeze, --report, --timeline and --freeze-below go with a command");
+                return EXIT_USAGE;
+        }
+        if (cli.exec && (cli.no_freeze || cli.report || cli.timeline || cli.freeze_below_bytes)) {
+                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, --freeze-below");
                 return EXIT_USAGE;
         }
 

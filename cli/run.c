@@ -94,11 +94,16 @@ static int export(const char *name, const char *value)
         return -errno;
 }
 
-int cli_run(struct cli *cli, char **argv)
+/*
+ * The environment of the command, for both ways of running it: memstop.so in
+ * front of LD_PRELOAD, every setting exported, the small programs. Returns 0
+ * or an exit status (reported).
+ */
+int cli_prepare_env(struct cli *cli)
 {
         char preload[PATH_MAX], verbose[4];
         const char *old = getenv("LD_PRELOAD");
-        int r;
+        int r = 0;
 
         r = cli_preload_path(preload, sizeof(preload));
         if (r < 0) {
@@ -138,6 +143,19 @@ int cli_run(struct cli *cli, char **argv)
                 if (cli_small_programs(small, sizeof(small)) == 0)
                         (void)export("MEMSTOP_SMALL", small);
         }
+
+        return 0;
+}
+
+int cli_run(struct cli *cli, char **argv)
+{
+        int r;
+
+        if (!cli->exec)
+                return cli_supervise(cli, argv);
+        r = cli_prepare_env(cli);
+        if (r != 0)
+                return r;
 
         /* Locate the cgroup once here, so the command's processes take the fast path at once. */
         if (!cli->config.sysroot) {

@@ -491,6 +491,28 @@ static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_samp
                 ms_log(g->logfd, "memstop: %s: waited %s for memory%s; running anyway", program_name(), waited, why);
 }
 
+/*
+ * MEMSTOP_REPORT (set by the supervising `memstop`): one line per admitted
+ * process, "pid held_usec program", appended with a single write(2) so that
+ * lines of parallel processes never mix. The file must exist already.
+ */
+static void report_admission(const struct gate *g)
+{
+        const char *path = getenv("MEMSTOP_REPORT");
+        char line[128];
+        int fd, n;
+
+        if (!path || path[0] != '/')
+                return;
+        fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        n = snprintf(line, sizeof(line), "%d %" PRIu64 " %.64s\n", (int)getpid(), g->held_usec, program_name());
+        if (n > 0)
+                (void)!write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        close(fd);
+}
+
 static void run_gate(struct gate *g, const struct ms_config *config, int argc, char **argv)
 {
         static const struct ms_wait_hooks hooks = {
@@ -580,6 +602,7 @@ static void run_gate(struct gate *g, const struct ms_config *config, int argc, c
         g->held = g->held || res.held;
         g->held_usec = res.waited_usec;
 admitted:
+        report_admission(g);
         if (c->verbose >= 2 && g->held)
                 atexit(summary_at_exit);
 }

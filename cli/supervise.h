@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What the supervisor of a build (supervise.c) records for its report
+ * (report.c): the summary line, --report JSON, --timeline SVG and the live
+ * status line.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* One point of the timeline. */
+struct sv_point {
+        uint64_t t_ms;       /* since the build started */
+        uint64_t used;       /* bytes */
+        uint64_t limit;      /* bytes, MS_UNLIMITED if none */
+        uint16_t running, held, frozen;
+};
+
+struct sv_oom {
+        pid_t pid;
+        char cmd[256];
+};
+
+struct sv_report {
+        char *const *argv;
+        bool started;       /* the command was run */
+        int exit_status;    /* as a shell shows it: 128+N for signal N */
+        int term_signal;    /* 0 unless killed by a signal */
+        int forwarded;      /* signal passed to the build, 0 if none */
+        uint64_t wall_ns;
+        char cgroup[4096 + 8]; /* the build's own cgroup ("/sys/fs/cgroup/..."), "" if none */
+        const char *watch;  /* "cgroup v1", "cgroup v2", "process tree" */
+        unsigned gated;     /* processes admitted by the gate (MEMSTOP_REPORT) */
+        uint64_t hold_total_us, hold_max_us;
+        char hold_max_program[72];
+        unsigned freezes, resumes;
+        uint64_t frozen_ns; /* job-time spent frozen */
+        unsigned max_frozen;
+        uint64_t peak;      /* bytes */
+        uint64_t limit;     /* bytes, MS_UNLIMITED if none */
+        uint64_t oom_kills;
+        struct sv_oom *ooms;
+        size_t n_ooms;
+        double psi_full_max; /* percent, over sample intervals */
+        struct sv_point *points;
+        size_t n_points, cap_points;
+};
+
+/* The line printed at the end, without "memstop: " or newline. */
+void sv_summary_format(const struct sv_report *r, char *buf, size_t size);
+/* Returns 0 or -errno. */
+int sv_report_json_write(const struct sv_report *r, FILE *f);
+int sv_report_svg_write(const struct sv_report *r, FILE *f);
+/* Write to path (atomically: a temp file renamed). Returns 0 or -errno. */
+int sv_write_file(const char *path, int (*writer)(const struct sv_report *, FILE *), const struct sv_report *r);
+
+/* The live status line's text (no \r, no escape codes). */
+void sv_status_format(unsigned running, unsigned held, unsigned frozen, uint64_t used, uint64_t limit,
+                      double psi_full, char *buf, size_t size);
+
+/* Append a point; when full, every other point is dropped (the timeline keeps
+ * its shape at half the resolution). Returns 0 or -ENOMEM. */
+int sv_points_add(struct sv_report *r, const struct sv_point *p);
