@@ -40,7 +40,7 @@ struct status {
 };
 
 /* Map this user's ledger for the cgroup read-only, if there is one. */
-static struct ms_ledger_file *map_queue(const struct ms_cgroup *cg, char *path, size_t size)
+static struct ms_ledger_file *map_queue(const struct ms_sample *s, char *path, size_t size)
 {
         char dir[PATH_MAX], name[64];
         _cleanup_close_ int fd = -1;
@@ -49,7 +49,7 @@ static struct ms_ledger_file *map_queue(const struct ms_cgroup *cg, char *path, 
 
         if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
                 return NULL;
-        ms_ledger_name(cg->version ? cg->dir : NULL, name, sizeof(name));
+        ms_ledger_name(ms_sample_scope(s), name, sizeof(name));
         snprintf(path, size, "%s/%s", dir, name);
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*f))
@@ -291,7 +291,7 @@ int cli_status(struct cli *cli)
         st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 &&
                            (root != MS_ROOT_HOST || kill(st.lockd.pid, 0) == 0 || errno == EPERM);
         st.required = ms_config_required(&cli->config, st.s.total);
-        st.queue = map_queue(&st.cg, st.queue_path, sizeof(st.queue_path));
+        st.queue = map_queue(&st.s, st.queue_path, sizeof(st.queue_path));
         st.would_run = st.s.available >= st.required;
 
         if (cli->json)

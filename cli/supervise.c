@@ -457,10 +457,10 @@ static void read_pressure(struct sv *s, uint64_t now)
         s->prev_psi_ns = now;
 }
 
-static void open_ledger(struct sv *s)
+/* The queue the build's processes join: that of the cgroup whose limit binds them. */
+static void open_ledger(struct sv *s, const struct ms_sample *first)
 {
         char dir[PATH_MAX], name[64];
-        const struct ms_cgroup *cg = s->has_build ? &s->build : &s->own;
         int dirfd;
 
         if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
@@ -468,7 +468,7 @@ static void open_ledger(struct sv *s)
         dirfd = ms_statedir_open(dir, getuid());
         if (dirfd < 0)
                 return;
-        ms_ledger_name(cg->version ? cg->dir : NULL, name, sizeof(name));
+        ms_ledger_name(first ? ms_sample_scope(first) : NULL, name, sizeof(name));
         s->has_ledger = ms_ledger_open(dirfd, name, &s->ledger) == 0;
         close(dirfd);
 }
@@ -900,7 +900,8 @@ int cli_supervise(struct cli *cli, char **argv)
                 (void)setenv("MEMSTOP_REPORT", s.holdfile, 1);
 
         /* The critical level: half the gate's threshold, at least 64 MiB, or the option's. */
-        if (ms_sample_read(s.rootfd, &s.own, &first) == 0)
+        bool sampled = ms_sample_read(s.rootfd, &s.own, &first) == 0;
+        if (sampled)
                 ms_freeze_params_default(&s.fp, ms_config_required(&cli->config, first.total));
         else
                 ms_freeze_params_default(&s.fp, 0);
@@ -913,7 +914,7 @@ int cli_supervise(struct cli *cli, char **argv)
         else
                 snprintf(s.psi_path, sizeof(s.psi_path), "proc/pressure/memory");
         s.has_psi = true;
-        open_ledger(&s);
+        open_ledger(&s, sampled ? &first : NULL);
 
         /* Orphans of the build become ours: the tree stays whole, nothing escapes the sweep. */
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);

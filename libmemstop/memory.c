@@ -45,6 +45,13 @@ int ms_sample_read(int rootfd, const struct ms_cgroup *cg, struct ms_sample *out
         return 0;
 }
 
+const char *ms_sample_scope(const struct ms_sample *s)
+{
+        if (s->has_cgroup && s->cgroup.limit < s->host.total && s->cgroup.limit_dir[0])
+                return s->cgroup.limit_dir;
+        return NULL;
+}
+
 const char *ms_bound_name(enum ms_bound b)
 {
         return b == MS_BOUND_CGROUP ? "cgroup" : "host";

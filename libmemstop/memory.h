@@ -35,3 +35,12 @@ void ms_sample_combine(const struct ms_meminfo *host, const struct ms_cgroup_mem
 int ms_sample_read(int rootfd, const struct ms_cgroup *cg, struct ms_sample *out);
 
 const char *ms_bound_name(enum ms_bound b);
+
+/*
+ * Whose memory processes of this sample compete for: the directory of the
+ * cgroup whose limit binds (below the host's memory), or NULL for the host.
+ * Processes with the same scope share one queue (ms_ledger_name()), so two
+ * builds in sibling cgroups under one limit, or anywhere without a limit,
+ * account for each other.
+ */
+const char *ms_sample_scope(const struct ms_sample *s);

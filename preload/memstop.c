@@ -390,7 +390,8 @@ static void predict_again(struct ms_candidate *cand, void *userdata)
  * Wait in the fair queue. Returns 1 when it decided (admitted or timed out:
  * *res filled in), 0 when the queue cannot be used (the plain gate then runs).
  */
-static int queue_gate(struct gate *g, int argc, char **argv, struct ms_queue_result *res)
+static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, char **argv,
+                      struct ms_queue_result *res)
 {
         char dir[PATH_MAX], name[64];
         _cleanup_close_ int dirfd = -1;
@@ -415,7 +416,7 @@ static int queue_gate(struct gate *g, int argc, char **argv, struct ms_queue_res
                           dir, strerror(-dirfd));
                 return 0;
         }
-        ms_ledger_name(g->cgroup.version ? g->cgroup.dir : NULL, name, sizeof(name));
+        ms_ledger_name(ms_sample_scope(first), name, sizeof(name));
         r = ms_ledger_open(dirfd, name, &g->ledger);
         if (r < 0) {
                 warn_once("ledger", "memstop: cannot open the ledger %s/%s: %s; no queue, no reservations", dir,
@@ -563,18 +564,19 @@ static void run_gate(struct gate *g, const struct ms_config *config, int argc, c
 
         if (c->reserve) {
                 struct ms_sample first;
-                /* The original's first line needs figures before any waiting. */
-                if (c->verbose) {
-                        r = sample(&first, g);
-                        if (r < 0) {
+                /* The queue to join depends on whose limit binds; the original's
+                 * first line needs figures before any waiting. */
+                r = sample(&first, g);
+                if (r < 0) {
+                        if (c->verbose)
                                 log_unreadable(g, r);
-                                return;
-                        }
-                        log_figures(g, &first);
-                        if (!c->sysroot)
-                                export_hint(&g->cgroup, &first);
+                        return;
                 }
-                if (queue_gate(g, argc, argv, &qres)) {
+                if (c->verbose)
+                        log_figures(g, &first);
+                if (!c->sysroot)
+                        export_hint(&g->cgroup, &first);
+                if (queue_gate(g, &first, argc, argv, &qres)) {
                         if (qres.sampled && !c->sysroot)
                                 export_hint(&g->cgroup, &qres.last);
                         if (qres.outcome == MS_QUEUE_EXPIRED) {
