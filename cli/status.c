@@ -73,6 +73,8 @@ static const char *slot_state_name(uint32_t s)
                 return "granted";
         case MS_SLOT_ADMITTED:
                 return "admitted";
+        case MS_SLOT_HOLD:
+                return "holding";
         default:
                 return "free";
         }

@@ -42,7 +42,9 @@
 #include "macro.h"
 #include "memory.h"
 #include "proctree.h"
+#include "proc.h"
 #include "psi.h"
+#include "queue.h"
 #include "size.h"
 #include "statedir.h"
 #include "supervise.h"
@@ -156,6 +158,8 @@ struct sv {
 
         struct ms_ledger ledger;
         bool has_ledger;
+        bool holding;            /* our hold entry is in the ledger (jobs frozen) */
+        uint64_t self_starttime;
         unsigned held;
 
         uint64_t oom_base, oom_pending, oom_seen_ns;
@@ -397,6 +401,27 @@ static void resume_job(struct sv *s, size_t j, uint64_t now)
         s->running++;
 }
 
+/*
+ * While jobs are frozen, the gate admits nothing new: the frozen ones would
+ * grow into the memory a newcomer takes. The hold is an entry of ours in the
+ * ledger, so it vanishes with us if we die.
+ */
+static void sync_hold(struct sv *s)
+{
+        struct ms_proc_stat st;
+
+        if (!s->has_ledger || (s->frozen > 0) == s->holding)
+                return;
+        if (!s->self_starttime && ms_proc_stat_read(MS_ROOT_HOST, 0, &st) == 0)
+                s->self_starttime = st.starttime;
+        if (s->frozen > 0)
+                s->holding = ms_queue_hold(&s->ledger, s->self, s->self_starttime) == 0;
+        else {
+                ms_queue_unhold(&s->ledger, s->self, s->self_starttime);
+                s->holding = false;
+        }
+}
+
 /* Resume every frozen job (the build is stopping or over). */
 static void resume_all(struct sv *s, uint64_t now)
 {
@@ -404,6 +429,7 @@ static void resume_all(struct sv *s, uint64_t now)
                 if (s->jobs[j].frozen)
                         resume_job(s, j, now);
         resume_everything();
+        sync_hold(s);
 }
 
 /* --- memory, pressure, the queue ------------------------------------------- */
@@ -622,6 +648,7 @@ static bool tick(struct sv *s)
                                 resume_job(s, act[i].job, now);
                 }
         }
+        sync_hold(s);
 
         if (now >= s->last_point_ns + POINT_EVERY_NS && f.ok) {
                 struct sv_point p = { .t_ms = (now - s->t0) / 1000000, .used = f.used, .limit = f.limit,

@@ -82,6 +82,8 @@ const char *ms_admit_reason_name(enum ms_admit_reason r)
                 return "not enough memory";
         case MS_HELD_SETTLING:
                 return "a job of unknown size is still growing";
+        case MS_HELD_FROZEN:
+                return "frozen jobs resume first";
         }
         return "?";
 }

@@ -59,6 +59,7 @@ enum ms_admit_reason {
         MS_ADMIT_FITS = 0,
         MS_HELD_MEMORY,   /* available - reserved < required */
         MS_HELD_SETTLING, /* an unknown job's memory is still growing */
+        MS_HELD_FROZEN,   /* jobs frozen by the supervisor resume first */
 };
 
 struct ms_admit_result {

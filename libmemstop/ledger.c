@@ -49,7 +49,7 @@ static bool repair_slots(struct ms_ledger_file *f)
                 struct ms_slot *s = &f->slot[i];
                 if (s->state == MS_SLOT_FREE)
                         continue;
-                if (s->state > MS_SLOT_ADMITTED || s->pid <= 0 || s->kind > MS_PREDICT_VERIFIED ||
+                if (s->state > MS_SLOT_HOLD || s->pid <= 0 || s->kind > MS_PREDICT_VERIFIED ||
                     s->ticket >= f->header.next_ticket) {
                         memset(s, 0, sizeof(*s));
                         repaired = true;
@@ -174,6 +174,14 @@ bool ms_ledger_sleep(struct ms_ledger_file *f, int i, uint32_t state, uint64_t t
 
         /* EAGAIN (changed already), EINTR: the caller looks again at once. */
         return syscall(SYS_futex, &f->slot[i].state, FUTEX_WAIT, state, &ts, NULL, 0) == 0 || errno != ETIMEDOUT;
+}
+
+bool ms_ledger_holding(const struct ms_ledger_file *f)
+{
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                if (f->slot[i].state == MS_SLOT_HOLD)
+                        return true;
+        return false;
 }
 
 size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max)

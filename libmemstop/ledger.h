@@ -30,6 +30,7 @@ enum ms_slot_state {
         MS_SLOT_WAITING = 1,
         MS_SLOT_GRANTED = 2, /* admitted by the head; its memory is reserved */
         MS_SLOT_ADMITTED = 3,
+        MS_SLOT_HOLD = 4,    /* a supervisor with frozen jobs: admit nothing new */
 };
 
 enum ms_grant {
@@ -108,6 +109,9 @@ void ms_ledger_wake(struct ms_ledger_file *f, int i);
 /* Sleep on slot i's state word while it equals `state`, at most timeout_ns.
  * Returns true when woken (or the word changed), false on timeout. */
 bool ms_ledger_sleep(struct ms_ledger_file *f, int i, uint32_t state, uint64_t timeout_ns);
+
+/* Whether a (live) supervisor holds the queue while its jobs are frozen. */
+bool ms_ledger_holding(const struct ms_ledger_file *f);
 
 /* The admitted and granted slots as ms_admitted records (up to max). */
 size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max);

@@ -296,12 +296,17 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                                 cand.worst = live;
                 }
                 uint64_t required = ms_config_required(c, res->last.total);
+                bool holding = ms_ledger_holding(f);
                 if (!head_since)
                         head_since = now;
-                if (cand.kind == MS_PREDICT_VERIFIED && now - head_since < MS_BACKFILL_NS)
+                if (!holding && cand.kind == MS_PREDICT_VERIFIED && now - head_since < MS_BACKFILL_NS)
                         big_first(f, self, cand.predicted, res->last.available, required, now);
                 size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
                 ms_admit_decide(res->last.available, required, adm, n, &cand, now, &res->decision);
+                if (holding) {
+                        res->decision.admit = false;
+                        res->decision.reason = MS_HELD_FROZEN;
+                }
                 if (res->decision.admit) {
                         uint64_t rss = 0;
                         (void)ops->rss(req->pid, &rss, ops->userdata);
@@ -311,7 +316,7 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                         res->outcome = MS_QUEUE_ADMITTED;
                         return 0;
                 }
-                if (cand.kind != MS_PREDICT_UNKNOWN)
+                if (!holding && cand.kind != MS_PREDICT_UNKNOWN)
                         backfill(f, self, cand.predicted, res->last.available, required, now);
                 if (!res->held) {
                         res->held = true;
@@ -332,6 +337,32 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                 if (ms_ledger_sleep(f, self, MS_SLOT_WAITING, sleep_ns))
                         attempt = 0;
         }
+}
+
+int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
+{
+        int i, r = ms_ledger_lock(l);
+
+        if (r < 0)
+                return r;
+        i = ms_ledger_find(l->map, pid, starttime);
+        if (i < 0)
+                i = ms_ledger_free_slot(l->map);
+        if (i >= 0) {
+                memset(&l->map->slot[i], 0, sizeof(l->map->slot[i]));
+                l->map->slot[i].pid = pid;
+                l->map->slot[i].starttime = starttime;
+                l->map->slot[i].ticket = l->map->header.next_ticket++;
+                snprintf(l->map->slot[i].program, sizeof(l->map->slot[i].program), "(supervisor)");
+                l->map->slot[i].state = MS_SLOT_HOLD;
+        }
+        ms_ledger_unlock(l);
+        return i >= 0 ? 0 : -ENOSPC;
+}
+
+void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
+{
+        ms_queue_leave(l, pid, starttime);
 }
 
 void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime)

@@ -72,5 +72,14 @@ struct ms_queue_result {
 int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
                   const struct ms_queue_ops *ops, struct ms_queue_result *res);
 
+/*
+ * A supervisor that has frozen jobs holds the queue: nothing new is admitted
+ * until they are resumed (they would grow into the memory a newcomer takes).
+ * The entry is pid's, so it vanishes if the supervisor dies. Returns 0 or
+ * -errno (-ENOSPC: ledger full).
+ */
+int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
+void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
+
 /* Remove pid's entry (at exit) and wake the head. */
 void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime);

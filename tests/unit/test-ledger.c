@@ -440,6 +440,49 @@ static void big_waiting_job_goes_first(void **state)
         assert_int_equal(t->l.map->slot[9].granted, MS_GRANT_BIG_FIRST);
 }
 
+static void supervisor_hold_stops_admissions(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB, .others_alive = true };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        /* A live supervisor with frozen jobs: plenty of memory, still held. */
+        assert_int_equal(ms_queue_hold(&t->l, 999995, 3), 0);
+        assert_true(ms_ledger_holding(t->l.map));
+        ms_config_init(&c);
+        c.timeout_usec = 300 * 1000;
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_EXPIRED);
+        assert_int_equal(res.decision.reason, MS_HELD_FROZEN);
+
+        /* Resumed: admitted at once. */
+        ms_queue_unhold(&t->l, 999995, 3);
+        assert_false(ms_ledger_holding(t->l.map));
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_ADMITTED);
+}
+
+static void dead_supervisor_hold_is_pruned(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB, .others_alive = false };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_config c;
+        struct ms_queue_result res;
+
+        assert_int_equal(ms_queue_hold(&t->l, 999995, 3), 0);
+        ms_config_init(&c);
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
+        assert_int_equal(res.outcome, MS_QUEUE_ADMITTED);
+        assert_false(ms_ledger_holding(t->l.map));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -459,6 +502,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(live_head_keeps_us_waiting, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_backfills_only_what_cannot_delay_it, setup, teardown),
                 cmocka_unit_test_setup_teardown(big_waiting_job_goes_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(supervisor_hold_stops_admissions, setup, teardown),
+                cmocka_unit_test_setup_teardown(dead_supervisor_hold_is_pruned, setup, teardown),
         };
         return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }
