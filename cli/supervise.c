@@ -125,6 +125,7 @@ struct job {
         uint64_t frozen_ns;
         bool seen;
         unsigned procs, held; /* processes, and those waiting in the gate */
+        uint64_t reserved;    /* growth the gate reserved for its admitted processes */
 };
 
 struct sv {
@@ -304,6 +305,7 @@ static void scan(struct sv *s, uint64_t now)
                 s->jobs[j].seen = false;
                 s->jobs[j].rss = 0;
                 s->jobs[j].procs = s->jobs[j].held = 0;
+                s->jobs[j].reserved = 0;
         }
         for (size_t i = 0; i < m; i++) {
                 struct proc *p = &s->procs[i], *q = p, *parent;
@@ -510,9 +512,19 @@ static unsigned count_held(struct sv *s)
         for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
                 const struct ms_slot *slot = &s->ledger.map->slot[i];
                 struct proc *p;
-                if (__atomic_load_n(&slot->state, __ATOMIC_RELAXED) != MS_SLOT_WAITING ||
+                uint32_t state = __atomic_load_n(&slot->state, __ATOMIC_RELAXED);
+                if ((state != MS_SLOT_WAITING && state != MS_SLOT_ADMITTED && state != MS_SLOT_GRANTED) ||
                     !(p = proc_find(s, slot->pid)))
                         continue;
+                if (state != MS_SLOT_WAITING) {
+                        /* Admitted: what it may still grow by is reserved, not a surprise. */
+                        struct ms_admitted a = { .kind = (enum ms_prediction_kind)slot->kind,
+                                                 .predicted = slot->predicted, .worst = slot->worst,
+                                                 .rss = slot->rss };
+                        if (p->job >= 0)
+                                s->jobs[p->job].reserved += ms_admitted_pending(&a);
+                        continue;
+                }
                 held++;
                 if (p->job >= 0)
                         s->jobs[p->job].held++;
@@ -639,7 +651,8 @@ static bool tick(struct sv *s)
                                                      .rate = s->jobs[j].rate, .frozen = s->jobs[j].frozen,
                                                      /* Every process of it that runs is waiting in the gate. */
                                                      .held = s->jobs[j].held > 0 &&
-                                                             s->jobs[j].held >= running_procs(s, j) };
+                                                             s->jobs[j].held >= running_procs(s, j),
+                                                     .reserved = s->jobs[j].reserved };
                 n = ms_freeze_decide(&s->fp, &in, v, s->n_jobs < MAX_PROCS ? s->n_jobs : MAX_PROCS, act, MS_ARRAY_SIZE(act));
                 for (size_t i = 0; i < n; i++) {
                         if (act[i].verb == MS_FREEZE_STOP)

@@ -33,9 +33,13 @@ static bool growing(const struct ms_job_view *j)
         return !j->frozen && !j->held && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
 }
 
+/* Growth over the horizon beyond what the gate reserved for it (that much
+ * is already subtracted from what admission considered free). */
 static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms)
 {
-        return growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0;
+        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0;
+
+        return g > j->reserved ? g - j->reserved : 0;
 }
 
 /* Order of youth: a younger job, or the same age and a higher index. */

@@ -6,7 +6,8 @@
  *
  * - Freeze when memory is about to run out: the projected available memory
  *   (available now minus what the running jobs grow by over the horizon, at
- *   their current rates) falls under freeze_below; or when pressure says the
+ *   their current rates, less what the gate's ledger already reserved for
+ *   that growth) falls under freeze_below; or when pressure says the
  *   build stalls. The youngest growing job goes first, then the next
  *   youngest, until the projection is back above the level; never the last
  *   running job. A job that does not grow is never frozen: it would free
@@ -35,6 +36,7 @@ struct ms_job_view {
         int64_t rate;   /* bytes per second, recent */
         bool frozen;
         bool held;      /* waiting in the gate: not running, nothing to freeze */
+        uint64_t reserved; /* growth the gate has reserved for it: expected, not projected */
 };
 
 struct ms_freeze_params {

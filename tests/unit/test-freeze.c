@@ -98,6 +98,25 @@ static void projection_freezes_before_the_level(void **state)
         assert_int_equal(a[1].job, 1);
 }
 
+static void reserved_growth_is_not_projected(void **state)
+{
+        /* The same three growing jobs, but the gate reserved 90 MiB of growth
+         * for each: their growth was expected when they were let in. */
+        struct ms_job_view j[] = { job(1, 100, 300, false), job(2, 100, 300, false), job(3, 100, 300, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(200), .calm = true };
+        struct ms_freeze_action a[16];
+
+        for (int i = 0; i < 3; i++)
+                j[i].reserved = MiB(90);
+        assert_int_equal(decide(&in, j, 3, a), 0);
+        /* Reserved for only 30 MiB each: 3 x 60 MiB unexpected, 200 - 180 < 100. */
+        for (int i = 0; i < 3; i++)
+                j[i].reserved = MiB(30);
+        assert_true(decide(&in, j, 3, a) > 0);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 2);
+}
+
 static void never_the_last_running(void **state)
 {
         struct ms_job_view j[] = { job(1, 500, 300, false), job(2, 400, 300, true) };
@@ -247,6 +266,7 @@ int main(void)
                 cmocka_unit_test(plenty_does_nothing),
                 cmocka_unit_test(short_freezes_youngest_growing),
                 cmocka_unit_test(projection_freezes_before_the_level),
+                cmocka_unit_test(reserved_growth_is_not_projected),
                 cmocka_unit_test(never_the_last_running),
                 cmocka_unit_test(no_growth_no_freeze),
                 cmocka_unit_test(resume_oldest_with_hysteresis),
