@@ -271,6 +271,21 @@ static void print_text(const struct cli *cli, const struct status *st)
                 printf("lockd      not running\n");
 }
 
+/* A crashed daemon leaves its state file: believe it only if the pid is still memstop-lockd. */
+static bool lockd_alive(int root, pid_t pid)
+{
+        char path[64], comm[32];
+        size_t len;
+
+        snprintf(path, sizeof(path), "proc/%d/comm", (int)pid);
+        if (ms_read_at(root, path, comm, sizeof(comm), &len) < 0)
+                return false;
+        while (len > 0 && comm[len - 1] == '\n')
+                comm[--len] = '\0';
+        /* comm is cut to 15 characters. */
+        return strcmp(comm, "memstop-lockd") == 0;
+}
+
 int cli_status(struct cli *cli)
 {
         struct status st = {};
@@ -290,8 +305,7 @@ int cli_status(struct cli *cli)
         }
         st.psi_err = ms_psi_read(root, "proc/pressure/memory", &st.psi);
         st.lockd_err = ms_lockd_state_read(root, &st.lockd);
-        st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 &&
-                           (root != MS_ROOT_HOST || kill(st.lockd.pid, 0) == 0 || errno == EPERM);
+        st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 && lockd_alive(root, st.lockd.pid);
         st.required = ms_config_required(&cli->config, st.s.total);
         st.queue = map_queue(&st.s, st.queue_path, sizeof(st.queue_path));
         st.would_run = st.s.available >= st.required;

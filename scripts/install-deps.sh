@@ -2,6 +2,7 @@
 # Install what building and testing memstop needs, from Debian's packages.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "$0: run as root (installs Debian packages)" >&2; exit 1; }
         exec sudo "$0" "$@"
 fi
 export DEBIAN_FRONTEND=noninteractive

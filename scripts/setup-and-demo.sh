@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "$0: run as root (installs Debian packages)" >&2; exit 1; }
         exec sudo "$0" "$@"
 fi
 bash scripts/install-deps.sh >/dev/null

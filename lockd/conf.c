@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "macro.h"
+#include "size.h"
+
+const char lockd_default_programs[] =
+        "make, gmake, ninja, gcc, gcc-[0-9]*, g++, g++-[0-9]*, cc, c++, cpp, cpp-[0-9]*, "
+        "*-linux-gnu-gcc-[0-9]*, *-linux-gnu-g++-[0-9]*, cc1, cc1plus, lto1, collect2, lto-wrapper, "
+        "as, *-linux-gnu-as, ld, ld.bfd, ld.gold, *-linux-gnu-ld, *-linux-gnu-ld.bfd, *-linux-gnu-ld.gold, "
+        "ld.lld, ld.lld-[0-9]*, lld, lld-[0-9]*, mold, ld.mold, clang, clang-[0-9]*, clang++, clang++-[0-9]*, "
+        "rustc, sh, dash, bash";
+
+#define DEFAULT_ALLOWED "/usr, /bin, /sbin, /lib, /lib32, /lib64, /libx32, /opt"
+#define DEFAULT_SEARCH_PATH "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin"
+#define DEFAULT_COMPILER_DIRS "/usr/lib/gcc/*/*, /usr/libexec/gcc/*/*, /usr/local/libexec/gcc/*/*"
+
+#define MIN_SCAN_USEC 10000ull
+#define MAX_REPORT_PROCESSES 100u
+
+enum key_id {
+        K_PROGRAMS,
+        K_ALLOWED_PATHS,
+        K_SEARCH_PATH,
+        K_COMPILER_DIRS,
+        K_MAX_LOCKED,
+        K_MAX_LOCKED_PERCENT,
+        K_MAX_FILE_SIZE,
+        K_LOCK_MODE,
+        K_PROACTIVE,
+        K_SCAN_INTERVAL,
+        K_RELEASE_AFTER,
+        K_PRESSURE_TRIGGER,
+        K_REPORT_INTERVAL,
+        K_REPORT_PROCESSES,
+        K_REPORT_COMMAND,
+        K_REPORT_TIMEOUT,
+        K_USER,
+        K_LOG,
+        K_VERBOSE,
+        K_COUNT,
+};
+
+static const char *const key_names[K_COUNT] = {
+        [K_PROGRAMS] = "programs",
+        [K_ALLOWED_PATHS] = "allowed_paths",
+        [K_SEARCH_PATH] = "search_path",
+        [K_COMPILER_DIRS] = "compiler_dirs",
+        [K_MAX_LOCKED] = "max_locked",
+        [K_MAX_LOCKED_PERCENT] = "max_locked_percent",
+        [K_MAX_FILE_SIZE] = "max_file_size",
+        [K_LOCK_MODE] = "lock_mode",
+        [K_PROACTIVE] = "proactive",
+        [K_SCAN_INTERVAL] = "scan_interval",
+        [K_RELEASE_AFTER] = "release_after",
+        [K_PRESSURE_TRIGGER] = "pressure_trigger",
+        [K_REPORT_INTERVAL] = "report_interval",
+        [K_REPORT_PROCESSES] = "report_processes",
+        [K_REPORT_COMMAND] = "report_command",
+        [K_REPORT_TIMEOUT] = "report_timeout",
+        [K_USER] = "user",
+        [K_LOG] = "log",
+        [K_VERBOSE] = "verbose",
+};
+
+static int key_lookup(const char *key)
+{
+        for (int i = 0; i < K_COUNT; i++)
+                if (strcmp(key_names[i], key) == 0)
+                        return i;
+        return -1;
+}
+
+int lockd_conf_init(struct lockd_conf *c)
+{
+        const char *bad;
+
+        *c = (struct lockd_conf){
+                .max_locked = 1ull << 30,
+                .max_locked_percent = 10,
+                .max_file_size = 256ull << 20,
+                .lock_mode = LOCKD_LOCK_SEGMENTS,
+                .proactive = true,
+                .scan_interval_usec = 1000000,
+                .release_after_usec = 24ull * 3600 * 1000000,
+                .psi_kind = LOCKD_PSI_SOME,
+                .psi_threshold_usec = 150000,
+                .psi_window_usec = 2000000,
+                .report_interval_usec = 60ull * 1000000,
+                .report_processes = 10,
+                .report_timeout_usec = 10ull * 1000000,
+        };
+        if (lockd_patterns_parse(lockd_default_programs, false, &c->programs, &bad) < 0 ||
+            lockd_prefixes_parse(DEFAULT_ALLOWED, true, &c->allowed_paths, &bad) < 0 ||
+            lockd_prefixes_parse(DEFAULT_SEARCH_PATH, true, &c->search_path, &bad) < 0 ||
+            lockd_prefixes_parse(DEFAULT_COMPILER_DIRS, true, &c->compiler_dirs, &bad) < 0) {
+                lockd_conf_free(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void lockd_conf_free(struct lockd_conf *c)
+{
+        lockd_list_free(&c->programs);
+        lockd_list_free(&c->allowed_paths);
+        lockd_list_free(&c->search_path);
+        lockd_list_free(&c->compiler_dirs);
+        free(c->report_command);
+        free(c->user);
+        free(c->log);
+        c->report_command = c->user = c->log = NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(yes); i++) {
+                if (strcmp(v, yes[i]) == 0) {
+                        *out = true;
+                        return 0;
+                }
+                if (strcmp(v, no[i]) == 0) {
+                        *out = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static int parse_uint(const char *v, unsigned max, unsigned *out)
+{
+        char *end;
+        unsigned long n;
+
+        if (!isdigit((unsigned char)*v))
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(v, &end, 10);
+        if (errno || *end || n > max)
+                return -EINVAL;
+        *out = (unsigned)n;
+        return 0;
+}
+
+/* "off" or "some|full THRESHOLD WINDOW" with durations. */
+static int parse_trigger(const char *v, struct lockd_conf *c, const char **reason)
+{
+        char kind[8], th[32], win[32], extra[2];
+        uint64_t t, w;
+        int n;
+
+        if (strcmp(v, "off") == 0) {
+                c->psi_kind = LOCKD_PSI_OFF;
+                return 0;
+        }
+        *reason = "expected \"off\" or \"some|full THRESHOLD WINDOW\", e.g. \"some 150ms 2s\"";
+        n = sscanf(v, "%7s %31s %31s %1s", kind, th, win, extra);
+        if (n != 3)
+                return -EINVAL;
+        if (strcmp(kind, "some") != 0 && strcmp(kind, "full") != 0)
+                return -EINVAL;
+        if (ms_duration_parse(th, &t) < 0 || ms_duration_parse(win, &w) < 0)
+                return -EINVAL;
+        if (w < 500000 || w > 10000000) {
+                *reason = "the window must be between 500ms and 10s (the kernel's limits)";
+                return -EINVAL;
+        }
+        if (t == 0 || t > w) {
+                *reason = "the threshold must be above 0 and not longer than the window";
+                return -EINVAL;
+        }
+        c->psi_kind = kind[0] == 's' ? LOCKD_PSI_SOME : LOCKD_PSI_FULL;
+        c->psi_threshold_usec = t;
+        c->psi_window_usec = w;
+        return 0;
+}
+
+static int set_string(char **dst, const char *v)
+{
+        char *s = NULL;
+
+        if (*v) {
+                s = strdup(v);
+                if (!s)
+                        return -ENOMEM;
+        }
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+static int set_list(struct lockd_list *dst, const char *v, bool prefixes, bool allow_empty, const char **reason)
+{
+        struct lockd_list l;
+        int r;
+
+        r = prefixes ? lockd_prefixes_parse(v, allow_empty, &l, reason) : lockd_patterns_parse(v, allow_empty, &l, reason);
+        if (r < 0)
+                return r;
+        lockd_list_free(dst);
+        *dst = l;
+        return 0;
+}
+
+static int set_key(struct lockd_conf *c, int id, const char *v, const char **reason)
+{
+        uint64_t u;
+        unsigned n;
+        bool b;
+
+        *reason = NULL;
+        switch (id) {
+        case K_PROGRAMS:
+                return set_list(&c->programs, v, false, false, reason);
+        case K_ALLOWED_PATHS:
+                return set_list(&c->allowed_paths, v, true, false, reason);
+        case K_SEARCH_PATH:
+                return set_list(&c->search_path, v, true, true, reason);
+        case K_COMPILER_DIRS:
+                return set_list(&c->compiler_dirs, v, true, true, reason);
+        case K_MAX_LOCKED:
+        case K_MAX_FILE_SIZE:
+                if (ms_size_parse(v, &u) < 0) {
+                        *reason = "not a size (e.g. 512M, 1G, 0 for no limit)";
+                        return -EINVAL;
+                }
+                if (u != 0 && u < 4096) {
+                        *reason = "below one page (4K)";
+                        return -EINVAL;
+                }
+                if (id == K_MAX_LOCKED)
+                        c->max_locked = u;
+                else
+                        c->max_file_size = u;
+                return 0;
+        case K_MAX_LOCKED_PERCENT:
+                if (ms_percent_parse(v, &n) < 0) {
+                        *reason = "not a percentage 0..100";
+                        return -EINVAL;
+                }
+                c->max_locked_percent = n;
+                return 0;
+        case K_LOCK_MODE:
+                if (strcmp(v, "whole") == 0)
+                        c->lock_mode = LOCKD_LOCK_WHOLE;
+                else if (strcmp(v, "segments") == 0)
+                        c->lock_mode = LOCKD_LOCK_SEGMENTS;
+                else {
+                        *reason = "expected \"whole\" or \"segments\"";
+                        return -EINVAL;
+                }
+                return 0;
+        case K_PROACTIVE:
+                if (parse_bool(v, &b) < 0) {
+                        *reason = "expected yes or no";
+                        return -EINVAL;
+                }
+                c->proactive = b;
+                return 0;
+        case K_SCAN_INTERVAL:
+        case K_RELEASE_AFTER:
+        case K_REPORT_INTERVAL:
+        case K_REPORT_TIMEOUT:
+                if (ms_duration_parse(v, &u) < 0) {
+                        *reason = "not a duration (e.g. 500ms, 2s, 10m, 1h)";
+                        return -EINVAL;
+                }
+                if (id == K_SCAN_INTERVAL) {
+                        if (u != 0 && u < MIN_SCAN_USEC) {
+                                *reason = "shorter than 10ms";
+                                return -EINVAL;
+                        }
+                        c->scan_interval_usec = u;
+                } else if (id == K_RELEASE_AFTER) {
+                        c->release_after_usec = u;
+                } else if (id == K_REPORT_INTERVAL) {
+                        if (u < 1000000) {
+                                *reason = "shorter than 1s";
+                                return -EINVAL;
+                        }
+                        c->report_interval_usec = u;
+                } else {
+                        if (u == 0) {
+                                *reason = "must be above 0";
+                                return -EINVAL;
+                        }
+                        c->report_timeout_usec = u;
+                }
+                return 0;
+        case K_PRESSURE_TRIGGER:
+                return parse_trigger(v, c, reason);
+        case K_REPORT_PROCESSES:
+                if (parse_uint(v, MAX_REPORT_PROCESSES, &n) < 0) {
+                        *reason = "not a number 0..100";
+                        return -EINVAL;
+                }
+                c->report_processes = n;
+                return 0;
+        case K_REPORT_COMMAND:
+                return set_string(&c->report_command, v);
+        case K_USER:
+                if (strpbrk(v, " \t:/")) {
+                        *reason = "not a user name";
+                        return -EINVAL;
+                }
+                return set_string(&c->user, v);
+        case K_LOG:
+                if (*v && *v != '/') {
+                        *reason = "not an absolute path";
+                        return -EINVAL;
+                }
+                return set_string(&c->log, v);
+        case K_VERBOSE:
+                if (parse_uint(v, 2, &n) < 0) {
+                        *reason = "expected 0, 1 or 2";
+                        return -EINVAL;
+                }
+                c->verbose = n;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int lockd_conf_set(struct lockd_conf *c, const char *key, const char *value, const char **reason)
+{
+        int id = key_lookup(key);
+
+        *reason = NULL;
+        if (id < 0) {
+                *reason = "unknown key";
+                return -ENOENT;
+        }
+        return set_key(c, id, value, reason);
+}
+
+static void report(lockd_conf_error_fn err, void *userdata, const char *file, unsigned line, const char *fmt, ...)
+        MS_PRINTF(5, 6);
+
+static void report(lockd_conf_error_fn err, void *userdata, const char *file, unsigned line, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        if (!err)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        err(file, line, msg, userdata);
+}
+
+static char *trim(char *s)
+{
+        char *end;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        end = s + strlen(s);
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                *--end = '\0';
+        return s;
+}
+
+static bool key_chars_ok(const char *k)
+{
+        if (!*k)
+                return false;
+        for (; *k; k++)
+                if (!islower((unsigned char)*k) && !isdigit((unsigned char)*k) && *k != '_')
+                        return false;
+        return true;
+}
+
+int lockd_conf_parse(struct lockd_conf *c, const char *text, const char *file, lockd_conf_error_fn err,
+                     void *userdata)
+{
+        unsigned seen[K_COUNT] = {};
+        unsigned lineno = 0;
+        int bad = 0;
+
+        while (*text) {
+                const char *nl = strchr(text, '\n');
+                size_t len = nl ? (size_t)(nl - text) : strlen(text);
+                _cleanup_free_ char *line = strndup(text, len);
+                char *p, *eq, *key, *value;
+                const char *reason;
+                int id, r;
+
+                if (!line)
+                        return -ENOMEM;
+                lineno++;
+                text += len + (nl ? 1 : 0);
+                if (memchr(line, '\0', len)) {
+                        report(err, userdata, file, lineno, "NUL byte in line");
+                        bad++;
+                        continue;
+                }
+                p = trim(line);
+                if (*p == '\0' || *p == '#')
+                        continue;
+                eq = strchr(p, '=');
+                if (!eq) {
+                        report(err, userdata, file, lineno, "expected \"key = value\", got \"%s\"", p);
+                        bad++;
+                        continue;
+                }
+                *eq = '\0';
+                key = trim(p);
+                value = trim(eq + 1);
+                if (!key_chars_ok(key)) {
+                        report(err, userdata, file, lineno, "bad key \"%s\"", key);
+                        bad++;
+                        continue;
+                }
+                id = key_lookup(key);
+                if (id < 0) {
+                        report(err, userdata, file, lineno, "unknown key \"%s\"", key);
+                        bad++;
+                        continue;
+                }
+                if (seen[id]) {
+                        report(err, userdata, file, lineno, "\"%s\" already set on line %u", key, seen[id]);
+                        bad++;
+                        continue;
+                }
+                seen[id] = lineno;
+                /* Values may be quoted to keep surrounding blanks or to write "". */
+                if (value[0] == '"') {
+                        size_t vlen = strlen(value);
+                        if (vlen < 2 || value[vlen - 1] != '"') {
+                                report(err, userdata, file, lineno, "%s: unterminated quote in \"%s\"", key, value);
+                                bad++;
+                                continue;
+                        }
+                        value[vlen - 1] = '\0';
+                        value++;
+                }
+                r = set_key(c, id, value, &reason);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(err, userdata, file, lineno, "%s: bad value \"%s\": %s", key, value,
+                               reason ? reason : strerror(-r));
+                        bad++;
+                }
+        }
+        return bad;
+}
+
+int lockd_conf_load(struct lockd_conf *c, const char *file, bool missing_ok, lockd_conf_error_fn err,
+                    void *userdata)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *text = NULL;
+        size_t have = 0, size = 4096;
+        struct stat st;
+
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int e = errno;
+                if (e == ENOENT && missing_ok)
+                        return 0;
+                report(err, userdata, file, 0, "cannot open: %s", strerror(e));
+                return -e;
+        }
+        if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+                report(err, userdata, file, 0, "is a directory");
+                return -EISDIR;
+        }
+        text = malloc(size);
+        if (!text)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (have == size - 1) {
+                        char *t;
+                        if (size >= (1u << 20)) {
+                                report(err, userdata, file, 0, "larger than 1 MiB");
+                                return -EFBIG;
+                        }
+                        t = realloc(text, size * 2);
+                        if (!t)
+                                return -ENOMEM;
+                        text = t;
+                        size *= 2;
+                }
+                n = read(fd, text + have, size - 1 - have);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        report(err, userdata, file, 0, "cannot read: %s", strerror(errno));
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+        }
+        text[have] = '\0';
+        if (strlen(text) != have) {
+                report(err, userdata, file, 0, "contains a NUL byte");
+                return 1;
+        }
+        return lockd_conf_parse(c, text, file, err, userdata);
+}
+
+int lockd_conf_override(struct lockd_conf *c, const char *assignment, lockd_conf_error_fn err, void *userdata)
+{
+        _cleanup_free_ char *copy = strdup(assignment);
+        char *eq, *key, *value;
+        const char *reason;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        eq = strchr(copy, '=');
+        if (!eq) {
+                report(err, userdata, "command line", 0, "expected KEY=VALUE, got \"%s\"", assignment);
+                return -EINVAL;
+        }
+        *eq = '\0';
+        key = trim(copy);
+        value = trim(eq + 1);
+        r = lockd_conf_set(c, key, value, &reason);
+        if (r == -ENOENT)
+                report(err, userdata, "command line", 0, "unknown key \"%s\"", key);
+        else if (r == -EINVAL)
+                report(err, userdata, "command line", 0, "%s: bad value \"%s\": %s", key, value, reason);
+        return r;
+}
+
+uint64_t lockd_conf_budget(const struct lockd_conf *c, uint64_t mem_total)
+{
+        uint64_t b = UINT64_MAX;
+
+        if (c->max_locked)
+                b = c->max_locked;
+        if (c->max_locked_percent) {
+                uint64_t p = mem_total / 100 * c->max_locked_percent;
+                if (p < b)
+                        b = p;
+        }
+        return b;
+}
+
+/* A duration lockd_conf_parse() reads back: the largest exact unit. */
+static const char *fmt_duration(uint64_t usec, char *buf, size_t size)
+{
+        static const struct {
+                uint64_t usec;
+                const char *unit;
+        } units[] = { { 86400000000ull, "d" }, { 3600000000ull, "h" }, { 60000000ull, "m" }, { 1000000ull, "s" },
+                      { 1000ull, "ms" } };
+
+        if (usec == 0) {
+                snprintf(buf, size, "0");
+                return buf;
+        }
+        for (size_t i = 0; i < MS_ARRAY_SIZE(units); i++) {
+                if (usec % units[i].usec == 0) {
+                        snprintf(buf, size, "%" PRIu64 "%s", usec / units[i].usec, units[i].unit);
+                        return buf;
+                }
+        }
+        snprintf(buf, size, "%" PRIu64 "ms", usec / 1000);
+        return buf;
+}
+
+static void dump_list(FILE *f, const char *key, const struct lockd_list *l)
+{
+        fprintf(f, "%s = ", key);
+        if (l->n == 0)
+                fputs("\"\"", f);
+        for (size_t i = 0; i < l->n; i++)
+                fprintf(f, "%s%s", i ? ", " : "", l->items[i]);
+        fputc('\n', f);
+}
+
+int lockd_conf_dump(const struct lockd_conf *c, int fd)
+{
+        char a[MS_SIZE_BUF], b[32];
+        FILE *f;
+        int dupfd = dup(fd);
+
+        if (dupfd < 0)
+                return -errno;
+        f = fdopen(dupfd, "w");
+        if (!f) {
+                close(dupfd);
+                return -errno;
+        }
+        dump_list(f, "programs", &c->programs);
+        dump_list(f, "allowed_paths", &c->allowed_paths);
+        dump_list(f, "search_path", &c->search_path);
+        dump_list(f, "compiler_dirs", &c->compiler_dirs);
+        fprintf(f, "max_locked = %s\n", c->max_locked ? ms_size_format(c->max_locked, a, sizeof(a)) : "0");
+        fprintf(f, "max_locked_percent = %u\n", c->max_locked_percent);
+        fprintf(f, "max_file_size = %s\n", c->max_file_size ? ms_size_format(c->max_file_size, a, sizeof(a)) : "0");
+        fprintf(f, "lock_mode = %s\n", c->lock_mode == LOCKD_LOCK_WHOLE ? "whole" : "segments");
+        fprintf(f, "proactive = %s\n", c->proactive ? "yes" : "no");
+        fprintf(f, "scan_interval = %s\n", fmt_duration(c->scan_interval_usec, b, sizeof(b)));
+        fprintf(f, "release_after = %s\n", fmt_duration(c->release_after_usec, b, sizeof(b)));
+        if (c->psi_kind == LOCKD_PSI_OFF) {
+                fputs("pressure_trigger = off\n", f);
+        } else {
+                char w[32];
+                fprintf(f, "pressure_trigger = %s %s %s\n", c->psi_kind == LOCKD_PSI_SOME ? "some" : "full",
+                        fmt_duration(c->psi_threshold_usec, b, sizeof(b)),
+                        fmt_duration(c->psi_window_usec, w, sizeof(w)));
+        }
+        fprintf(f, "report_interval = %s\n", fmt_duration(c->report_interval_usec, b, sizeof(b)));
+        fprintf(f, "report_processes = %u\n", c->report_processes);
+        fprintf(f, "report_command = %s\n", c->report_command ? c->report_command : "");
+        fprintf(f, "report_timeout = %s\n", fmt_duration(c->report_timeout_usec, b, sizeof(b)));
+        fprintf(f, "user = %s\n", c->user ? c->user : "");
+        fprintf(f, "log = %s\n", c->log ? c->log : "");
+        fprintf(f, "verbose = %u\n", c->verbose);
+        return fclose(f) == 0 ? 0 : -EIO;
+}

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lockset.h"
+#include "macro.h"
+#include "util.h"
+
+/* mlock(2) and munlock(2) by their system calls: sanitizer runtimes (ASan)
+ * replace the libc functions by no-ops, which would make every lock silently
+ * ineffective. */
+static int lock_range(void *addr, size_t len)
+{
+        return syscall(SYS_mlock, addr, len) < 0 ? -errno : 0;
+}
+
+static void unlock_range(void *addr, size_t len)
+{
+        if (len > 0)
+                (void)syscall(SYS_munlock, addr, len);
+}
+
+uint64_t lockd_round_pages(uint64_t bytes, uint64_t page)
+{
+        return (bytes + page - 1) / page * page;
+}
+
+void lockd_set_init(struct lockd_set *s, const char *root, enum lockd_lock_mode mode)
+{
+        long page = sysconf(_SC_PAGESIZE);
+
+        *s = (struct lockd_set){
+                .page = page > 0 ? (uint64_t)page : 4096,
+                .mode = mode,
+                .root = root,
+        };
+}
+
+void lockd_set_clear(struct lockd_set *s)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                lockd_set_unlock(s, i);
+                free(s->files[i].path);
+                free(s->files[i].ranges);
+        }
+        free(s->files);
+        free(s->index);
+        s->files = NULL;
+        s->index = NULL;
+        s->n = s->cap = s->index_size = 0;
+        s->next_order = 0;
+}
+
+static size_t hash(const char *s)
+{
+        size_t h = 1469598103934665603ull;
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        return h;
+}
+
+long lockd_set_find(const struct lockd_set *s, const char *path)
+{
+        if (s->index_size == 0)
+                return -1;
+        for (size_t h = hash(path) & (s->index_size - 1);; h = (h + 1) & (s->index_size - 1)) {
+                size_t v = s->index[h];
+                if (v == 0)
+                        return -1;
+                if (strcmp(s->files[v - 1].path, path) == 0)
+                        return (long)(v - 1);
+        }
+}
+
+static int index_grow(struct lockd_set *s)
+{
+        size_t size = s->index_size ? s->index_size * 2 : 64;
+        size_t *index = calloc(size, sizeof(size_t));
+
+        if (!index)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n; i++) {
+                size_t h = hash(s->files[i].path) & (size - 1);
+                while (index[h])
+                        h = (h + 1) & (size - 1);
+                index[h] = i + 1;
+        }
+        free(s->index);
+        s->index = index;
+        s->index_size = size;
+        return 0;
+}
+
+static int full_path(const struct lockd_set *s, const char *path, char *buf, size_t size)
+{
+        return (size_t)snprintf(buf, size, "%s%s", s->root, path) < size ? 0 : -ENAMETOOLONG;
+}
+
+/* Size, identity and cost of a file from an open fd. */
+static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const struct stat *st)
+{
+        struct lockd_range r[LOCKD_ELF_MAX_LOAD];
+        struct lockd_elf e;
+        unsigned n;
+
+        f->dev = st->st_dev;
+        f->ino = st->st_ino;
+        f->size = (uint64_t)st->st_size;
+        f->bytes = lockd_round_pages(f->size, s->page);
+        free(f->ranges);
+        f->ranges = NULL;
+        f->nranges = 0;
+        if (s->mode != LOCKD_LOCK_SEGMENTS || lockd_elf_parse_fd(fd, f->size, &e) < 0)
+                return 0; /* not ELF (or whole mode): the whole file */
+        n = lockd_elf_segments(&e, f->size, s->page, r, LOCKD_ELF_MAX_LOAD);
+        lockd_elf_free(&e);
+        if (n == 0)
+                return 0;
+        f->ranges = malloc(n * sizeof(r[0]));
+        if (!f->ranges)
+                return -ENOMEM;
+        memcpy(f->ranges, r, n * sizeof(r[0]));
+        f->nranges = n;
+        f->bytes = 0;
+        for (unsigned i = 0; i < n; i++)
+                f->bytes += r[i].length;
+        return 0;
+}
+
+static int open_file(const struct lockd_set *s, const char *path, struct stat *st)
+{
+        char full[4096];
+        int fd, r;
+
+        r = full_path(s, path, full, sizeof(full));
+        if (r < 0)
+                return r;
+        /* O_NONBLOCK: never hang on a FIFO planted where a library was expected. */
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+                close(fd);
+                return -EINVAL;
+        }
+        return fd;
+}
+
+long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t used)
+{
+        _cleanup_close_ int fd = -1;
+        struct lockd_file f = {};
+        long i = lockd_set_find(s, path);
+        struct stat st;
+        int r;
+
+        if (i >= 0) {
+                s->files[i].pinned |= pinned;
+                if (used > s->files[i].last_used)
+                        s->files[i].last_used = used;
+                return i;
+        }
+        if (path[0] != '/')
+                return -EINVAL;
+        fd = open_file(s, path, &st);
+        if (fd < 0)
+                return fd;
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 64;
+                struct lockd_file *files = realloc(s->files, cap * sizeof(*files));
+                if (!files)
+                        return -ENOMEM;
+                s->files = files;
+                s->cap = cap;
+        }
+        if ((s->n + 1) * 2 > s->index_size && (r = index_grow(s)) < 0)
+                return r;
+        f.path = strdup(path);
+        if (!f.path)
+                return -ENOMEM;
+        r = examine(s, &f, fd, &st);
+        if (r < 0) {
+                free(f.path);
+                return r;
+        }
+        f.pinned = pinned;
+        f.last_used = used;
+        f.order = s->next_order++;
+        s->files[s->n] = f;
+        {
+                size_t h = hash(path) & (s->index_size - 1);
+                while (s->index[h])
+                        h = (h + 1) & (s->index_size - 1);
+                s->index[h] = s->n + 1;
+        }
+        return (long)s->n++;
+}
+
+void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now)
+{
+        if (now > s->files[i].last_used)
+                s->files[i].last_used = now;
+}
+
+int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
+{
+        struct lockd_file *f = &s->files[i];
+        _cleanup_close_ int fd = -1;
+        uint64_t start = lockd_now_usec();
+        struct stat st;
+        void *map;
+        int r;
+
+        if (f->locked)
+                return 0;
+        fd = open_file(s, f->path, &st);
+        if (fd < 0) {
+                f->error = fd;
+                return fd;
+        }
+        if ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino || (uint64_t)st.st_size != f->size) {
+                r = examine(s, f, fd, &st);
+                if (r < 0)
+                        return r;
+        }
+        if (f->bytes > limit) {
+                f->error = -EFBIG;
+                return -EFBIG;
+        }
+        if (f->size == 0) {
+                /* Nothing to hold; counts as locked at no cost. */
+                f->locked = true;
+                f->error = 0;
+                s->locked_files++;
+                return 0;
+        }
+        map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+                f->error = -errno;
+                return f->error;
+        }
+        /* Queue the reads of everything first: mlock() alone would fault
+         * the file in synchronously, one readahead window at a time. */
+        if (f->ranges) {
+                for (unsigned k = 0; k < f->nranges; k++)
+                        (void)posix_fadvise(fd, (off_t)f->ranges[k].offset, (off_t)f->ranges[k].length,
+                                            POSIX_FADV_WILLNEED);
+                r = 0;
+                uint64_t end = 0, maplen = lockd_round_pages(f->size, s->page);
+                for (unsigned k = 0; k < f->nranges && r == 0; k++) {
+                        uint64_t len = f->ranges[k].length;
+                        if (f->ranges[k].offset + len > maplen)
+                                len = maplen - f->ranges[k].offset;
+                        /* The daemon's mlockall(MCL_FUTURE) made the whole mapping
+                         * lock-on-fault: the parts between and after the segments
+                         * are explicitly not locked (nor counted in VmLck). */
+                        unlock_range((char *)map + end, (size_t)(f->ranges[k].offset - end));
+                        r = lock_range((char *)map + f->ranges[k].offset, (size_t)len);
+                        end = f->ranges[k].offset + len;
+                }
+                if (r == 0)
+                        unlock_range((char *)map + end, (size_t)(maplen - end));
+        } else {
+                (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+                r = lock_range(map, (size_t)f->size);
+        }
+        if (r < 0) {
+                munmap(map, (size_t)f->size);
+                f->error = r;
+                return r;
+        }
+        f->map = map;
+        f->map_len = (size_t)f->size;
+        f->locked = true;
+        f->error = 0;
+        f->locked_usec = lockd_now_usec() - start;
+        s->locked_bytes += f->bytes;
+        s->locked_files++;
+        return 0;
+}
+
+void lockd_set_unlock(struct lockd_set *s, size_t i)
+{
+        struct lockd_file *f = &s->files[i];
+
+        if (!f->locked)
+                return;
+        if (f->map) {
+                /* munmap() also unlocks. */
+                munmap(f->map, f->map_len);
+                s->locked_bytes -= f->bytes;
+        }
+        f->map = NULL;
+        f->map_len = 0;
+        f->locked = false;
+        s->locked_files--;
+}
+
+enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
+{
+        struct lockd_file *f = &s->files[i];
+        _cleanup_close_ int fd = -1;
+        char full[4096];
+        struct stat st;
+
+        if (full_path(s, f->path, full, sizeof(full)) < 0)
+                return LOCKD_UNCHANGED;
+        if (stat(full, &st) < 0) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return LOCKD_UNCHANGED;
+                lockd_set_unlock(s, i);
+                f->error = -ENOENT;
+                return LOCKD_GONE;
+        }
+        if ((uint64_t)st.st_dev == f->dev && (uint64_t)st.st_ino == f->ino && (uint64_t)st.st_size == f->size) {
+                if (f->error == -ENOENT)
+                        f->error = 0;
+                return LOCKD_UNCHANGED;
+        }
+        lockd_set_unlock(s, i);
+        fd = open_file(s, f->path, &st);
+        if (fd < 0) {
+                f->error = fd;
+                return LOCKD_GONE;
+        }
+        f->error = examine(s, f, fd, &st);
+        return LOCKD_REPLACED;
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "maps.h"
+
+static int parse_hex(const char **p, uint64_t *out)
+{
+        const char *s = *p;
+        uint64_t v = 0;
+        unsigned digits = 0;
+
+        for (;; s++, digits++) {
+                unsigned d;
+
+                if (*s >= '0' && *s <= '9')
+                        d = (unsigned)(*s - '0');
+                else if (*s >= 'a' && *s <= 'f')
+                        d = (unsigned)(*s - 'a' + 10);
+                else if (*s >= 'A' && *s <= 'F')
+                        d = (unsigned)(*s - 'A' + 10);
+                else
+                        break;
+                if (digits >= 16)
+                        return -EINVAL;
+                v = v << 4 | d;
+        }
+        if (digits == 0)
+                return -EINVAL;
+        *out = v;
+        *p = s;
+        return 0;
+}
+
+static int parse_dec(const char **p, uint64_t *out)
+{
+        const char *s = *p;
+        uint64_t v = 0;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                unsigned d = (unsigned)(*s - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -EINVAL;
+                v = v * 10 + d;
+        }
+        *out = v;
+        *p = s;
+        return 0;
+}
+
+static int expect(const char **p, char c)
+{
+        if (**p != c)
+                return -EINVAL;
+        (*p)++;
+        return 0;
+}
+
+/* Decode the kernel's octal escapes ("\012") in place. */
+static void unescape(char *s)
+{
+        char *w = s;
+
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+                    r[3] <= '7') {
+                        *w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
+                        r += 3;
+                } else {
+                        *w++ = *r;
+                }
+        }
+        *w = '\0';
+}
+
+static enum lockd_map_kind classify(const char *path)
+{
+        static const char *const not_files[] = { "/memfd:", "/dev/", "/SYSV", "/proc/", "/sys/", "/dmabuf:" };
+
+        if (!*path)
+                return LOCKD_MAP_ANONYMOUS;
+        if (*path != '/')
+                return LOCKD_MAP_SPECIAL;
+        for (size_t i = 0; i < MS_ARRAY_SIZE(not_files); i++)
+                if (strncmp(path, not_files[i], strlen(not_files[i])) == 0)
+                        return LOCKD_MAP_OTHER;
+        return LOCKD_MAP_FILE;
+}
+
+int lockd_maps_parse_line(char *line, struct lockd_mapping *m)
+{
+        static const char deleted[] = " (deleted)";
+        const char *p = line;
+        struct lockd_mapping r = {};
+        uint64_t maj, min;
+        char *path;
+        size_t len;
+
+        if (parse_hex(&p, &r.start) < 0 || expect(&p, '-') < 0 || parse_hex(&p, &r.end) < 0 ||
+            expect(&p, ' ') < 0 || r.end < r.start)
+                return -EINVAL;
+        if (strlen(p) < 5 || p[4] != ' ')
+                return -EINVAL;
+        if ((p[0] != 'r' && p[0] != '-') || (p[1] != 'w' && p[1] != '-') || (p[2] != 'x' && p[2] != '-') ||
+            (p[3] != 's' && p[3] != 'p'))
+                return -EINVAL;
+        r.read = p[0] == 'r';
+        r.write = p[1] == 'w';
+        r.exec = p[2] == 'x';
+        r.shared = p[3] == 's';
+        p += 5;
+        if (parse_hex(&p, &r.offset) < 0 || expect(&p, ' ') < 0 || parse_hex(&p, &maj) < 0 ||
+            expect(&p, ':') < 0 || parse_hex(&p, &min) < 0 || expect(&p, ' ') < 0 || parse_dec(&p, &r.inode) < 0)
+                return -EINVAL;
+        if (maj > 0xfff || min > 0xfffff)
+                return -EINVAL;
+        r.dev_major = (unsigned)maj;
+        r.dev_minor = (unsigned)min;
+        if (*p != ' ' && *p != '\0')
+                return -EINVAL;
+        while (*p == ' ')
+                p++;
+        path = line + (p - line);
+        len = strlen(path);
+        if (len >= sizeof(deleted) - 1 && strcmp(path + len - (sizeof(deleted) - 1), deleted) == 0 &&
+            path[0] == '/') {
+                path[len - (sizeof(deleted) - 1)] = '\0';
+                r.deleted = true;
+        }
+        unescape(path);
+        r.path = path;
+        r.kind = classify(path);
+        if (r.kind == LOCKD_MAP_ANONYMOUS && r.inode != 0)
+                return -EINVAL;
+        *m = r;
+        return 0;
+}
+
+int lockd_maps_parse(char *text, lockd_mapping_fn fn, void *userdata, unsigned *bad)
+{
+        char *line = text;
+
+        while (*line) {
+                char *nl = strchr(line, '\n');
+                struct lockd_mapping m;
+
+                if (nl)
+                        *nl = '\0';
+                if (lockd_maps_parse_line(line, &m) == 0) {
+                        int r = fn(&m, userdata);
+                        if (r != 0)
+                                return r;
+                } else if (bad) {
+                        (*bad)++;
+                }
+                if (!nl)
+                        break;
+                line = nl + 1;
+        }
+        return 0;
+}
+
+int lockd_maps_read(int procfd, pid_t pid, char *buf, size_t bufsize, lockd_mapping_fn fn, void *userdata,
+                    unsigned *bad)
+{
+        _cleanup_close_ int fd = -1;
+        char path[32];
+        size_t have = 0;
+        bool skipping = false; /* inside a line longer than the buffer */
+
+        if (bufsize < 2)
+                return -EINVAL;
+        snprintf(path, sizeof(path), "%d/maps", (int)pid);
+        fd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = read(fd, buf + have, bufsize - 1 - have);
+                char *line, *nl;
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+                buf[have] = '\0';
+                line = buf;
+                while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+                        struct lockd_mapping m;
+
+                        *nl = '\0';
+                        if (skipping) {
+                                skipping = false;
+                        } else if (lockd_maps_parse_line(line, &m) == 0) {
+                                int r = fn(&m, userdata);
+                                if (r != 0)
+                                        return r;
+                        } else if (bad) {
+                                (*bad)++;
+                        }
+                        line = nl + 1;
+                }
+                have -= (size_t)(line - buf);
+                memmove(buf, line, have);
+                if (have == bufsize - 1) {
+                        /* A line longer than the buffer: drop it. */
+                        if (!skipping && bad)
+                                (*bad)++;
+                        skipping = true;
+                        have = 0;
+                }
+        }
+        if (have > 0 && !skipping) {
+                struct lockd_mapping m;
+
+                buf[have] = '\0';
+                if (lockd_maps_parse_line(buf, &m) == 0)
+                        return fn(&m, userdata);
+                if (bad)
+                        (*bad)++;
+        }
+        return 0;
+}

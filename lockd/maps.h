@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * /proc/PID/maps: which files a process has mapped.
+ *
+ * A line is "START-END PERMS OFFSET MAJ:MIN INODE [PATH]". The path is the
+ * rest of the line after the padding: it may contain spaces, the kernel
+ * escapes only '\n' (as "\012"), and appends " (deleted)" to files that
+ * were unlinked or replaced. Anonymous mappings have no path, special ones a
+ * bracketed name ("[heap]", "[vdso]", "[anon:...]"); neither is a file.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum lockd_map_kind {
+        LOCKD_MAP_FILE = 0,      /* path names a file (maybe deleted) */
+        LOCKD_MAP_ANONYMOUS = 1, /* no path */
+        LOCKD_MAP_SPECIAL = 2,   /* "[heap]", "[stack]", "[vdso]", "[anon:x]"... */
+        LOCKD_MAP_OTHER = 3,     /* not a path we lock: "/memfd:x", "/dev/...", "/SYSV..." */
+};
+
+struct lockd_mapping {
+        uint64_t start, end, offset;
+        unsigned dev_major, dev_minor;
+        uint64_t inode;
+        bool read, write, exec, shared;
+        bool deleted;            /* " (deleted)" was stripped from path */
+        enum lockd_map_kind kind;
+        const char *path;        /* decoded, NUL-terminated; points into the line buffer */
+};
+
+/*
+ * Parse one line (without its '\n'), which is modified in place (the path
+ * is decoded and terminated). Returns 0 or -EINVAL.
+ */
+int lockd_maps_parse_line(char *line, struct lockd_mapping *m);
+
+typedef int (*lockd_mapping_fn)(const struct lockd_mapping *m, void *userdata);
+
+/*
+ * Parse a whole maps text (modified in place), calling fn for every valid
+ * line. Malformed lines are counted in *bad (optional) and skipped. fn
+ * returning non-zero stops the walk and is returned.
+ */
+int lockd_maps_parse(char *text, lockd_mapping_fn fn, void *userdata, unsigned *bad);
+
+/*
+ * Read procfd/PID/maps (procfd: an open fd of the proc directory) in pieces
+ * with a buffer of bufsize bytes (lines longer than it are skipped as bad) and
+ * call fn for each mapping. Returns fn's non-zero value, 0, or -errno
+ * (-ESRCH/-ENOENT when the process is gone).
+ */
+int lockd_maps_read(int procfd, pid_t pid, char *buf, size_t bufsize, lockd_mapping_fn fn, void *userdata,
+                    unsigned *bad);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Program and path matching for memstop-lockd.
+ *
+ * A pattern list is written as glob patterns separated by commas and/or
+ * blanks ("gcc, gcc-[0-9]*, cc1"). Program patterns are matched against a
+ * base name with fnmatch(3) and contain no '/'. A prefix list holds absolute
+ * directory names ("/usr, /opt"); a path is below a prefix when it continues
+ * with '/' after it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lockd_list {
+        char **items;
+        size_t n;
+};
+
+void lockd_list_free(struct lockd_list *l);
+int lockd_list_copy(const struct lockd_list *src, struct lockd_list *dst);
+
+/*
+ * Split s into items. Returns 0, -ENOMEM, or -EINVAL with *bad pointing to a
+ * static reason (an empty list, a pattern with '/', a bad bracket). s may not
+ * be empty unless allow_empty.
+ */
+int lockd_patterns_parse(const char *s, bool allow_empty, struct lockd_list *out, const char **bad);
+
+/* Absolute directory prefixes: each item starts with '/'; trailing '/' removed. */
+int lockd_prefixes_parse(const char *s, bool allow_empty, struct lockd_list *out, const char **bad);
+
+/* Index of the first pattern matching name, or -1. */
+int lockd_patterns_match(const struct lockd_list *l, const char *name);
+
+/* Whether a pattern has glob characters (else it names one program). */
+bool lockd_pattern_is_literal(const char *pattern);
+
+/* Whether path is one of the prefixes or below one. An empty list allows all. */
+bool lockd_path_allowed(const struct lockd_list *prefixes, const char *path);
+
+/* The base name of a path ("/usr/bin/gcc" -> "gcc"). */
+const char *lockd_basename(const char *path);

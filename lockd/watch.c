@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "watch.h"
+
+#define EVENTS (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_ONLYDIR)
+
+int lockd_watch_init(struct lockd_watch *w)
+{
+        *w = (struct lockd_watch){};
+        w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        return w->fd < 0 ? -errno : 0;
+}
+
+void lockd_watch_free(struct lockd_watch *w)
+{
+        for (size_t i = 0; i < w->n; i++)
+                free(w->dirs[i].dir);
+        free(w->dirs);
+        if (w->fd >= 0)
+                close(w->fd);
+        *w = (struct lockd_watch){ .fd = -1 };
+}
+
+int lockd_watch_file_dir(struct lockd_watch *w, const char *root, const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        char dir[PATH_MAX], full[PATH_MAX];
+        struct lockd_watch_dir *dirs;
+        size_t len;
+        int wd;
+
+        if (!slash)
+                return -EINVAL;
+        len = slash == path ? 1 : (size_t)(slash - path);
+        if (len >= sizeof(dir))
+                return -ENAMETOOLONG;
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+        for (size_t i = 0; i < w->n; i++)
+                if (strcmp(w->dirs[i].dir, dir) == 0)
+                        return 0;
+        if ((size_t)snprintf(full, sizeof(full), "%s%s", root, dir) >= sizeof(full))
+                return -ENAMETOOLONG;
+        wd = inotify_add_watch(w->fd, full, EVENTS);
+        if (wd < 0)
+                return -errno;
+        dirs = realloc(w->dirs, (w->n + 1) * sizeof(*dirs));
+        if (!dirs)
+                return -ENOMEM;
+        w->dirs = dirs;
+        w->dirs[w->n].wd = wd;
+        w->dirs[w->n].dir = strdup(dir);
+        if (!w->dirs[w->n].dir)
+                return -ENOMEM;
+        w->n++;
+        return 0;
+}
+
+int lockd_watch_read(struct lockd_watch *w, lockd_watch_fn fn, void *userdata)
+{
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        for (;;) {
+                ssize_t n = read(w->fd, buf, sizeof(buf));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == EAGAIN ? 0 : -errno;
+                }
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *)p;
+
+                        p += sizeof(*ev) + ev->len;
+                        if (ev->len == 0 || ev->mask & IN_ISDIR)
+                                continue;
+                        for (size_t i = 0; i < w->n; i++) {
+                                char path[PATH_MAX];
+
+                                if (w->dirs[i].wd != ev->wd)
+                                        continue;
+                                if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+                                                     strcmp(w->dirs[i].dir, "/") == 0 ? "" : w->dirs[i].dir,
+                                                     ev->name) < sizeof(path))
+                                        fn(path, userdata);
+                                break;
+                        }
+                }
+        }
+}

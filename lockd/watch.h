@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Noticing files replaced on disk: inotify on the directories of the locked
+ * files. Package managers write a new file and rename it over the old one
+ * (IN_MOVED_TO); copying over a file rewrites it in place (IN_CLOSE_WRITE).
+ * The daemon then compares the path with the inode it holds.
+ */
+#pragma once
+
+#include <stddef.h>
+
+struct lockd_watch_dir {
+        int wd;
+        char *dir;
+};
+
+struct lockd_watch {
+        int fd;
+        struct lockd_watch_dir *dirs;
+        size_t n;
+};
+
+/* Returns 0 or -errno. */
+int lockd_watch_init(struct lockd_watch *w);
+void lockd_watch_free(struct lockd_watch *w);
+
+/* Watch the directory of path (root + dir on disk, reported as dir). Returns 0 or -errno. */
+int lockd_watch_file_dir(struct lockd_watch *w, const char *root, const char *path);
+
+typedef void (*lockd_watch_fn)(const char *path, void *userdata);
+
+/* Read pending events and call fn with the path of each file concerned.
+ * Returns 0 or -errno. */
+int lockd_watch_read(struct lockd_watch *w, lockd_watch_fn fn, void *userdata);
