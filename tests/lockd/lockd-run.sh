@@ -42,7 +42,8 @@ check "locked bytes within the budget ($locked <= $budget)" [ "$locked" -le "$bu
 check "VmLck ($vmlck kB) covers the locked files" [ $((vmlck * 1024)) -ge "$locked" ]
 check "smaps agrees with the state file" [ $(( $(total_locked_kb "$DAEMON_PID") * 1024 )) = "$locked" ]
 out=$("$LOCKD" --status --state-root "$T/root")
-check "--status says it runs: $out" grep -q "is running (pid $DAEMON_PID)" <<< "$out"
+printf '# %s\n' "${out//$'\n'/ | }"
+check "--status says it runs" grep -q "is running (pid $DAEMON_PID)" <<< "$out"
 
 stop_daemon
 rc=$?
