@@ -24,8 +24,9 @@
 
 set -euo pipefail
 
-CGROOT=/sys/fs/cgroup/memory
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh" # CGROOT, cleanup, run_cg, meminfo_*, ratio
 RUN_TIMEOUT=${BENCH_TIMEOUT:-120}
 FIXED_REPEAT=${BENCH_FIXED_REPEAT:-}
 RUNS=" ${BENCH_RUNS:-make fixed memstop parallel} "
@@ -95,147 +96,9 @@ fi
 unset MAKEFLAGS MFLAGS MAKELEVEL GNUMAKEFLAGS MAKEFILES LD_PRELOAD
 while read -r v; do unset "$v"; done < <(compgen -e | grep '^MEMSTOP_' || true)
 
-# --- cleanup: every process, cgroup and temp dir we made ------------------
+# --- cleanup (bench/lib.sh): every process, cgroup and temp dir we made ---
 
-TMP=$(mktemp -d /tmp/memstop-bench.XXXXXX)
-CGROUPS=()     # cgroups created (removed at the end whatever happens)
-CHILD=         # the run in progress (timeout's pid)
-LOOP=          # the fake meminfo writer in progress
-
-cg_destroy() { # CGROUP: kill everything in it, remove it (retrying)
-	local cg=$1 i pids
-	for ((i = 0; i < 100; i++)); do
-		[[ -d $cg ]] || return 0
-		pids=$(cat "$cg/cgroup.procs" 2>/dev/null || true)
-		# shellcheck disable=SC2086
-		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
-		rmdir "$cg" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "admission.sh: could not remove $cg" >&"${ERRFD:-2}"
-	return 1
-}
-
-cleanup() {
-	local rc=$? cg
-	trap - EXIT INT TERM
-	# bash reports each killed background job on stderr: not worth reading.
-	exec 3>&2 2>/dev/null
-	ERRFD=3
-	[[ -z $LOOP ]] || { kill "$LOOP" 2>/dev/null || true; wait "$LOOP" 2>/dev/null || true; }
-	[[ -z $CHILD ]] || kill -KILL "$CHILD" 2>/dev/null || true
-	for cg in "${CGROUPS[@]}"; do cg_destroy "$cg" || true; done
-	[[ -z $CHILD ]] || wait "$CHILD" 2>/dev/null || true
-	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-		echo "# kept $TMP" >&3
-	else
-		rm -rf "$TMP"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# --- one run in a fresh memory cgroup ----------------------------------------
-
-NRUN=0
-# Results of the last run.
-R_FIN=0 R_OOM=0 R_WALL=0 R_PEAK=0 R_RC=0 R_NOTE=
-
-oom_kills() { # CGROUP: the oom_kill count of memory.oom_control
-	local k v
-	while read -r k v; do
-		[[ $k == oom_kill ]] && { echo "$v"; return; }
-	done <"$1/memory.oom_control"
-	echo 0
-}
-
-# Rewrite FILE in place (same inode, same length: readers never see it
-# truncated) as a /proc/meminfo of a machine whose memory is the cgroup's:
-# MemTotal = limit; MemFree = MemAvailable = limit - usage + inactive file
-# pages (at least 1 kB); no cache, buffers or swap (GNU parallel counts
-# MemFree + Buffers + Cached + SwapCached as free, so it sees exactly
-# limit - working set).
-meminfo_write() { # CGROUP FILE
-	local cg=$1 file=$2 usage limit inactive=0 k v avail
-	limit=$(<"$cg/memory.limit_in_bytes")
-	usage=$(<"$cg/memory.usage_in_bytes")
-	while read -r k v; do
-		[[ $k == total_inactive_file ]] && { inactive=$v; break; }
-	done <"$cg/memory.stat"
-	avail=$(((limit - usage + inactive) / 1024))
-	# Never 0: parallel takes 0 bytes free for a failed read, retries once,
-	# then dies ("This should not happen"). A real machine never shows 0.
-	((avail >= 1)) || avail=1
-	printf 'MemTotal:       %12d kB\nMemFree:        %12d kB\nMemAvailable:   %12d kB\nBuffers:        %12d kB\nCached:         %12d kB\nSwapCached:     %12d kB\nSwapTotal:      %12d kB\nSwapFree:       %12d kB\n' \
-		$((limit / 1024)) "$avail" "$avail" 0 0 0 0 0 1<>"$file"
-}
-
-meminfo_loop() { # CGROUP FILE: every 100 ms (BENCH_MEMINFO_PERIOD) until killed
-	set +e
-	trap 'exit 0' TERM
-	while [[ -d $1 ]]; do
-		meminfo_write "$1" "$2" 2>/dev/null
-		sleep "${BENCH_MEMINFO_PERIOD:-0.1}"
-	done
-}
-
-# run_cg KIND COMMAND...: run COMMAND in a new run dir (with the scenario's
-# Makefile and an empty done/) inside a fresh memory cgroup limited to
-# $LIMIT; KIND "parallel" shows it the cgroup's memory as /proc/meminfo.
-# Sets R_FIN, R_OOM, R_WALL, R_PEAK, R_RC, R_NOTE.
-run_cg() {
-	local kind=$1 cg rundir oom0 t0 t1 fake=
-	shift
-	NRUN=$((NRUN + 1))
-	cg=$CGROOT/memstop-bench-$$-$NRUN
-	rundir=$TMP/run-$NRUN
-	mkdir -p "$rundir/done"
-	cp "$SDIR/Makefile" "$SDIR/jobs.txt" "$rundir/"
-	CGROUPS+=("$cg")
-	mkdir "$cg"
-	echo "$LIMIT" >"$cg/memory.limit_in_bytes"
-	oom0=$(oom_kills "$cg")
-
-	# shellcheck disable=SC2016 # expanded by that shell
-	local wrap=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg")
-	if [[ $kind == parallel ]]; then
-		fake=$rundir/meminfo
-		: >"$fake"
-		meminfo_write "$cg" "$fake"
-		meminfo_loop "$cg" "$fake" &
-		LOOP=$!
-		# Private mount namespace: only this run sees the fake file.
-		# shellcheck disable=SC2016 # expanded by that shell
-		wrap+=(unshare -m --propagation private sh -c 'mount --bind "$0" /proc/meminfo && exec "$@"' "$fake")
-	fi
-
-	R_RC=0
-	t0=$EPOCHREALTIME
-	(cd "$rundir" && exec timeout -k 5 "$RUN_TIMEOUT" "${wrap[@]}" "$@") \
-		</dev/null >"$rundir/log" 2>&1 &
-	CHILD=$!
-	wait "$CHILD" || R_RC=$?
-	t1=$EPOCHREALTIME
-	CHILD=
-
-	if [[ -n $LOOP ]]; then
-		kill "$LOOP" 2>/dev/null || true
-		wait "$LOOP" 2>/dev/null || true
-		LOOP=
-	fi
-	R_OOM=$(($(oom_kills "$cg") - oom0))
-	R_PEAK=$(($(<"$cg/memory.max_usage_in_bytes") / 1024 / 1024))
-	R_FIN=$(find "$rundir/done" -type f | wc -l)
-	R_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	R_NOTE=
-	((R_RC != 124 && R_RC != 137)) || R_NOTE="TIMEOUT ${RUN_TIMEOUT}s"
-	cg_destroy "$cg"
-	local keep=() c
-	for c in "${CGROUPS[@]}"; do [[ $c == "$cg" ]] || keep+=("$c"); done
-	CGROUPS=("${keep[@]}")
-}
+bench_setup_cleanup
 
 # --- scenarios -----------------------------------------------------------------
 
@@ -296,9 +159,6 @@ row() { # LABEL: one table row for the last run
 	printf '| %-36s | %8s | %9s | %7ss | %6s MiB |%s\n' "$1" "$R_FIN/$NJOBS" "$R_OOM" "$R_WALL" "$R_PEAK" \
 		"${R_NOTE:+ $R_NOTE}"
 }
-
-secs() { if [[ $1 == n/a ]]; then echo n/a; else echo "${1}s"; fi; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
 
 SUMMARY=()
 

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# shellcheck shell=bash
+#
+# Shared machinery of the memory-cgroup benchmarks (bench/admission.sh,
+# bench/supervise.sh): sourced, not run. It defines functions and a few
+# globals only; a script calls bench_setup_cleanup once its arguments are
+# checked, then run_cg for each run.
+#
+# The sourcing script sets, before it calls run_cg:
+#   LIMIT        the memory limit of each run's cgroup, in bytes
+#   RUN_TIMEOUT  seconds per run before it is killed (timeout -k 5)
+#   SDIR         directory holding the scenario's Makefile and jobs.txt
+# and may set RUN_SAMPLER and RUN_V2 (below).
+# shellcheck disable=SC2034 # the globals are read by the sourcing script
+
+CGROOT=/sys/fs/cgroup/memory
+# The cgroup v2 hierarchy mounted beside the v1 controllers (a "hybrid"
+# layout), if any: no controllers, but a memory.pressure file in each cgroup.
+V2ROOT=/sys/fs/cgroup/unified
+
+# --- cleanup: every process, cgroup and temp dir we made ------------------
+
+TMP=           # the temp dir (bench_setup_cleanup)
+CGROUPS=()     # cgroups created (removed at the end whatever happens)
+CHILD=         # the run in progress (timeout's pid)
+LOOP=          # the fake meminfo writer in progress
+SAMPLER=       # the RUN_SAMPLER in progress
+
+cg_destroy() { # CGROUP: kill everything in it, remove it (retrying)
+	local cg=$1 i pids
+	for ((i = 0; i < 100; i++)); do
+		[[ -d $cg ]] || return 0
+		pids=$(cat "$cg/cgroup.procs" 2>/dev/null || true)
+		# shellcheck disable=SC2086
+		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
+		rmdir "$cg" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "${0##*/}: could not remove $cg" >&"${ERRFD:-2}"
+	return 1
+}
+
+cleanup() {
+	local rc=$? cg
+	trap - EXIT INT TERM
+	# bash reports each killed background job on stderr: not worth reading.
+	exec 3>&2 2>/dev/null
+	ERRFD=3
+	[[ -z $LOOP ]] || { kill "$LOOP" 2>/dev/null || true; wait "$LOOP" 2>/dev/null || true; }
+	[[ -z $SAMPLER ]] || { kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; }
+	[[ -z $CHILD ]] || kill -KILL "$CHILD" 2>/dev/null || true
+	for cg in "${CGROUPS[@]}"; do cg_destroy "$cg" || true; done
+	[[ -z $CHILD ]] || wait "$CHILD" 2>/dev/null || true
+	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+		echo "# kept $TMP" >&3
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+
+# Makes TMP and installs the traps that undo everything on exit, Ctrl-C and
+# SIGTERM.
+bench_setup_cleanup() {
+	TMP=$(mktemp -d /tmp/memstop-bench.XXXXXX)
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# --- one run in a fresh memory cgroup ----------------------------------------
+
+NRUN=0
+# Results of the last run (R_DIR: its run dir, kept until exit).
+R_FIN=0 R_OOM=0 R_WALL=0 R_PEAK=0 R_RC=0 R_NOTE=
+R_DIR='' R_V2=''
+
+oom_kills() { # CGROUP: the oom_kill count of memory.oom_control
+	local k v
+	while read -r k v; do
+		[[ $k == oom_kill ]] && { echo "$v"; return; }
+	done <"$1/memory.oom_control"
+	echo 0
+}
+
+# Rewrite FILE in place (same inode, same length: readers never see it
+# truncated) as a /proc/meminfo of a machine whose memory is the cgroup's:
+# MemTotal = limit; MemFree = MemAvailable = limit - usage + inactive file
+# pages (at least 1 kB); no cache, buffers or swap (GNU parallel counts
+# MemFree + Buffers + Cached + SwapCached as free, so it sees exactly
+# limit - working set).
+meminfo_write() { # CGROUP FILE
+	local cg=$1 file=$2 usage limit inactive=0 k v avail
+	limit=$(<"$cg/memory.limit_in_bytes")
+	usage=$(<"$cg/memory.usage_in_bytes")
+	while read -r k v; do
+		[[ $k == total_inactive_file ]] && { inactive=$v; break; }
+	done <"$cg/memory.stat"
+	avail=$(((limit - usage + inactive) / 1024))
+	# Never 0: parallel takes 0 bytes free for a failed read, retries once,
+	# then dies ("This should not happen"). A real machine never shows 0.
+	((avail >= 1)) || avail=1
+	printf 'MemTotal:       %12d kB\nMemFree:        %12d kB\nMemAvailable:   %12d kB\nBuffers:        %12d kB\nCached:         %12d kB\nSwapCached:     %12d kB\nSwapTotal:      %12d kB\nSwapFree:       %12d kB\n' \
+		$((limit / 1024)) "$avail" "$avail" 0 0 0 0 0 1<>"$file"
+}
+
+meminfo_loop() { # CGROUP FILE: every 100 ms (BENCH_MEMINFO_PERIOD) until killed
+	set +e
+	trap 'exit 0' TERM
+	while [[ -d $1 ]]; do
+		meminfo_write "$1" "$2" 2>/dev/null
+		sleep "${BENCH_MEMINFO_PERIOD:-0.1}"
+	done
+}
+
+# run_cg KIND COMMAND...: run COMMAND in a new run dir (with the scenario's
+# Makefile and an empty done/) inside a fresh memory cgroup limited to
+# $LIMIT; KIND "parallel" shows it the cgroup's memory as /proc/meminfo.
+# If RUN_V2=1 and V2ROOT holds memory.pressure, the command also goes into a
+# fresh cgroup there (its memory pressure, apart from the rest of the host's).
+# If RUN_SAMPLER names a function, it runs in the background (outside the
+# cgroups) as `RUN_SAMPLER CGROUP RUNDIR [V2CGROUP]` from just before the
+# command starts until just after it ends, when it gets SIGTERM.
+# Sets R_FIN, R_OOM, R_WALL, R_PEAK, R_RC, R_NOTE, R_DIR, R_V2 (the v2
+# cgroup, removed, or empty).
+run_cg() {
+	local kind=$1 cg rundir oom0 t0 t1 fake='' v2=''
+	shift
+	NRUN=$((NRUN + 1))
+	cg=$CGROOT/memstop-bench-$$-$NRUN
+	rundir=$TMP/run-$NRUN
+	R_DIR=$rundir
+	mkdir -p "$rundir/done"
+	cp "$SDIR/Makefile" "$SDIR/jobs.txt" "$rundir/"
+	CGROUPS+=("$cg")
+	mkdir "$cg"
+	# shellcheck disable=SC2153 # LIMIT is the sourcing script's
+	echo "$LIMIT" >"$cg/memory.limit_in_bytes"
+	oom0=$(oom_kills "$cg")
+
+	if [[ ${RUN_V2:-0} == 1 && -e $V2ROOT/memory.pressure ]]; then
+		v2=$V2ROOT/memstop-bench-$$-$NRUN
+		CGROUPS+=("$v2")
+		mkdir "$v2"
+	fi
+	R_V2=$v2
+
+	# shellcheck disable=SC2016 # expanded by that shell
+	local wrap=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg")
+	# shellcheck disable=SC2016 # expanded by that shell
+	[[ -z $v2 ]] || wrap=(sh -c 'echo $$ >"$0/cgroup.procs" && echo $$ >"$1/cgroup.procs" && shift && exec "$@"' "$cg" "$v2")
+	if [[ $kind == parallel ]]; then
+		fake=$rundir/meminfo
+		: >"$fake"
+		meminfo_write "$cg" "$fake"
+		meminfo_loop "$cg" "$fake" &
+		LOOP=$!
+		# Private mount namespace: only this run sees the fake file.
+		# shellcheck disable=SC2016 # expanded by that shell
+		wrap+=(unshare -m --propagation private sh -c 'mount --bind "$0" /proc/meminfo && exec "$@"' "$fake")
+	fi
+	if [[ -n ${RUN_SAMPLER:-} ]]; then
+		"$RUN_SAMPLER" "$cg" "$rundir" ${v2:+"$v2"} &
+		SAMPLER=$!
+	fi
+
+	R_RC=0
+	t0=$EPOCHREALTIME
+	(cd "$rundir" && exec timeout -k 5 "$RUN_TIMEOUT" "${wrap[@]}" "$@") \
+		</dev/null >"$rundir/log" 2>&1 &
+	CHILD=$!
+	wait "$CHILD" || R_RC=$?
+	t1=$EPOCHREALTIME
+	CHILD=
+
+	if [[ -n $SAMPLER ]]; then
+		kill "$SAMPLER" 2>/dev/null || true
+		wait "$SAMPLER" 2>/dev/null || true
+		SAMPLER=
+	fi
+	if [[ -n $LOOP ]]; then
+		kill "$LOOP" 2>/dev/null || true
+		wait "$LOOP" 2>/dev/null || true
+		LOOP=
+	fi
+	R_OOM=$(($(oom_kills "$cg") - oom0))
+	R_PEAK=$(($(<"$cg/memory.max_usage_in_bytes") / 1024 / 1024))
+	R_FIN=$(find "$rundir/done" -type f | wc -l)
+	R_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	R_NOTE=
+	((R_RC != 124 && R_RC != 137)) || R_NOTE="TIMEOUT ${RUN_TIMEOUT}s"
+	cg_destroy "$cg"
+	[[ -z $v2 ]] || cg_destroy "$v2"
+	local keep=() c
+	for c in "${CGROUPS[@]}"; do [[ $c == "$cg" || $c == "$v2" ]] || keep+=("$c"); done
+	CGROUPS=("${keep[@]}")
+}
+
+# --- formatting -----------------------------------------------------------------
+
+secs() { if [[ $1 == n/a ]]; then echo n/a; else echo "${1}s"; fi; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
