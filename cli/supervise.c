@@ -379,8 +379,23 @@ static unsigned running_procs(const struct sv *s, size_t j)
         return n;
 }
 
+/* -vv: say which job was frozen or resumed, and why, as the gate says why it holds. */
+static void log_job(const struct sv *s, size_t j, const char *what, const char *why)
+{
+        char cmd[120], rss[MS_SIZE_BUF], rate[MS_SIZE_BUF];
+
+        if (s->cli->verbose_flags < 2)
+                return;
+        if (ms_proc_cmdline_read(MS_ROOT_HOST, s->jobs[j].pid, cmd, sizeof(cmd)) < 0 || !cmd[0])
+                snprintf(cmd, sizeof(cmd), "?");
+        cli_error("%s job %d (%s): %s, growing %s/s; %s", what, (int)s->jobs[j].pid, cmd,
+                  ms_size_format(s->jobs[j].rss, rss, sizeof(rss)),
+                  ms_size_format(s->jobs[j].rate > 0 ? (uint64_t)s->jobs[j].rate : 0, rate, sizeof(rate)), why);
+}
+
 static void freeze_job(struct sv *s, size_t j, uint64_t now)
 {
+        log_job(s, j, "froze", "memory is about to run short");
         s->jobs[j].frozen = true;
         s->jobs[j].frozen_ns = now;
         signal_job(s, j, SIGSTOP);
@@ -394,6 +409,7 @@ static void freeze_job(struct sv *s, size_t j, uint64_t now)
 
 static void resume_job(struct sv *s, size_t j, uint64_t now)
 {
+        log_job(s, j, "resumed", "memory is back");
         signal_job(s, j, SIGCONT);
         s->jobs[j].frozen = false;
         s->rep.frozen_ns += now - s->jobs[j].frozen_ns;
