@@ -125,7 +125,7 @@ struct job {
         uint64_t frozen_ns;
         bool seen;
         unsigned procs, held; /* processes, and those waiting in the gate */
-        uint64_t reserved;    /* growth the gate reserved for its admitted processes */
+        uint64_t peak;        /* predicted peaks of its admitted processes, summed */
 };
 
 struct sv {
@@ -305,7 +305,7 @@ static void scan(struct sv *s, uint64_t now)
                 s->jobs[j].seen = false;
                 s->jobs[j].rss = 0;
                 s->jobs[j].procs = s->jobs[j].held = 0;
-                s->jobs[j].reserved = 0;
+                s->jobs[j].peak = 0;
         }
         for (size_t i = 0; i < m; i++) {
                 struct proc *p = &s->procs[i], *q = p, *parent;
@@ -533,12 +533,9 @@ static unsigned count_held(struct sv *s)
                     !(p = proc_find(s, slot->pid)))
                         continue;
                 if (state != MS_SLOT_WAITING) {
-                        /* Admitted: what it may still grow by is reserved, not a surprise. */
-                        struct ms_admitted a = { .kind = (enum ms_prediction_kind)slot->kind,
-                                                 .predicted = slot->predicted, .worst = slot->worst,
-                                                 .rss = slot->rss };
+                        /* Admitted: growth up to its predicted peak is reserved, not a surprise. */
                         if (p->job >= 0)
-                                s->jobs[p->job].reserved += ms_admitted_pending(&a);
+                                s->jobs[p->job].peak += slot->predicted;
                         continue;
                 }
                 held++;
@@ -668,7 +665,7 @@ static bool tick(struct sv *s)
                                                      /* Every process of it that runs is waiting in the gate. */
                                                      .held = s->jobs[j].held > 0 &&
                                                              s->jobs[j].held >= running_procs(s, j),
-                                                     .reserved = s->jobs[j].reserved };
+                                                     .peak = s->jobs[j].peak };
                 n = ms_freeze_decide(&s->fp, &in, v, s->n_jobs < MAX_PROCS ? s->n_jobs : MAX_PROCS, act, MS_ARRAY_SIZE(act));
                 for (size_t i = 0; i < n; i++) {
                         if (act[i].verb == MS_FREEZE_STOP)

@@ -25,6 +25,10 @@ int64_t ms_freeze_rate(int64_t old_rate, uint64_t prev_rss, uint64_t rss, uint64
         if (dt_ns == 0)
                 return old_rate;
         now = (int64_t)(((double)rss - (double)prev_rss) * 1e9 / (double)dt_ns);
+        /* A job that stopped growing must not look like one that grows: a
+         * slower rate is believed at once, a faster one half way. */
+        if (now < old_rate)
+                return now;
         return old_rate / 2 + now / 2;
 }
 
@@ -33,13 +37,18 @@ static bool growing(const struct ms_job_view *j)
         return !j->frozen && !j->held && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
 }
 
-/* Growth over the horizon beyond what the gate reserved for it (that much
- * is already subtracted from what admission considered free). */
+/* Growth over the horizon that nobody expected: for a job with a predicted
+ * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
+ * subtracted from what admission considered free. */
 static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms)
 {
-        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0;
+        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0, limit, expected;
 
-        return g > j->reserved ? g - j->reserved : 0;
+        if (!j->peak)
+                return g;
+        limit = j->peak + j->peak / 8;
+        expected = limit > j->rss ? limit - j->rss : 0;
+        return g > expected ? g - expected : 0;
 }
 
 /* Order of youth: a younger job, or the same age and a higher index. */

@@ -6,8 +6,9 @@
  *
  * - Freeze when memory is about to run out: the projected available memory
  *   (available now minus what the running jobs grow by over the horizon, at
- *   their current rates, less what the gate's ledger already reserved for
- *   that growth) falls under freeze_below; or when pressure says the
+ *   their current rates, but for a job with a predicted peak only the growth
+ *   beyond it and 1/8 more: the gate reserved the rest) falls under
+ *   freeze_below; or when pressure says the
  *   build stalls. The youngest growing job goes first, then the next
  *   youngest, until the projection is back above the level; never the last
  *   running job. A job that does not grow is never frozen: it would free
@@ -36,7 +37,7 @@ struct ms_job_view {
         int64_t rate;   /* bytes per second, recent */
         bool frozen;
         bool held;      /* waiting in the gate: not running, nothing to freeze */
-        uint64_t reserved; /* growth the gate has reserved for it: expected, not projected */
+        uint64_t peak;  /* the gate's predicted peak of its admitted processes, 0 if none */
 };
 
 struct ms_freeze_params {
@@ -74,6 +75,8 @@ void ms_freeze_params_default(struct ms_freeze_params *p, uint64_t required);
 size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze_input *in,
                         const struct ms_job_view *jobs, size_t n, struct ms_freeze_action *out, size_t max);
 
-/* The rate estimate: an average of the last one and the newest
- * (prev_rss -> rss over dt_ns), weighted half and half. */
+/* The rate estimate from the last one and the newest (prev_rss -> rss over
+ * dt_ns): a slower newest rate at once (a job that stopped growing, e.g. at
+ * its peak, is not frozen for growth it no longer has), a faster one half
+ * and half with the last. */
 int64_t ms_freeze_rate(int64_t old_rate, uint64_t prev_rss, uint64_t rss, uint64_t dt_ns);

@@ -98,20 +98,23 @@ static void projection_freezes_before_the_level(void **state)
         assert_int_equal(a[1].job, 1);
 }
 
-static void reserved_growth_is_not_projected(void **state)
+static void predicted_growth_is_not_projected(void **state)
 {
-        /* The same three growing jobs, but the gate reserved 90 MiB of growth
-         * for each: their growth was expected when they were let in. */
+        /* The same three jobs growing at 300 MiB/s (90 MiB over the horizon),
+         * but each predicted to peak at 160 MiB (+1/8 = 180): the 80 MiB still
+         * to come were reserved by the gate; only 10 MiB each is unexpected. */
         struct ms_job_view j[] = { job(1, 100, 300, false), job(2, 100, 300, false), job(3, 100, 300, false) };
         struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(200), .calm = true };
         struct ms_freeze_action a[16];
 
         for (int i = 0; i < 3; i++)
-                j[i].reserved = MiB(90);
+                j[i].peak = MiB(160);
         assert_int_equal(decide(&in, j, 3, a), 0);
-        /* Reserved for only 30 MiB each: 3 x 60 MiB unexpected, 200 - 180 < 100. */
-        for (int i = 0; i < 3; i++)
-                j[i].reserved = MiB(30);
+        /* Predicted 100 MiB and already there: 90 - 12.5 each unexpected, 200 - 232 < 100. */
+        for (int i = 0; i < 3; i++) {
+                j[i].rss = MiB(100);
+                j[i].peak = MiB(100);
+        }
         assert_true(decide(&in, j, 3, a) > 0);
         assert_int_equal(a[0].verb, MS_FREEZE_STOP);
         assert_int_equal(a[0].job, 2);
@@ -254,7 +257,10 @@ static void rate_estimate(void **state)
 {
         /* 0 -> 100 MiB in 1 s from a rate of 0: half of 100 MiB/s. */
         assert_int_equal(ms_freeze_rate(0, 0, MiB(100), 1000 * MS), (int64_t)MiB(50));
-        assert_int_equal(ms_freeze_rate((int64_t)MiB(50), MiB(100), MiB(100), 1000 * MS), (int64_t)MiB(25));
+        /* Stopped growing: believed at once, not halved away over several samples. */
+        assert_int_equal(ms_freeze_rate((int64_t)MiB(50), MiB(100), MiB(100), 1000 * MS), 0);
+        /* Faster: half way. */
+        assert_int_equal(ms_freeze_rate((int64_t)MiB(50), MiB(100), MiB(250), 1000 * MS), (int64_t)MiB(100));
         assert_true(ms_freeze_rate(0, MiB(100), 0, 1000 * MS) < 0);
         assert_int_equal(ms_freeze_rate(7, 0, MiB(1), 0), 7);
 }
@@ -266,7 +272,7 @@ int main(void)
                 cmocka_unit_test(plenty_does_nothing),
                 cmocka_unit_test(short_freezes_youngest_growing),
                 cmocka_unit_test(projection_freezes_before_the_level),
-                cmocka_unit_test(reserved_growth_is_not_projected),
+                cmocka_unit_test(predicted_growth_is_not_projected),
                 cmocka_unit_test(never_the_last_running),
                 cmocka_unit_test(no_growth_no_freeze),
                 cmocka_unit_test(resume_oldest_with_hysteresis),
