@@ -137,11 +137,6 @@ MS_HOT uint64_t ms_config_required(const struct ms_config *c, uint64_t total)
         return by_percent > c->min_available ? by_percent : c->min_available;
 }
 
-const char *ms_lookup_getenv(const char *name, void *userdata)
-{
-        return getenv(name);
-}
-
 static void bad(ms_config_error_fn on_error, void *userdata, int *nbad, const char *name, const char *value,
                 const char *reason)
 {

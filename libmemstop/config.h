@@ -78,5 +78,3 @@ bool ms_config_gates(const struct ms_config *c, const char *program);
 /* Bytes that must be available: max(total * percent / 100, min_available). */
 uint64_t ms_config_required(const struct ms_config *c, uint64_t total);
 
-/* A getenv()-backed lookup for ms_config_load(). */
-const char *ms_lookup_getenv(const char *name, void *userdata);
