@@ -65,23 +65,9 @@ if [[ -z $FIXED_REPEAT ]]; then
 fi
 [[ $FIXED_REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_FIXED_REPEAT must be a positive integer"
 
-# The build dir: as given (relative to the current directory), else relative
-# to the repository.
-if [[ -d $build ]]; then
-	build=$(cd "$build" && pwd)
-elif [[ -d $REPO/$build ]]; then
-	build=$REPO/$build
-else
-	die "no build directory '$build' (meson setup $build && meson compile -C $build, or pass --build DIR)"
-fi
-MEMSTOP=$build/cli/memstop
-JOB=$build/bench/job
-[[ -x $MEMSTOP ]] || die "$MEMSTOP missing: meson compile -C $build"
-[[ -x $JOB ]] || die "$JOB missing: meson compile -C $build"
-
-((EUID == 0)) || die "needs root (memory cgroups)"
-[[ -w $CGROOT/cgroup.procs && -e $CGROOT/memory.limit_in_bytes ]] ||
-	die "no cgroup v1 memory controller at $CGROOT"
+bench_build "$build" job
+build=$BUILD
+bench_need_cgroups
 for t in make timeout unshare mount; do
 	command -v "$t" >/dev/null || die "$t not found"
 done

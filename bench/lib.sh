@@ -200,3 +200,29 @@ run_cg() {
 
 secs() { if [[ $1 == n/a ]]; then echo n/a; else echo "${1}s"; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
+
+# bench_build DIR PROGRAM: the build directory made absolute (as given, else
+# relative to the repository) in BUILD, memstop in MEMSTOP and
+# DIR/bench/PROGRAM in JOB; dies (the caller's die) if any is missing.
+bench_build() {
+	local build=$1
+	if [[ -d $build ]]; then
+		build=$(cd "$build" && pwd)
+	elif [[ -d $REPO/$build ]]; then
+		build=$REPO/$build
+	else
+		die "no build directory '$build' (meson setup $build && meson compile -C $build, or pass --build DIR)"
+	fi
+	BUILD=$build
+	MEMSTOP=$build/cli/memstop
+	JOB=$build/bench/$2
+	[[ -x $MEMSTOP ]] || die "$MEMSTOP missing: meson compile -C $build"
+	[[ -x $JOB ]] || die "$JOB missing: meson compile -C $build"
+}
+
+# bench_need_cgroups: root and a writable cgroup v1 memory controller, or die.
+bench_need_cgroups() {
+	((EUID == 0)) || die "needs root (memory cgroups)"
+	[[ -w $CGROOT/cgroup.procs && -e $CGROOT/memory.limit_in_bytes ]] ||
+		die "no cgroup v1 memory controller at $CGROOT"
+}

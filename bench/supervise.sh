@@ -92,21 +92,9 @@ done
 FIXED_RANGE=${FIXED_RANGE% }
 [[ $RUNS == *" fixed "* ]] || FIXED_RANGE=
 
-if [[ -d $build ]]; then
-	build=$(cd "$build" && pwd)
-elif [[ -d $REPO/$build ]]; then
-	build=$REPO/$build
-else
-	die "no build directory '$build' (meson setup $build && meson compile -C $build, or pass --build DIR)"
-fi
-MEMSTOP=$build/cli/memstop
-JOB=$build/bench/latejob
-[[ -x $MEMSTOP ]] || die "$MEMSTOP missing: meson compile -C $build"
-[[ -x $JOB ]] || die "$JOB missing: meson compile -C $build"
-
-((EUID == 0)) || die "needs root (memory cgroups)"
-[[ -w $CGROOT/cgroup.procs && -e $CGROOT/memory.limit_in_bytes ]] ||
-	die "no cgroup v1 memory controller at $CGROOT"
+bench_build "$build" latejob
+build=$BUILD
+bench_need_cgroups
 [[ -r /proc/pressure/memory ]] || die "no /proc/pressure/memory (boot with psi=1)"
 for t in make timeout unshare mount; do
 	command -v "$t" >/dev/null || die "$t not found"

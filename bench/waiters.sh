@@ -17,8 +17,9 @@
 
 set -euo pipefail
 
-CGROOT=/sys/fs/cgroup/memory
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh" # CGROOT, bench_build, bench_need_cgroups
 LIMIT_MIB=512
 HOG_MIB=384
 
@@ -45,19 +46,9 @@ done
 
 die() { echo "waiters.sh: $*" >&2; exit 1; }
 
-if [[ -d $build ]]; then
-	build=$(cd "$build" && pwd)
-elif [[ -d $REPO/$build ]]; then
-	build=$REPO/$build
-else
-	die "no build directory '$build' (meson setup $build && meson compile -C $build, or pass --build DIR)"
-fi
-MEMSTOP=$build/cli/memstop
-JOB=$build/bench/job
-[[ -x $MEMSTOP ]] || die "$MEMSTOP missing: meson compile -C $build"
-[[ -x $JOB ]] || die "$JOB missing: meson compile -C $build"
-((EUID == 0)) || die "needs root (memory cgroups)"
-[[ -w $CGROOT/cgroup.procs ]] || die "no cgroup v1 memory controller at $CGROOT"
+bench_build "$build" job
+build=$BUILD
+bench_need_cgroups
 
 unset LD_PRELOAD
 while read -r v; do unset "$v"; done < <(compgen -e | grep '^MEMSTOP_' || true)
