@@ -377,21 +377,16 @@ int ms_cgroup_hint_format(const struct ms_cgroup *cg, uint64_t limit, char *buf,
 MS_HOT int ms_cgroup_hint_parse(const char *s, struct ms_cgroup_hint *hint)
 {
         const char *p, *dir;
-        uint64_t limit = 0;
+        uint64_t limit;
 
         if (ms_streq(s, "none")) {
                 *hint = (struct ms_cgroup_hint){ .version = MS_CGROUP_NONE, .limit = MS_UNLIMITED };
                 return 0;
         }
-        if (s[0] != 'v' || (s[1] != '1' && s[1] != '2') || s[2] != ':' || !ms_isdigit(s[3]))
+        if (s[0] != 'v' || (s[1] != '1' && s[1] != '2') || s[2] != ':')
                 return -EINVAL;
-        for (p = s + 3; ms_isdigit(*p); p++) {
-                unsigned d = (unsigned)(*p - '0');
-                if (limit > (UINT64_MAX - d) / 10)
-                        return -EINVAL;
-                limit = limit * 10 + d;
-        }
-        if (*p != ':')
+        p = s + 3;
+        if (ms_parse_u64_prefix(&p, &limit) < 0 || *p != ':')
                 return -EINVAL;
         dir = p + 1;
         if (*dir == '\0' || *dir == '/')

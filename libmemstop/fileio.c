@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -79,8 +78,9 @@ MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_
         return 0;
 }
 
-MS_HOT int ms_parse_u64(const char *s, uint64_t *out)
+MS_HOT int ms_parse_u64_prefix(const char **p, uint64_t *out)
 {
+        const char *s = *p;
         uint64_t v = 0;
 
         if (!ms_isdigit(*s))
@@ -91,6 +91,18 @@ MS_HOT int ms_parse_u64(const char *s, uint64_t *out)
                         return -ERANGE;
                 v = v * 10 + d;
         }
+        *p = s;
+        *out = v;
+        return 0;
+}
+
+MS_HOT int ms_parse_u64(const char *s, uint64_t *out)
+{
+        uint64_t v;
+        int r = ms_parse_u64_prefix(&s, &v);
+
+        if (r < 0)
+                return r;
         if (*s)
                 return -EINVAL;
         *out = v;
@@ -138,21 +150,16 @@ const char *ms_find_field(const char *text, const char *key)
 int ms_field_u64(const char *text, const char *key, uint64_t *out)
 {
         const char *v = ms_find_field(text, key);
-        char num[24];
-        size_t n = 0;
+        uint64_t n;
 
         if (!v)
                 return -ENOENT;
-        while (isdigit((unsigned char)v[n]) && n < sizeof(num) - 1) {
-                num[n] = v[n];
-                n++;
-        }
-        num[n] = '\0';
-        if (n == 0 || isdigit((unsigned char)v[n]))
+        if (ms_parse_u64_prefix(&v, &n) < 0)
                 return -EINVAL;
-        if (v[n] != '\0' && v[n] != '\n' && v[n] != ' ' && v[n] != '\t')
+        if (*v != '\0' && *v != '\n' && *v != ' ' && *v != '\t')
                 return -EINVAL;
-        return ms_parse_u64(num, out) < 0 ? -EINVAL : 0;
+        *out = n;
+        return 0;
 }
 
 int ms_access_at(int dirfd, const char *path)

@@ -38,6 +38,10 @@ int ms_read_u64_at(int dirfd, const char *path, uint64_t *out);
 /* Parse one unsigned decimal number, all of s. Returns 0 or -EINVAL/-ERANGE. */
 int ms_parse_u64(const char *s, uint64_t *out);
 
+/* Parse the unsigned decimal number at *p and move *p past its digits; what
+ * follows is the caller's to check. Returns 0, -EINVAL (no digit) or -ERANGE. */
+int ms_parse_u64_prefix(const char **p, uint64_t *out);
+
 /*
  * Find a "key value" field in text: key must start a line and be followed by
  * blanks (key includes its ':' for /proc/meminfo style). Returns a pointer to

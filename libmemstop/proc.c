@@ -67,17 +67,9 @@ static MS_HOT bool is_letter(char c)
 static MS_HOT int take_u64(const char **p, uint64_t *out)
 {
         const char *s = *p;
-        uint64_t v = 0;
+        uint64_t v;
 
-        if (!ms_isdigit(*s))
-                return -EINVAL;
-        for (; ms_isdigit(*s); s++) {
-                unsigned d = (unsigned)(*s - '0');
-                if (v > (UINT64_MAX - d) / 10)
-                        return -EINVAL;
-                v = v * 10 + d;
-        }
-        if (*s != ' ' && *s != '\n' && *s != '\0')
+        if (ms_parse_u64_prefix(&s, &v) < 0 || (*s != ' ' && *s != '\n' && *s != '\0'))
                 return -EINVAL;
         *p = s;
         *out = v;

@@ -53,21 +53,12 @@ static int expect(const char **p, const char *key)
 static int parse_line(const char *p, struct ms_psi_line *out)
 {
         struct ms_psi_line l;
-        char num[24];
-        size_t n = 0;
 
         if (expect(&p, "avg10=") < 0 || parse_percent(&p, &l.avg10) < 0 || expect(&p, " avg60=") < 0 ||
             parse_percent(&p, &l.avg60) < 0 || expect(&p, " avg300=") < 0 || parse_percent(&p, &l.avg300) < 0 ||
             expect(&p, " total=") < 0)
                 return -EINVAL;
-        while (ms_isdigit(p[n]) && n < sizeof(num) - 1) {
-                num[n] = p[n];
-                n++;
-        }
-        num[n] = '\0';
-        if (p[n] != '\0' && p[n] != '\n')
-                return -EINVAL;
-        if (ms_parse_u64(num, &l.total) < 0)
+        if (ms_parse_u64_prefix(&p, &l.total) < 0 || (*p != '\0' && *p != '\n'))
                 return -EINVAL;
         *out = l;
         return 0;
