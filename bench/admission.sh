@@ -118,22 +118,7 @@ gen_scenario() {
 	esac
 	NJOBS=${#specs[@]}
 	SDIR=$TMP/$name
-	mkdir -p "$SDIR"
-	{
-		echo "# memstop admission benchmark, scenario $name: $NJOBS jobs, one target each."
-		echo "# Recipes have no shell metacharacters: make execs the job directly."
-		echo "JOB := $JOB"
-		printf '.PHONY: all\nall:'
-		for ((i = 1; i <= NJOBS; i++)); do printf ' done/%d' "$i"; done
-		printf '\n'
-		for ((i = 1; i <= NJOBS; i++)); do
-			# shellcheck disable=SC2016 # $(JOB) is for make
-			printf 'done/%d:\n\t$(JOB) %s %d done/%d\n' "$i" "${specs[i - 1]}" "$i" "$i"
-		done
-	} >"$SDIR/Makefile"
-	for ((i = 1; i <= NJOBS; i++)); do
-		printf '%s %s %d done/%d\n' "$JOB" "${specs[i - 1]}" "$i" "$i"
-	done >"$SDIR/jobs.txt"
+	bench_makefile "$SDIR" "memstop admission benchmark, scenario $name" "${specs[@]}"
 	if [[ $name == mixed ]]; then
 		local big=()
 		for ((i = 1; i <= NJOBS; i++)); do [[ ${specs[i - 1]} == 900* ]] && big+=("$i"); done

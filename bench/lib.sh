@@ -226,3 +226,29 @@ bench_need_cgroups() {
 	[[ -w $CGROOT/cgroup.procs && -e $CGROOT/memory.limit_in_bytes ]] ||
 		die "no cgroup v1 memory controller at $CGROOT"
 }
+
+# bench_makefile DIR TITLE SPEC...: DIR/Makefile with one target per SPEC
+# (the job's arguments before its id), recipes without shell metacharacters
+# (make execs $JOB directly), and DIR/jobs.txt with the same commands, one
+# per line, for GNU parallel. Job i gets id i and creates done/i.
+bench_makefile() {
+	local dir=$1 title=$2 i n
+	shift 2
+	n=$#
+	mkdir -p "$dir"
+	{
+		echo "# $title: $n jobs, one target each."
+		echo "# Recipes have no shell metacharacters: make execs the job directly."
+		echo "JOB := $JOB"
+		printf '.PHONY: all\nall:'
+		for ((i = 1; i <= n; i++)); do printf ' done/%d' "$i"; done
+		printf '\n'
+		for ((i = 1; i <= n; i++)); do
+			# shellcheck disable=SC2016 # $(JOB) is for make
+			printf 'done/%d:\n\t$(JOB) %s %d done/%d\n' "$i" "${!i}" "$i" "$i"
+		done
+	} >"$dir/Makefile"
+	for ((i = 1; i <= n; i++)); do
+		printf '%s %s %d done/%d\n' "$JOB" "${!i}" "$i" "$i"
+	done >"$dir/jobs.txt"
+}

@@ -196,24 +196,10 @@ psi_stats() {
 # --- the scenario -----------------------------------------------------------------
 
 gen_scenario() { # writes $SDIR/Makefile and $SDIR/jobs.txt
-	local i spec="$JOB_MIB $JOB_RAMP $JOB_HOLD"
+	local i specs=()
+	for ((i = 1; i <= NJOBS; i++)); do specs+=("$JOB_MIB $JOB_RAMP $JOB_HOLD"); done
 	SDIR=$TMP/late
-	mkdir -p "$SDIR"
-	{
-		echo "# memstop supervision benchmark: $NJOBS late-growing jobs, one target each."
-		echo "# Recipes have no shell metacharacters: make execs the job directly."
-		echo "JOB := $JOB"
-		printf '.PHONY: all\nall:'
-		for ((i = 1; i <= NJOBS; i++)); do printf ' done/%d' "$i"; done
-		printf '\n'
-		for ((i = 1; i <= NJOBS; i++)); do
-			# shellcheck disable=SC2016 # $(JOB) is for make
-			printf 'done/%d:\n\t$(JOB) %s %d done/%d\n' "$i" "$spec" "$i" "$i"
-		done
-	} >"$SDIR/Makefile"
-	for ((i = 1; i <= NJOBS; i++)); do
-		printf '%s %s %d done/%d\n' "$JOB" "$spec" "$i" "$i"
-	done >"$SDIR/jobs.txt"
+	bench_makefile "$SDIR" "memstop supervision benchmark, late-growing jobs" "${specs[@]}"
 }
 
 # A number from memstop's JSON report (one key per line, as it writes it).
