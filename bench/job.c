@@ -12,6 +12,10 @@
  * no shell to record success); exits 0. ID is ignored: it only makes each
  * target's argv distinct, as with real compilations.
  *
+ * With BENCH_TRACE set to a file name, appends one line "ID MIB START END"
+ * (CLOCK_MONOTONIC seconds at main() and at exit) to that file, for
+ * timelines of a run.
+ *
  * Exit 1 when memory cannot be had or DONE_FILE cannot be created, 2 for bad
  * usage. An OOM kill shows up as death by SIGKILL, and no DONE_FILE.
  */
@@ -67,15 +71,33 @@ static void sleep_until(double t)
                 ;
 }
 
+static void trace(const char *id, double mib, double t0)
+{
+        const char *path = getenv("BENCH_TRACE");
+        char line[128];
+        int fd, n;
+
+        if (!path || !*path)
+                return;
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return;
+        n = snprintf(line, sizeof(line), "%.32s %.0f %.3f %.3f\n", id, mib, t0, now());
+        if (n > 0 && (size_t)n < sizeof(line))
+                (void)!write(fd, line, (size_t)n);
+        close(fd);
+}
+
 int main(int argc, char **argv)
 {
-        double mib, ramp, hold, start;
+        double mib, ramp, hold, start, t0;
         size_t size, page, done = 0;
         long steps, i;
         char *mem;
 
         if (argc < 4 || argc > 6)
                 usage();
+        t0 = now();
         mib = parse_num(argv[1], 1024.0 * 1024.0);
         ramp = parse_num(argv[2], 86400.0);
         hold = parse_num(argv[3], 86400.0 * 365);
@@ -121,5 +143,6 @@ int main(int argc, char **argv)
                 }
                 close(fd);
         }
+        trace(argc > 4 ? argv[4] : "-", mib, t0);
         return 0;
 }

@@ -5,10 +5,12 @@
  * - in a memory cgroup of its own (buildcg.h) where the hierarchy allows,
  *   else through the process tree; memstop is the child subreaper, so every
  *   process of the build stays below it;
- * - every tick (100 ms when memory is short or jobs are frozen, else
- *   250 ms) it walks the tree, groups processes into jobs (a job is a child
+ * - every tick (100 ms when memory is short, jobs are frozen or the gate's
+ *   queue is in use, else 250 ms) it walks the tree, groups processes into jobs (a job is a child
  *   of a build driver or of the command, with its whole subtree), and lets
  *   freeze.h decide which job to stop (SIGSTOP of the subtree) or resume;
+ *   it notes the RSS of the gate's admitted processes in the ledger, for
+ *   the growth curves they learn (curve.h);
  * - SIGINT, SIGTERM, SIGHUP: frozen jobs are resumed, then the signal is
  *   passed to the build: to the command's process group if it has its own,
  *   else to the command and every process below it, as a terminal does to
@@ -517,6 +519,28 @@ static void open_ledger(struct sv *s, const struct ms_sample *first)
         close(dirfd);
 }
 
+/* Note the RSS of our admitted processes in their ledger slots: the
+ * growth curves they record at exit are made of these looks (curve.h).
+ * Returns how many there are. */
+static unsigned observe_ledger(struct sv *s, uint64_t now)
+{
+        unsigned n = 0;
+
+        if (!s->has_ledger || ms_ledger_lock(&s->ledger) < 0)
+                return 0;
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+                struct ms_slot *slot = &s->ledger.map->slot[i];
+                struct proc *p;
+                if ((slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED) ||
+                    !(p = proc_find(s, slot->pid)) || p->info.starttime != slot->starttime)
+                        continue;
+                ms_ledger_observe(slot, p->info.rss, now);
+                n++;
+        }
+        ms_ledger_unlock(&s->ledger);
+        return n;
+}
+
 /* Processes of ours waiting in the queue (read without the lock: a count
  * for display). */
 static unsigned count_held(struct sv *s)
@@ -630,6 +654,9 @@ static bool tick(struct sv *s)
 
         reap(s);
         scan(s, now);
+        /* With the gate's ledger, every tick is a fast one: the growth curves
+         * are as fine as the looks, from a job's first 100 ms on. */
+        bool watched = observe_ledger(s, now) > 0 || s->has_ledger;
         read_figures(s, &f);
         read_pressure(s, now);
         s->held = count_held(s);
@@ -687,7 +714,7 @@ static bool tick(struct sv *s)
                 status_draw(s, &f);
                 s->last_status_ns = now;
         }
-        alert = s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
+        alert = watched || s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
         return alert;
 }
 
@@ -951,6 +978,14 @@ int cli_supervise(struct cli *cli, char **argv)
         export_hint(&s);
         if (make_holdfile(&s) == 0)
                 (void)setenv("MEMSTOP_REPORT", s.holdfile, 1);
+        /* Jobs that outlive their predictions get frozen: the gate may count on time. */
+        if (s.freeze) {
+                char pid[24];
+                snprintf(pid, sizeof(pid), "%d", (int)s.self);
+                (void)setenv("MEMSTOP_SUPERVISOR", pid, 1);
+        } else {
+                (void)unsetenv("MEMSTOP_SUPERVISOR");
+        }
 
         /* The critical level: half the gate's threshold, at least 64 MiB, or the option's. */
         bool sampled = ms_sample_read(s.rootfd, &s.own, &first) == 0;

@@ -12,6 +12,7 @@ void ms_freeze_params_default(struct ms_freeze_params *p, uint64_t required)
         *p = (struct ms_freeze_params){
                 .freeze_below = below,
                 .resume_above = 2 * below + 64 * MIB,
+                .margin = required,
                 .horizon_ms = 300,
                 .resume_interval_ns = 500ull * 1000 * 1000,
                 .stall_interval_ns = 1000ull * 1000 * 1000,
@@ -40,11 +41,11 @@ static bool growing(const struct ms_job_view *j)
 /* Growth over the horizon that nobody expected: for a job with a predicted
  * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
  * subtracted from what admission considered free. */
-static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms)
+static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool backed)
 {
         uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0, limit, expected;
 
-        if (!j->peak)
+        if (!j->peak || !backed)
                 return g;
         limit = j->peak + j->peak / 8;
         expected = limit > j->rss ? limit - j->rss : 0;
@@ -90,12 +91,19 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         size_t running = 0, frozen = 0, k = 0, i;
         uint64_t projected, grow = 0;
 
+        uint64_t pending = 0;
+        bool backed;
+
+        for (i = 0; i < n; i++)
+                if (jobs[i].peak > jobs[i].rss)
+                        pending += jobs[i].peak - jobs[i].rss;
+        backed = in->available >= pending || in->available >= p->margin;
         for (i = 0; i < n; i++) {
                 if (jobs[i].frozen)
                         frozen++;
                 else if (!jobs[i].held)
                         running++;
-                grow += growth(&jobs[i], p->horizon_ms);
+                grow += growth(&jobs[i], p->horizon_ms, backed);
         }
 
         if (in->stopping) {
@@ -120,7 +128,7 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                                 break;
                         below = i;
                         running--;
-                        projected += growth(&jobs[i], p->horizon_ms);
+                        projected += growth(&jobs[i], p->horizon_ms, backed);
                         out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
                 }
                 return k;

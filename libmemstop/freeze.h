@@ -8,7 +8,12 @@
  *   (available now minus what the running jobs grow by over the horizon, at
  *   their current rates, but for a job with a predicted peak only the growth
  *   beyond it and 1/8 more: the gate reserved the rest) falls under
- *   freeze_below; or when pressure says the
+ *   freeze_below. The gate's reservations are trusted only while they are
+ *   backed: while available memory covers what they still reserve, or stays
+ *   above the gate's threshold (`margin`; the gate may admit a job counting
+ *   on others' predicted ends, admit.h). Below both, a job that outlives its
+ *   prediction is eating the margin and all growth counts. Or freeze when
+ *   pressure says the
  *   build stalls. The youngest growing job goes first, then the next
  *   youngest, until the projection is back above the level; never the last
  *   running job. A job that does not grow is never frozen: it would free
@@ -43,6 +48,7 @@ struct ms_job_view {
 struct ms_freeze_params {
         uint64_t freeze_below; /* bytes */
         uint64_t resume_above; /* bytes, > freeze_below */
+        uint64_t margin;       /* bytes: the gate's threshold */
         uint64_t horizon_ms;   /* how far ahead growth is projected */
         uint64_t resume_interval_ns;
         uint64_t stall_interval_ns; /* between freezes for pressure alone */
@@ -68,7 +74,7 @@ struct ms_freeze_action {
 };
 
 /* Defaults for a gate threshold of `required` bytes: freeze under half of
- * it, at least 64 MiB; resume above twice that plus 64 MiB. */
+ * it, at least 64 MiB; resume above twice that plus 64 MiB; margin: it. */
 void ms_freeze_params_default(struct ms_freeze_params *p, uint64_t required);
 
 /* The actions to take now, at most max, in order. Returns how many. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,14 +90,28 @@ int ms_history_parse_line(const char *line, size_t len, struct ms_history_record
         uint64_t kib;
         size_t n;
 
-        if (len > MS_HISTORY_LINE_MAX || len < 3 || memcmp(line, "v1 ", 3) != 0)
+        bool v2;
+
+        if (len > MS_HISTORY_LINE_MAX || len < 3 || (memcmp(line, "v1 ", 3) != 0 && memcmp(line, "v2 ", 3) != 0))
                 return -EINVAL;
+        v2 = line[1] == '2';
         p += 3;
         if (!take_hash(&p, end, &r.job_hash) || !take_hash(&p, end, &r.program_hash) ||
             !take_number(&p, end, &kib) || !take_number(&p, end, &r.when))
                 return -EINVAL;
         if (kib == 0 || kib > PEAK_MAX_KIB)
                 return -EINVAL;
+        if (v2) {
+                uint64_t v[1 + MS_CURVE_STEPS];
+                for (unsigned i = 0; i < 1 + MS_CURVE_STEPS; i++)
+                        if (!take_number(&p, end, &v[i]) || v[i] > UINT32_MAX)
+                                return -EINVAL;
+                r.curve.duration_ms = (uint32_t)v[0];
+                for (unsigned k = 0; k < MS_CURVE_STEPS; k++)
+                        r.curve.reach_ms[k] = (uint32_t)v[1 + k];
+                if (!ms_curve_valid(&r.curve))
+                        return -EINVAL;
+        }
         r.peak = kib * 1024;
         n = (size_t)(end - p);
         if (n == 0 || n > MS_PROGRAM_MAX - 1)
@@ -126,9 +141,20 @@ int ms_history_format_line(const struct ms_history_record *rec, char *buf, size_
         name[n] = '\0';
         if (n == 0)
                 return -EINVAL;
-        len = snprintf(buf, size, "v1 %016llx %016llx %llu %llu %s\n", (unsigned long long)rec->job_hash,
-                       (unsigned long long)rec->program_hash, (unsigned long long)kib,
-                       (unsigned long long)rec->when, name);
+        if (ms_curve_valid(&rec->curve)) {
+                const struct ms_curve *c = &rec->curve;
+                len = snprintf(buf, size,
+                               "v2 %016llx %016llx %llu %llu %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
+                               " %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32 " %s\n",
+                               (unsigned long long)rec->job_hash, (unsigned long long)rec->program_hash,
+                               (unsigned long long)kib, (unsigned long long)rec->when, c->duration_ms,
+                               c->reach_ms[0], c->reach_ms[1], c->reach_ms[2], c->reach_ms[3], c->reach_ms[4],
+                               c->reach_ms[5], c->reach_ms[6], c->reach_ms[7], name);
+        } else {
+                len = snprintf(buf, size, "v1 %016llx %016llx %llu %llu %s\n", (unsigned long long)rec->job_hash,
+                               (unsigned long long)rec->program_hash, (unsigned long long)kib,
+                               (unsigned long long)rec->when, name);
+        }
         if (len < 0 || (size_t)len >= size)
                 return -ENAMETOOLONG;
         return len;
@@ -190,8 +216,10 @@ void ms_history_predict(const char *text, size_t len, const struct ms_key *key, 
                 window[p.program_runs % MS_HISTORY_PROGRAM_WINDOW] = rec.peak;
                 if (p.program_runs < UINT_MAX)
                         p.program_runs++;
-                if (rec.job_hash == key->job_hash)
+                if (rec.job_hash == key->job_hash) {
                         p.job_peak = rec.peak;
+                        p.job_curve = rec.curve;
+                }
         }
         /* Sort the window (at most 64 values): its top is the peak, its
          * middle (the upper one for an even count) the typical run. */
@@ -609,7 +637,8 @@ int ms_history_compact(const char *dir)
         return compact_locked(dir, dfd, lockfd, true);
 }
 
-int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, uint64_t now)
+int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now)
 {
         struct ms_history_record rec = {
                 .job_hash = key->job_hash,
@@ -624,6 +653,8 @@ int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, 
         size_t len;
         int r;
 
+        if (curve && ms_curve_valid(curve))
+                rec.curve = *curve;
         memcpy(rec.program, key->program, sizeof(rec.program));
         rec.program[MS_PROGRAM_MAX - 1] = '\0';
         /* line[0] is for a '\n' ending a truncated last line. */

@@ -10,8 +10,12 @@
  * interleave):
  *
  *     v1 JOBHASH PROGHASH PEAK_KIB UNIX_TIME PROGRAM
+ *     v2 JOBHASH PROGHASH PEAK_KIB UNIX_TIME DURATION_MS R1 ... R8 PROGRAM
  *
- * Hashes are exactly 16 hex digits; PEAK_KIB is 1..2^40 (1 PiB, larger is
+ * A v2 record adds the job's growth curve (curve.h): how long it ran after
+ * admission and, for k = 1..8, the earliest age (ms) at which it may have
+ * reached k/8 of its peak; numbers up to 2^32-1, R1 <= ... <= R8 <=
+ * DURATION_MS, DURATION_MS >= 1. Hashes are exactly 16 hex digits; PEAK_KIB is 1..2^40 (1 PiB, larger is
  * taken as corrupt); UNIX_TIME any unsigned number (future times are
  * accepted); PROGRAM 1..MS_PROGRAM_MAX-1 bytes without blanks or control
  * characters (written with '?' in their place); single blanks between fields,
@@ -41,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "curve.h"
 #include "key.h"
 
 #define MS_HISTORY_MAX_BYTES (512u * 1024u)
@@ -48,8 +53,8 @@
 /* Programs whose every recorded peak stays below this skip the queue (MEMSTOP_SMALL). */
 #define MS_SMALL_PROGRAM (32ull << 20)
 #define MS_HISTORY_MAX_JOBS 4096u
-/* Longest valid line without its '\n' (a real one is at most 103 bytes). */
-#define MS_HISTORY_LINE_MAX 128u
+/* Longest valid line without its '\n' (a real one is at most 200 bytes). */
+#define MS_HISTORY_LINE_MAX 256u
 
 struct ms_history_record {
         uint64_t job_hash;
@@ -57,10 +62,12 @@ struct ms_history_record {
         uint64_t peak;     /* bytes */
         uint64_t when;     /* unix seconds */
         char program[MS_PROGRAM_MAX];
+        struct ms_curve curve; /* duration_ms 0: a v1 record, no curve */
 };
 
 struct ms_prediction {
         uint64_t job_peak;     /* newest peak of this job, 0 if unknown */
+        struct ms_curve job_curve; /* ... and its growth curve (duration_ms 0: unknown) */
         uint64_t program_peak; /* largest recent peak of this program, 0 if unknown */
         uint64_t program_typical; /* median of the same recent peaks (the upper
                                    * one of an even count), 0 if unknown */
@@ -93,9 +100,11 @@ int ms_history_dir(const char *xdg_cache_home, const char *home, char *buf, size
 int ms_history_lookup(const char *dir, const struct ms_key *key, struct ms_prediction *out);
 
 /* Append a record (creating dir 0700, its parent 0700 if missing, and the
- * files 0600 as needed) and compact when too large. Returns 0, -EINVAL (peak 0
- * or > 1 PiB, empty program name) or -errno. */
-int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, uint64_t now);
+ * files 0600 as needed) and compact when too large. curve may be NULL or
+ * invalid: a v1 record. Returns 0, -EINVAL (peak 0 or > 1 PiB, empty program
+ * name) or -errno. */
+int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now);
 
 /* Compact the file in dir now, whatever its size (under LOCK_EX as above).
  * A missing directory or file is fine. Returns 0 or -errno. */

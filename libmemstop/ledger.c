@@ -199,7 +199,20 @@ size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *ou
                         .rss = s->rss,
                         .admitted_ns = s->since_ns,
                         .grown_ns = s->grown_ns,
+                        .end_ns = ms_curve_valid(&s->curve) ? ms_admit_end_ns(s->since_ns, s->curve.duration_ms) : 0,
+                        .supervised = s->supervised != 0,
                 };
         }
         return n;
+}
+
+void ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns)
+{
+        s->rss = rss;
+        if (rss >= s->grown_rss + MS_SETTLE_GROWTH) {
+                s->grown_rss = rss;
+                s->grown_ns = now_ns;
+        }
+        if (now_ns >= s->since_ns)
+                ms_curve_note(&s->trace, (now_ns - s->since_ns) / 1000000, rss);
 }

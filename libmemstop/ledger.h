@@ -19,11 +19,14 @@
 #include <sys/types.h>
 
 #include "admit.h"
+#include "curve.h"
 #include "key.h"
 
 #define MS_LEDGER_MAGIC UINT32_C(0x4753534d) /* "MSSG" */
-#define MS_LEDGER_VERSION 1u
+#define MS_LEDGER_VERSION 2u
 #define MS_LEDGER_SLOTS 512u
+
+_Static_assert(MS_LEDGER_SLOTS <= MS_ADMIT_MAX, "a decision sees every admitted slot");
 
 enum ms_slot_state {
         MS_SLOT_FREE = 0,
@@ -54,6 +57,10 @@ struct ms_slot {
         uint32_t granted;   /* enum ms_grant: how it was let in */
         uint64_t program_hash;
         char program[MS_PROGRAM_MAX];
+        uint32_t supervised;         /* runs under a supervisor that freezes: may be admitted in time */
+        uint32_t timed;              /* was admitted counting on predicted ends */
+        struct ms_curve curve;       /* its prediction's growth curve (duration_ms 0: unknown) */
+        struct ms_curve_trace trace; /* its RSS as seen since admission (curve.h) */
 };
 
 struct ms_ledger_header {
@@ -115,3 +122,7 @@ bool ms_ledger_holding(const struct ms_ledger_file *f);
 
 /* The admitted and granted slots as ms_admitted records (up to max). */
 size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max);
+
+/* A look at an admitted slot's RSS at now_ns: kept as its last seen RSS and
+ * noted in its trace. Caller holds the lock. */
+void ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns);

@@ -16,18 +16,22 @@ static void fill_slot(struct ms_slot *s, const struct ms_queue_request *req, uin
         s->kind = (uint32_t)req->cand.kind;
         s->predicted = req->cand.predicted;
         s->worst = req->cand.worst;
+        s->curve = req->cand.curve;
+        s->supervised = req->cand.supervised;
         snprintf(s->program, sizeof(s->program), "%s", req->program ? req->program : "?");
         s->program_hash = req->program_hash;
         s->state = MS_SLOT_WAITING;
 }
 
 /* Mark a slot admitted from now on; its RSS is watched from this point. */
-static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, uint32_t grant)
+static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, uint32_t grant, bool timed)
 {
         s->since_ns = now;
         s->rss = s->grown_rss = rss;
         s->grown_ns = now;
         s->granted = grant;
+        s->timed = timed;
+        memset(&s->trace, 0, sizeof(s->trace));
         __atomic_store_n(&s->state, grant != MS_GRANT_NONE ? MS_SLOT_GRANTED : MS_SLOT_ADMITTED, __ATOMIC_RELEASE);
 }
 
@@ -41,12 +45,18 @@ static void refresh_rss(struct ms_ledger_file *f, const struct ms_queue_ops *ops
                         continue;
                 if (ops->rss(s->pid, &rss, ops->userdata) < 0)
                         continue;
-                s->rss = rss;
-                if (rss >= s->grown_rss + MS_SETTLE_GROWTH) {
-                        s->grown_rss = rss;
-                        s->grown_ns = now;
-                }
+                ms_ledger_observe(s, rss, now);
         }
+}
+
+/* A waiting slot as a candidate for admission. */
+static struct ms_candidate slot_candidate(const struct ms_slot *s)
+{
+        return (struct ms_candidate){ .kind = (enum ms_prediction_kind)s->kind,
+                                      .predicted = s->predicted,
+                                      .worst = s->worst,
+                                      .curve = s->curve,
+                                      .supervised = s->supervised != 0 };
 }
 
 /* The largest RSS among running instances of a program: a live lower bound
@@ -99,14 +109,12 @@ static void big_first(struct ms_ledger_file *f, int self, uint64_t own, uint64_t
                 if (best < 0)
                         return;
                 size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-                struct ms_candidate cand = { .kind = MS_PREDICT_VERIFIED,
-                                             .predicted = f->slot[best].predicted,
-                                             .worst = f->slot[best].worst };
+                struct ms_candidate cand = slot_candidate(&f->slot[best]);
                 struct ms_admit_result r;
                 ms_admit_decide(available, required, adm, n, &cand, now, &r);
                 if (!r.admit)
                         return;
-                admit_slot(&f->slot[best], 0, now, MS_GRANT_BIG_FIRST);
+                admit_slot(&f->slot[best], 0, now, MS_GRANT_BIG_FIRST, r.timed);
                 ms_ledger_wake(f, best);
         }
 }
@@ -140,8 +148,8 @@ static uint64_t after_admitted_end(const struct ms_ledger_file *f, uint64_t avai
  * still running when the others have ended, the head must fit beside them.
  * So the head is never starved, however long it waits.
  */
-static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uint64_t available, uint64_t required,
-                     uint64_t now)
+static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uint64_t head_fit, uint64_t available,
+                     uint64_t required, uint64_t now)
 {
         struct ms_admitted adm[MS_LEDGER_SLOTS];
         uint64_t last_ticket = f->slot[self].ticket;
@@ -160,14 +168,23 @@ static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uin
                         return;
                 last_ticket = f->slot[best].ticket;
 
-                uint64_t prospect = after_admitted_end(f, available);
-                if (prospect < head_need + required || prospect - head_need - required < f->slot[best].predicted)
-                        continue;
+                if (head_fit != UINT64_MAX) {
+                        /* The head will fit in time: only what is gone by then may go first. */
+                        const struct ms_slot *x = &f->slot[best];
+                        uint64_t end = ms_curve_valid(&x->curve) ? ms_admit_end_ns(now, x->curve.duration_ms) : 0;
+                        if (end == 0 || end > head_fit)
+                                continue;
+                } else {
+                        uint64_t prospect = after_admitted_end(f, available);
+                        if (prospect < head_need + required ||
+                            prospect - head_need - required < f->slot[best].predicted)
+                                continue;
+                }
                 size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-                struct ms_candidate cand = { .kind = MS_PREDICT_VERIFIED,
-                                             .predicted = f->slot[best].predicted,
-                                             .worst = f->slot[best].worst };
+                struct ms_candidate cand = slot_candidate(&f->slot[best]);
                 struct ms_admit_result r;
+                /* Backfill never counts on time: the head does. */
+                cand.curve.duration_ms = 0;
                 ms_admit_decide(available, required, adm, n, &cand, now, &r);
                 if (!r.admit) {
                         if (r.reason == MS_HELD_SETTLING)
@@ -175,7 +192,7 @@ static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uin
                         continue;
                 }
                 /* Its RSS is not known yet: reserve the whole prediction. */
-                admit_slot(&f->slot[best], 0, now, MS_GRANT_BACKFILL);
+                admit_slot(&f->slot[best], 0, now, MS_GRANT_BACKFILL, false);
                 ms_ledger_wake(f, best);
         }
 }
@@ -231,8 +248,8 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                         /* Admitted by the head's backfill; our memory is reserved. */
                         uint64_t rss = 0;
                         (void)ops->rss(req->pid, &rss, ops->userdata);
-                        uint32_t grant = me->granted;
-                        admit_slot(me, rss, now, MS_GRANT_NONE);
+                        uint32_t grant = me->granted, timed = me->timed;
+                        admit_slot(me, rss, now, MS_GRANT_NONE, timed);
                         /* Keep how it was let in: backfilled jobs count as staying. */
                         me->granted = grant;
                         res->granted = true;
@@ -289,6 +306,7 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                         me->kind = (uint32_t)cand.kind;
                         me->predicted = cand.predicted;
                         me->worst = cand.worst;
+                        me->curve = cand.curve;
                 }
                 if (cand.kind == MS_PREDICT_TYPICAL) {
                         uint64_t live = live_program_max(f, req->program_hash);
@@ -310,14 +328,21 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                 if (res->decision.admit) {
                         uint64_t rss = 0;
                         (void)ops->rss(req->pid, &rss, ops->userdata);
-                        admit_slot(me, rss, now, MS_GRANT_NONE);
+                        admit_slot(me, rss, now, MS_GRANT_NONE, res->decision.timed);
                         ms_ledger_wake(f, ms_ledger_head(f));
                         ms_ledger_unlock(l);
                         res->outcome = MS_QUEUE_ADMITTED;
                         return 0;
                 }
-                if (!holding && cand.kind != MS_PREDICT_UNKNOWN)
-                        backfill(f, self, cand.predicted, res->last.available, required, now);
+                if (!holding && cand.kind != MS_PREDICT_UNKNOWN) {
+                        /* A head that will fit in time, without anyone leaving first. */
+                        uint64_t head_fit = UINT64_MAX;
+                        if (cand.supervised && res->decision.reason == MS_HELD_MEMORY)
+                                head_fit = ms_admit_fit_time(
+                                        adm, n, &cand,
+                                        ms_admit_room(res->last.available, res->decision.reserved, required), now);
+                        backfill(f, self, cand.predicted, head_fit, res->last.available, required, now);
+                }
                 if (!res->held) {
                         res->held = true;
                         if (ops->held)
@@ -328,6 +353,9 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
                 /* Exits wake the head at once; settling needs the clock. */
                 sleep_ns = res->decision.reason == MS_HELD_SETTLING ? MS_HEAD_SETTLE_POLL_NS
                                                                     : ms_backoff_usec(attempt++) * 1000;
+                /* It may fit in time without anyone leaving: look again soon. */
+                if (cand.supervised && ms_curve_valid(&cand.curve) && sleep_ns > MS_HEAD_TIMED_POLL_NS)
+                        sleep_ns = MS_HEAD_TIMED_POLL_NS;
                 if (timeout_ns && timeout_ns - res->waited_ns < sleep_ns)
                         sleep_ns = timeout_ns - res->waited_ns;
                 /*
@@ -363,6 +391,26 @@ int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
 void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
 {
         ms_queue_leave(l, pid, starttime);
+}
+
+int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
+                   struct ms_curve *out)
+{
+        int i, r = ms_ledger_lock(l);
+
+        if (r < 0)
+                return r;
+        i = ms_ledger_find(l->map, pid, starttime);
+        if (i >= 0 && (l->map->slot[i].state == MS_SLOT_ADMITTED || l->map->slot[i].state == MS_SLOT_GRANTED)) {
+                const struct ms_slot *s = &l->map->slot[i];
+                uint64_t age_ms = now_ns > s->since_ns ? (now_ns - s->since_ns) / 1000000 : 0;
+                ms_curve_from_trace(&s->trace, peak, age_ms, out);
+                r = 0;
+        } else {
+                r = -ENOENT;
+        }
+        ms_ledger_unlock(l);
+        return r;
 }
 
 void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime)

@@ -30,6 +30,8 @@
 #define MS_BIG_FACTOR 4u
 #define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
 #define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
+/* How often a head that may fit in time (admit.h) looks again. */
+#define MS_HEAD_TIMED_POLL_NS (40ull * 1000 * 1000)
 
 struct ms_queue_ops {
         int (*sample)(struct ms_sample *s, void *userdata);
@@ -80,6 +82,11 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
  */
 int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
+
+/* The growth curve of admitted pid at exit (now_ns), from its slot's trace,
+ * for a peak of `peak` bytes. Returns 0 or -ENOENT (not admitted here). */
+int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
+                   struct ms_curve *out);
 
 /* Remove pid's entry (at exit) and wake the head. */
 void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,8 @@ static void summary_at_exit(void)
                (int)getpid(), ms_duration_format(gate.held_usec, held, sizeof(held)));
 }
 
+static uint64_t now_ns(void *userdata);
+
 /* At exit: record the peak for the next build, leave the ledger, wake the head. */
 static void leave_at_exit(void)
 {
@@ -281,8 +284,12 @@ static void leave_at_exit(void)
         /* A forked child that did not exec inherits this handler: not ours. */
         if (!g->in_ledger || getpid() != g->pid)
                 return;
-        if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0)
-                (void)ms_history_record(g->history_dir, &g->key, (uint64_t)ru.ru_maxrss * 1024, (uint64_t)time(NULL));
+        if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
+                uint64_t peak = (uint64_t)ru.ru_maxrss * 1024;
+                struct ms_curve curve = {};
+                (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
+                (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
+        }
         ms_queue_leave(&g->ledger, g->pid, g->starttime);
         ms_ledger_close(&g->ledger);
         g->in_ledger = false;
@@ -342,6 +349,19 @@ static void on_queue_held(const struct ms_sample *s, const struct ms_admit_resul
                        ms_size_format(r->need, need, sizeof(need)));
 }
 
+/*
+ * Whether a supervising `memstop` that freezes jobs watches this process
+ * (MEMSTOP_SUPERVISOR, its pid): only then may admission count on time
+ * (admit.h), with freezing to catch a job that outlives its prediction.
+ */
+static bool supervised(void)
+{
+        const char *v = getenv("MEMSTOP_SUPERVISOR");
+        uint64_t pid;
+
+        return v && ms_parse_u64(v, &pid) == 0 && pid > 0 && pid <= INT32_MAX && kill((pid_t)pid, 0) == 0;
+}
+
 /* What the history says of this job. */
 static void predict(struct gate *g, struct ms_candidate *cand)
 {
@@ -374,6 +394,7 @@ static void predict(struct gate *g, struct ms_candidate *cand)
                 cand->kind = MS_PREDICT_VERIFIED;
                 cand->predicted = p.job_peak;
                 cand->worst = p.program_peak > p.job_peak ? p.program_peak : p.job_peak;
+                cand->curve = p.job_curve;
         } else if (p.program_peak) {
                 cand->kind = MS_PREDICT_TYPICAL;
                 cand->predicted = p.program_typical ? p.program_typical : p.program_peak;
@@ -441,6 +462,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
             ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
                 g->history_dir[0] = '\0';
         predict(g, &req.cand);
+        req.cand.supervised = supervised();
         /* Started without the CLI: tell the processes below which programs stay small. */
         if (g->config.learn && !g->config.small && g->history_dir[0]) {
                 char small[4096];

@@ -8,7 +8,9 @@
 #  - 200 concurrent waiters are all admitted exactly once when memory frees;
 #  - SIGKILL of the queue's head lets the next one proceed within 1 s;
 #  - a truncated history and an unusable state directory each give one
-#    warning and a working gate.
+#    warning and a working gate;
+#  - supervised, jobs record growth curves, and a warm run starts a big job
+#    while the one before still holds its peak (not under --no-freeze).
 # The real-cgroup part needs root and the v1 memory controller.
 
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +114,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f "$V1/cgroup.procs" ]; then
 	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: plain make -j loses jobs"
 	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: memstop cold"
 	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: memstop warm"
+	skip "needs root and the cgroup v1 memory controller at $V1" "curves: growth curves and admission in time"
 	done_testing
 	exit 0
 fi
@@ -145,5 +148,53 @@ build_in_cgroup "memstop cold" 2 "$MEMSTOP" --
 is "$FINISHED $KILLS" "$J 0" "real cgroup: memstop cold: all finish, no OOM kill"
 build_in_cgroup "memstop warm" 3 "$MEMSTOP" --
 is "$FINISHED $KILLS" "$J 0" "real cgroup: memstop warm: all finish, no OOM kill"
+
+# --- growth curves: a big job starts while the one before still runs -------------
+# Two jobs of 400 MiB (ramp 1.0 s, hold 0.3 s) in 700 MiB never fit at once at
+# their peaks. Supervised and warm, the second may start before the first ends:
+# it will only need the memory after that. Under --no-freeze it must wait.
+MK2=$W/mk2
+mkdir -p "$MK2/done"
+printf 'all: a b
+a:
+	%s 400 1.0 0.3 a %s/done/a
+b:
+	%s 400 1.0 0.3 b %s/done/b
+' \
+	"$JOB" "$MK2" "$JOB" "$MK2" >"$MK2/Makefile"
+export XDG_CACHE_HOME=$W/cache-curve
+mkdir -m 700 "$XDG_CACHE_HOME"
+pair_in_cgroup() {  # N MEMSTOP-ARGS...: sets FINISHED, KILLS and GAP_MS (b's start - a's end, or the reverse)
+	local cg=$V1/memstop-test-adm-$$-curve-$1 trace=$W/trace-$1
+	shift
+	rm -f "$MK2"/done/* "$trace"
+	cgroup_create "$cg" || bail_out "cannot create $cg"
+	echo 700M >"$cg/memory.limit_in_bytes"
+	bounded 60 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" env BENCH_TRACE="$trace" \
+		"$MEMSTOP" "$@" -- make -s -k -j2 -C "$MK2"
+	FINISHED=$(ls "$MK2/done" | wc -l)
+	KILLS=$(awk '/^oom_kill /{print $2}' "$cg/memory.oom_control")
+	cgroup_remove "$cg"
+	# Lines "ID MIB START END": the later start minus the earlier end, in ms.
+	GAP_MS=$(sort -k3 -n "$trace" | awk 'NR == 1 { e = $4 } NR == 2 { printf "%d", ($3 - e) * 1000 }')
+	diag "pair $*: $FINISHED/2 finished, $KILLS OOM kills, second start - first end = ${GAP_MS:-?} ms"
+}
+pair_in_cgroup 1
+is "$FINISHED $KILLS" "2 0" "curves: cold run finishes without an OOM kill"
+curve=$(awk '$1 == "v2" && $4 > 400000 { print; exit }' "$XDG_CACHE_HOME/memstop/peaks")
+check "curves: the cold run recorded a v2 line with a growth curve" test -n "$curve"
+# Half the peak is reached at 500 ms: recorded no later, and at most two looks
+# (100 ms each) and a loaded machine's delay earlier.
+half=$(echo "$curve" | awk '{ print $10 }')
+check "curves: half the peak recorded at ${half:-?} ms, in [250, 500]" test "${half:-0}" -ge 250 -a "${half:-999}" -le 500
+pair_in_cgroup 2
+is "$FINISHED $KILLS" "2 0" "curves: warm run finishes without an OOM kill"
+check "curves: warm and supervised, the second job starts >= 100 ms before the first ends (gap ${GAP_MS:-?} ms)" \
+	test "${GAP_MS:-0}" -le -100
+pair_in_cgroup 3 --no-freeze
+is "$FINISHED $KILLS" "2 0" "curves: --no-freeze finishes without an OOM kill"
+check "curves: without freezing, the second job waits for the first to end (gap ${GAP_MS:-?} ms)" \
+	test "${GAP_MS:--1}" -ge 0
+export XDG_CACHE_HOME=$W/cache
 
 done_testing

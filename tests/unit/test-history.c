@@ -477,7 +477,7 @@ static void record_and_lookup(void **state)
         assert_int_equal(p.job_peak + p.program_peak + p.program_runs + p.bad_lines, 0);
 
         /* Creates cache/ and cache/memstop/ 0700, the files 0600. */
-        assert_int_equal(ms_history_record(dir, &a, MiB(300), 1700000000), 0);
+        assert_int_equal(ms_history_record(dir, &a, MiB(300), NULL, 1700000000), 0);
         assert_int_equal(lstat(dir, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0700);
         assert_true(S_ISDIR(st.st_mode));
@@ -494,8 +494,8 @@ static void record_and_lookup(void **state)
                 assert_int_equal(st.st_mode & 07777, 0600);
         }
 
-        assert_int_equal(ms_history_record(dir, &b, MiB(500), 1700000001), 0);
-        assert_int_equal(ms_history_record(dir, &a, MiB(350), 1700000002), 0);
+        assert_int_equal(ms_history_record(dir, &b, MiB(500), NULL, 1700000001), 0);
+        assert_int_equal(ms_history_record(dir, &a, MiB(350), NULL, 1700000002), 0);
         assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
         assert_true(p.job_peak == MiB(350));
         assert_true(p.program_peak == MiB(500));
@@ -503,10 +503,10 @@ static void record_and_lookup(void **state)
         assert_int_equal(p.bad_lines, 0);
 
         /* Bad figures are refused, nothing written. */
-        assert_int_equal(ms_history_record(dir, &a, 0, 1), -EINVAL);
-        assert_int_equal(ms_history_record(dir, &a, (UINT64_C(1) << 50) + 1, 1), -EINVAL);
+        assert_int_equal(ms_history_record(dir, &a, 0, NULL, 1), -EINVAL);
+        assert_int_equal(ms_history_record(dir, &a, (UINT64_C(1) << 50) + 1, NULL, 1), -EINVAL);
         b.program[0] = '\0';
-        assert_int_equal(ms_history_record(dir, &b, MiB(1), 1), -EINVAL);
+        assert_int_equal(ms_history_record(dir, &b, MiB(1), NULL, 1), -EINVAL);
         assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
         assert_int_equal(p.program_runs, 3);
         free(dir);
@@ -528,7 +528,7 @@ static void truncated_file_recovers(void **state)
         assert_int_equal(p.bad_lines, 1);
 
         /* The next append ends the cut line first: the new record survives. */
-        assert_int_equal(ms_history_record(dir, &b, MiB(250), 3), 0);
+        assert_int_equal(ms_history_record(dir, &b, MiB(250), NULL, 3), 0);
         assert_int_equal(ms_history_lookup(dir, &b, &p), 0);
         assert_true(p.job_peak == MiB(250));
         assert_int_equal(p.program_runs, 2);
@@ -560,7 +560,7 @@ static void garbage_file_is_survived(void **state)
         assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
         assert_int_equal(p.job_peak, 0);
         assert_true(p.bad_lines > 0);
-        assert_int_equal(ms_history_record(dir, &a, MiB(7), 1), 0);
+        assert_int_equal(ms_history_record(dir, &a, MiB(7), NULL, 1), 0);
         assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
         assert_true(p.job_peak == MiB(7));
         free(dir);
@@ -645,7 +645,7 @@ static void compaction_bounds_size(void **state)
         for (unsigned i = 0; i < total; i++) {
                 unsigned job = i % BOUND_JOBS, round = i / BOUND_JOBS;
                 struct ms_key k = mkkey("cc1plus", job);
-                assert_int_equal(ms_history_record(dir, &k, MiB(job + 1) + KiB(round + 1), 1000 + i), 0);
+                assert_int_equal(ms_history_record(dir, &k, MiB(job + 1) + KiB(round + 1), NULL, 1000 + i), 0);
                 if (i % 1000 == 999) {
                         snprintf(path, sizeof(path), "%s/peaks", dir);
                         assert_int_equal(stat(path, &st), 0);
@@ -736,7 +736,7 @@ static void concurrent_writers_and_compactor(void **state)
                                 unsigned job = i % WRITER_JOBS, round = i / WRITER_JOBS;
                                 struct ms_key k = mkkey("writer", w * 1000 + job);
                                 snprintf(k.program, sizeof(k.program), "writer%u", w);
-                                if (ms_history_record(dir, &k, race_peak(w, job, round), i) < 0)
+                                if (ms_history_record(dir, &k, race_peak(w, job, round), NULL, i) < 0)
                                         _exit(1);
                         }
                         _exit(0);
@@ -776,13 +776,13 @@ static void odd_directories(void **state)
         /* A file where the directory should be. */
         fake_write(f->root, "file/memstop", "not a dir\n");
         snprintf(path, sizeof(path), "%s/file/memstop", f->root);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -ENOTDIR);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -ENOTDIR);
         assert_int_equal(ms_history_lookup(path, &k, &p), -ENOTDIR);
         assert_int_equal(p.job_peak, 0);
         assert_int_equal(ms_history_compact(path), -ENOTDIR);
         /* A file where the parent should be. */
         snprintf(path, sizeof(path), "%s/file/memstop/sub", f->root);
-        assert_true(ms_history_record(path, &k, MiB(1), 1) < 0);
+        assert_true(ms_history_record(path, &k, MiB(1), NULL, 1) < 0);
 
         /* A symlink to a good directory: refused (O_DIRECTORY|O_NOFOLLOW
          * gives ENOTDIR), nothing written through it. */
@@ -790,7 +790,7 @@ static void odd_directories(void **state)
         snprintf(target, sizeof(target), "%s/real", f->root);
         snprintf(path, sizeof(path), "%s/link", f->root);
         assert_int_equal(symlink(target, path), 0);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -ENOTDIR);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -ENOTDIR);
         assert_int_equal(ms_history_lookup(path, &k, &p), -ENOTDIR);
         snprintf(path, sizeof(path), "%s/real/peaks", f->root);
         assert_int_equal(access(path, F_OK), -1);
@@ -799,35 +799,35 @@ static void odd_directories(void **state)
         fake_mkdir(f->root, "theirs");
         snprintf(path, sizeof(path), "%s/theirs", f->root);
         assert_int_equal(chown(path, 12345, 12345), 0);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -EPERM);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -EPERM);
         assert_int_equal(ms_history_lookup(path, &k, &p), -EPERM);
         fake_mkdir(f->root, "open");
         snprintf(path, sizeof(path), "%s/open", f->root);
         assert_int_equal(chmod(path, 0777), 0);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -EPERM);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -EPERM);
 
         /* The history file is a directory, a symlink, a FIFO. */
         fake_make_unreadable(f->root, "d1/peaks");
         snprintf(path, sizeof(path), "%s/d1", f->root);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -EISDIR);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -EISDIR);
         assert_int_equal(ms_history_lookup(path, &k, &p), -EISDIR);
         assert_int_equal(ms_history_read(path, &text, &len), -EISDIR);
         fake_write(f->root, "d2/elsewhere", "");
         snprintf(path, sizeof(path), "%s/d2/peaks", f->root);
         assert_int_equal(symlink("elsewhere", path), 0);
         snprintf(path, sizeof(path), "%s/d2", f->root);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -ELOOP);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -ELOOP);
         assert_int_equal(ms_history_lookup(path, &k, &p), -ELOOP);
         fake_mkdir(f->root, "d3");
         snprintf(path, sizeof(path), "%s/d3/peaks", f->root);
         assert_int_equal(mkfifo(path, 0600), 0);
         snprintf(path, sizeof(path), "%s/d3", f->root);
-        assert_int_equal(ms_history_record(path, &k, MiB(1), 1), -EINVAL);
+        assert_int_equal(ms_history_record(path, &k, MiB(1), NULL, 1), -EINVAL);
         assert_int_equal(ms_history_lookup(path, &k, &p), -EINVAL);
         /* The lock file is a directory. */
         fake_make_unreadable(f->root, "d4/peaks.lock");
         snprintf(path, sizeof(path), "%s/d4", f->root);
-        assert_true(ms_history_record(path, &k, MiB(1), 1) < 0);
+        assert_true(ms_history_record(path, &k, MiB(1), NULL, 1) < 0);
 
         /* Missing: empty, not an error. */
         snprintf(path, sizeof(path), "%s/nothing/here", f->root);
@@ -847,8 +847,8 @@ static void small_programs_from_file(void **state)
         char *dir = dir_path(f), *text, buf[64];
         size_t len;
 
-        assert_int_equal(ms_history_record(dir, &sed, MiB(3), 1), 0);
-        assert_int_equal(ms_history_record(dir, &cc1, MiB(300), 2), 0);
+        assert_int_equal(ms_history_record(dir, &sed, MiB(3), NULL, 1), 0);
+        assert_int_equal(ms_history_record(dir, &cc1, MiB(300), NULL, 2), 0);
         assert_int_equal(ms_history_read(dir, &text, &len), 0);
         assert_int_equal(len, strlen(text));
         assert_int_equal(ms_history_small_programs(text, len, MiB(16), buf, sizeof(buf)), 0);

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Growth curves: how fast a job reached its memory and how long it ran,
+ * learned so that admission can count on time as well as on size: a big job
+ * may start while another still holds its peak if it will only need that
+ * memory after the other has ended.
+ *
+ * While a process runs, whoever looks at its RSS (the queue's head, the
+ * supervising `memstop`) notes it in a trace kept in its ledger slot. The
+ * trace is conservative: an RSS first seen at one look is written down with
+ * the time of the look before (it may have been reached any time after
+ * that), and when the trace is full, the two neighbouring points closest
+ * in RSS are merged into one with the earlier time and the larger RSS. At exit the process turns
+ * the trace and its peak into a curve: for k = 1..8, the earliest age at
+ * which its RSS may have reached k/8 of the peak. Before reach_ms[k-1] it
+ * certainly stayed below k/8 of the peak.
+ *
+ * Pure functions; ages are milliseconds since admission.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MS_CURVE_STEPS 8u
+#define MS_CURVE_POINTS 16u
+
+struct ms_curve {
+        uint32_t duration_ms;              /* admission to exit; 0: unknown (no curve) */
+        uint32_t reach_ms[MS_CURVE_STEPS]; /* nondecreasing, each <= duration_ms */
+};
+
+struct ms_curve_point {
+        uint32_t age_ms;
+        uint32_t rss_kib;
+};
+
+struct ms_curve_trace {
+        uint32_t seen_ms; /* age at the last look */
+        uint32_t n;
+        struct ms_curve_point point[MS_CURVE_POINTS]; /* ages and RSS increasing */
+};
+
+/* A look at the process's RSS at age_ms. */
+void ms_curve_note(struct ms_curve_trace *t, uint64_t age_ms, uint64_t rss);
+
+/* The curve of a process that reached `peak` bytes and ran duration_ms
+ * (at least 1) after admission, from its trace (which may be empty: then it
+ * may have reached its peak at once). A trace that does not parse (n too
+ * large) counts as empty. */
+void ms_curve_from_trace(const struct ms_curve_trace *t, uint64_t peak, uint64_t duration_ms, struct ms_curve *out);
+
+/* Whether a curve read from elsewhere is well-formed (known, nondecreasing,
+ * within its duration). */
+bool ms_curve_valid(const struct ms_curve *c);
+
+/* An upper bound of the RSS of a job whose peak is `peak`, over its ages
+ * below age_ms: peak if the curve is unknown. */
+uint64_t ms_curve_bound(const struct ms_curve *c, uint64_t peak, uint64_t age_ms);
