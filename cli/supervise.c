@@ -5,8 +5,9 @@
  * - in a memory cgroup of its own (buildcg.h) where the hierarchy allows,
  *   else through the process tree; memstop is the child subreaper, so every
  *   process of the build stays below it;
- * - every tick (100 ms when memory is short, jobs are frozen or the gate's
- *   queue is in use, else 250 ms) it walks the tree, groups processes into jobs (a job is a child
+ * - every tick (40 ms while jobs admitted by the gate grow, 100 ms when
+ *   memory is short, jobs are frozen or the gate's queue is in use, else
+ *   250 ms) it walks the tree, groups processes into jobs (a job is a child
  *   of a build driver or of the command, with its whole subtree), and lets
  *   freeze.h decide which job to stop (SIGSTOP of the subtree) or resume;
  *   it notes the RSS of the gate's admitted processes in the ledger, for
@@ -53,6 +54,7 @@
 
 #define MAX_PROCS 4096
 #define TICK_FAST_NS (100ull * 1000 * 1000)
+#define TICK_GROWTH_NS (40ull * 1000 * 1000) /* while admitted jobs grow: their curves */
 #define TICK_SLOW_NS (250ull * 1000 * 1000)
 #define STATUS_EVERY_NS (250ull * 1000 * 1000)
 #define POINT_EVERY_NS (200ull * 1000 * 1000)
@@ -341,7 +343,8 @@ static void scan(struct sv *s, uint64_t now)
                                         s->procs[i].job = (int)j;
                         continue;
                 }
-                if (now > job->prev_ns + TICK_FAST_NS / 2) {
+                /* Rates over 90 ms at least: shorter ones are page-fault bursts. */
+                if (now >= job->prev_ns + TICK_FAST_NS * 9 / 10) {
                         job->rate = ms_freeze_rate(job->rate, job->prev_rss, job->rss, now - job->prev_ns);
                         job->prev_rss = job->rss;
                         job->prev_ns = now;
@@ -395,9 +398,27 @@ static void log_job(const struct sv *s, size_t j, const char *what, const char *
                   ms_size_format(s->jobs[j].rate > 0 ? (uint64_t)s->jobs[j].rate : 0, rate, sizeof(rate)), why);
 }
 
+/* Frozen time is not the job's own: its admitted processes' slots say when
+ * it stopped and how long it stood, so that their curves leave it out. */
+static void pause_slots(struct sv *s, size_t j, uint64_t now, bool stop)
+{
+        if (!s->has_ledger || ms_ledger_lock(&s->ledger) < 0)
+                return;
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+                struct ms_slot *slot = &s->ledger.map->slot[i];
+                struct proc *p;
+                if ((slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED) ||
+                    !(p = proc_find(s, slot->pid)) || p->info.starttime != slot->starttime || p->job != (int)j)
+                        continue;
+                ms_ledger_pause(slot, now, stop);
+        }
+        ms_ledger_unlock(&s->ledger);
+}
+
 static void freeze_job(struct sv *s, size_t j, uint64_t now)
 {
         log_job(s, j, "froze", "memory is about to run short");
+        pause_slots(s, j, now, true);
         s->jobs[j].frozen = true;
         s->jobs[j].frozen_ns = now;
         signal_job(s, j, SIGSTOP);
@@ -413,6 +434,7 @@ static void resume_job(struct sv *s, size_t j, uint64_t now)
 {
         log_job(s, j, "resumed", "memory is back");
         signal_job(s, j, SIGCONT);
+        pause_slots(s, j, now, false);
         s->jobs[j].frozen = false;
         s->rep.frozen_ns += now - s->jobs[j].frozen_ns;
         s->rep.resumes++;
@@ -521,7 +543,7 @@ static void open_ledger(struct sv *s, const struct ms_sample *first)
 
 /* Note the RSS of our admitted processes in their ledger slots: the
  * growth curves they record at exit are made of these looks (curve.h).
- * Returns how many there are. */
+ * Returns how many of them grew since the last look. */
 static unsigned observe_ledger(struct sv *s, uint64_t now)
 {
         unsigned n = 0;
@@ -534,8 +556,9 @@ static unsigned observe_ledger(struct sv *s, uint64_t now)
                 if ((slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED) ||
                     !(p = proc_find(s, slot->pid)) || p->info.starttime != slot->starttime)
                         continue;
+                if (p->info.rss >= slot->rss + MS_SETTLE_GROWTH)
+                        n++;
                 ms_ledger_observe(slot, p->info.rss, now);
-                n++;
         }
         ms_ledger_unlock(&s->ledger);
         return n;
@@ -644,7 +667,8 @@ static void reap(struct sv *s)
         }
 }
 
-static bool tick(struct sv *s)
+/* One look at the build; returns when to look again (ns). */
+static uint64_t tick(struct sv *s)
 {
         uint64_t now = now_ns();
         struct figures f;
@@ -654,9 +678,9 @@ static bool tick(struct sv *s)
 
         reap(s);
         scan(s, now);
-        /* With the gate's ledger, every tick is a fast one: the growth curves
-         * are as fine as the looks, from a job's first 100 ms on. */
-        bool watched = observe_ledger(s, now) > 0 || s->has_ledger;
+        /* The growth curves are as fine as the looks: often while admitted
+         * jobs grow, and every fast tick while the gate's queue is in use. */
+        bool growing = observe_ledger(s, now) > 0;
         read_figures(s, &f);
         read_pressure(s, now);
         s->held = count_held(s);
@@ -714,8 +738,8 @@ static bool tick(struct sv *s)
                 status_draw(s, &f);
                 s->last_status_ns = now;
         }
-        alert = watched || s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
-        return alert;
+        alert = s->has_ledger || s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
+        return growing ? TICK_GROWTH_NS : alert ? TICK_FAST_NS : TICK_SLOW_NS;
 }
 
 /* --- signals ---------------------------------------------------------------- */
@@ -1034,10 +1058,10 @@ int cli_supervise(struct cli *cli, char **argv)
         }
         s.rep.started = true;
 
-        bool alert = tick(&s);
+        uint64_t next = tick(&s);
         while (!s.child_done) {
                 struct pollfd pfd = { .fd = sfd, .events = POLLIN };
-                int timeout = (int)((alert ? TICK_FAST_NS : TICK_SLOW_NS) / 1000000);
+                int timeout = (int)(next / 1000000);
 
                 r = poll(&pfd, 1, sfd >= 0 ? timeout : -1);
                 if (r > 0) {
@@ -1046,7 +1070,7 @@ int cli_supervise(struct cli *cli, char **argv)
                                 if (si.ssi_signo != SIGCHLD)
                                         forward(&s, &si);
                 }
-                alert = tick(&s);
+                next = tick(&s);
         }
 
         /* The command is over: nothing stays stopped behind us. */

@@ -41,10 +41,15 @@ static uint64_t sat_sub(uint64_t a, uint64_t b)
         return a > b ? a - b : 0;
 }
 
+/* Figures above 2^62 bytes are not memory: clamped, the sums cannot overflow. */
+static int64_t clamp62(uint64_t v)
+{
+        return v > (UINT64_C(1) << 62) ? INT64_C(1) << 62 : (int64_t)v;
+}
+
 int64_t ms_admit_room(uint64_t available, uint64_t reserved, uint64_t required)
 {
-        return (int64_t)(available > INT64_MAX ? INT64_MAX : available) - (int64_t)(reserved > INT64_MAX ? INT64_MAX : reserved) -
-               (int64_t)(required > INT64_MAX ? INT64_MAX : required);
+        return clamp62(available) - clamp62(reserved) - clamp62(required);
 }
 
 uint64_t ms_admit_end_ns(uint64_t admitted_ns, uint32_t duration_ms)
@@ -53,7 +58,7 @@ uint64_t ms_admit_end_ns(uint64_t admitted_ns, uint32_t duration_ms)
 
         if (duration_ms == 0)
                 return 0;
-        return admitted_ns + d + d / 16 + MS_END_SLACK_NS;
+        return admitted_ns + d + d / 32 + MS_END_SLACK_NS;
 }
 
 struct release {
@@ -95,7 +100,7 @@ uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const s
                         ends[m++] = (struct release){ a->end_ns - now_ns, a->rss + ms_admitted_pending(a) };
         }
         qsort(ends, m, sizeof(ends[0]), cmp_release);
-        for (size_t i = 0; i < m; i++) {
+        for (size_t i = 0; i < m && (int64_t)cand->predicted > free; i++) {
                 /* Started at `at`, it must stay within what is free until this end. */
                 int64_t age = age_within(cand, free);
                 uint64_t lead = age < 0 ? 0 : (uint64_t)age * 1000 * 1000 * 100 / MS_HASTE_PCT;
@@ -120,7 +125,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                 if (ms_admitted_settling(a, now_ns))
                         settling = true;
                 /* One typical job still below its prediction may yet turn out big. */
-                if (a->kind == MS_PREDICT_TYPICAL && a->rss <= a->predicted)
+                if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a))
                         if (sat_sub(a->worst, a->predicted) > surprise)
                                 surprise = sat_sub(a->worst, a->predicted);
         }

@@ -25,8 +25,9 @@
  * surprise is frozen instead of being waited for. And time: a verified job
  * whose growth curve is known (curve.h) and that is supervised may also
  * start when it does not fit now but will: if, until each admitted job's
- * predicted end (its learned duration, plus MS_END_SLACK), what it may have
- * grown to by then (its curve, taken MS_HASTE_PCT percent faster) fits
+ * predicted end (its learned duration, 1/32 more and MS_END_SLACK_NS),
+ * what it may have grown to by then (its curve, MS_HASTE_PCT percent of
+ * its pace) fits
  * beside what is still reserved, and once they have ended, its whole peak
  * fits. Admitted jobs keep their whole reservation until they end. When a
  * job outlives its prediction, the supervisor freezes the one that grows.
@@ -42,10 +43,10 @@
 /* The most admitted jobs a decision looks at. */
 #define MS_ADMIT_MAX 512u
 
-/* A job's predicted end: its learned duration, 1/16 more, and this. */
-#define MS_END_SLACK_NS (50ull * 1000 * 1000)
+/* A job's predicted end: its learned duration, 1/32 more, and this. */
+#define MS_END_SLACK_NS (30ull * 1000 * 1000)
 /* A job may grow this much faster (percent) than its curve says. */
-#define MS_HASTE_PCT 112u
+#define MS_HASTE_PCT 106u
 
 /* RSS growth below this over MS_SETTLE_NS means "settled". */
 #define MS_SETTLE_GROWTH (2ull << 20)

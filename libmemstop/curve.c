@@ -8,9 +8,17 @@ static uint32_t clamp32(uint64_t v)
         return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+static uint64_t merge_cost(const struct ms_curve_trace *t, uint32_t i)
+{
+        uint64_t dt = t->point[i + 1].age_ms - t->point[i].age_ms, dr = t->point[i + 1].rss_kib - t->point[i].rss_kib;
+
+        /* Both below 2^32: the product fits. */
+        return dt * dr;
+}
+
 void ms_curve_note(struct ms_curve_trace *t, uint64_t age_ms, uint64_t rss)
 {
-        uint32_t age = clamp32(age_ms), kib = clamp32((rss + 1023) / 1024);
+        uint32_t age = clamp32(age_ms), kib = clamp32(rss / 1024 + (rss % 1024 != 0));
 
         if (t->n > MS_CURVE_POINTS)
                 memset(t, 0, sizeof(*t));
@@ -18,13 +26,14 @@ void ms_curve_note(struct ms_curve_trace *t, uint64_t age_ms, uint64_t rss)
                 age = t->seen_ms;
         if (t->n == 0 || kib > t->point[t->n - 1].rss_kib) {
                 if (t->n == MS_CURVE_POINTS) {
-                        /* Merge the two neighbours closest in RSS into the
-                         * earlier time with the larger RSS: "maybe reached
-                         * sooner", never later, and the least lost. */
+                        /* Merge two neighbours into the earlier time with
+                         * the larger RSS: "maybe reached sooner", never
+                         * later. The pair whose time apart times RSS apart
+                         * is the least loses the least: the levels between
+                         * them move earlier by that time. */
                         uint32_t best = 0;
                         for (uint32_t i = 1; i + 1 < t->n; i++)
-                                if (t->point[i + 1].rss_kib - t->point[i].rss_kib <
-                                    t->point[best + 1].rss_kib - t->point[best].rss_kib)
+                                if (merge_cost(t, i) < merge_cost(t, best))
                                         best = i;
                         t->point[best].rss_kib = t->point[best + 1].rss_kib;
                         memmove(&t->point[best + 1], &t->point[best + 2],
@@ -55,6 +64,21 @@ void ms_curve_from_trace(const struct ms_curve_trace *t, uint64_t peak, uint64_t
                         at = out->reach_ms[k - 1];
                 out->reach_ms[k] = at < out->duration_ms ? at : out->duration_ms;
         }
+}
+
+void ms_curve_keep_worst(struct ms_curve *c, const struct ms_curve *before)
+{
+        uint32_t longest;
+
+        if (!ms_curve_valid(c) || !ms_curve_valid(before))
+                return;
+        for (uint32_t k = 0; k < MS_CURVE_STEPS; k++)
+                if (before->reach_ms[k] < c->reach_ms[k])
+                        c->reach_ms[k] = before->reach_ms[k];
+        /* A slow run is forgotten by 1/8 a run. */
+        longest = before->duration_ms - before->duration_ms / 8;
+        if (longest > c->duration_ms)
+                c->duration_ms = longest;
 }
 
 bool ms_curve_valid(const struct ms_curve *c)

@@ -9,13 +9,20 @@
  * supervising `memstop`) notes it in a trace kept in its ledger slot. The
  * trace is conservative: an RSS first seen at one look is written down with
  * the time of the look before (it may have been reached any time after
- * that), and when the trace is full, the two neighbouring points closest
- * in RSS are merged into one with the earlier time and the larger RSS. At exit the process turns
+ * that), and when the trace is full, the two neighbouring points that are
+ * closest (time apart times RSS apart) are merged into one with the
+ * earlier time and the larger RSS. At exit the process turns
  * the trace and its peak into a curve: for k = 1..8, the earliest age at
  * which its RSS may have reached k/8 of the peak. Before reach_ms[k-1] it
  * certainly stayed below k/8 of the peak.
  *
- * Pure functions; ages are milliseconds since admission.
+ * A job's pace depends on what else runs (CPU, a supervisor's freezing):
+ * frozen time is left out of its ages, and a job's curve keeps, level by
+ * level, the earliest time any recorded run reached it, and nearly the
+ * longest duration (ms_curve_keep_worst): it describes the fastest growth
+ * and the slowest end seen.
+ *
+ * Pure functions; ages are milliseconds of running since admission.
  */
 #pragma once
 
@@ -49,6 +56,11 @@ void ms_curve_note(struct ms_curve_trace *t, uint64_t age_ms, uint64_t rss);
  * may have reached its peak at once). A trace that does not parse (n too
  * large) counts as empty. */
 void ms_curve_from_trace(const struct ms_curve_trace *t, uint64_t peak, uint64_t duration_ms, struct ms_curve *out);
+
+/* Merge the curve of an earlier run (before) into this run's (c), when both
+ * are valid: each reach time becomes the earlier of the two; the duration
+ * the longer of c's and 7/8 of before's (a slow run fades out). */
+void ms_curve_keep_worst(struct ms_curve *c, const struct ms_curve *before);
 
 /* Whether a curve read from elsewhere is well-formed (known, nondecreasing,
  * within its duration). */

@@ -40,16 +40,15 @@ static bool growing(const struct ms_job_view *j)
 
 /* Growth over the horizon that nobody expected: for a job with a predicted
  * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
- * subtracted from what admission considered free. */
+ * subtracted from what admission considered free; only a job past that
+ * limit grows into memory nobody reserved. */
 static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool backed)
 {
-        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0, limit, expected;
+        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0;
 
         if (!j->peak || !backed)
                 return g;
-        limit = j->peak + j->peak / 8;
-        expected = limit > j->rss ? limit - j->rss : 0;
-        return g > expected ? g - expected : 0;
+        return j->rss > j->peak + j->peak / 8 ? g : 0;
 }
 
 /* Order of youth: a younger job, or the same age and a higher index. */

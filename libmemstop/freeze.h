@@ -6,8 +6,8 @@
  *
  * - Freeze when memory is about to run out: the projected available memory
  *   (available now minus what the running jobs grow by over the horizon, at
- *   their current rates, but for a job with a predicted peak only the growth
- *   beyond it and 1/8 more: the gate reserved the rest) falls under
+ *   their current rates, but a job with a predicted peak counts only once it
+ *   is past it and 1/8 more: the gate reserved the rest) falls under
  *   freeze_below. The gate's reservations are trusted only while they are
  *   backed: while available memory covers what they still reserve, or stays
  *   above the gate's threshold (`margin`; the gate may admit a job counting

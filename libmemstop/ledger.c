@@ -19,7 +19,9 @@ void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size)
 {
         const char *what = cgroup_dir && *cgroup_dir ? cgroup_dir : "host";
 
-        snprintf(buf, size, "queue-%016" PRIx64, ms_fnv1a(what, strlen(what), MS_FNV1A_SEED));
+        /* The layout's version in the name: processes of another memstop
+         * version never resize a file mapped by this one. */
+        snprintf(buf, size, "queue-v%u-%016" PRIx64, MS_LEDGER_VERSION, ms_fnv1a(what, strlen(what), MS_FNV1A_SEED));
 }
 
 static void init_file(struct ms_ledger_file *f)
@@ -199,7 +201,10 @@ size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *ou
                         .rss = s->rss,
                         .admitted_ns = s->since_ns,
                         .grown_ns = s->grown_ns,
-                        .end_ns = ms_curve_valid(&s->curve) ? ms_admit_end_ns(s->since_ns, s->curve.duration_ms) : 0,
+                        /* A frozen job's end is anyone's guess: it stays. */
+                        .end_ns = ms_curve_valid(&s->curve) && !s->stopped_ns
+                                          ? ms_admit_end_ns(s->since_ns + s->paused_ns, s->curve.duration_ms)
+                                          : 0,
                         .supervised = s->supervised != 0,
                 };
         }
@@ -213,6 +218,23 @@ void ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns)
                 s->grown_rss = rss;
                 s->grown_ns = now_ns;
         }
-        if (now_ns >= s->since_ns)
-                ms_curve_note(&s->trace, (now_ns - s->since_ns) / 1000000, rss);
+        ms_curve_note(&s->trace, ms_ledger_age(s, now_ns) / 1000000, rss);
+}
+
+uint64_t ms_ledger_age(const struct ms_slot *s, uint64_t now_ns)
+{
+        uint64_t end = s->stopped_ns && s->stopped_ns < now_ns ? s->stopped_ns : now_ns;
+
+        return end > s->since_ns + s->paused_ns ? end - s->since_ns - s->paused_ns : 0;
+}
+
+void ms_ledger_pause(struct ms_slot *s, uint64_t now_ns, bool stop)
+{
+        if (stop && !s->stopped_ns) {
+                s->stopped_ns = now_ns ? now_ns : 1;
+        } else if (!stop && s->stopped_ns) {
+                if (now_ns > s->stopped_ns)
+                        s->paused_ns += now_ns - s->stopped_ns;
+                s->stopped_ns = 0;
+        }
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The ledger: a small file in the state directory, mapped shared by every
- * gated process of one user in one memory cgroup ("queue-HASH", HASH of the
- * cgroup's directory, or of "host"). It lists the processes waiting and
+ * gated process of one user in one memory cgroup ("queue-vVERSION-HASH",
+ * HASH of the cgroup's directory, or of "host"). It lists the processes waiting and
  * admitted, with their reservations. Changed only under flock(LOCK_EX) on
  * the file, which the kernel releases when a holder dies. Entries of dead
  * processes (pid and start time no longer match) are pruned.
@@ -61,6 +61,8 @@ struct ms_slot {
         uint32_t timed;              /* was admitted counting on predicted ends */
         struct ms_curve curve;       /* its prediction's growth curve (duration_ms 0: unknown) */
         struct ms_curve_trace trace; /* its RSS as seen since admission (curve.h) */
+        uint64_t paused_ns;          /* time frozen by a supervisor, over */
+        uint64_t stopped_ns;         /* frozen since (monotonic), 0: running */
 };
 
 struct ms_ledger_header {
@@ -126,3 +128,11 @@ size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *ou
 /* A look at an admitted slot's RSS at now_ns: kept as its last seen RSS and
  * noted in its trace. Caller holds the lock. */
 void ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns);
+
+/* A supervisor froze (stop) or resumed an admitted slot's process at now_ns.
+ * Caller holds the lock. */
+void ms_ledger_pause(struct ms_slot *s, uint64_t now_ns, bool stop);
+
+/* How long an admitted slot has run since admission at now_ns, frozen time
+ * left out (ns). */
+uint64_t ms_ledger_age(const struct ms_slot *s, uint64_t now_ns);

@@ -31,6 +31,7 @@ static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, uint32_t g
         s->grown_ns = now;
         s->granted = grant;
         s->timed = timed;
+        s->paused_ns = s->stopped_ns = 0;
         memset(&s->trace, 0, sizeof(s->trace));
         __atomic_store_n(&s->state, grant != MS_GRANT_NONE ? MS_SLOT_GRANTED : MS_SLOT_ADMITTED, __ATOMIC_RELEASE);
 }
@@ -403,8 +404,7 @@ int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t 
         i = ms_ledger_find(l->map, pid, starttime);
         if (i >= 0 && (l->map->slot[i].state == MS_SLOT_ADMITTED || l->map->slot[i].state == MS_SLOT_GRANTED)) {
                 const struct ms_slot *s = &l->map->slot[i];
-                uint64_t age_ms = now_ns > s->since_ns ? (now_ns - s->since_ns) / 1000000 : 0;
-                ms_curve_from_trace(&s->trace, peak, age_ms, out);
+                ms_curve_from_trace(&s->trace, peak, ms_ledger_age(s, now_ns) / 1000000, out);
                 r = 0;
         } else {
                 r = -ENOENT;

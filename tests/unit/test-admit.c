@@ -184,6 +184,271 @@ static void available_below_reserved_is_zero_free(void **state)
         assert_int_equal(r.free, 0);
 }
 
+static void typical_job_has_the_same_slack_as_a_verified_one(void **state)
+{
+        /* Predicted 400M: slack 50M. */
+        struct ms_admitted a = running(MS_PREDICT_TYPICAL, 400 * MIB, 900 * MIB, 450 * MIB, 1000 * MS, 1 * MS);
+
+        assert_int_equal(ms_admitted_pending(&a), 0);
+        assert_false(ms_admitted_settling(&a, NOW));
+        a.rss = 450 * MIB + 1;
+        assert_int_equal(ms_admitted_pending(&a), 450 * MIB - 1);
+        assert_true(ms_admitted_settling(&a, NOW));
+
+        /* Predicted 48M: 1/8 is 6M, but the slack is at least 16M. */
+        a = running(MS_PREDICT_TYPICAL, 48 * MIB, 900 * MIB, 64 * MIB, 1000 * MS, 1 * MS);
+        assert_int_equal(ms_admitted_pending(&a), 0);
+        assert_false(ms_admitted_settling(&a, NOW));
+        a.rss = 64 * MIB + 1;
+        assert_int_equal(ms_admitted_pending(&a), 836 * MIB - 1);
+        assert_true(ms_admitted_settling(&a, NOW));
+}
+
+static void supervised_typical_job_is_on_probation_half_as_long(void **state)
+{
+        struct ms_admitted a = running(MS_PREDICT_TYPICAL, 48 * MIB, 48 * MIB, 1 * MIB, 49 * MS, 0);
+        struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 48 * MIB, .worst = 48 * MIB };
+        struct ms_admit_result r;
+
+        a.supervised = true;
+        assert_true(ms_admitted_settling(&a, NOW));
+        ms_admit_decide(8000 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_SETTLING);
+        a.admitted_ns = NOW - MS_PROBATION_SUPERVISED_NS;
+        assert_false(ms_admitted_settling(&a, NOW));
+        ms_admit_decide(8000 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
+        assert_true(r.admit);
+        /* The same job unsupervised is still on probation. */
+        a.supervised = false;
+        assert_true(ms_admitted_settling(&a, NOW));
+}
+
+static void supervised_candidate_keeps_no_surprise_in_reserve(void **state)
+{
+        struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 48 * MIB, .worst = 900 * MIB };
+        struct ms_admitted a = running(MS_PREDICT_TYPICAL, 48 * MIB, 900 * MIB, 48 * MIB, 500 * MS, 400 * MS);
+        struct ms_candidate v = { .kind = MS_PREDICT_VERIFIED, .predicted = 100 * MIB, .worst = 100 * MIB };
+        struct ms_admit_result r;
+
+        /* Its own surprise: 200 would be enough for 100 + 48 but for the 852 reserved. */
+        ms_admit_decide(200 * MIB, 100 * MIB, NULL, 0, &c, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_int_equal(r.reserved, 852 * MIB);
+        c.supervised = true;
+        ms_admit_decide(200 * MIB, 100 * MIB, NULL, 0, &c, NOW, &r);
+        assert_true(r.admit);
+        assert_false(r.timed);
+        assert_int_equal(r.reserved, 0);
+        assert_int_equal(r.free, 200 * MIB);
+
+        /* An admitted typical job's surprise. */
+        ms_admit_decide(1000 * MIB, 100 * MIB, &a, 1, &v, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_int_equal(r.reserved, 852 * MIB);
+        v.supervised = true;
+        ms_admit_decide(1000 * MIB, 100 * MIB, &a, 1, &v, NOW, &r);
+        assert_true(r.admit);
+        assert_false(r.timed);
+        assert_int_equal(r.reserved, 0);
+}
+
+static void predicted_end(void **state)
+{
+        assert_int_equal(ms_admit_end_ns(NOW, 0), 0);
+        /* The duration, 1/32 more and the slack. */
+        assert_int_equal(ms_admit_end_ns(NOW, 2000), NOW + 2000 * MS + 2000 * MS / 32 + MS_END_SLACK_NS);
+        assert_int_equal(ms_admit_end_ns(NOW, 1), NOW + 1 * MS + 31250 + MS_END_SLACK_NS);
+        assert_int_equal(ms_admit_end_ns(0, UINT32_MAX),
+                         (uint64_t)UINT32_MAX * MS + (uint64_t)UINT32_MAX * MS / 32 + MS_END_SLACK_NS);
+}
+
+static void room_is_signed(void **state)
+{
+        assert_int_equal(ms_admit_room(636 * MIB, 0, 154 * MIB), 482 * MIB);
+        assert_int_equal(ms_admit_room(100 * MIB, 200 * MIB, 50 * MIB), -150 * (int64_t)MIB);
+        /* Beyond any memory: clamped to 2^62, never an overflow. */
+        assert_int_equal(ms_admit_room(UINT64_MAX, 0, 0), INT64_C(1) << 62);
+        assert_int_equal(ms_admit_room(0, UINT64_MAX, UINT64_MAX), INT64_MIN);
+}
+
+/* Reaches k/8 of 900 MiB at k * 187.5 ms (rounded), ends at 2000 ms. */
+static const struct ms_curve big_curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
+
+/* A job at its peak of 900 MiB that ends `end_in` ns from now. */
+static struct ms_admitted big_running(uint64_t end_in)
+{
+        struct ms_admitted a = running(MS_PREDICT_VERIFIED, 900 * MIB, 900 * MIB, 900 * MIB, 1500 * MS, 1000 * MS);
+
+        a.end_ns = NOW + end_in;
+        a.supervised = true;
+        return a;
+}
+
+static struct ms_candidate big_candidate(void)
+{
+        return (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 900 * MIB, .worst = 900 * MIB,
+                                      .curve = big_curve, .supervised = true };
+}
+
+static void supervised_job_starts_when_the_others_end_in_time(void **state)
+{
+        struct ms_admitted a = big_running(300 * MS);
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+
+        /* 636 - 154 = 482 free now, 900 needed. But within 300 ms (318 ms
+         * of its curve at 106% of the pace) b stays below 2/8 of 900 = 225,
+         * and once a has ended, 482 + 900 >= 900. */
+        assert_int_equal(MS_HASTE_PCT, 106);
+        assert_int_equal(ms_curve_bound(&b.curve, b.predicted, 318), 225 * MIB);
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), NOW);
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reason, MS_ADMIT_FITS);
+        assert_true(r.timed);
+        assert_int_equal(r.reserved, 0);
+        assert_int_equal(r.need, 900 * MIB);
+        assert_int_equal(r.free, 636 * MIB);
+}
+
+static void only_supervised_verified_jobs_with_a_curve_start_in_time(void **state)
+{
+        struct ms_admitted a = big_running(300 * MS);
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+
+        b.supervised = false;
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_false(r.timed);
+
+        b = big_candidate();
+        b.curve = (struct ms_curve){};
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_false(r.timed);
+
+        /* A curve that does not parse is no curve. */
+        b.curve = big_curve;
+        b.curve.reach_ms[3] = 100;
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_false(r.timed);
+
+        b = big_candidate();
+        b.kind = MS_PREDICT_TYPICAL;
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_false(r.timed);
+}
+
+static void candidate_is_taken_to_grow_faster_than_its_curve(void **state)
+{
+        /* Within 482 MiB it may stay up to age 750 (4/8): at 106% of its
+         * pace, that is 707.5 ms from now. */
+        struct ms_admitted a = big_running(707 * MS);
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_true(r.admit);
+        assert_true(r.timed);
+        /* 708 ms would be 750.5 ms of its curve, the 5th step: 562.5 > 482. */
+        a = big_running(708 * MS);
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_false(r.timed);
+}
+
+static void fit_time_is_when_the_wait_has_become_short_enough(void **state)
+{
+        struct ms_admitted a = big_running(2000 * MS);
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+        /* 2000 ms - 750 ms * 100 / 106 = 1292.452831 ms */
+        uint64_t at = NOW + UINT64_C(1292452831);
+
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_false(r.timed);
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), at);
+        /* Nothing changed meanwhile: it is admitted then, not a ns before. */
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, at - 1, &r);
+        assert_false(r.admit);
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, at, &r);
+        assert_true(r.admit);
+        assert_true(r.timed);
+}
+
+static void fit_time_orders_the_ends(void **state)
+{
+        /* 100 MiB free; a[1] gives back 300 MiB at 300 ms, a[0] 600 at 1000 ms.
+         * Not before 300 ms (1/8 is 112.5 > 100); then within 400 up to age
+         * 562 (3/8), i.e. 530.188679 ms before 1000 ms. */
+        struct ms_admitted a[2] = {
+                running(MS_PREDICT_VERIFIED, 600 * MIB, 600 * MIB, 600 * MIB, 1500 * MS, 1000 * MS),
+                running(MS_PREDICT_VERIFIED, 300 * MIB, 300 * MIB, 100 * MIB, 1500 * MS, 1000 * MS),
+        };
+        struct ms_candidate b = big_candidate();
+
+        a[0].end_ns = NOW + 1000 * MS;
+        a[1].end_ns = NOW + 300 * MS;
+        /* a[1]'s end gives back its RSS and what it still reserves. */
+        assert_int_equal(ms_admitted_pending(&a[1]), 200 * MIB);
+        assert_int_equal(ms_admit_fit_time(a, 2, &b, 100 * MIB, NOW), NOW + UINT64_C(469811321));
+}
+
+static void fit_time_of_a_job_short_already_is_an_end(void **state)
+{
+        struct ms_admitted a = big_running(300 * MS);
+        struct ms_candidate b = big_candidate();
+
+        /* It may take 1/8 at once: only once a has ended, and only if then it fits. */
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, -100 * (int64_t)MIB, NOW), UINT64_MAX);
+        b.predicted = 800 * MIB;
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, -100 * (int64_t)MIB, NOW), NOW + 300 * MS);
+}
+
+static void overdue_and_endless_jobs_are_taken_to_stay(void **state)
+{
+        struct ms_admitted a = big_running(0);
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+
+        a.end_ns = NOW - 1;
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_false(r.timed);
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), UINT64_MAX);
+        a.end_ns = 0;
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), UINT64_MAX);
+}
+
+static void fit_time_without_a_curve_is_now_or_never(void **state)
+{
+        struct ms_admitted a = big_running(300 * MS);
+        struct ms_candidate c = { .kind = MS_PREDICT_VERIFIED, .predicted = 400 * MIB, .worst = 400 * MIB };
+
+        assert_int_equal(ms_admit_fit_time(&a, 1, &c, 400 * MIB, NOW), NOW);
+        assert_int_equal(ms_admit_fit_time(&a, 1, &c, 400 * MIB - 1, NOW), UINT64_MAX);
+        assert_int_equal(ms_admit_fit_time(NULL, 0, &c, -1, NOW), UINT64_MAX);
+        /* A curve is for verified jobs only. */
+        c.kind = MS_PREDICT_TYPICAL;
+        c.curve = big_curve;
+        assert_int_equal(ms_admit_fit_time(&a, 1, &c, 400 * MIB - 1, NOW), UINT64_MAX);
+}
+
 static void reason_names(void **state)
 {
         assert_string_equal(ms_admit_reason_name(MS_ADMIT_FITS), "fits");
@@ -207,6 +472,19 @@ int main(void)
                 cmocka_unit_test(typical_job_on_probation),
                 cmocka_unit_test(verified_job_has_slack_before_it_counts_as_growing),
                 cmocka_unit_test(available_below_reserved_is_zero_free),
+                cmocka_unit_test(typical_job_has_the_same_slack_as_a_verified_one),
+                cmocka_unit_test(supervised_typical_job_is_on_probation_half_as_long),
+                cmocka_unit_test(supervised_candidate_keeps_no_surprise_in_reserve),
+                cmocka_unit_test(predicted_end),
+                cmocka_unit_test(room_is_signed),
+                cmocka_unit_test(supervised_job_starts_when_the_others_end_in_time),
+                cmocka_unit_test(only_supervised_verified_jobs_with_a_curve_start_in_time),
+                cmocka_unit_test(candidate_is_taken_to_grow_faster_than_its_curve),
+                cmocka_unit_test(fit_time_is_when_the_wait_has_become_short_enough),
+                cmocka_unit_test(fit_time_orders_the_ends),
+                cmocka_unit_test(fit_time_of_a_job_short_already_is_an_end),
+                cmocka_unit_test(overdue_and_endless_jobs_are_taken_to_stay),
+                cmocka_unit_test(fit_time_without_a_curve_is_now_or_never),
                 cmocka_unit_test(reason_names),
         };
         return cmocka_run_group_tests_name("admit", tests, NULL, NULL);

@@ -101,8 +101,9 @@ static void projection_freezes_before_the_level(void **state)
 static void predicted_growth_is_not_projected(void **state)
 {
         /* The same three jobs growing at 300 MiB/s (90 MiB over the horizon),
-         * but each predicted to peak at 160 MiB (+1/8 = 180): the 80 MiB still
-         * to come were reserved by the gate; only 10 MiB each is unexpected. */
+         * but each predicted to peak at 160 MiB (+1/8 = 180): what is still
+         * to come was reserved by the gate; nothing is unexpected until a job
+         * is past 180 MiB. */
         struct ms_job_view j[] = { job(1, 100, 300, false), job(2, 100, 300, false), job(3, 100, 300, false) };
         struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(200), .calm = true };
         struct ms_freeze_action a[16];
@@ -110,14 +111,59 @@ static void predicted_growth_is_not_projected(void **state)
         for (int i = 0; i < 3; i++)
                 j[i].peak = MiB(160);
         assert_int_equal(decide(&in, j, 3, a), 0);
-        /* Predicted 100 MiB and already there: 90 - 12.5 each unexpected, 200 - 232 < 100. */
-        for (int i = 0; i < 3; i++) {
-                j[i].rss = MiB(100);
-                j[i].peak = MiB(100);
-        }
+        /* Predicted 90 MiB (+1/8 = 101.25), at 100 MiB: still within. */
+        for (int i = 0; i < 3; i++)
+                j[i].peak = MiB(90);
+        assert_int_equal(decide(&in, j, 3, a), 0);
+        /* Predicted 88 MiB (+1/8 = 99), at 100 MiB: past it, all 90 MiB each
+         * unexpected, 200 - 270 < 100. */
+        for (int i = 0; i < 3; i++)
+                j[i].peak = MiB(88);
         assert_true(decide(&in, j, 3, a) > 0);
         assert_int_equal(a[0].verb, MS_FREEZE_STOP);
         assert_int_equal(a[0].job, 2);
+}
+
+static void predicted_growth_counts_when_reservations_are_not_backed(void **state)
+{
+        /* Two jobs at 100 MiB growing at 300 MiB/s toward a predicted 300 MiB:
+         * 400 MiB still reserved, 150 MiB available, under the margin of 200. */
+        struct ms_freeze_params p = params();
+        struct ms_job_view j[] = { job(1, 100, 300, false), job(2, 100, 300, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(150), .calm = true };
+        struct ms_freeze_action a[16];
+
+        j[0].peak = j[1].peak = MiB(300);
+        assert_int_equal(p.margin, MiB(200));
+        /* 150 - 2 x 90 < 100: the youngest goes. */
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 1);
+        p.margin = MiB(150) + 1;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        /* Above the margin, the reservations are trusted. */
+        p.margin = MiB(150);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        p.margin = 0;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+}
+
+static void reservations_backed_by_available_memory(void **state)
+{
+        /* Still to come: 60 + 60 MiB; the idle job past its peak adds nothing.
+         * Backed, 10 MiB each is unexpected: 120 - 20 >= 100. */
+        struct ms_job_view j[] = { job(1, 100, 300, false), job(2, 100, 300, false), job(3, 300, 0, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(120), .calm = true };
+        struct ms_freeze_action a[16];
+
+        j[0].peak = j[1].peak = MiB(160);
+        j[2].peak = MiB(100);
+        assert_int_equal(decide(&in, j, 3, a), 0);
+        /* A byte short of backing them, under the margin: all 180 MiB count. */
+        in.available = MiB(120) - 1;
+        assert_int_equal(decide(&in, j, 3, a), 2);
+        assert_int_equal(a[0].job, 1);
+        assert_int_equal(a[1].job, 0);
 }
 
 static void never_the_last_running(void **state)
@@ -273,6 +319,8 @@ int main(void)
                 cmocka_unit_test(short_freezes_youngest_growing),
                 cmocka_unit_test(projection_freezes_before_the_level),
                 cmocka_unit_test(predicted_growth_is_not_projected),
+                cmocka_unit_test(predicted_growth_counts_when_reservations_are_not_backed),
+                cmocka_unit_test(reservations_backed_by_available_memory),
                 cmocka_unit_test(never_the_last_running),
                 cmocka_unit_test(no_growth_no_freeze),
                 cmocka_unit_test(resume_oldest_with_hysteresis),

@@ -38,18 +38,28 @@ static struct ms_key mkkey(const char *program, unsigned job)
         return k;
 }
 
-/* A history line for key (with '\n'), in a static buffer. */
-static const char *line_for(const struct ms_key *k, uint64_t peak, uint64_t when)
+/* A history line for key (with '\n'), v2 if curve is valid, in a static buffer. */
+static const char *curve_line_for(const struct ms_key *k, uint64_t peak, uint64_t when, const struct ms_curve *curve)
 {
         static char buf[8][256];
         static unsigned next;
-        struct ms_history_record rec = { k->job_hash, k->program_hash, peak, when, "" };
+        struct ms_history_record rec = { k->job_hash, k->program_hash, peak, when, "", *curve };
         char *b = buf[next++ % 8];
 
         memcpy(rec.program, k->program, sizeof(rec.program));
         assert_true(ms_history_format_line(&rec, b, sizeof(buf[0])) > 0);
         return b;
 }
+
+static const char *line_for(const struct ms_key *k, uint64_t peak, uint64_t when)
+{
+        static const struct ms_curve none;
+
+        return curve_line_for(k, peak, when, &none);
+}
+
+static const struct ms_curve curve_a = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
+static const struct ms_curve curve_b = { 40, { 0, 0, 1, 2, 3, 5, 8, 13 } };
 
 /* Append formatted text to a growing string. */
 struct text {
@@ -85,6 +95,17 @@ static char *dir_path(struct fake *f)
         return p;
 }
 
+/* Field by field: the struct has padding after the curve. */
+static void assert_record_equal(const struct ms_history_record *a, const struct ms_history_record *b)
+{
+        assert_true(a->job_hash == b->job_hash);
+        assert_true(a->program_hash == b->program_hash);
+        assert_true(a->peak == b->peak);
+        assert_true(a->when == b->when);
+        assert_string_equal(a->program, b->program);
+        assert_memory_equal(&a->curve, &b->curve, sizeof(a->curve));
+}
+
 /* ---- lines ---- */
 
 static void format_parse_round_trip(void **state)
@@ -99,7 +120,7 @@ static void format_parse_round_trip(void **state)
         assert_string_equal(buf, "v1 0123456789abcdef fedcba9876543210 307200 1700000000 cc1plus\n");
         assert_int_equal(n, strlen(buf));
         assert_int_equal(ms_history_parse_line(buf, (size_t)n - 1, &back), 0);
-        assert_memory_equal(&rec, &back, sizeof(rec));
+        assert_record_equal(&rec, &back);
 
         /* Peaks are stored in KiB, rounded up. */
         rec.peak = 1000;
@@ -115,7 +136,50 @@ static void format_parse_round_trip(void **state)
         n = ms_history_format_line(&rec, buf, sizeof(buf));
         assert_true(n > 0 && (unsigned)n <= MS_HISTORY_LINE_MAX + 1);
         assert_int_equal(ms_history_parse_line(buf, (size_t)n - 1, &back), 0);
-        assert_memory_equal(&rec, &back, sizeof(rec));
+        assert_record_equal(&rec, &back);
+}
+
+static void format_parse_round_trip_v2(void **state)
+{
+        struct ms_history_record rec = { UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210), MiB(300),
+                                         1700000000, "cc1plus", curve_a };
+        struct ms_history_record back;
+        char buf[256];
+        int n;
+
+        n = ms_history_format_line(&rec, buf, sizeof(buf));
+        assert_string_equal(buf, "v2 0123456789abcdef fedcba9876543210 307200 1700000000 "
+                                 "2000 187 375 562 750 937 1125 1312 1500 cc1plus\n");
+        assert_int_equal(n, strlen(buf));
+        assert_int_equal(ms_history_parse_line(buf, (size_t)n - 1, &back), 0);
+        assert_record_equal(&rec, &back);
+
+        /* An invalid curve is not written: a v1 record. */
+        rec.curve.reach_ms[7] = 2001;
+        n = ms_history_format_line(&rec, buf, sizeof(buf));
+        assert_string_equal(buf, "v1 0123456789abcdef fedcba9876543210 307200 1700000000 cc1plus\n");
+        assert_int_equal(ms_history_parse_line(buf, (size_t)n - 1, &back), 0);
+        assert_int_equal(back.curve.duration_ms, 0);
+}
+
+static void longest_v2_line_fits(void **state)
+{
+        struct ms_history_record rec = { UINT64_MAX, UINT64_MAX, UINT64_C(1) << 50, UINT64_MAX, "",
+                                         { UINT32_MAX, {} } };
+        struct ms_history_record back;
+        char buf[MS_HISTORY_LINE_MAX + 2];
+        int n;
+
+        for (unsigned k = 0; k < MS_CURVE_STEPS; k++)
+                rec.curve.reach_ms[k] = UINT32_MAX;
+        memset(rec.program, 'x', MS_PROGRAM_MAX - 1);
+        rec.program[MS_PROGRAM_MAX - 1] = '\0';
+        n = ms_history_format_line(&rec, buf, sizeof(buf));
+        /* "v2 " + 2 x 17 + "1099511627776 " + 20 + 1 digits and 9 x 11 + 31 */
+        assert_int_equal(n, 202 + 1);
+        assert_true((unsigned)n - 1 <= MS_HISTORY_LINE_MAX);
+        assert_int_equal(ms_history_parse_line(buf, (size_t)n - 1, &back), 0);
+        assert_record_equal(&rec, &back);
 }
 
 static void format_errors_and_sanitizing(void **state)
@@ -161,6 +225,19 @@ static void parse_valid_variants(void **state)
         assert_int_equal(ms_history_parse_line(l, strlen("v1 0000000000000001 0000000000000002 5 6 ld"), &rec), 0);
         assert_string_equal(rec.program, "ld");
         assert_int_equal(rec.peak, KiB(5));
+        assert_int_equal(rec.curve.duration_ms, 0);
+
+        /* v2: reach times all equal, at 0 or at the duration, leading zeros. */
+        l = "v2 0000000000000001 0000000000000002 5 6 1 0 0 0 0 0 0 0 1 ld";
+        assert_int_equal(ms_history_parse_line(l, strlen(l), &rec), 0);
+        assert_int_equal(rec.curve.duration_ms, 1);
+        assert_int_equal(rec.curve.reach_ms[6], 0);
+        assert_int_equal(rec.curve.reach_ms[7], 1);
+        l = "v2 0000000000000001 0000000000000002 5 6 02000 0187 375 562 750 937 1125 1312 1500 ld";
+        assert_int_equal(ms_history_parse_line(l, strlen(l), &rec), 0);
+        assert_memory_equal(&rec.curve, &curve_a, sizeof(curve_a));
+        assert_int_equal(rec.peak, KiB(5));
+        assert_string_equal(rec.program, "ld");
 }
 
 static const char *const corrupt[] = {
@@ -195,6 +272,20 @@ static const char *const corrupt[] = {
         "v1 0000000000000001 0000000000000002 5 6 l\x7f",
         "v1 0000000000000001 0000000000000002 5 6 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", /* 32 bytes */
         "v1 0000000000000001 0000000000000002 5 6 ld v1 0000000000000001 0000000000000002 5 6 ld",
+        /* v2 (valid: ... 5 6 2000 187 375 562 750 937 1125 1312 1500 ld) */
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 700 1125 1312 1500 ld", /* decreasing */
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312 2001 ld", /* > duration */
+        "v2 0000000000000001 0000000000000002 5 6 0 0 0 0 0 0 0 0 0 ld",                    /* duration 0 */
+        "v2 0000000000000001 0000000000000002 5 6 4294969296 187 375 562 750 937 1125 1312 1500 ld", /* 2^32 + 2000 */
+        "v2 0000000000000001 0000000000000002 5 6 4294967295 187 375 562 750 937 1125 1312 4294967296 ld",
+        "v2 0000000000000001 0000000000000002 5 6 4294967295 4294967296 1 1 1 1 1 1 1 ld",
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312 ld", /* 7 steps */
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312 1500",
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312 1500 ",
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312  1500 ld",
+        "v2 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312 -1500 ld",
+        "v2 0000000000000001 0000000000000002 0 6 2000 187 375 562 750 937 1125 1312 1500 ld", /* zero peak */
+        "v3 0000000000000001 0000000000000002 5 6 2000 187 375 562 750 937 1125 1312 1500 ld",
 };
 
 static void parse_corrupt_lines(void **state)
@@ -305,6 +396,39 @@ static void predict_program_window(void **state)
         free(t.s);
 }
 
+static void predict_takes_the_curve_of_the_newest_record(void **state)
+{
+        struct ms_key j = mkkey("cc1plus", 1), k = mkkey("cc1plus", 2);
+        struct ms_prediction p;
+        struct text t = {};
+
+        text_add(&t, "%s", curve_line_for(&j, MiB(100), 1, &curve_b));
+        text_add(&t, "%s", curve_line_for(&k, MiB(900), 2, &curve_b));
+        text_add(&t, "%s", curve_line_for(&j, MiB(300), 3, &curve_a));
+        ms_history_predict(t.s, t.len, &j, &p);
+        assert_true(p.job_peak == MiB(300));
+        assert_memory_equal(&p.job_curve, &curve_a, sizeof(curve_a));
+        assert_int_equal(p.bad_lines, 0);
+        ms_history_predict(t.s, t.len, &k, &p);
+        assert_memory_equal(&p.job_curve, &curve_b, sizeof(curve_b));
+
+        /* A bad v2 line later changes nothing. */
+        text_add(&t, "v2 %016llx %016llx 5 4 2000 187 375 562 750 937 1125 1312 2001 %s\n",
+                 (unsigned long long)j.job_hash, (unsigned long long)j.program_hash, j.program);
+        ms_history_predict(t.s, t.len, &j, &p);
+        assert_true(p.job_peak == MiB(300));
+        assert_memory_equal(&p.job_curve, &curve_a, sizeof(curve_a));
+        assert_int_equal(p.bad_lines, 1);
+
+        /* A newer run without a curve: the old curve is not this run's. */
+        text_add(&t, "%s", line_for(&j, MiB(200), 5));
+        ms_history_predict(t.s, t.len, &j, &p);
+        assert_true(p.job_peak == MiB(200));
+        assert_int_equal(p.job_curve.duration_ms, 0);
+        assert_int_equal(p.job_curve.reach_ms[7], 0);
+        free(t.s);
+}
+
 static void predict_counts_bad_lines(void **state)
 {
         struct ms_key k = mkkey("cc1", 1);
@@ -389,6 +513,35 @@ static void compact_text_newest_per_job(void **state)
         assert_int_equal(ms_history_compact_text(t.s, t.len, 0, out, sizeof(out)), 0);
         assert_string_equal(out, "");
         assert_int_equal(ms_history_compact_text("", 0, 10, out, sizeof(out)), 0);
+        free(t.s);
+        free(want.s);
+}
+
+static void compact_text_keeps_curves(void **state)
+{
+        struct ms_key a = mkkey("cc1", 1), b = mkkey("cc1", 2), c = mkkey("ld", 3);
+        struct ms_prediction p;
+        struct text t = {}, want = {};
+        char out[4096];
+        long n;
+
+        text_add(&t, "%s", curve_line_for(&a, MiB(1), 1, &curve_b));
+        text_add(&t, "%s", curve_line_for(&b, MiB(2), 2, &curve_a));
+        text_add(&t, "%s", line_for(&c, MiB(3), 3));
+        text_add(&t, "%s", curve_line_for(&a, MiB(4), 4, &curve_a));
+        /* Not canonical: rewritten. */
+        text_add(&t, "v2 %016llx %016llx 5120 05 040 0 0 1 2 3 5 8 013 ld\n", (unsigned long long)c.job_hash,
+                 (unsigned long long)c.program_hash);
+
+        text_add(&want, "%s", curve_line_for(&b, MiB(2), 2, &curve_a));
+        text_add(&want, "%s", curve_line_for(&a, MiB(4), 4, &curve_a));
+        text_add(&want, "%s", curve_line_for(&c, MiB(5), 5, &curve_b));
+        n = ms_history_compact_text(t.s, t.len, 100, out, sizeof(out));
+        assert_int_equal(n, want.len);
+        assert_string_equal(out, want.s);
+        ms_history_predict(out, (size_t)n, &c, &p);
+        assert_true(p.job_peak == MiB(5));
+        assert_memory_equal(&p.job_curve, &curve_b, sizeof(curve_b));
         free(t.s);
         free(want.s);
 }
@@ -509,6 +662,36 @@ static void record_and_lookup(void **state)
         assert_int_equal(ms_history_record(dir, &b, MiB(1), NULL, 1), -EINVAL);
         assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
         assert_int_equal(p.program_runs, 3);
+        free(dir);
+}
+
+static void record_with_a_curve_writes_v2(void **state)
+{
+        struct fake *f = *state;
+        struct ms_key a = mkkey("cc1plus", 1);
+        struct ms_curve bad = curve_a;
+        struct ms_prediction p;
+        char *dir = dir_path(f), *text;
+
+        assert_int_equal(ms_history_record(dir, &a, MiB(300), &curve_a, 1700000000), 0);
+        text = fake_read(f->root, FILE_REL);
+        assert_string_equal(text, curve_line_for(&a, MiB(300), 1700000000, &curve_a));
+        assert_true(strncmp(text, "v2 ", 3) == 0);
+        free(text);
+        assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
+        assert_true(p.job_peak == MiB(300));
+        assert_memory_equal(&p.job_curve, &curve_a, sizeof(curve_a));
+
+        /* An invalid curve is left out: a v1 record, which has none. */
+        bad.reach_ms[0] = 2001;
+        assert_int_equal(ms_history_record(dir, &a, MiB(310), &bad, 1700000001), 0);
+        assert_int_equal(ms_history_lookup(dir, &a, &p), 0);
+        assert_true(p.job_peak == MiB(310));
+        assert_int_equal(p.job_curve.duration_ms, 0);
+        assert_int_equal(p.bad_lines, 0);
+        text = fake_read(f->root, FILE_REL);
+        assert_true(strstr(text, line_for(&a, MiB(310), 1700000001)) != NULL);
+        free(text);
         free(dir);
 }
 
@@ -863,16 +1046,21 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(format_parse_round_trip),
+                cmocka_unit_test(format_parse_round_trip_v2),
+                cmocka_unit_test(longest_v2_line_fits),
                 cmocka_unit_test(format_errors_and_sanitizing),
                 cmocka_unit_test(parse_valid_variants),
                 cmocka_unit_test(parse_corrupt_lines),
                 cmocka_unit_test(predict_newest_wins),
                 cmocka_unit_test(predict_program_window),
+                cmocka_unit_test(predict_takes_the_curve_of_the_newest_record),
                 cmocka_unit_test(predict_counts_bad_lines),
                 cmocka_unit_test(compact_text_newest_per_job),
+                cmocka_unit_test(compact_text_keeps_curves),
                 cmocka_unit_test(small_programs_list),
                 cmocka_unit_test(history_dir_from_env),
                 T(record_and_lookup),
+                T(record_with_a_curve_writes_v2),
                 T(truncated_file_recovers),
                 T(garbage_file_is_survived),
                 T(huge_file_reads_the_end),

@@ -118,8 +118,8 @@ static void ledger_names_differ_per_cgroup(void **state)
         assert_string_not_equal(a, b);
         assert_string_not_equal(a, h);
         assert_string_equal(h, h2);
-        assert_int_equal(strncmp(a, "queue-", 6), 0);
-        assert_int_equal(strlen(a), 6 + 16);
+        assert_int_equal(strncmp(a, "queue-v2-", 9), 0);
+        assert_int_equal(strlen(a), 9 + 16);
 }
 
 static void new_ledger_is_initialized(void **state)
@@ -238,6 +238,64 @@ static void prune_head_find(void **state)
 
         struct ms_admitted a[4];
         assert_int_equal(ms_ledger_admitted(f, a, 4), 1);
+}
+
+#define MS_ (UINT64_C(1000000))
+
+static void frozen_time_is_left_out_of_ages(void **state)
+{
+        struct ms_slot s = { .state = MS_SLOT_ADMITTED, .pid = 3, .starttime = 1, .since_ns = 1000 * MS_,
+                             .curve = { 2000, { 1, 2, 3, 4, 5, 6, 7, 8 } } };
+        struct ms_ledger_file *f = calloc(1, sizeof(*f));
+        struct ms_admitted a;
+
+        assert_non_null(f);
+        assert_int_equal(ms_ledger_age(&s, 1500 * MS_), 500 * MS_);
+        ms_ledger_pause(&s, 2000 * MS_, true);
+        /* Stopped at 1 s of age: it stays there while frozen. */
+        assert_int_equal(ms_ledger_age(&s, 2500 * MS_), 1000 * MS_);
+        f->slot[0] = s;
+        f->header.next_ticket = 2;
+        assert_int_equal(ms_ledger_admitted(f, &a, 1), 1);
+        assert_int_equal(a.end_ns, 0); /* frozen: its end is anyone's guess */
+        ms_ledger_pause(&s, 2000 * MS_, true); /* twice: the first stop counts */
+        ms_ledger_pause(&s, 3000 * MS_, false);
+        assert_int_equal(s.paused_ns, 1000 * MS_);
+        assert_int_equal(s.stopped_ns, 0);
+        assert_int_equal(ms_ledger_age(&s, 3500 * MS_), 1500 * MS_);
+        f->slot[0] = s;
+        assert_int_equal(ms_ledger_admitted(f, &a, 1), 1);
+        /* Ends 1 s later than it would have. */
+        assert_int_equal(a.end_ns, ms_admit_end_ns(2000 * MS_, 2000));
+        ms_ledger_pause(&s, 4000 * MS_, false); /* resumed, not stopped: nothing */
+        assert_int_equal(s.paused_ns, 1000 * MS_);
+        /* Looks note running ages. */
+        ms_ledger_observe(&s, 8 * MIB, 3500 * MS_);
+        assert_int_equal(s.rss, 8 * MIB);
+        assert_int_equal(s.trace.seen_ms, 1500);
+        free(f);
+}
+
+static void exit_curve_comes_from_the_looks(void **state)
+{
+        struct t *t = *state;
+        struct ms_slot *s = &t->l.map->slot[4];
+        struct ms_curve c;
+
+        *s = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = getpid(), .starttime = 1, .since_ns = 1000 * MS_,
+                               .ticket = t->l.map->header.next_ticket++ };
+        ms_ledger_observe(s, 10 * MIB, 1100 * MS_);
+        ms_ledger_observe(s, 50 * MIB, 1200 * MS_);
+        ms_ledger_observe(s, 40 * MIB, 1250 * MS_);
+        /* 50 MiB first seen at the look at 200 ms: reached after 100 ms. */
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 1300 * MS_, &c), 0);
+        assert_int_equal(c.duration_ms, 300);
+        for (unsigned k = 0; k < 4; k++)
+                assert_int_equal(c.reach_ms[k], 100);
+        /* Above 50 MiB only after the last look, at 250 ms. */
+        for (unsigned k = 4; k < MS_CURVE_STEPS; k++)
+                assert_int_equal(c.reach_ms[k], 250);
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 2, 100 * MIB, 1300 * MS_, &c), -ENOENT);
 }
 
 /* The queue in one process: ops injected, no real memory involved. */
@@ -496,6 +554,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(impossible_slots_are_freed, setup, teardown),
                 cmocka_unit_test_setup_teardown(symlinked_ledger_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(prune_head_find, setup, teardown),
+                cmocka_unit_test(frozen_time_is_left_out_of_ages),
+                cmocka_unit_test_setup_teardown(exit_curve_comes_from_the_looks, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_admits_at_once_when_it_fits, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_times_out_and_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_is_replaced, setup, teardown),
