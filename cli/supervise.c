@@ -6,8 +6,8 @@
  *   else through the process tree; memstop is the child subreaper, so every
  *   process of the build stays below it;
  * - every tick (40 ms while jobs admitted by the gate grow, 100 ms when
- *   memory is short, jobs are frozen or the gate's queue is in use, else
- *   250 ms) it walks the tree, groups processes into jobs (a job is a child
+ *   memory is short, jobs are frozen or the gate has admitted jobs of the
+ *   build, else 250 ms) it walks the tree, groups processes into jobs (a job is a child
  *   of a build driver or of the command, with its whole subtree), and lets
  *   freeze.h decide which job to stop (SIGSTOP of the subtree) or resume;
  *   it notes the RSS of the gate's admitted processes in the ledger, for
@@ -55,6 +55,7 @@
 #define MAX_PROCS 4096
 #define TICK_FAST_NS (100ull * 1000 * 1000)
 #define TICK_GROWTH_NS (40ull * 1000 * 1000) /* while admitted jobs grow: their curves */
+#define IDLE_LOOK_NS (1000ull * 1000 * 1000)  /* a full look while the whole build waits */
 #define TICK_SLOW_NS (250ull * 1000 * 1000)
 #define STATUS_EVERY_NS (250ull * 1000 * 1000)
 #define POINT_EVERY_NS (200ull * 1000 * 1000)
@@ -166,6 +167,12 @@ struct sv {
         bool holding;            /* our hold entry is in the ledger (jobs frozen) */
         uint64_t self_starttime;
         unsigned held;
+        /* The whole build waits in the gate: these slots (index, pid) are
+         * watched instead of the tree until one of them changes. */
+        unsigned waiting_slot[64];
+        pid_t waiting_pid[64];
+        unsigned n_waiting; /* 0: not idle */
+        uint64_t idle_since_ns;
 
         uint64_t oom_base, oom_pending, oom_seen_ns;
         uint64_t last_point_ns, last_status_ns;
@@ -543,10 +550,12 @@ static void open_ledger(struct sv *s, const struct ms_sample *first)
 
 /* Note the RSS of our admitted processes in their ledger slots: the
  * growth curves they record at exit are made of these looks (curve.h).
- * Returns how many of them grew since the last look. */
-static unsigned observe_ledger(struct sv *s, uint64_t now)
+ * Returns how many there are; *growing how many grew since the last look. */
+static unsigned observe_ledger(struct sv *s, uint64_t now, unsigned *growing)
 {
         unsigned n = 0;
+
+        *growing = 0;
 
         if (!s->has_ledger || ms_ledger_lock(&s->ledger) < 0)
                 return 0;
@@ -557,11 +566,57 @@ static unsigned observe_ledger(struct sv *s, uint64_t now)
                     !(p = proc_find(s, slot->pid)) || p->info.starttime != slot->starttime)
                         continue;
                 if (p->info.rss >= slot->rss + MS_SETTLE_GROWTH)
-                        n++;
+                        (*growing)++;
                 ms_ledger_observe(slot, p->info.rss, now);
+                n++;
         }
         ms_ledger_unlock(&s->ledger);
         return n;
+}
+
+/*
+ * Whether the whole build waits in the gate: every process of the tree
+ * without children is a waiter of ours (and nothing is frozen). Nothing can
+ * grow then until one of them is admitted or dies; their slots are noted,
+ * for still_waiting().
+ */
+static bool build_waits(struct sv *s)
+{
+        unsigned leaves = 0, n = 0;
+
+        if (!s->has_ledger || s->frozen || s->held == 0 || s->held > MS_ARRAY_SIZE(s->waiting_slot))
+                return false;
+        for (size_t i = 0; i < s->n_procs; i++) {
+                bool leaf = true;
+                for (size_t k = 0; k < s->n_procs && leaf; k++)
+                        if (s->procs[k].info.ppid == s->procs[i].info.pid && s->procs[k].info.state != 'Z')
+                                leaf = false;
+                leaves += leaf;
+        }
+        if (leaves != s->held)
+                return false;
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS && n < MS_ARRAY_SIZE(s->waiting_slot); i++) {
+                const struct ms_slot *slot = &s->ledger.map->slot[i];
+                if (__atomic_load_n(&slot->state, __ATOMIC_RELAXED) == MS_SLOT_WAITING && proc_find(s, slot->pid)) {
+                        s->waiting_slot[n] = i;
+                        s->waiting_pid[n++] = slot->pid;
+                }
+        }
+        s->n_waiting = n == s->held ? n : 0;
+        return s->n_waiting > 0;
+}
+
+/* Whether every slot build_waits() noted still waits (read without the lock:
+ * a change shows at the next look). */
+static bool still_waiting(const struct sv *s)
+{
+        for (unsigned i = 0; i < s->n_waiting; i++) {
+                const struct ms_slot *slot = &s->ledger.map->slot[s->waiting_slot[i]];
+                if (__atomic_load_n(&slot->state, __ATOMIC_RELAXED) != MS_SLOT_WAITING ||
+                    slot->pid != s->waiting_pid[i])
+                        return false;
+        }
+        return s->n_waiting > 0;
 }
 
 /* Processes of ours waiting in the queue (read without the lock: a count
@@ -679,8 +734,9 @@ static uint64_t tick(struct sv *s)
         reap(s);
         scan(s, now);
         /* The growth curves are as fine as the looks: often while admitted
-         * jobs grow, and every fast tick while the gate's queue is in use. */
-        bool growing = observe_ledger(s, now) > 0;
+         * jobs grow, every fast tick while there are admitted jobs. */
+        unsigned growing;
+        bool watched = observe_ledger(s, now, &growing) > 0;
         read_figures(s, &f);
         read_pressure(s, now);
         s->held = count_held(s);
@@ -738,7 +794,13 @@ static uint64_t tick(struct sv *s)
                 status_draw(s, &f);
                 s->last_status_ns = now;
         }
-        alert = s->has_ledger || s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
+        if (!build_waits(s))
+                s->n_waiting = 0;
+        else if (!s->idle_since_ns)
+                s->idle_since_ns = now;
+        if (!s->n_waiting)
+                s->idle_since_ns = 0;
+        alert = watched || s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
         return growing ? TICK_GROWTH_NS : alert ? TICK_FAST_NS : TICK_SLOW_NS;
 }
 
@@ -1070,6 +1132,13 @@ int cli_supervise(struct cli *cli, char **argv)
                                 if (si.ssi_signo != SIGCHLD)
                                         forward(&s, &si);
                 }
+                /* While the whole build waits in the gate, a glance at its
+                 * slots replaces walking the tree, but for one look a second. */
+                if (r == 0 && still_waiting(&s) && now_ns() < s.idle_since_ns + IDLE_LOOK_NS) {
+                        next = TICK_FAST_NS;
+                        continue;
+                }
+                s.idle_since_ns = 0;
                 next = tick(&s);
         }
 
