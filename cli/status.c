@@ -201,8 +201,13 @@ static void print_json(const struct cli *cli, const struct status *st)
                                kind_name(e[i]->kind));
                         json_size("predicted", e[i]->predicted, false);
                         json_size("rss", e[i]->rss, false);
-                        json_size("reserved", slot_pending(e[i]), true);
-                        printf("}");
+                        json_size("reserved", slot_pending(e[i]), false);
+                        /* Its learned duration, and whether it started counting on others' ends. */
+                        if (ms_curve_valid(&e[i]->curve))
+                                printf("\"duration_ms\": %" PRIu32 ", ", e[i]->curve.duration_ms);
+                        else
+                                printf("\"duration_ms\": null, ");
+                        printf("\"in_time\": %s}", e[i]->timed ? "true" : "false");
                 }
                 printf("], ");
         }
@@ -255,10 +260,11 @@ static void print_text(const struct cli *cli, const struct status *st)
                 if (n == 0)
                         printf("queue      empty\n");
                 for (size_t i = 0; i < n; i++)
-                        printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s\n", i ? "          " : "queue     ",
-                               slot_state_name(e[i]->state), (int)e[i]->pid, e[i]->program,
-                               e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind), SZ(e[i]->rss),
-                               SZ(slot_pending(e[i])));
+                        printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s%s\n",
+                               i ? "          " : "queue     ", slot_state_name(e[i]->state), (int)e[i]->pid,
+                               e[i]->program, e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind),
+                               SZ(e[i]->rss), SZ(slot_pending(e[i])),
+                               e[i]->timed ? ", admitted in time (counting on others' ends)" : "");
         }
         if (st->lockd_running)
                 printf("lockd      running (pid %d): %s locked in %" PRIu64 " files of a %s budget, %" PRIu64

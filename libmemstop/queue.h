@@ -4,10 +4,12 @@
  *
  * A gated process takes a ticket and waits. Only the head (lowest ticket)
  * samples memory; it admits itself when its predicted peak fits beside what
- * admitted processes still reserve. While it waits it grants admission to
- * later waiters whose verified peak fits now and cannot delay it: the head
- * must still fit once the jobs admitted normally have ended, beside every
- * backfilled one (backfill; so a big job is never starved by small ones).
+ * admitted processes still reserve, or will fit in time (admit.h). While it
+ * waits it grants admission to later waiters whose verified peak fits now
+ * and cannot delay it: the head must still fit once the jobs admitted
+ * normally have ended, beside every backfilled one; or, when the head will
+ * fit in time, the backfilled job must be predicted to have ended by then
+ * (backfill; so a big job is never starved by small ones).
  * In its first MS_BACKFILL_NS as the head, it also lets waiting jobs of
  * verified size at least MS_BIG_FACTOR times its own go first when they fit
  * now: the biggest jobs are a build's critical path. The others sleep on their futex, waking every

@@ -43,6 +43,14 @@ is "$( [ -e "$OUT" ] && wc -l <"$OUT" || echo 0)" 0 "$N waiters: none runs while
 running=0
 for p in "${pids[@]}"; do alive "$p" && running=$((running + 1)); done
 is "$running" "$N" "all $N are alive, waiting"
+"$MEMSTOP" --sysroot "$ROOT" status --json >"$W/status-held.json"
+check "status lists the $N waiters with their predictions" python3 -c '
+import json, sys
+q = json.load(open(sys.argv[1]))["queue"]
+ok = len(q) == int(sys.argv[2]) and all(
+    e["state"] == "waiting" and e["prediction"] == "learned" and e["predicted"] > 0 and e["in_time"] is False
+    and (e["duration_ms"] is None or e["duration_ms"] > 0) for e in q)
+sys.exit(0 if ok else 1)' "$W/status-held.json" "$N"
 
 write_atomic "$ROOT/proc/meminfo" "$(printf 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n' \
 	"$TOTAL_KB" "$AVAIL50_KB" "$AVAIL50_KB")"
