@@ -405,6 +405,18 @@ static void log_job(const struct sv *s, size_t j, const char *what, const char *
                   ms_size_format(s->jobs[j].rate > 0 ? (uint64_t)s->jobs[j].rate : 0, rate, sizeof(rate)), why);
 }
 
+/* The process of ours an admitted slot belongs to, or NULL. Caller holds
+ * the ledger's lock. */
+static struct proc *admitted_proc(struct sv *s, const struct ms_slot *slot)
+{
+        struct proc *p;
+
+        if (slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED)
+                return NULL;
+        p = proc_find(s, slot->pid);
+        return p && p->info.starttime == slot->starttime ? p : NULL;
+}
+
 /* Frozen time is not the job's own: its admitted processes' slots say when
  * it stopped and how long it stood, so that their curves leave it out. */
 static void pause_slots(struct sv *s, size_t j, uint64_t now, bool stop)
@@ -413,11 +425,9 @@ static void pause_slots(struct sv *s, size_t j, uint64_t now, bool stop)
                 return;
         for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
                 struct ms_slot *slot = &s->ledger.map->slot[i];
-                struct proc *p;
-                if ((slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED) ||
-                    !(p = proc_find(s, slot->pid)) || p->info.starttime != slot->starttime || p->job != (int)j)
-                        continue;
-                ms_ledger_pause(slot, now, stop);
+                struct proc *p = admitted_proc(s, slot);
+                if (p && p->job == (int)j)
+                        ms_ledger_pause(slot, now, stop);
         }
         ms_ledger_unlock(&s->ledger);
 }
@@ -561,9 +571,8 @@ static unsigned observe_ledger(struct sv *s, uint64_t now, unsigned *growing)
                 return 0;
         for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
                 struct ms_slot *slot = &s->ledger.map->slot[i];
-                struct proc *p;
-                if ((slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED) ||
-                    !(p = proc_find(s, slot->pid)) || p->info.starttime != slot->starttime)
+                struct proc *p = admitted_proc(s, slot);
+                if (!p)
                         continue;
                 if (p->info.rss >= slot->rss + MS_SETTLE_GROWTH)
                         (*growing)++;
