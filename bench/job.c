@@ -12,7 +12,9 @@
  * no shell to record success); exits 0. ID is ignored: it only makes each
  * target's argv distinct, as with real compilations.
  *
- * With BENCH_TRACE set to a file name, appends one line "ID MIB START END"
+ * With BENCH_EXTRA_HOLD=SECONDS it holds that much longer (a job that
+ * outlives what was learned of it: the environment is not part of a job's
+ * key). With BENCH_TRACE set to a file name, appends one line "ID MIB START END"
  * (CLOCK_MONOTONIC seconds at main() and at exit) to that file, for
  * timelines of a run.
  *
@@ -132,6 +134,8 @@ int main(int argc, char **argv)
                 if (i < steps)
                         sleep_until(start + ramp * (double)i / (double)steps);
         }
+        if (getenv("BENCH_EXTRA_HOLD"))
+                hold += parse_num(getenv("BENCH_EXTRA_HOLD"), 86400.0);
         sleep_until(start + ramp + hold);
 
         if (argc == 6) {

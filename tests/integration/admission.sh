@@ -10,7 +10,9 @@
 #  - a truncated history and an unusable state directory each give one
 #    warning and a working gate;
 #  - supervised, jobs record growth curves, and a warm run starts a big job
-#    while the one before still holds its peak (not under --no-freeze).
+#    while the one before still holds its peak (not under --no-freeze); when
+#    the one before outlives its prediction, the later one is frozen, and no
+#    job is lost.
 # The real-cgroup part needs root and the v1 memory controller.
 
 . "$(dirname "$0")/lib.sh"
@@ -180,6 +182,7 @@ pair_in_cgroup() {  # N MEMSTOP-ARGS...: sets FINISHED, KILLS and GAP_MS (b's st
 	echo 700M >"$cg/memory.limit_in_bytes"
 	bounded 60 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" env BENCH_TRACE="$trace" \
 		"$MEMSTOP" "$@" -- make -s -k -j2 -C "$MK2"
+	SUMMARY=$(grep '^memstop: .* gated' <<<"$ERR" | tail -1)
 	FINISHED=$(ls "$MK2/done" | wc -l)
 	KILLS=$(awk '/^oom_kill /{print $2}' "$cg/memory.oom_control")
 	cgroup_remove "$cg"
@@ -199,6 +202,11 @@ pair_in_cgroup 2
 is "$FINISHED $KILLS" "2 0" "curves: warm run finishes without an OOM kill"
 check "curves: warm and supervised, the second job starts >= 100 ms before the first ends (gap ${GAP_MS:-?} ms)" \
 	test "${GAP_MS:-0}" -le -100
+# Both jobs now hold 1.5 s longer than learned: the second, started in
+# time, would meet the first at its peak. The supervisor freezes it instead.
+BENCH_EXTRA_HOLD=1.5 pair_in_cgroup 4
+is "$FINISHED $KILLS" "2 0" "curves: a job outliving its prediction: both finish, no OOM kill"
+check "curves: ... because the one started in time was frozen ($SUMMARY)" grep -q "[1-9][0-9]* freezes" <<<"$SUMMARY"
 pair_in_cgroup 3 --no-freeze
 is "$FINISHED $KILLS" "2 0" "curves: --no-freeze finishes without an OOM kill"
 check "curves: without freezing, the second job waits for the first to end (gap ${GAP_MS:-?} ms)" \
