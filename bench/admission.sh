@@ -20,7 +20,9 @@
 # BENCH_FIXED_REPEAT (default 2, --quick 1) runs of each fixed -j; BENCH_RUNS
 # (default "make fixed memstop parallel") runs only the configurations named;
 # BENCH_MEMINFO_PERIOD (default 0.1 s) is how often parallel's view of
-# /proc/meminfo is refreshed.
+# /proc/meminfo is refreshed; BENCH_WARM_ENV (NAME=VALUE words) is given to
+# the warm run only, e.g. "BENCH_EXTRA_HOLD=1 BENCH_RAMP_SCALE=0.5": jobs that
+# outlive and outgrow what the cold run learned (see bench/job.c).
 
 set -euo pipefail
 
@@ -177,7 +179,8 @@ run_scenario() {
 			"$MEMSTOP" -- make -k -j"$NJOBS"
 		row "memstop -- make -k -j$NJOBS (cold)"
 		cold_wall=$R_WALL cold_oom=$R_OOM cold_fin=$R_FIN
-		run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$TMP/xdg-run-$name-warm" \
+		# shellcheck disable=SC2086 # BENCH_WARM_ENV is a list of NAME=VALUE words
+		run_cg memstop env ${BENCH_WARM_ENV:-} XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$TMP/xdg-run-$name-warm" \
 			"$MEMSTOP" -- make -k -j"$NJOBS"
 		row "memstop -- make -k -j$NJOBS (warm)"
 		warm_wall=$R_WALL warm_oom=$R_OOM warm_fin=$R_FIN

@@ -12,9 +12,10 @@
  * no shell to record success); exits 0. ID is ignored: it only makes each
  * target's argv distinct, as with real compilations.
  *
- * With BENCH_EXTRA_HOLD=SECONDS it holds that much longer (a job that
- * outlives what was learned of it: the environment is not part of a job's
- * key). With BENCH_TRACE set to a file name, appends one line "ID MIB START END"
+ * With BENCH_EXTRA_HOLD=SECONDS it holds that much longer, and with
+ * BENCH_RAMP_SCALE=F its ramp takes F times as long (a job that outlives,
+ * or outgrows, what was learned of it: the environment is not part of a
+ * job's key). With BENCH_TRACE set to a file name, appends one line "ID MIB START END"
  * (CLOCK_MONOTONIC seconds at main() and at exit) to that file, for
  * timelines of a run.
  *
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
         ramp = parse_num(argv[2], 86400.0);
         hold = parse_num(argv[3], 86400.0 * 365);
 
+        if (getenv("BENCH_RAMP_SCALE"))
+                ramp *= parse_num(getenv("BENCH_RAMP_SCALE"), 1000.0);
         page = (size_t)sysconf(_SC_PAGESIZE);
         size = (size_t)(mib * 1024.0 * 1024.0);
         size = (size + page - 1) / page * page;
