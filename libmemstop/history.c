@@ -602,7 +602,12 @@ static int compact_locked(const char *dir, int dirfd, int lockfd, bool force)
         out = malloc(MS_HISTORY_MAX_BYTES);
         if (!out)
                 return -ENOMEM;
-        n = ms_history_compact_text(text, len, MS_HISTORY_MAX_JOBS, out, MS_HISTORY_MAX_BYTES);
+        /* Fewer jobs if their lines are too long to fit: the file stays bounded. */
+        for (unsigned jobs = MS_HISTORY_MAX_JOBS;; jobs /= 2) {
+                n = ms_history_compact_text(text, len, jobs, out, MS_HISTORY_MAX_BYTES);
+                if (n != -ENOSPC || jobs <= 1)
+                        break;
+        }
         if (n < 0)
                 return (int)n;
         if (asprintf(&tmp, "%s/" HISTORY_FILE ".XXXXXX", dir) < 0) {

@@ -34,7 +34,8 @@
  * Locking: appenders hold flock(LOCK_SH) on "peaks.lock" in the same
  * directory from before they open the file until after their write. When the
  * file grows past MS_HISTORY_MAX_BYTES, a writer takes LOCK_EX on it (waiting
- * for the appends in flight), reads the file, compacts (ms_history_compact_text),
+ * for the appends in flight), reads the file, compacts (ms_history_compact_text;
+ * keeping fewer jobs, halving, if the lines of MS_HISTORY_MAX_JOBS do not fit),
  * writes a temporary file in the directory (mkostemp) and renames it over
  * "peaks", then unlocks: no append can go to the old file between the read
  * and the rename, so none is lost. Readers take no lock: rename is atomic.
@@ -48,7 +49,8 @@
 #include "curve.h"
 #include "key.h"
 
-#define MS_HISTORY_MAX_BYTES (512u * 1024u)
+/* Room for MS_HISTORY_MAX_JOBS v2 lines (about 200 bytes each). */
+#define MS_HISTORY_MAX_BYTES (1024u * 1024u)
 
 /* Programs whose every recorded peak stays below this skip the queue (MEMSTOP_SMALL). */
 #define MS_SMALL_PROGRAM (32ull << 20)

@@ -797,7 +797,7 @@ static unsigned check_file(const char *path, void (*each)(const struct ms_histor
 }
 
 #define BOUND_JOBS 6000u
-#define BOUND_ROUNDS 2u
+#define BOUND_ROUNDS 4u
 
 struct bounds {
         uint64_t last_peak[BOUND_JOBS];
@@ -815,7 +815,24 @@ static void bounds_each(const struct ms_history_record *rec, void *data)
         b->last_peak[job] = rec->peak;
 }
 
+static void bounds_run(void **state, const struct ms_curve *curve);
+
 static void compaction_bounds_size(void **state)
+{
+        bounds_run(state, NULL);
+}
+
+/* v2 lines with the widest numbers (~200 bytes): MAX_JOBS of them still fit. */
+static void compaction_bounds_size_with_curves(void **state)
+{
+        const struct ms_curve c = { UINT32_MAX - 8, { UINT32_MAX - 16, UINT32_MAX - 15, UINT32_MAX - 14,
+                                                      UINT32_MAX - 13, UINT32_MAX - 12, UINT32_MAX - 11,
+                                                      UINT32_MAX - 10, UINT32_MAX - 9 } };
+
+        bounds_run(state, &c);
+}
+
+static void bounds_run(void **state, const struct ms_curve *curve)
 {
         struct fake *f = *state;
         char *dir = dir_path(f), path[PATH_MAX];
@@ -824,11 +841,11 @@ static void compaction_bounds_size(void **state)
         unsigned total = BOUND_JOBS * BOUND_ROUNDS, count;
 
         assert_non_null(b);
-        /* ~60-byte lines: 12000 of them are more than MAX_BYTES. */
+        /* ~60-byte lines (v1) or ~200 (v2): 24000 of them are more than MAX_BYTES. */
         for (unsigned i = 0; i < total; i++) {
                 unsigned job = i % BOUND_JOBS, round = i / BOUND_JOBS;
                 struct ms_key k = mkkey("cc1plus", job);
-                assert_int_equal(ms_history_record(dir, &k, MiB(job + 1) + KiB(round + 1), NULL, 1000 + i), 0);
+                assert_int_equal(ms_history_record(dir, &k, MiB(job + 1) + KiB(round + 1), curve, 1000 + i), 0);
                 if (i % 1000 == 999) {
                         snprintf(path, sizeof(path), "%s/peaks", dir);
                         assert_int_equal(stat(path, &st), 0);
@@ -1065,6 +1082,7 @@ int main(void)
                 T(garbage_file_is_survived),
                 T(huge_file_reads_the_end),
                 T(compaction_bounds_size),
+                T(compaction_bounds_size_with_curves),
                 T(concurrent_writers_and_compactor),
                 T(odd_directories),
                 T(small_programs_from_file),
