@@ -194,10 +194,11 @@ pair_in_cgroup 1
 is "$FINISHED $KILLS" "2 0" "curves: cold run finishes without an OOM kill"
 curve=$(awk '$1 == "v2" && $4 > 400000 { print; exit }' "$XDG_CACHE_HOME/memstop/peaks")
 check "curves: the cold run recorded a v2 line with a growth curve" test -n "$curve"
-# Half the peak is reached at 500 ms: recorded no later, and at most two looks
-# (100 ms each) and a loaded machine's delay earlier.
+# Half the peak is reached 500 ms into the ramp (later on a busy machine): it
+# is recorded no later than it happened, at most two looks (40-100 ms each)
+# and a loaded machine's delay earlier.
 half=$(echo "$curve" | awk '{ print $10 }')
-check "curves: half the peak recorded at ${half:-?} ms, in [250, 500]" test "${half:-0}" -ge 250 -a "${half:-999}" -le 500
+check "curves: half the peak recorded at ${half:-?} ms, in [200, 650]" test "${half:-0}" -ge 200 -a "${half:-999}" -le 650
 pair_in_cgroup 2
 is "$FINISHED $KILLS" "2 0" "curves: warm run finishes without an OOM kill"
 check "curves: warm and supervised, the second job starts >= 100 ms before the first ends (gap ${GAP_MS:-?} ms)" \
