@@ -338,7 +338,15 @@ fi
 
 # Settings from the caller's environment would change what is tested.
 unset MEMSTOP_PERCENT MEMSTOP_MIN_AVAILABLE MEMSTOP_TIMEOUT MEMSTOP_ON_TIMEOUT MEMSTOP_VERBOSE \
-	MEMSTOP_LOG MEMSTOP_GATE MEMSTOP_EXEMPT MEMSTOP_SYSROOT MEMSTOP_CGROUP LD_PRELOAD
+	MEMSTOP_LOG MEMSTOP_GATE MEMSTOP_EXEMPT MEMSTOP_SYSROOT MEMSTOP_CGROUP MEMSTOP_RESERVE MEMSTOP_LEARN \
+	MEMSTOP_SMALL MEMSTOP_WARNED MEMSTOP_REPORT MEMSTOP_SUPERVISOR LD_PRELOAD
+
+# Every test has a queue and a history of its own: tests run in parallel,
+# and none may wait behind another's held process, learn from another's
+# jobs, or touch the user's. A test may point them elsewhere.
+tmpdir
+export XDG_RUNTIME_DIR=$TMPD/run XDG_CACHE_HOME=$TMPD/cache
+mkdir -m 700 "$XDG_RUNTIME_DIR" "$XDG_CACHE_HOME"
 
 # need_env VAR...: skip_all unless meson (or the caller) set these.
 need_env() {
