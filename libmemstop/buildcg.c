@@ -10,22 +10,6 @@
 #include "fileio.h"
 #include "macro.h"
 
-/* The path for openat() and friends: relative below a root fd, absolute for the host. */
-static const char *at(int rootfd, const char *path, char *buf, size_t size)
-{
-        while (*path == '/')
-                path++;
-        if (rootfd != MS_ROOT_HOST)
-                return path;
-        snprintf(buf, size, "/%s", path);
-        return buf;
-}
-
-static const char *abs_dir(int rootfd, const struct ms_cgroup *cg, char *buf, size_t size)
-{
-        return at(rootfd, cg->dir, buf, size);
-}
-
 int ms_build_cgroup_name(const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out)
 {
         struct ms_cgroup c = *own;
@@ -53,6 +37,7 @@ int ms_build_cgroup_create(int rootfd, const struct ms_cgroup *own, pid_t pid, s
 {
         struct ms_cgroup c;
         char p[PATH_MAX + 32], abs[PATH_MAX + 2];
+        const char *dir;
         int r;
 
         if (own->version == MS_CGROUP_NONE)
@@ -60,13 +45,16 @@ int ms_build_cgroup_create(int rootfd, const struct ms_cgroup *own, pid_t pid, s
         r = ms_build_cgroup_name(own, pid, &c);
         if (r < 0)
                 return r;
-        if (mkdirat(rootfd, at(rootfd, c.dir, abs, sizeof(abs)), 0755) < 0)
+        dir = ms_at_path(rootfd, c.dir, abs, sizeof(abs));
+        if (!dir)
+                return -ENAMETOOLONG;
+        if (mkdirat(rootfd, dir, 0755) < 0)
                 return -errno;
         r = file_in(rootfd, &c, ms_cgroup_usage_file(c.version), p, sizeof(p));
         if (r == 0)
                 r = ms_access_at(rootfd, p);
         if (r < 0) {
-                (void)unlinkat(rootfd, abs_dir(rootfd, &c, abs, sizeof(abs)), AT_REMOVEDIR);
+                (void)unlinkat(rootfd, dir, AT_REMOVEDIR);
                 return -EOPNOTSUPP;
         }
         *out = c;
@@ -78,7 +66,11 @@ static int write_pid(int rootfd, const char *path, pid_t pid)
         char num[16], abs[PATH_MAX + 40];
         int fd, n, r = 0;
 
-        fd = openat(rootfd, at(rootfd, path, abs, sizeof(abs)), O_WRONLY | O_CLOEXEC);
+        const char *p = ms_at_path(rootfd, path, abs, sizeof(abs));
+
+        if (!p)
+                return -ENAMETOOLONG;
+        fd = openat(rootfd, p, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         n = snprintf(num, sizeof(num), "%d\n", (int)pid);
@@ -99,11 +91,14 @@ int ms_build_cgroup_enter(int rootfd, const struct ms_cgroup *cg, pid_t pid)
 int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct ms_cgroup *own)
 {
         char p[PATH_MAX + 32], abs[PATH_MAX + 2], text[16384];
+        const char *dir = ms_at_path(rootfd, cg->dir, abs, sizeof(abs));
         pid_t pids[1024];
         size_t n = 0;
         int r;
 
-        if (unlinkat(rootfd, abs_dir(rootfd, cg, abs, sizeof(abs)), AT_REMOVEDIR) == 0 || errno == ENOENT)
+        if (!dir)
+                return -ENAMETOOLONG;
+        if (unlinkat(rootfd, dir, AT_REMOVEDIR) == 0 || errno == ENOENT)
                 return 0;
         if (errno != EBUSY)
                 return -errno;
@@ -128,7 +123,7 @@ int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct 
         if (file_in(rootfd, own, "cgroup.procs", p, sizeof(p)) == 0)
                 for (size_t i = 0; i < n; i++)
                         (void)write_pid(rootfd, p, pids[i]);
-        if (unlinkat(rootfd, abs, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        if (unlinkat(rootfd, dir, AT_REMOVEDIR) == 0 || errno == ENOENT)
                 return 0;
         return -errno;
 }

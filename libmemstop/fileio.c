@@ -15,8 +15,7 @@ int ms_root_open(const char *path)
         return fd < 0 ? -errno : fd;
 }
 
-/* The path to pass to openat(): relative below a root fd, absolute for the host. */
-static MS_HOT const char *at_path(int dirfd, const char *path, char *buf, size_t size)
+MS_HOT const char *ms_at_path(int dirfd, const char *path, char *buf, size_t size)
 {
         size_t n;
 
@@ -37,7 +36,7 @@ MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_
 {
         _cleanup_close_ int fd = -1;
         char abs[4096];
-        const char *p = at_path(dirfd, path, abs, sizeof(abs));
+        const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
         size_t have = 0;
 
         if (size == 0)
@@ -165,7 +164,7 @@ int ms_field_u64(const char *text, const char *key, uint64_t *out)
 int ms_access_at(int dirfd, const char *path)
 {
         char abs[4096];
-        const char *p = at_path(dirfd, path, abs, sizeof(abs));
+        const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
 
         if (!p)
                 return -ENAMETOOLONG;

@@ -16,6 +16,11 @@
 /* The host's root without opening it: paths are then resolved from "/". */
 #define MS_ROOT_HOST AT_FDCWD
 
+/* The path to pass to openat() and friends with dirfd: relative below a
+ * root fd ("." for the root itself), absolute (in buf) for MS_ROOT_HOST.
+ * NULL if buf is too small. */
+const char *ms_at_path(int dirfd, const char *path, char *buf, size_t size);
+
 /* Whether path exists below dirfd. Returns 0 or -errno. */
 int ms_access_at(int dirfd, const char *path);
 

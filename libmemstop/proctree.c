@@ -10,17 +10,6 @@
 #include "macro.h"
 #include "proctree.h"
 
-/* The path for openat() and friends: relative below a root fd, absolute for the host. */
-static const char *at(int rootfd, const char *path, char *buf, size_t size)
-{
-        while (*path == '/')
-                path++;
-        if (rootfd != MS_ROOT_HOST)
-                return path;
-        snprintf(buf, size, "/%s", path);
-        return buf;
-}
-
 int ms_proc_comm_parse(const char *stat_text, char *comm, size_t size)
 {
         const char *open = strchr(stat_text, '(');
@@ -70,7 +59,7 @@ int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t 
         int fd, r = 0;
 
         snprintf(path, sizeof(path), "proc/%d/task", (int)pid);
-        fd = openat(rootfd, at(rootfd, path, abs, sizeof(abs)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = openat(rootfd, ms_at_path(rootfd, path, abs, sizeof(abs)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? -ESRCH : -errno;
         d = fdopendir(fd);
@@ -167,7 +156,7 @@ int ms_proc_cmdline_read(int rootfd, pid_t pid, char *buf, size_t size)
         int fd;
 
         snprintf(path, sizeof(path), "proc/%d/cmdline", (int)pid);
-        fd = openat(rootfd, at(rootfd, path, abs, sizeof(abs)), O_RDONLY | O_CLOEXEC);
+        fd = openat(rootfd, ms_at_path(rootfd, path, abs, sizeof(abs)), O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? -ESRCH : -errno;
         len = read(fd, text, sizeof(text));
