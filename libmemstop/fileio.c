@@ -77,6 +77,23 @@ MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_
         return 0;
 }
 
+long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+        size_t have = 0;
+
+        while (have < len) {
+                ssize_t n = pread(fd, (char *)buf + have, len - have, (off_t)(off + have));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+        }
+        return (long)have;
+}
+
 MS_HOT int ms_parse_u64_prefix(const char **p, uint64_t *out)
 {
         const char *s = *p;

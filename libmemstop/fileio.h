@@ -21,6 +21,10 @@
  * NULL if buf is too small. */
 const char *ms_at_path(int dirfd, const char *path, char *buf, size_t size);
 
+/* pread() until len bytes or the end of the file, through EINTR. Returns
+ * the bytes read or -errno. */
+long ms_pread_full(int fd, void *buf, size_t len, uint64_t off);
+
 /* Whether path exists below dirfd. Returns 0 or -errno. */
 int ms_access_at(int dirfd, const char *path);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "history.h"
 #include "macro.h"
 
@@ -473,15 +474,12 @@ static int read_text(int dirfd, char **text, size_t *len)
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t have = 0;
+        size_t have = 0, want = 0;
         off_t off = 0;
 
         fd = openat(dirfd, HISTORY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0 && errno != ENOENT)
                 return -errno;
-        buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
         if (fd >= 0) {
                 if (fstat(fd, &st) < 0)
                         return -errno;
@@ -489,18 +487,18 @@ static int read_text(int dirfd, char **text, size_t *len)
                         return -EISDIR;
                 if (!S_ISREG(st.st_mode))
                         return -EINVAL;
-                if ((uint64_t)st.st_size > cap)
-                        off = st.st_size - (off_t)cap;
-                while (have < cap) {
-                        ssize_t n = pread(fd, buf + have, cap - have, off + (off_t)have);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n < 0)
-                                return -errno;
-                        if (n == 0)
-                                break;
-                        have += (size_t)n;
-                }
+                /* What is there now, at most its last `cap` bytes (later appends wait). */
+                want = (uint64_t)st.st_size > cap ? cap : (size_t)st.st_size;
+                off = st.st_size - (off_t)want;
+        }
+        buf = malloc(want + 1);
+        if (!buf)
+                return -ENOMEM;
+        if (want > 0) {
+                long n = ms_pread_full(fd, buf, want, (uint64_t)off);
+                if (n < 0)
+                        return (int)n;
+                have = (size_t)n;
         }
         if (off > 0) {
                 /* Started inside a line: drop it. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "elfinfo.h"
+#include "fileio.h"
 #include "macro.h"
 
 #if __BYTE_ORDER == __LITTLE_ENDIAN
@@ -267,21 +268,7 @@ fail:
 
 static long read_fd(void *buf, size_t len, uint64_t off, void *userdata)
 {
-        int fd = *(int *)userdata;
-        size_t have = 0;
-
-        while (have < len) {
-                ssize_t n = pread(fd, (char *)buf + have, len - have, (off_t)(off + have));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t)n;
-        }
-        return (long)have;
+        return ms_pread_full(*(int *)userdata, buf, len, off);
 }
 
 int lockd_elf_parse_fd(int fd, uint64_t file_size, struct lockd_elf *out)
