@@ -135,8 +135,13 @@ row() { # LABEL: one table row for the last run
 
 SUMMARY=()
 
+run_fixed() { # K R: one run of make -k -jK, with its row
+	run_cg make make -k -j"$1"
+	row "make -k -j$1$( ((FIXED_REPEAT > 1)) && echo " (run $2)")"
+}
+
 run_scenario() {
-	local name=$1 k best_k='' best_wall='' cold_wall cold_oom cold_fin warm_wall warm_oom warm_fin
+	local name=$1 best_k='' best_wall='' cold_wall cold_oom cold_fin warm_wall warm_oom warm_fin
 	gen_scenario "$name"
 	echo
 	echo "## $name: $NJOBS jobs, limit $((LIMIT / 1024 / 1024)) MiB, run timeout ${RUN_TIMEOUT}s"
@@ -150,24 +155,9 @@ run_scenario() {
 	fi
 
 	[[ $RUNS == *" fixed "* ]] || FIXED_RANGE=
-	# A fixed -j counts only if it finished every job without an OOM kill in
-	# each of FIXED_REPEAT runs (one lucky run is not a -j a user can rely
-	# on); its wall is the mean over them.
-	local r ok sum mean
-	for k in $FIXED_RANGE; do
-		ok=1 sum=0
-		for ((r = 1; r <= FIXED_REPEAT; r++)); do
-			run_cg make make -k -j"$k"
-			row "make -k -j$k$( ((FIXED_REPEAT > 1)) && echo " (run $r)")"
-			((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)) || { ok=0; break; }
-			sum=$(awk -v a="$sum" -v b="$R_WALL" 'BEGIN { printf "%.3f", a + b }')
-		done
-		((ok)) || continue
-		mean=$(awk -v a="$sum" -v n="$FIXED_REPEAT" 'BEGIN { printf "%.2f", a / n }')
-		if [[ -z $best_k ]] || awk -v a="$mean" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
-			best_k=$k best_wall=$mean
-		fi
-	done
+	# shellcheck disable=SC2086 # FIXED_RANGE is a list of numbers
+	bench_best_fixed run_fixed $FIXED_RANGE
+	best_k=$BEST_K best_wall=$BEST_WALL
 
 	# memstop: a fresh cache dir (no learned history) for the cold run, the
 	# same again for the warm run; a fresh runtime dir (queue state) for each.

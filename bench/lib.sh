@@ -198,6 +198,30 @@ run_cg() {
 
 # --- formatting -----------------------------------------------------------------
 
+# bench_best_fixed RUN_ONE K...: the best fixed -j. RUN_ONE K R runs make -k
+# -jK once (run R of FIXED_REPEAT) and sets R_OOM, R_FIN, R_RC and R_WALL. A K
+# counts only if it finished all NJOBS jobs without an OOM kill in each of
+# FIXED_REPEAT runs (one lucky run is not a -j a user can rely on); its wall
+# is the mean over them. Sets BEST_K and BEST_WALL ("" if none counts).
+bench_best_fixed() {
+	local run_one=$1 k r ok sum mean
+	shift
+	BEST_K='' BEST_WALL=''
+	for k in "$@"; do
+		ok=1 sum=0
+		for ((r = 1; r <= FIXED_REPEAT; r++)); do
+			"$run_one" "$k" "$r"
+			((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)) || { ok=0; break; }
+			sum=$(awk -v a="$sum" -v b="$R_WALL" 'BEGIN { printf "%.3f", a + b }')
+		done
+		((ok)) || continue
+		mean=$(awk -v a="$sum" -v n="$FIXED_REPEAT" 'BEGIN { printf "%.2f", a / n }')
+		if [[ -z $BEST_K ]] || awk -v a="$mean" -v b="$BEST_WALL" 'BEGIN { exit !(a < b) }'; then
+			BEST_K=$k BEST_WALL=$mean
+		fi
+	done
+}
+
 secs() { if [[ $1 == n/a ]]; then echo n/a; else echo "${1}s"; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
 

@@ -290,22 +290,12 @@ if ((have_parallel)) && [[ $RUNS == *" parallel "* ]]; then
 		parallel --memsuspend "$MEMSUSPEND" -j"$NJOBS" -a jobs.txt
 fi
 
-# A fixed -j counts only if it finished every job without an OOM kill in each
-# of FIXED_REPEAT runs; its wall is the mean over them.
-best_k='' best_wall=''
-for k in $FIXED_RANGE; do
-	ok=1 sum=0
-	for ((r = 1; r <= FIXED_REPEAT; r++)); do
-		measure make "make -k -j$k$( ((FIXED_REPEAT > 1)) && echo " (run $r)")" make -k -j"$k"
-		((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)) || { ok=0; break; }
-		sum=$(awk -v a="$sum" -v b="$R_WALL" 'BEGIN { printf "%.3f", a + b }')
-	done
-	((ok)) || continue
-	mean=$(awk -v a="$sum" -v n="$FIXED_REPEAT" 'BEGIN { printf "%.2f", a / n }')
-	if [[ -z $best_k ]] || awk -v a="$mean" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
-		best_k=$k best_wall=$mean
-	fi
-done
+run_fixed() { # K R: one measured run of make -k -jK
+	measure make "make -k -j$1$( ((FIXED_REPEAT > 1)) && echo " (run $2)")" make -k -j"$1"
+}
+# shellcheck disable=SC2086 # FIXED_RANGE is a list of numbers
+bench_best_fixed run_fixed $FIXED_RANGE
+best_k=$BEST_K best_wall=$BEST_WALL
 
 echo
 echo "host full: the highest 'full avg10' of /proc/pressure/memory sampled during the run; stall: the longest"
