@@ -574,9 +574,7 @@ static unsigned observe_ledger(struct sv *s, uint64_t now, unsigned *growing)
                 struct proc *p = admitted_proc(s, slot);
                 if (!p)
                         continue;
-                if (p->info.rss >= slot->rss + MS_SETTLE_GROWTH)
-                        (*growing)++;
-                ms_ledger_observe(slot, p->info.rss, now);
+                *growing += ms_ledger_observe(slot, p->info.rss, now);
                 n++;
         }
         ms_ledger_unlock(&s->ledger);
@@ -593,6 +591,7 @@ static bool build_waits(struct sv *s)
 {
         unsigned leaves = 0, n = 0;
 
+        s->n_waiting = 0;
         if (!s->has_ledger || s->frozen || s->held == 0 || s->held > MS_ARRAY_SIZE(s->waiting_slot))
                 return false;
         for (size_t i = 0; i < s->n_procs; i++) {
@@ -804,11 +803,9 @@ static uint64_t tick(struct sv *s)
                 s->last_status_ns = now;
         }
         if (!build_waits(s))
-                s->n_waiting = 0;
+                s->idle_since_ns = 0;
         else if (!s->idle_since_ns)
                 s->idle_since_ns = now;
-        if (!s->n_waiting)
-                s->idle_since_ns = 0;
         alert = watched || s->frozen > 0 || (f.ok && f.available < 4 * s->fp.freeze_below);
         return growing ? TICK_GROWTH_NS : alert ? TICK_FAST_NS : TICK_SLOW_NS;
 }

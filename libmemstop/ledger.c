@@ -211,14 +211,17 @@ size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *ou
         return n;
 }
 
-void ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns)
+bool ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns)
 {
+        bool grew = rss >= s->rss + MS_SETTLE_GROWTH;
+
         s->rss = rss;
         if (rss >= s->grown_rss + MS_SETTLE_GROWTH) {
                 s->grown_rss = rss;
                 s->grown_ns = now_ns;
         }
         ms_curve_note(&s->trace, ms_ledger_age(s, now_ns) / 1000000, rss);
+        return grew;
 }
 
 uint64_t ms_ledger_age(const struct ms_slot *s, uint64_t now_ns)

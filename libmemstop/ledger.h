@@ -126,8 +126,9 @@ bool ms_ledger_holding(const struct ms_ledger_file *f);
 size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max);
 
 /* A look at an admitted slot's RSS at now_ns: kept as its last seen RSS and
- * noted in its trace. Caller holds the lock. */
-void ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns);
+ * noted in its trace. Returns whether it grew by MS_SETTLE_GROWTH or more
+ * since the last look. Caller holds the lock. */
+bool ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns);
 
 /* A supervisor froze (stop) or resumed an admitted slot's process at now_ns.
  * Caller holds the lock. */

@@ -405,6 +405,8 @@ int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t 
         if (i >= 0 && (l->map->slot[i].state == MS_SLOT_ADMITTED || l->map->slot[i].state == MS_SLOT_GRANTED)) {
                 const struct ms_slot *s = &l->map->slot[i];
                 ms_curve_from_trace(&s->trace, peak, ms_ledger_age(s, now_ns) / 1000000, out);
+                /* The fastest growth and the slowest end seen: this run's or earlier ones'. */
+                ms_curve_keep_worst(out, &s->curve);
                 r = 0;
         } else {
                 r = -ENOENT;

@@ -86,7 +86,8 @@ int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 
 /* The growth curve of admitted pid at exit (now_ns), from its slot's trace,
- * for a peak of `peak` bytes. Returns 0 or -ENOENT (not admitted here). */
+ * for a peak of `peak` bytes, merged with the curve it was predicted with
+ * (ms_curve_keep_worst). Returns 0 or -ENOENT (not admitted here). */
 int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
                    struct ms_curve *out);
 

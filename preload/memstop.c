@@ -67,7 +67,6 @@ struct gate {
         pid_t pid;
         uint64_t starttime;
         struct ms_key key;
-        struct ms_curve curve; /* the job's growth curve as predicted */
         char history_dir[PATH_MAX];
         off_t history_size;
         struct timespec history_mtime;
@@ -288,9 +287,7 @@ static void leave_at_exit(void)
         if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
                 uint64_t peak = (uint64_t)ru.ru_maxrss * 1024;
                 struct ms_curve curve = {};
-                /* The fastest growth and the slowest end seen: this run's or earlier ones'. */
-                if (ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve) == 0)
-                        ms_curve_keep_worst(&curve, &g->curve);
+                (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
                 (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
         }
         ms_queue_leave(&g->ledger, g->pid, g->starttime);
@@ -485,7 +482,6 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
         }
         if (res->outcome == MS_QUEUE_ADMITTED) {
                 g->in_ledger = true;
-                g->curve = req.cand.curve;
                 atexit(leave_at_exit);
         } else {
                 ms_ledger_close(&g->ledger);

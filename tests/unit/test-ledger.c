@@ -295,6 +295,12 @@ static void exit_curve_comes_from_the_looks(void **state)
         /* Above 50 MiB only after the last look, at 250 ms. */
         for (unsigned k = 4; k < MS_CURVE_STEPS; k++)
                 assert_int_equal(c.reach_ms[k], 250);
+        /* Predicted from an earlier run: the earlier reach times and the
+         * longer duration (7/8 of 400) are kept. */
+        s->curve = (struct ms_curve){ 400, { 50, 50, 150, 150, 150, 300, 300, 300 } };
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 1300 * MS_, &c), 0);
+        const struct ms_curve want = { 350, { 50, 50, 100, 100, 150, 250, 250, 250 } };
+        assert_memory_equal(&c, &want, sizeof(c));
         assert_int_equal(ms_queue_curve(&t->l, getpid(), 2, 100 * MIB, 1300 * MS_, &c), -ENOENT);
 }
 
