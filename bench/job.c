@@ -15,9 +15,9 @@
  * With BENCH_EXTRA_HOLD=SECONDS it holds that much longer, and with
  * BENCH_RAMP_SCALE=F its ramp takes F times as long (a job that outlives,
  * or outgrows, what was learned of it: the environment is not part of a
- * job's key). With BENCH_TRACE set to a file name, appends one line "ID MIB START END"
- * (CLOCK_MONOTONIC seconds at main() and at exit) to that file, for
- * timelines of a run.
+ * job's key). With BENCH_TRACE set to a file name, appends one line
+ * "ID MIB START END HALF" (CLOCK_MONOTONIC seconds at main(), at exit, and
+ * when half of MIB had been touched) to that file, for timelines of a run.
  *
  * Exit 1 when memory cannot be had or DONE_FILE cannot be created, 2 for bad
  * usage. An OOM kill shows up as death by SIGKILL, and no DONE_FILE.
@@ -74,7 +74,7 @@ static void sleep_until(double t)
                 ;
 }
 
-static void trace(const char *id, double mib, double t0)
+static void trace(const char *id, double mib, double t0, double half)
 {
         const char *path = getenv("BENCH_TRACE");
         char line[128];
@@ -85,7 +85,7 @@ static void trace(const char *id, double mib, double t0)
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0)
                 return;
-        n = snprintf(line, sizeof(line), "%.32s %.0f %.3f %.3f\n", id, mib, t0, now());
+        n = snprintf(line, sizeof(line), "%.32s %.0f %.3f %.3f %.3f\n", id, mib, t0, now(), half);
         if (n > 0 && (size_t)n < sizeof(line))
                 (void)!write(fd, line, (size_t)n);
         close(fd);
@@ -93,7 +93,7 @@ static void trace(const char *id, double mib, double t0)
 
 int main(int argc, char **argv)
 {
-        double mib, ramp, hold, start, t0;
+        double mib, ramp, hold, start, t0, half = 0;
         size_t size, page, done = 0;
         long steps, i;
         char *mem;
@@ -134,6 +134,8 @@ int main(int argc, char **argv)
                         upto = size;
                 for (; done < upto; done += page)
                         mem[done] = (char)(done / page + 1);
+                if (half == 0 && done >= size / 2)
+                        half = now();
                 if (i < steps)
                         sleep_until(start + ramp * (double)i / (double)steps);
         }
@@ -150,6 +152,6 @@ int main(int argc, char **argv)
                 }
                 close(fd);
         }
-        trace(argc > 4 ? argv[4] : "-", mib, t0);
+        trace(argc > 4 ? argv[4] : "-", mib, t0, half ? half : now());
         return 0;
 }

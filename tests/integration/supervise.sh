@@ -132,10 +132,14 @@ new_cgroup exit 1G
 spawn sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
 	"$MEMSTOP" --freeze-below 700M -- sh -c '
 	for i in 1 2 3 4; do "$0" 200 0.5 3 $i & done
-	sleep 2.5; exit 3' "$LATEJOB" >"$W/exit.out" 2>"$W/exit.err"
+	# Exit once the test has seen jobs frozen (it creates $1), or after 60 s.
+	n=0; while [ ! -e "$1" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done
+	exit 3' "$LATEJOB" "$W/exit.go" >"$W/exit.out" 2>"$W/exit.err"
 M=$SPAWNED
 all=
-wait_until 10 eval '[ -n "$(stopped $(descendants $M))" ]' && all=$(descendants "$M")
+# Event order, not timing: the command exits only after jobs were seen frozen.
+wait_until 60 eval '[ -n "$(stopped $(descendants $M))" ]' && all=$(descendants "$M")
+touch "$W/exit.go"
 if wait_until 30 eval '! alive $M'; then
 	wait "$M"
 	st=$?
