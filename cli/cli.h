@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "gate/config.h"
 
 /* Exit statuses, following env(1) and timeout(1). */
 enum {

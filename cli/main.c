@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "ms-build.h"
-#include "size.h"
+#include "util/size.h"
 
 static void usage(FILE *f)
 {

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "size.h"
-#include "supervise.h"
+#include "probe/cgroup.h"
+#include "util/size.h"
+#include "cli/supervise.h"
 
 #define MAX_POINTS 20000
 

@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "cli.h"
-#include "fileio.h"
-#include "history.h"
-#include "macro.h"
-#include "memory.h"
+#include "probe/cgroup.h"
+#include "cli/cli.h"
+#include "util/fileio.h"
+#include "gate/history.h"
+#include "util/macro.h"
+#include "probe/memory.h"
 #include "ms-build.h"
 
 int cli_preload_path(char *buf, size_t size)

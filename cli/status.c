@@ -10,18 +10,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "cgroup.h"
-#include "cli.h"
-#include "fileio.h"
-#include "ledger.h"
-#include "lockdstate.h"
-#include "statedir.h"
-#include "macro.h"
-#include "memory.h"
-#include "policy.h"
-#include "proc.h"
-#include "psi.h"
-#include "size.h"
+#include "probe/cgroup.h"
+#include "cli/cli.h"
+#include "util/fileio.h"
+#include "gate/ledger.h"
+#include "probe/lockdstate.h"
+#include "gate/statedir.h"
+#include "util/macro.h"
+#include "probe/memory.h"
+#include "gate/policy.h"
+#include "probe/proc.h"
+#include "probe/psi.h"
+#include "util/size.h"
 
 struct status {
         struct ms_cgroup cg;

@@ -36,21 +36,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buildcg.h"
-#include "cgroup.h"
-#include "cli.h"
-#include "fileio.h"
-#include "freeze.h"
-#include "ledger.h"
-#include "macro.h"
-#include "memory.h"
-#include "proctree.h"
-#include "proc.h"
-#include "psi.h"
-#include "queue.h"
-#include "size.h"
-#include "statedir.h"
-#include "supervise.h"
+#include "supervise/buildcg.h"
+#include "probe/cgroup.h"
+#include "cli/cli.h"
+#include "util/fileio.h"
+#include "supervise/freeze.h"
+#include "gate/ledger.h"
+#include "util/macro.h"
+#include "probe/memory.h"
+#include "supervise/proctree.h"
+#include "probe/proc.h"
+#include "probe/psi.h"
+#include "gate/queue.h"
+#include "util/size.h"
+#include "gate/statedir.h"
+#include "cli/supervise.h"
 
 #define MAX_PROCS 4096
 #define TICK_FAST_NS (100ull * 1000 * 1000)

@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cgroup.h"
-#include "cli.h"
-#include "fileio.h"
-#include "macro.h"
-#include "memory.h"
-#include "policy.h"
-#include "size.h"
+#include "probe/cgroup.h"
+#include "cli/cli.h"
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "probe/memory.h"
+#include "gate/policy.h"
+#include "util/size.h"
 
 struct waiter {
         int root;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <stdlib.h>
 
-#include "budget.h"
+#include "lockd/budget.h"
 
 /* qsort_r keeps the comparison free of globals. */
 static int by_priority(const void *a, const void *b, void *userdata)

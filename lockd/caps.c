@@ -8,8 +8,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "macro.h"
+#include "lockd/caps.h"
+#include "util/macro.h"
 
 static const cap_value_t kept[] = { CAP_IPC_LOCK, CAP_SYS_PTRACE };
 static const cap_value_t transition[] = { CAP_IPC_LOCK, CAP_SYS_PTRACE, CAP_SETUID, CAP_SETGID, CAP_SETPCAP };

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "macro.h"
-#include "size.h"
+#include "lockd/conf.h"
+#include "util/macro.h"
+#include "util/size.h"
 
 const char lockd_default_programs[] =
         "make, gmake, ninja, gcc, gcc-[0-9]*, g++, g++-[0-9]*, cc, c++, cpp, cpp-[0-9]*, "

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "match.h"
+#include "lockd/match.h"
 
 enum lockd_lock_mode {
         LOCKD_LOCK_WHOLE = 0,    /* the whole file */

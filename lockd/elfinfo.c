@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elfinfo.h"
-#include "fileio.h"
-#include "macro.h"
+#include "lockd/elfinfo.h"
+#include "util/fileio.h"
+#include "util/macro.h"
 
 #if __BYTE_ORDER == __LITTLE_ENDIAN
 #define HOST_DATA ELFDATA2LSB

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "libpath.h"
-#include "macro.h"
-#include "util.h"
+#include "lockd/libpath.h"
+#include "util/macro.h"
+#include "lockd/util.h"
 
 #define MAX_INCLUDE_DEPTH 8
 #define LDCONF_MAX (256u * 1024)

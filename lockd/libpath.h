@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-#include "elfinfo.h"
-#include "match.h"
+#include "lockd/elfinfo.h"
+#include "lockd/match.h"
 
 /*
  * Parse the text of an ld.so.conf: directories are appended to dirs,

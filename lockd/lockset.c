@@ -9,9 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "lockset.h"
-#include "macro.h"
-#include "util.h"
+#include "lockd/lockset.h"
+#include "util/macro.h"
+#include "lockd/util.h"
 
 /* mlock(2) and munlock(2) by their system calls: sanitizer runtimes (ASan)
  * replace the libc functions by no-ops, which would make every lock silently

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "budget.h"
-#include "conf.h"
-#include "elfinfo.h"
+#include "lockd/budget.h"
+#include "lockd/conf.h"
+#include "lockd/elfinfo.h"
 
 struct lockd_file {
         char *path;

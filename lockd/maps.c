@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "maps.h"
+#include "util/macro.h"
+#include "lockd/maps.h"
 
 static int parse_hex(const char **p, uint64_t *out)
 {

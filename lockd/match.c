@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
+#include "lockd/match.h"
 
 void lockd_list_free(struct lockd_list *l)
 {

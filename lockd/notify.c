@@ -7,8 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "notify.h"
+#include "util/macro.h"
+#include "lockd/notify.h"
 
 int lockd_notify(const char *state)
 {

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elfinfo.h"
-#include "libpath.h"
-#include "macro.h"
-#include "proactive.h"
+#include "lockd/elfinfo.h"
+#include "lockd/libpath.h"
+#include "util/macro.h"
+#include "lockd/proactive.h"
 
 #define MAX_DEPTH 16
 #define LTO_PLUGIN "liblto_plugin.so"

@@ -14,8 +14,8 @@
  */
 #pragma once
 
-#include "conf.h"
-#include "match.h"
+#include "lockd/conf.h"
+#include "lockd/match.h"
 
 typedef void (*lockd_found_fn)(const char *path, void *userdata);
 

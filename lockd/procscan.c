@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "maps.h"
-#include "match.h"
-#include "procscan.h"
+#include "util/macro.h"
+#include "lockd/maps.h"
+#include "lockd/match.h"
+#include "lockd/procscan.h"
 
 #define PF_KTHREAD_FLAG 0x00200000u
 #define SCAN_BUFSIZE 8192

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "report.h"
-#include "size.h"
+#include "util/macro.h"
+#include "lockd/report.h"
+#include "util/size.h"
 
 int lockd_psi_trigger_format(enum lockd_psi_kind kind, uint64_t threshold_usec, uint64_t window_usec,
                              char *buf, size_t size)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf.h"
+#include "lockd/conf.h"
 
 /*
  * Open a PSI trigger on path (proc/pressure/memory or a cgroup's

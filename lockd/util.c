@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "util.h"
+#include "util/macro.h"
+#include "lockd/util.h"
 
 int lockd_read_text(const char *path, size_t max, char **out, size_t *len)
 {

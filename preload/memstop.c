@@ -29,21 +29,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "config.h"
-#include "fileio.h"
-#include "history.h"
-#include "key.h"
-#include "ledger.h"
-#include "log.h"
-#include "macro.h"
-#include "memory.h"
-#include "policy.h"
-#include "proc.h"
-#include "queue.h"
-#include "size.h"
-#include "statedir.h"
-#include "strutil.h"
+#include "probe/cgroup.h"
+#include "gate/config.h"
+#include "util/fileio.h"
+#include "gate/history.h"
+#include "gate/key.h"
+#include "gate/ledger.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "probe/memory.h"
+#include "gate/policy.h"
+#include "probe/proc.h"
+#include "gate/queue.h"
+#include "util/size.h"
+#include "gate/statedir.h"
+#include "util/strutil.h"
 
 /* Exit status when MEMSTOP_ON_TIMEOUT=fail gives up (as timeout(1)). */
 #define EXIT_GAVE_UP 124

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "budget.h"
+#include "lockd/budget.h"
 
 #define MiB (1ull << 20)
 #define SEC 1000000ull

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "lockd/conf.h"
 #include "tmptree.h"
 
 struct errors {

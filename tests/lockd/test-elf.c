@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "elfinfo.h"
-#include "libpath.h"
+#include "lockd/elfinfo.h"
+#include "lockd/libpath.h"
 #include "tmptree.h"
 
 struct membuf {

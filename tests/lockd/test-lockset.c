@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "lockset.h"
+#include "lockd/lockset.h"
 #include "tmptree.h"
 
 static uint64_t status_kb(const char *key)

@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "maps.h"
+#include "lockd/maps.h"
 #include "tmptree.h"
 
 static void parse(const char *text, struct lockd_mapping *m, char *buf, size_t size, int expect)

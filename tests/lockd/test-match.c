@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "match.h"
+#include "lockd/match.h"
 
 static void test_patterns(void **state)
 {

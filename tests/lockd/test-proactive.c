@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
-#include "libpath.h"
-#include "proactive.h"
+#include "lockd/conf.h"
+#include "lockd/libpath.h"
+#include "lockd/proactive.h"
 #include "tmptree.h"
 
 struct found {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "report.h"
+#include "lockd/report.h"
 #include "tmptree.h"
 
 static void test_trigger_format(void **state)

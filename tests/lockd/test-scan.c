@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "match.h"
-#include "procscan.h"
+#include "lockd/match.h"
+#include "lockd/procscan.h"
 #include "tmptree.h"
 
 static void test_stat_parse(void **state)

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
-#include "lockdstate.h"
+#include "util/fileio.h"
+#include "probe/lockdstate.h"
 #include "tmptree.h"
 
 static const char good[] = "pid 1234\nstarted 1732230000\nupdated 1732230042\nlocked_bytes 123456789\n"

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "fixture.h"
 
 static void join(char *buf, size_t size, const char *root, const char *rel)

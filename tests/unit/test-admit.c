@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "admit.h"
+#include "gate/admit.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define MS (UINT64_C(1000000))

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "cgroup.h"
+#include "probe/cgroup.h"
 #include "fixture.h"
 
 /* ---- ms_proc_cgroup_parse ---- */

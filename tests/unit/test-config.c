@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "gate/config.h"
 #include "fixture.h"
-#include "size.h"
+#include "util/size.h"
 
 /* ---- a fake environment ---- */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "curve.h"
+#include "gate/curve.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)

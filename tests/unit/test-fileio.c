@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "fixture.h"
 
 /* ---- ms_root_open ---- */

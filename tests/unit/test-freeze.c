@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "freeze.h"
+#include "supervise/freeze.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)

@@ -20,9 +20,9 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "history.h"
-#include "key.h"
-#include "macro.h"
+#include "gate/history.h"
+#include "gate/key.h"
+#include "util/macro.h"
 
 #define DIR_REL "cache/memstop"
 #define FILE_REL DIR_REL "/peaks"

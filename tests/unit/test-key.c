@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "key.h"
+#include "gate/key.h"
 
 /* argv of literals (-Wwrite-strings makes them const; nothing writes them). */
 #define ARGV(...) ((char *const *)(const char *const[]){ __VA_ARGS__, NULL })

@@ -14,9 +14,9 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "ledger.h"
-#include "queue.h"
-#include "statedir.h"
+#include "gate/ledger.h"
+#include "gate/queue.h"
+#include "gate/statedir.h"
 
 #define MIB (UINT64_C(1) << 20)
 

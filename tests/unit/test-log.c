@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "log.h"
+#include "util/log.h"
 
 /* ---- ms_log_path ---- */
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "meminfo.h"
+#include "probe/meminfo.h"
 
 #define KB(n) ((uint64_t)(n) * 1024)
 

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "memory.h"
+#include "probe/memory.h"
 
 static struct ms_meminfo host(uint64_t total, uint64_t available)
 {

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "policy.h"
+#include "gate/policy.h"
 
 #define TOTAL GiB(10)
 #define ENOUGH GiB(2) /* default 10 % of TOTAL is 1 GiB */

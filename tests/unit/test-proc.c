@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "fixture.h"
-#include "proc.h"
+#include "probe/proc.h"
 
 /* A 6.x proc/PID/stat line: 52 fields; tpgid -1, nice -5. */
 static char *stat_line(const char *comm, char state, unsigned ppid, unsigned long utime, unsigned long stime,

@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "buildcg.h"
-#include "cgroup.h"
-#include "fileio.h"
+#include "supervise/buildcg.h"
+#include "probe/cgroup.h"
+#include "util/fileio.h"
 #include "fixture.h"
-#include "proctree.h"
+#include "supervise/proctree.h"
 
 static void comm_parse(void **state)
 {

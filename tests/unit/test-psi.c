@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "psi.h"
+#include "probe/psi.h"
 
 static const char typical[] = "some avg10=1.23 avg60=4.56 avg300=7.89 total=123456789\n"
                               "full avg10=0.50 avg60=0.25 avg300=0.00 total=9876543\n";

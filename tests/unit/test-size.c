@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "size.h"
+#include "util/size.h"
 
 #define KiB UINT64_C(1024)
 #define MIB (KiB * 1024)

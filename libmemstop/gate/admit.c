@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdlib.h>
+
+#include "gate/admit.h"
+
+/* Past its prediction by more than 1/8 (at least 16 MiB): size unknown
+ * again. Runs of one job, and jobs of one program, differ that much. */
+static bool over_prediction(const struct ms_admitted *a)
+{
+        uint64_t slack = a->predicted / 8;
+
+        if (a->kind == MS_PREDICT_UNKNOWN)
+                return true;
+        if (slack < MS_SETTLE_GROWTH * 8)
+                slack = MS_SETTLE_GROWTH * 8;
+        return a->rss > a->predicted + slack;
+}
+
+uint64_t ms_admitted_pending(const struct ms_admitted *a)
+{
+        uint64_t target = a->predicted;
+
+        /* A prediction that proved too small: expect the program's worst. */
+        if (a->kind != MS_PREDICT_UNKNOWN && over_prediction(a) && a->worst > target)
+                target = a->worst;
+        return target > a->rss ? target - a->rss : 0;
+}
+
+bool ms_admitted_settling(const struct ms_admitted *a, uint64_t now_ns)
+{
+        if (a->kind == MS_PREDICT_TYPICAL &&
+            now_ns - a->admitted_ns < (a->supervised ? MS_PROBATION_SUPERVISED_NS : MS_PROBATION_NS))
+                return true;
+        if (!over_prediction(a) || now_ns - a->admitted_ns >= MS_SETTLE_MAX_NS)
+                return false;
+        return now_ns - a->grown_ns < MS_SETTLE_NS || now_ns - a->admitted_ns < MS_SETTLE_NS;
+}
+
+static uint64_t sat_sub(uint64_t a, uint64_t b)
+{
+        return a > b ? a - b : 0;
+}
+
+/* Figures above 2^62 bytes are not memory: clamped, the sums cannot overflow. */
+static int64_t clamp62(uint64_t v)
+{
+        return v > (UINT64_C(1) << 62) ? INT64_C(1) << 62 : (int64_t)v;
+}
+
+int64_t ms_admit_room(uint64_t available, uint64_t reserved, uint64_t required)
+{
+        return clamp62(available) - clamp62(reserved) - clamp62(required);
+}
+
+uint64_t ms_admit_end_ns(uint64_t admitted_ns, uint32_t duration_ms)
+{
+        uint64_t d = (uint64_t)duration_ms * 1000 * 1000;
+
+        if (duration_ms == 0)
+                return 0;
+        return admitted_ns + d + d / 32 + MS_END_SLACK_NS;
+}
+
+struct release {
+        uint64_t at;    /* ns from now */
+        uint64_t bytes; /* what its end gives back: its RSS and its reservation */
+};
+
+static int cmp_release(const void *a, const void *b)
+{
+        const struct release *x = a, *y = b;
+
+        return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The longest age (ms, in the time of its curve) until which the candidate
+ * stays within `room`, or -1 if it may exceed it at once. */
+static int64_t age_within(const struct ms_candidate *cand, int64_t room)
+{
+        int64_t age = -1;
+
+        for (uint32_t k = 0; k < MS_CURVE_STEPS; k++)
+                if ((int64_t)ms_curve_bound(&cand->curve, cand->predicted, cand->curve.reach_ms[k]) <= room)
+                        age = cand->curve.reach_ms[k];
+        return age;
+}
+
+uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const struct ms_candidate *cand,
+                           int64_t free, uint64_t now_ns)
+{
+        struct release ends[MS_ADMIT_MAX];
+        uint64_t at = now_ns;
+        size_t m = 0;
+
+        if (cand->kind != MS_PREDICT_VERIFIED || !ms_curve_valid(&cand->curve))
+                return (int64_t)cand->predicted <= free ? now_ns : UINT64_MAX;
+        for (size_t i = 0; i < n && m < MS_ADMIT_MAX; i++) {
+                const struct ms_admitted *a = &admitted[i];
+                if (a->end_ns > now_ns)
+                        ends[m++] = (struct release){ a->end_ns - now_ns, a->rss + ms_admitted_pending(a) };
+        }
+        qsort(ends, m, sizeof(ends[0]), cmp_release);
+        for (size_t i = 0; i < m && (int64_t)cand->predicted > free; i++) {
+                /* Started at `at`, it must stay within what is free until this end. */
+                int64_t age = age_within(cand, free);
+                uint64_t lead = age < 0 ? 0 : (uint64_t)age * 1000 * 1000 * 100 / MS_HASTE_PCT;
+                uint64_t end = now_ns + ends[i].at;
+                if (end > lead && end - lead > at)
+                        at = end - lead;
+                free += (int64_t)ends[i].bytes;
+        }
+        return (int64_t)cand->predicted <= free ? at : UINT64_MAX;
+}
+
+void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admitted *admitted, size_t n,
+                     const struct ms_candidate *cand, uint64_t now_ns, struct ms_admit_result *out)
+{
+        struct ms_admit_result r = { .admit = true, .reason = MS_ADMIT_FITS };
+        uint64_t surprise = 0;
+        bool settling = false;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct ms_admitted *a = &admitted[i];
+                r.reserved += ms_admitted_pending(a);
+                if (ms_admitted_settling(a, now_ns))
+                        settling = true;
+                /* One typical job still below its prediction may yet turn out big. */
+                if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a))
+                        if (sat_sub(a->worst, a->predicted) > surprise)
+                                surprise = sat_sub(a->worst, a->predicted);
+        }
+        if (cand->kind == MS_PREDICT_TYPICAL && sat_sub(cand->worst, cand->predicted) > surprise)
+                surprise = sat_sub(cand->worst, cand->predicted);
+        /* A supervised surprise is frozen, not waited for. */
+        if (!cand->supervised)
+                r.reserved += surprise;
+        r.need = cand->kind == MS_PREDICT_UNKNOWN ? 0 : cand->predicted;
+        r.free = sat_sub(available, r.reserved);
+
+        if (settling) {
+                r.admit = false;
+                r.reason = MS_HELD_SETTLING;
+        } else if (r.free < required || r.free - required < r.need) {
+                r.admit = false;
+                r.reason = MS_HELD_MEMORY;
+                if (cand->supervised && cand->kind == MS_PREDICT_VERIFIED && ms_curve_valid(&cand->curve) &&
+                    ms_admit_fit_time(admitted, n, cand, ms_admit_room(available, r.reserved, required), now_ns) <=
+                            now_ns) {
+                        r.admit = true;
+                        r.reason = MS_ADMIT_FITS;
+                        r.timed = true;
+                }
+        }
+        *out = r;
+}
+
+const char *ms_admit_reason_name(enum ms_admit_reason r)
+{
+        switch (r) {
+        case MS_ADMIT_FITS:
+                return "fits";
+        case MS_HELD_MEMORY:
+                return "not enough memory";
+        case MS_HELD_SETTLING:
+                return "a job of unknown size is still growing";
+        case MS_HELD_FROZEN:
+                return "frozen jobs resume first";
+        }
+        return "?";
+}

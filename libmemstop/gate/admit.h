@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The admission decision, pure: given what memory shows now and what the
+ * processes admitted before are still expected to take, may one more start?
+ *
+ * Every admitted process reserves the peak it is predicted to reach; what is
+ * still to come of it (predicted - current RSS) is subtracted from what is
+ * available. Predictions are:
+ *   - verified: this job's own peak from the history;
+ *   - typical: the program's typical peak (this job never ran); the program's
+ *     largest peak (learned, or seen in a running instance) is kept in
+ *     reserve once, for one such job that turns out big (a "surprise"); a job
+ *     that grows past its prediction reserves the program's largest instead;
+ *   - unknown: nothing is known of the program.
+ * While an admitted job of unknown size, or one that grew past its
+ * prediction by more than 1/8, is still growing, nothing
+ * else is admitted: its memory must settle first, for at most
+ * MS_SETTLE_MAX_NS; and a job admitted on a typical prediction holds the
+ * next one back for MS_PROBATION_NS, time enough to show that it grows
+ * past it. Two surprises at once are then covered only by the threshold's
+ * margin: a start-time gate cannot know more.
+ *
+ * Supervised candidates (a supervising `memstop` freezes a job that grows
+ * into memory it was not given, freeze.h) keep no surprise in reserve: a
+ * surprise is frozen instead of being waited for. And time: a verified job
+ * whose growth curve is known (curve.h) and that is supervised may also
+ * start when it does not fit now but will: if, until each admitted job's
+ * predicted end (its learned duration, 1/32 more and MS_END_SLACK_NS),
+ * what it may have grown to by then (its curve, MS_HASTE_PCT percent of
+ * its pace) fits
+ * beside what is still reserved, and once they have ended, its whole peak
+ * fits. Admitted jobs keep their whole reservation until they end. When a
+ * job outlives its prediction, the supervisor freezes the one that grows.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gate/curve.h"
+
+/* The most admitted jobs a decision looks at. */
+#define MS_ADMIT_MAX 512u
+
+/* A job's predicted end: its learned duration, 1/32 more, and this. */
+#define MS_END_SLACK_NS (30ull * 1000 * 1000)
+/* A job may grow this much faster (percent) than its curve says. */
+#define MS_HASTE_PCT 106u
+
+/* RSS growth below this over MS_SETTLE_NS means "settled". */
+#define MS_SETTLE_GROWTH (2ull << 20)
+#define MS_SETTLE_NS (150ull * 1000 * 1000)
+/* A job admitted on its program's typical size holds the next one back this
+ * long; half as long when it is supervised (a surprise is frozen). */
+#define MS_PROBATION_NS (100ull * 1000 * 1000)
+#define MS_PROBATION_SUPERVISED_NS (50ull * 1000 * 1000)
+/* An unknown job stops blocking others after this long, settled or not. */
+#define MS_SETTLE_MAX_NS (5ull * 1000 * 1000 * 1000)
+
+enum ms_prediction_kind {
+        MS_PREDICT_UNKNOWN = 0,
+        MS_PREDICT_TYPICAL = 1,
+        MS_PREDICT_VERIFIED = 2,
+};
+
+struct ms_admitted {
+        enum ms_prediction_kind kind;
+        uint64_t predicted;   /* bytes: the peak reserved (0 if unknown) */
+        uint64_t worst;       /* the program's largest known peak (typical kind) */
+        uint64_t rss;         /* now */
+        uint64_t admitted_ns; /* monotonic */
+        uint64_t grown_ns;    /* last time its RSS grew by MS_SETTLE_GROWTH or more */
+        uint64_t end_ns;      /* predicted end, with slack (ms_admit_end_ns); 0: unknown */
+        bool supervised;      /* a supervisor freezes it if it outgrows its room */
+};
+
+struct ms_candidate {
+        enum ms_prediction_kind kind;
+        uint64_t predicted;
+        uint64_t worst;
+        struct ms_curve curve; /* of a verified job; duration_ms 0: unknown */
+        bool supervised;       /* a supervisor freezes it if it outgrows its room */
+};
+
+enum ms_admit_reason {
+        MS_ADMIT_FITS = 0,
+        MS_HELD_MEMORY,   /* available - reserved < required */
+        MS_HELD_SETTLING, /* an unknown job's memory is still growing */
+        MS_HELD_FROZEN,   /* jobs frozen by the supervisor resume first */
+};
+
+struct ms_admit_result {
+        bool admit;
+        enum ms_admit_reason reason;
+        uint64_t reserved; /* still to come of admitted processes, incl. surprise reserve */
+        uint64_t need;     /* what this candidate adds */
+        uint64_t free;     /* available - reserved (0 if negative) */
+        bool timed;        /* admitted because others will have ended in time */
+};
+
+/*
+ * When the candidate would fit in time (see above) if nothing else were
+ * admitted meanwhile: now_ns if it does already, UINT64_MAX if its peak
+ * does not fit even once every admitted job with a predicted end has ended.
+ * `room` is what is free beyond the threshold and the reservations
+ * (ms_admit_room; negative: short already). Without a curve, it fits now
+ * or never.
+ */
+uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const struct ms_candidate *cand,
+                           int64_t room, uint64_t now_ns);
+int64_t ms_admit_room(uint64_t available, uint64_t reserved, uint64_t required);
+
+/* The predicted end of a job admitted at admitted_ns that ran duration_ms
+ * last time (0: unknown, returns 0). */
+uint64_t ms_admit_end_ns(uint64_t admitted_ns, uint32_t duration_ms);
+
+/* What an admitted process still holds in reserve: its prediction minus
+ * its RSS; a typical one that grew past its prediction (by more than 1/8)
+ * reserves up to worst. */
+uint64_t ms_admitted_pending(const struct ms_admitted *a);
+
+/* Whether an admitted process of unknown size is still growing. */
+bool ms_admitted_settling(const struct ms_admitted *a, uint64_t now_ns);
+
+void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admitted *admitted, size_t n,
+                     const struct ms_candidate *cand, uint64_t now_ns, struct ms_admit_result *out);
+
+const char *ms_admit_reason_name(enum ms_admit_reason r);

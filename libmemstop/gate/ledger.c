@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gate/ledger.h"
+#include "util/macro.h"
+
+void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size)
+{
+        const char *what = cgroup_dir && *cgroup_dir ? cgroup_dir : "host";
+
+        /* The layout's version in the name: processes of another memstop
+         * version never resize a file mapped by this one. */
+        snprintf(buf, size, "queue-v%u-%016" PRIx64, MS_LEDGER_VERSION, ms_fnv1a(what, strlen(what), MS_FNV1A_SEED));
+}
+
+static void init_file(struct ms_ledger_file *f)
+{
+        memset(f, 0, sizeof(*f));
+        f->header.magic = MS_LEDGER_MAGIC;
+        f->header.version = MS_LEDGER_VERSION;
+        f->header.slots = MS_LEDGER_SLOTS;
+        f->header.slot_size = sizeof(struct ms_slot);
+        f->header.next_ticket = 1;
+}
+
+static bool header_valid(const struct ms_ledger_file *f)
+{
+        const struct ms_ledger_header *h = &f->header;
+
+        return h->magic == MS_LEDGER_MAGIC && h->version == MS_LEDGER_VERSION && h->slots == MS_LEDGER_SLOTS &&
+               h->slot_size == sizeof(struct ms_slot) && h->next_ticket > 0;
+}
+
+/* Slots with impossible contents are freed, not trusted. */
+static bool repair_slots(struct ms_ledger_file *f)
+{
+        bool repaired = false;
+
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+                struct ms_slot *s = &f->slot[i];
+                if (s->state == MS_SLOT_FREE)
+                        continue;
+                if (s->state > MS_SLOT_HOLD || s->pid <= 0 || s->kind > MS_PREDICT_VERIFIED ||
+                    s->ticket >= f->header.next_ticket) {
+                        memset(s, 0, sizeof(*s));
+                        repaired = true;
+                }
+        }
+        return repaired;
+}
+
+int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
+{
+        _cleanup_close_ int fd = -1;
+        struct ms_ledger_file *map;
+        struct stat st;
+        bool reset = false;
+
+        fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+                return -EPERM;
+        if (flock(fd, LOCK_EX) < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*map) && ftruncate(fd, sizeof(*map)) < 0)) {
+                int r = -errno;
+                flock(fd, LOCK_UN);
+                return r;
+        }
+        map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+                int r = -errno;
+                flock(fd, LOCK_UN);
+                return r;
+        }
+        if (!header_valid(map)) {
+                /* New, of another version (our magic, another layout), or corrupt:
+                 * start afresh. Only a non-empty file without our magic is reported. */
+                reset = st.st_size != 0 && map->header.magic != MS_LEDGER_MAGIC;
+                init_file(map);
+        } else if (repair_slots(map)) {
+                reset = true;
+        }
+        flock(fd, LOCK_UN);
+        ledger->fd = MS_TAKE_FD(fd);
+        ledger->map = map;
+        ledger->reset = reset;
+        return 0;
+}
+
+void ms_ledger_close(struct ms_ledger *ledger)
+{
+        if (ledger->map)
+                munmap(ledger->map, sizeof(*ledger->map));
+        ledger->map = NULL;
+        ledger->fd = ms_close(ledger->fd);
+}
+
+int ms_ledger_lock(struct ms_ledger *ledger)
+{
+        while (flock(ledger->fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return 0;
+}
+
+void ms_ledger_unlock(struct ms_ledger *ledger)
+{
+        flock(ledger->fd, LOCK_UN);
+}
+
+unsigned ms_ledger_prune(struct ms_ledger_file *f, ms_alive_fn alive, void *userdata)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+                struct ms_slot *s = &f->slot[i];
+                if (s->state == MS_SLOT_FREE || alive(s->pid, s->starttime, userdata))
+                        continue;
+                memset(s, 0, sizeof(*s));
+                n++;
+        }
+        return n;
+}
+
+int ms_ledger_head(const struct ms_ledger_file *f)
+{
+        int head = -1;
+
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                if (f->slot[i].state == MS_SLOT_WAITING && (head < 0 || f->slot[i].ticket < f->slot[head].ticket))
+                        head = (int)i;
+        return head;
+}
+
+int ms_ledger_free_slot(const struct ms_ledger_file *f)
+{
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                if (f->slot[i].state == MS_SLOT_FREE)
+                        return (int)i;
+        return -1;
+}
+
+int ms_ledger_find(const struct ms_ledger_file *f, pid_t pid, uint64_t starttime)
+{
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                if (f->slot[i].state != MS_SLOT_FREE && f->slot[i].pid == pid && f->slot[i].starttime == starttime)
+                        return (int)i;
+        return -1;
+}
+
+void ms_ledger_wake(struct ms_ledger_file *f, int i)
+{
+        if (i >= 0)
+                syscall(SYS_futex, &f->slot[i].state, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+bool ms_ledger_sleep(struct ms_ledger_file *f, int i, uint32_t state, uint64_t timeout_ns)
+{
+        struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000u),
+                               .tv_nsec = (long)(timeout_ns % 1000000000u) };
+
+        /* EAGAIN (changed already), EINTR: the caller looks again at once. */
+        return syscall(SYS_futex, &f->slot[i].state, FUTEX_WAIT, state, &ts, NULL, 0) == 0 || errno != ETIMEDOUT;
+}
+
+bool ms_ledger_holding(const struct ms_ledger_file *f)
+{
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                if (f->slot[i].state == MS_SLOT_HOLD)
+                        return true;
+        return false;
+}
+
+size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max)
+{
+        size_t n = 0;
+
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS && n < max; i++) {
+                const struct ms_slot *s = &f->slot[i];
+                if (s->state != MS_SLOT_ADMITTED && s->state != MS_SLOT_GRANTED)
+                        continue;
+                out[n++] = (struct ms_admitted){
+                        .kind = (enum ms_prediction_kind)s->kind,
+                        .predicted = s->predicted,
+                        .worst = s->worst,
+                        .rss = s->rss,
+                        .admitted_ns = s->since_ns,
+                        .grown_ns = s->grown_ns,
+                        /* A frozen job's end is anyone's guess: it stays. */
+                        .end_ns = ms_curve_valid(&s->curve) && !s->stopped_ns
+                                          ? ms_admit_end_ns(s->since_ns + s->paused_ns, s->curve.duration_ms)
+                                          : 0,
+                        .supervised = s->supervised != 0,
+                };
+        }
+        return n;
+}
+
+bool ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns)
+{
+        bool grew = rss >= s->rss + MS_SETTLE_GROWTH;
+
+        s->rss = rss;
+        if (rss >= s->grown_rss + MS_SETTLE_GROWTH) {
+                s->grown_rss = rss;
+                s->grown_ns = now_ns;
+        }
+        ms_curve_note(&s->trace, ms_ledger_age(s, now_ns) / 1000000, rss);
+        return grew;
+}
+
+uint64_t ms_ledger_age(const struct ms_slot *s, uint64_t now_ns)
+{
+        uint64_t end = s->stopped_ns && s->stopped_ns < now_ns ? s->stopped_ns : now_ns;
+
+        return end > s->since_ns + s->paused_ns ? end - s->since_ns - s->paused_ns : 0;
+}
+
+void ms_ledger_pause(struct ms_slot *s, uint64_t now_ns, bool stop)
+{
+        if (stop && !s->stopped_ns) {
+                s->stopped_ns = now_ns ? now_ns : 1;
+        } else if (!stop && s->stopped_ns) {
+                if (now_ns > s->stopped_ns)
+                        s->paused_ns += now_ns - s->stopped_ns;
+                s->stopped_ns = 0;
+        }
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The ledger: a small file in the state directory, mapped shared by every
+ * gated process of one user in one memory cgroup ("queue-vVERSION-HASH",
+ * HASH of the cgroup's directory, or of "host"). It lists the processes waiting and
+ * admitted, with their reservations. Changed only under flock(LOCK_EX) on
+ * the file, which the kernel releases when a holder dies. Entries of dead
+ * processes (pid and start time no longer match) are pruned.
+ *
+ * Waiters sleep on a futex on their own slot's state word and are woken when
+ * they become the head of the queue or are granted admission; the head is
+ * woken when an admitted process exits.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gate/admit.h"
+#include "gate/curve.h"
+#include "gate/key.h"
+
+#define MS_LEDGER_MAGIC UINT32_C(0x4753534d) /* "MSSG" */
+#define MS_LEDGER_VERSION 2u
+#define MS_LEDGER_SLOTS 512u
+
+_Static_assert(MS_LEDGER_SLOTS <= MS_ADMIT_MAX, "a decision sees every admitted slot");
+
+enum ms_slot_state {
+        MS_SLOT_FREE = 0,
+        MS_SLOT_WAITING = 1,
+        MS_SLOT_GRANTED = 2, /* admitted by the head; its memory is reserved */
+        MS_SLOT_ADMITTED = 3,
+        MS_SLOT_HOLD = 4,    /* a supervisor with frozen jobs: admit nothing new */
+};
+
+enum ms_grant {
+        MS_GRANT_NONE = 0,      /* admitted itself as the head */
+        MS_GRANT_BACKFILL = 1,  /* let in ahead of a waiting head */
+        MS_GRANT_BIG_FIRST = 2, /* a big job let in before a smaller head */
+};
+
+struct ms_slot {
+        uint32_t state; /* futex word */
+        int32_t pid;
+        uint64_t starttime; /* clock ticks since boot, from proc/PID/stat */
+        uint64_t ticket;    /* arrival order */
+        uint64_t since_ns;  /* monotonic: waiting since, or admitted at */
+        uint64_t predicted;
+        uint64_t worst;
+        uint64_t rss;       /* last seen */
+        uint64_t grown_rss; /* RSS when it last grew by MS_SETTLE_GROWTH */
+        uint64_t grown_ns;  /* ... and when */
+        uint32_t kind;      /* enum ms_prediction_kind */
+        uint32_t granted;   /* enum ms_grant: how it was let in */
+        uint64_t program_hash;
+        char program[MS_PROGRAM_MAX];
+        uint32_t supervised;         /* runs under a supervisor that freezes: may be admitted in time */
+        uint32_t timed;              /* was admitted counting on predicted ends */
+        struct ms_curve curve;       /* its prediction's growth curve (duration_ms 0: unknown) */
+        struct ms_curve_trace trace; /* its RSS as seen since admission (curve.h) */
+        uint64_t paused_ns;          /* time frozen by a supervisor, over */
+        uint64_t stopped_ns;         /* frozen since (monotonic), 0: running */
+};
+
+struct ms_ledger_header {
+        uint32_t magic;
+        uint32_t version;
+        uint32_t slots;
+        uint32_t slot_size;
+        uint64_t next_ticket;
+        uint64_t reserved[5];
+};
+
+struct ms_ledger_file {
+        struct ms_ledger_header header;
+        struct ms_slot slot[MS_LEDGER_SLOTS];
+};
+
+struct ms_ledger {
+        int fd;
+        struct ms_ledger_file *map;
+        bool reset; /* the file was corrupt and was reinitialized */
+};
+
+/* The ledger's file name for a cgroup directory ("" or NULL: the host). */
+void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size);
+
+/* Open (creating mode 0600, O_NOFOLLOW) and map the ledger in dirfd.
+ * A file of the wrong size or with a bad header is reinitialized under the
+ * lock (ledger->reset tells). Returns 0 or -errno. */
+int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger);
+void ms_ledger_close(struct ms_ledger *ledger);
+
+int ms_ledger_lock(struct ms_ledger *ledger);
+void ms_ledger_unlock(struct ms_ledger *ledger);
+
+/* Whether a slot still belongs to a live process; injected for tests. */
+typedef bool (*ms_alive_fn)(pid_t pid, uint64_t starttime, void *userdata);
+
+/* Free the slots of dead processes. Returns how many. Caller holds the lock. */
+unsigned ms_ledger_prune(struct ms_ledger_file *f, ms_alive_fn alive, void *userdata);
+
+/* The waiting slot with the lowest ticket, or -1. */
+int ms_ledger_head(const struct ms_ledger_file *f);
+
+/* A free slot, or -1 if full. */
+int ms_ledger_free_slot(const struct ms_ledger_file *f);
+
+/* The slot of pid/starttime, or -1. */
+int ms_ledger_find(const struct ms_ledger_file *f, pid_t pid, uint64_t starttime);
+
+/* Wake whoever sleeps on slot i's state word. */
+void ms_ledger_wake(struct ms_ledger_file *f, int i);
+
+/* Sleep on slot i's state word while it equals `state`, at most timeout_ns.
+ * Returns true when woken (or the word changed), false on timeout. */
+bool ms_ledger_sleep(struct ms_ledger_file *f, int i, uint32_t state, uint64_t timeout_ns);
+
+/* Whether a (live) supervisor holds the queue while its jobs are frozen. */
+bool ms_ledger_holding(const struct ms_ledger_file *f);
+
+/* The admitted and granted slots as ms_admitted records (up to max). */
+size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max);
+
+/* A look at an admitted slot's RSS at now_ns: kept as its last seen RSS and
+ * noted in its trace. Returns whether it grew by MS_SETTLE_GROWTH or more
+ * since the last look. Caller holds the lock. */
+bool ms_ledger_observe(struct ms_slot *s, uint64_t rss, uint64_t now_ns);
+
+/* A supervisor froze (stop) or resumed an admitted slot's process at now_ns.
+ * Caller holds the lock. */
+void ms_ledger_pause(struct ms_slot *s, uint64_t now_ns, bool stop);
+
+/* How long an admitted slot has run since admission at now_ns, frozen time
+ * left out (ns). */
+uint64_t ms_ledger_age(const struct ms_slot *s, uint64_t now_ns);

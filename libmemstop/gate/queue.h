@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The fair queue on the ledger, without a daemon.
+ *
+ * A gated process takes a ticket and waits. Only the head (lowest ticket)
+ * samples memory; it admits itself when its predicted peak fits beside what
+ * admitted processes still reserve, or will fit in time (admit.h). While it
+ * waits it grants admission to later waiters whose verified peak fits now
+ * and cannot delay it: the head must still fit once the jobs admitted
+ * normally have ended, beside every backfilled one; or, when the head will
+ * fit in time, the backfilled job must be predicted to have ended by then
+ * (backfill; so a big job is never starved by small ones).
+ * In its first MS_BACKFILL_NS as the head, it also lets waiting jobs of
+ * verified size at least MS_BIG_FACTOR times its own go first when they fit
+ * now: the biggest jobs are a build's critical path. The others sleep on their futex, waking every
+ * MS_WAITER_CHECK_NS to see whether the head died. An admitted process
+ * leaves the ledger at exit (ms_queue_leave) and wakes the head.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gate/admit.h"
+#include "gate/config.h"
+#include "gate/ledger.h"
+#include "probe/memory.h"
+
+#define MS_BACKFILL_NS (1500ull * 1000 * 1000) /* for big_first */
+/* Waiting jobs this many times bigger than the head start before it (big_first). */
+#define MS_BIG_FACTOR 4u
+#define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
+#define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
+/* How often a head that may fit in time (admit.h) looks again. */
+#define MS_HEAD_TIMED_POLL_NS (40ull * 1000 * 1000)
+
+struct ms_queue_ops {
+        int (*sample)(struct ms_sample *s, void *userdata);
+        int (*rss)(pid_t pid, uint64_t *rss, void *userdata);
+        bool (*alive)(pid_t pid, uint64_t starttime, void *userdata);
+        uint64_t (*now_ns)(void *userdata);
+        /* May be NULL: predict again (the history grows while we wait). */
+        void (*predict)(struct ms_candidate *cand, void *userdata);
+        /* Hooks, may be NULL. */
+        void (*held)(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead, void *userdata);
+        void *userdata;
+};
+
+struct ms_queue_request {
+        pid_t pid;
+        uint64_t starttime;
+        struct ms_candidate cand;
+        const char *program;
+        uint64_t program_hash;
+};
+
+enum ms_queue_outcome {
+        MS_QUEUE_ADMITTED = 0,
+        MS_QUEUE_EXPIRED = 1,
+};
+
+struct ms_queue_result {
+        enum ms_queue_outcome outcome;
+        bool held;
+        bool granted;         /* admitted by backfill */
+        uint64_t waited_ns;
+        struct ms_sample last; /* the last sample this process took (if any) */
+        bool sampled;
+        struct ms_admit_result decision;
+};
+
+/* Wait in the queue until admitted or config->timeout_usec passes.
+ * Returns 0 or -errno (-ENOSPC: ledger full; -ESTALE: our entry vanished),
+ * after which the caller falls back to the plain gate. */
+int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
+                  const struct ms_queue_ops *ops, struct ms_queue_result *res);
+
+/*
+ * A supervisor that has frozen jobs holds the queue: nothing new is admitted
+ * until they are resumed (they would grow into the memory a newcomer takes).
+ * The entry is pid's, so it vanishes if the supervisor dies. Returns 0 or
+ * -errno (-ENOSPC: ledger full).
+ */
+int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
+void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
+
+/* The growth curve of admitted pid at exit (now_ns), from its slot's trace,
+ * for a peak of `peak` bytes, merged with the curve it was predicted with
+ * (ms_curve_keep_worst). Returns 0 or -ENOENT (not admitted here). */
+int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
+                   struct ms_curve *out);
+
+/* Remove pid's entry (at exit) and wake the head. */
+void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime);

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe/cgroup.h"
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "util/strutil.h"
+
+/* v1 reports "no limit" as PAGE_COUNTER_MAX pages: anything this large is none. */
+#define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
+
+static int copy_span(char *dst, size_t size, const char *src, size_t len)
+{
+        if (len >= size)
+                return -ENAMETOOLONG;
+        memcpy(dst, src, len);
+        dst[len] = '\0';
+        return 0;
+}
+
+/* Whether the comma-separated list [s, s+len) contains word. */
+static bool list_has(const char *s, size_t len, const char *word)
+{
+        size_t wlen = strlen(word);
+        const char *end = s + len;
+
+        while (s < end) {
+                const char *comma = memchr(s, ',', (size_t)(end - s));
+                size_t n = comma ? (size_t)(comma - s) : (size_t)(end - s);
+                if (n == wlen && memcmp(s, word, n) == 0)
+                        return true;
+                s += n + 1;
+        }
+        return false;
+}
+
+int ms_proc_cgroup_parse(const char *text, enum ms_cgroup_version version, char *path, size_t size)
+{
+        for (const char *line = text; line && *line;) {
+                const char *eol = strchr(line, '\n');
+                size_t len = eol ? (size_t)(eol - line) : strlen(line);
+                const char *c1 = memchr(line, ':', len);
+                const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line)) : NULL;
+
+                if (!c1 || !c2)
+                        return -EINVAL;
+                const char *ctl = c1 + 1, *p = c2 + 1;
+                size_t ctl_len = (size_t)(c2 - ctl), plen = len - (size_t)(p - line);
+                bool match = version == MS_CGROUP_V2 ? (c1 - line == 1 && line[0] == '0' && ctl_len == 0)
+                                                     : list_has(ctl, ctl_len, "memory");
+                if (match) {
+                        if (plen == 0 || p[0] != '/')
+                                return -EINVAL;
+                        return copy_span(path, size, p, plen);
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+        return -ENOENT;
+}
+
+/* Copy one mountinfo field, decoding \ooo escapes. */
+static int unescape(char *dst, size_t size, const char *src, size_t len)
+{
+        size_t o = 0;
+
+        for (size_t i = 0; i < len; i++) {
+                char c = src[i];
+                if (c == '\\' && i + 3 < len &&
+                    src[i + 1] >= '0' && src[i + 1] <= '3' &&
+                    src[i + 2] >= '0' && src[i + 2] <= '7' &&
+                    src[i + 3] >= '0' && src[i + 3] <= '7') {
+                        c = (char)((src[i + 1] - '0') * 64 + (src[i + 2] - '0') * 8 + (src[i + 3] - '0'));
+                        i += 3;
+                }
+                if (o + 1 >= size)
+                        return -ENAMETOOLONG;
+                dst[o++] = c;
+        }
+        dst[o] = '\0';
+        return 0;
+}
+
+int ms_mountinfo_parse(const char *text, enum ms_cgroup_version version,
+                       char *root, size_t root_size, char *mnt, size_t mnt_size)
+{
+        for (const char *line = text; line && *line;) {
+                const char *eol = strchr(line, '\n');
+                const char *end = eol ? eol : line + strlen(line);
+                const char *field[6] = {};
+                size_t flen[6] = {};
+                const char *p = line, *sep;
+                int n = 0;
+
+                /* Fields 1-5: id, parent, dev, root, mount point. */
+                while (n < 5 && p < end) {
+                        const char *sp = memchr(p, ' ', (size_t)(end - p));
+                        field[n] = p;
+                        flen[n] = sp ? (size_t)(sp - p) : (size_t)(end - p);
+                        n++;
+                        p = sp ? sp + 1 : end;
+                }
+                sep = n == 5 ? strstr(p, " - ") : NULL;
+                if (!sep || sep >= end)
+                        return -EINVAL;
+                /* After " - ": fstype, source, super options. */
+                const char *fs = sep + 3;
+                const char *fs_end = memchr(fs, ' ', (size_t)(end - fs));
+                if (!fs_end)
+                        return -EINVAL;
+                const char *src = fs_end + 1;
+                const char *src_end = memchr(src, ' ', (size_t)(end - src));
+                const char *opts = src_end ? src_end + 1 : end;
+                size_t fs_len = (size_t)(fs_end - fs);
+                bool match;
+
+                if (version == MS_CGROUP_V2)
+                        match = fs_len == 7 && memcmp(fs, "cgroup2", 7) == 0;
+                else
+                        match = fs_len == 6 && memcmp(fs, "cgroup", 6) == 0 &&
+                                list_has(opts, (size_t)(end - opts), "memory");
+                if (match) {
+                        int r = unescape(root, root_size, field[3], flen[3]);
+                        if (r < 0)
+                                return r;
+                        return unescape(mnt, mnt_size, field[4], flen[4]);
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+        return -ENOENT;
+}
+
+int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, const char *path)
+{
+        size_t rlen = strlen(root);
+        const char *rest;
+        int n;
+
+        while (rlen > 1 && root[rlen - 1] == '/')
+                rlen--;
+        if (strcmp(root, "/") == 0)
+                rest = path;
+        else if (strncmp(path, root, rlen) == 0 && (path[rlen] == '/' || path[rlen] == '\0'))
+                rest = path + rlen;
+        else
+                return -ENOENT;
+        while (*mnt == '/')
+                mnt++;
+        while (*rest == '/')
+                rest++;
+        n = snprintf(cg->dir, sizeof(cg->dir), "%s%s%s", mnt, *mnt && *rest ? "/" : "", rest);
+        if (n < 0 || (size_t)n >= sizeof(cg->dir))
+                return -ENAMETOOLONG;
+        cg->mount_len = strlen(mnt);
+        if (copy_span(cg->path, sizeof(cg->path), path, strlen(path)) < 0)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static bool exists_at(int rootfd, const char *dir, const char *file)
+{
+        char p[PATH_MAX];
+
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) >= sizeof(p))
+                return false;
+        return ms_access_at(rootfd, p) == 0;
+}
+
+int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
+{
+        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        static const enum ms_cgroup_version order[] = { MS_CGROUP_V1, MS_CGROUP_V2 };
+        int r;
+
+        memset(cg, 0, sizeof(*cg));
+        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
+        if (r < 0)
+                return r;
+        /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
+        r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, sizeof(mounts), NULL);
+        if (r < 0 && r != -EFBIG)
+                return r;
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(order); i++) {
+                struct ms_cgroup c = { .version = order[i] };
+                if (ms_proc_cgroup_parse(self, c.version, path, sizeof(path)) < 0)
+                        continue;
+                if (ms_mountinfo_parse(mounts, c.version, root, sizeof(root), mnt, sizeof(mnt)) < 0)
+                        continue;
+                if (ms_cgroup_join(&c, mnt, root, path) < 0)
+                        continue;
+                /* v2: only with the memory controller enabled here. */
+                if (c.version == MS_CGROUP_V2 && !exists_at(rootfd, c.dir, "memory.current"))
+                        continue;
+                if (c.version == MS_CGROUP_V1 && !exists_at(rootfd, c.dir, "memory.usage_in_bytes"))
+                        continue;
+                *cg = c;
+                return 0;
+        }
+        return 0;
+}
+
+int ms_cgroup_v1_stat_parse(const char *text, uint64_t *hierarchical_limit, uint64_t *total_inactive_file)
+{
+        int r = ms_field_u64(text, "hierarchical_memory_limit", hierarchical_limit);
+        if (r < 0)
+                return r;
+        return ms_field_u64(text, "total_inactive_file", total_inactive_file);
+}
+
+int ms_cgroup_v2_stat_parse(const char *text, uint64_t *inactive_file)
+{
+        return ms_field_u64(text, "inactive_file", inactive_file);
+}
+
+uint64_t ms_cgroup_available(uint64_t limit, uint64_t usage, uint64_t inactive_file)
+{
+        uint64_t working = usage > inactive_file ? usage - inactive_file : 0;
+
+        if (limit == MS_UNLIMITED)
+                return MS_UNLIMITED;
+        return limit > working ? limit - working : 0;
+}
+
+static int read_file_u64(int rootfd, const char *dir, const char *file, uint64_t *out)
+{
+        char p[PATH_MAX];
+
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) >= sizeof(p))
+                return -ENAMETOOLONG;
+        return ms_read_u64_at(rootfd, p, out);
+}
+
+static int read_file_text(int rootfd, const char *dir, const char *file, char *buf, size_t size)
+{
+        char p[PATH_MAX];
+        int r;
+
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) >= sizeof(p))
+                return -ENAMETOOLONG;
+        r = ms_read_at(rootfd, p, buf, size, NULL);
+        return r == -EFBIG ? 0 : r;
+}
+
+/* Cut the last component of dir, not above the mount point. */
+static bool parent_dir(char *dir, size_t mount_len)
+{
+        char *slash = strrchr(dir, '/');
+
+        if (strlen(dir) <= mount_len || !slash || (size_t)(slash - dir) < mount_len)
+                return false;
+        *slash = '\0';
+        return true;
+}
+
+static int read_v1(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *m)
+{
+        char stat[8192], walk[PATH_MAX];
+        uint64_t v;
+        int r;
+
+        r = read_file_text(rootfd, cg->dir, "memory.stat", stat, sizeof(stat));
+        if (r < 0)
+                return r;
+        r = ms_cgroup_v1_stat_parse(stat, &m->max, &m->inactive_file);
+        if (r < 0)
+                return -EINVAL;
+        r = read_file_u64(rootfd, cg->dir, "memory.usage_in_bytes", &m->usage);
+        if (r < 0)
+                return r;
+        if (m->max >= V1_UNLIMITED_FLOOR)
+                m->max = MS_UNLIMITED;
+        m->high = MS_UNLIMITED;
+        m->limit = m->max;
+
+        /* Which cgroup sets the effective limit: the deepest one with it. */
+        if (m->limit != MS_UNLIMITED) {
+                snprintf(walk, sizeof(walk), "%s", cg->dir);
+                do {
+                        if (read_file_u64(rootfd, walk, "memory.limit_in_bytes", &v) == 0 && v == m->limit) {
+                                snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", walk);
+                                break;
+                        }
+                } while (parent_dir(walk, cg->mount_len));
+        }
+        if (read_file_text(rootfd, cg->dir, "memory.oom_control", stat, sizeof(stat)) == 0)
+                (void)ms_field_u64(stat, "oom_kill", &m->oom_kills);
+        return 0;
+}
+
+static int read_v2(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *m)
+{
+        char text[8192], walk[PATH_MAX];
+        uint64_t v;
+        int r;
+
+        r = read_file_u64(rootfd, cg->dir, "memory.current", &m->usage);
+        if (r < 0)
+                return r;
+        r = read_file_text(rootfd, cg->dir, "memory.stat", text, sizeof(text));
+        if (r < 0)
+                return r;
+        if (ms_cgroup_v2_stat_parse(text, &m->inactive_file) < 0)
+                return -EINVAL;
+
+        m->max = m->high = m->limit = MS_UNLIMITED;
+        snprintf(walk, sizeof(walk), "%s", cg->dir);
+        do {
+                /* The hierarchy's root has no memory.max: missing is no limit. */
+                r = read_file_u64(rootfd, walk, "memory.max", &v);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (r == 0 && v < m->max)
+                        m->max = v;
+                if (r == 0 && v < m->limit) {
+                        m->limit = v;
+                        snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", walk);
+                }
+                r = read_file_u64(rootfd, walk, "memory.high", &v);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (r == 0 && v < m->high)
+                        m->high = v;
+                if (r == 0 && v < m->limit) {
+                        m->limit = v;
+                        snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", walk);
+                }
+        } while (parent_dir(walk, cg->mount_len));
+
+        if (read_file_text(rootfd, cg->dir, "memory.events", text, sizeof(text)) == 0)
+                (void)ms_field_u64(text, "oom_kill", &m->oom_kills);
+        return 0;
+}
+
+int ms_cgroup_read(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *mem)
+{
+        struct ms_cgroup_mem m = {};
+        int r;
+
+        switch (cg->version) {
+        case MS_CGROUP_V1:
+                r = read_v1(rootfd, cg, &m);
+                break;
+        case MS_CGROUP_V2:
+                r = read_v2(rootfd, cg, &m);
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        m.available = ms_cgroup_available(m.limit, m.usage, m.inactive_file);
+        *mem = m;
+        return 0;
+}
+
+MS_HOT const char *ms_cgroup_usage_file(enum ms_cgroup_version version)
+{
+        return version == MS_CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes";
+}
+
+int ms_cgroup_hint_format(const struct ms_cgroup *cg, uint64_t limit, char *buf, size_t size)
+{
+        int n;
+
+        if (cg->version == MS_CGROUP_NONE || limit == MS_UNLIMITED)
+                n = snprintf(buf, size, "none");
+        else
+                n = snprintf(buf, size, "v%d:%" PRIu64 ":%s", (int)cg->version, limit, cg->dir);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+MS_HOT int ms_cgroup_hint_parse(const char *s, struct ms_cgroup_hint *hint)
+{
+        const char *p, *dir;
+        uint64_t limit;
+
+        if (ms_streq(s, "none")) {
+                *hint = (struct ms_cgroup_hint){ .version = MS_CGROUP_NONE, .limit = MS_UNLIMITED };
+                return 0;
+        }
+        if (s[0] != 'v' || (s[1] != '1' && s[1] != '2') || s[2] != ':')
+                return -EINVAL;
+        p = s + 3;
+        if (ms_parse_u64_prefix(&p, &limit) < 0 || *p != ':')
+                return -EINVAL;
+        dir = p + 1;
+        if (*dir == '\0' || *dir == '/')
+                return -EINVAL;
+        /* No ".." component: the hint must not walk out of the cgroup tree. */
+        for (p = dir; *p; p++)
+                if (p[0] == '.' && p[1] == '.' && (p == dir || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+                        return -EINVAL;
+        hint->version = s[1] == '1' ? MS_CGROUP_V1 : MS_CGROUP_V2;
+        hint->limit = limit;
+        hint->dir = dir;
+        return 0;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "supervise/freeze.h"
+
+#define MIB (1ull << 20)
+
+void ms_freeze_params_default(struct ms_freeze_params *p, uint64_t required)
+{
+        uint64_t below = required / 2;
+
+        if (below < 64 * MIB)
+                below = 64 * MIB;
+        *p = (struct ms_freeze_params){
+                .freeze_below = below,
+                .resume_above = 2 * below + 64 * MIB,
+                .margin = required,
+                .horizon_ms = 300,
+                .resume_interval_ns = 500ull * 1000 * 1000,
+                .stall_interval_ns = 1000ull * 1000 * 1000,
+        };
+}
+
+int64_t ms_freeze_rate(int64_t old_rate, uint64_t prev_rss, uint64_t rss, uint64_t dt_ns)
+{
+        int64_t now;
+
+        if (dt_ns == 0)
+                return old_rate;
+        now = (int64_t)(((double)rss - (double)prev_rss) * 1e9 / (double)dt_ns);
+        /* A job that stopped growing must not look like one that grows: a
+         * slower rate is believed at once, a faster one half way. */
+        if (now < old_rate)
+                return now;
+        return old_rate / 2 + now / 2;
+}
+
+static bool growing(const struct ms_job_view *j)
+{
+        return !j->frozen && !j->held && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
+}
+
+/* Growth over the horizon that nobody expected: for a job with a predicted
+ * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
+ * subtracted from what admission considered free; only a job past that
+ * limit grows into memory nobody reserved. */
+static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool backed)
+{
+        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0;
+
+        if (!j->peak || !backed)
+                return g;
+        return j->rss > j->peak + j->peak / 8 ? g : 0;
+}
+
+/* Order of youth: a younger job, or the same age and a higher index. */
+static bool younger(const struct ms_job_view *jobs, size_t a, size_t b)
+{
+        return jobs[a].start > jobs[b].start || (jobs[a].start == jobs[b].start && a > b);
+}
+
+/* The youngest growing job older than job `below` (n: any), or n. */
+static size_t youngest_growing(const struct ms_job_view *jobs, size_t n, size_t below)
+{
+        size_t best = n;
+
+        for (size_t i = 0; i < n; i++)
+                if (growing(&jobs[i]) && (below == n || younger(jobs, below, i)) &&
+                    (best == n || younger(jobs, i, best)))
+                        best = i;
+        return best;
+}
+
+static size_t oldest_frozen(const struct ms_job_view *jobs, size_t n)
+{
+        size_t best = n;
+
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i].frozen && (best == n || jobs[i].start < jobs[best].start))
+                        best = i;
+        return best;
+}
+
+static bool since(uint64_t now, uint64_t then, uint64_t interval)
+{
+        return then == 0 || now >= then + interval;
+}
+
+size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze_input *in,
+                        const struct ms_job_view *jobs, size_t n, struct ms_freeze_action *out, size_t max)
+{
+        size_t running = 0, frozen = 0, k = 0, i;
+        uint64_t projected, grow = 0;
+
+        uint64_t pending = 0;
+        bool backed;
+
+        for (i = 0; i < n; i++)
+                if (jobs[i].peak > jobs[i].rss)
+                        pending += jobs[i].peak - jobs[i].rss;
+        backed = in->available >= pending || in->available >= p->margin;
+        for (i = 0; i < n; i++) {
+                if (jobs[i].frozen)
+                        frozen++;
+                else if (!jobs[i].held)
+                        running++;
+                grow += growth(&jobs[i], p->horizon_ms, backed);
+        }
+
+        if (in->stopping) {
+                for (i = 0; i < n && k < max; i++)
+                        if (jobs[i].frozen)
+                                out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };
+                return k;
+        }
+        if (running == 0) {
+                i = oldest_frozen(jobs, n);
+                if (i < n && k < max)
+                        out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };
+                return k;
+        }
+
+        projected = in->available > grow ? in->available - grow : 0;
+        if (projected < p->freeze_below) {
+                size_t below = n;
+                while (running > 1 && projected < p->freeze_below && k < max) {
+                        i = youngest_growing(jobs, n, below);
+                        if (i == n)
+                                break;
+                        below = i;
+                        running--;
+                        projected += growth(&jobs[i], p->horizon_ms, backed);
+                        out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
+                }
+                return k;
+        }
+        if (in->stalling) {
+                if (running > 1 && k < max && since(in->now_ns, in->last_freeze_ns, p->stall_interval_ns)) {
+                        i = youngest_growing(jobs, n, n);
+                        if (i < n)
+                                out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
+                }
+                return k;
+        }
+        if (frozen > 0 && in->calm && projected >= p->resume_above &&
+            since(in->now_ns, in->last_resume_ns, p->resume_interval_ns) &&
+            since(in->now_ns, in->last_freeze_ns, p->resume_interval_ns) && k < max) {
+                i = oldest_frozen(jobs, n);
+                out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };
+        }
+        return k;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Log lines for the front ends: one write(2) per line, so lines of parallel
+ * processes never interleave. The library itself never logs.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/macro.h"
+
+/*
+ * Open a log destination: NULL or "" is stderr (returns STDERR_FILENO, not
+ * to be closed). A path ending in '-' gets the pid appended ("/tmp/ms-" ->
+ * "/tmp/ms-1234"). Opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, mode 0644.
+ * Returns the fd or -errno.
+ */
+int ms_log_open(const char *spec, pid_t pid);
+
+/* The path ms_log_open() would open; returns 0 or -ENAMETOOLONG. */
+int ms_log_path(const char *spec, pid_t pid, char *buf, size_t size);
+
+/* Format one line (a '\n' is added if missing, long lines are cut) and write
+ * it with a single write(2). Errors are ignored: logging never fails a program. */
+void ms_log(int fd, const char *fmt, ...) MS_PRINTF(2, 3);
+void ms_logv(int fd, const char *fmt, va_list ap);
