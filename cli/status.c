@@ -109,9 +109,8 @@ static size_t queue_entries(const struct ms_ledger_file *f, const struct ms_slot
 
 static uint64_t slot_pending(const struct ms_slot *s)
 {
-        struct ms_admitted a = { .kind = (enum ms_prediction_kind)s->kind, .predicted = s->predicted,
-                                 .worst = s->worst, .rss = s->rss };
-        return s->state == MS_SLOT_WAITING ? 0 : ms_admitted_pending(&a);
+        struct ms_admitted a = ms_slot_to_admitted(s);
+        return ms_slot_admitted(s) ? ms_admitted_pending(&a) : 0;
 }
 
 static void json_string(const char *s)

@@ -411,7 +411,7 @@ static struct proc *admitted_proc(struct sv *s, const struct ms_slot *slot)
 {
         struct proc *p;
 
-        if (slot->state != MS_SLOT_ADMITTED && slot->state != MS_SLOT_GRANTED)
+        if (!ms_slot_admitted(slot))
                 return NULL;
         p = proc_find(s, slot->pid);
         return p && p->info.starttime == slot->starttime ? p : NULL;

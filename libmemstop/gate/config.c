@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "gate/config.h"
+#include "util/parse.h"
 #include "util/strutil.h"
 #include "util/macro.h"
 #include "util/size.h"
@@ -15,42 +16,17 @@ MS_HOT void ms_config_init(struct ms_config *c)
         *c = (struct ms_config){ .percent = MS_DEFAULT_PERCENT, .reserve = true, .learn = true };
 }
 
-/* Fixed-size strings, not pointers: no relocations to apply at load time. */
-typedef char word_t[8];
-
-static MS_HOT bool word_in(const char *s, const word_t *words, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (ms_strcaseeq(s, words[i]))
-                        return true;
-        return false;
-}
-
 MS_HOT int ms_verbose_parse(const char *s, unsigned *level)
 {
-        static const word_t off[] = { "", "0", "no", "n", "false", "off" };
-        static const word_t on[] = { "1", "yes", "y", "true", "on" };
+        static const ms_word_t off[] = { "", "0", "no", "n", "false", "off" };
+        static const ms_word_t on[] = { "1", "yes", "y", "true", "on" };
 
-        if (word_in(s, off, MS_ARRAY_SIZE(off)))
+        if (ms_word_in(s, off, MS_ARRAY_SIZE(off)))
                 *level = 0;
-        else if (word_in(s, on, MS_ARRAY_SIZE(on)))
+        else if (ms_word_in(s, on, MS_ARRAY_SIZE(on)))
                 *level = 1;
         else if (ms_streq(s, "2"))
                 *level = 2;
-        else
-                return -EINVAL;
-        return 0;
-}
-
-MS_HOT int ms_bool_parse(const char *s, bool *value)
-{
-        static const word_t off[] = { "0", "no", "n", "false", "off" };
-        static const word_t on[] = { "1", "yes", "y", "true", "on" };
-
-        if (word_in(s, off, MS_ARRAY_SIZE(off)))
-                *value = false;
-        else if (word_in(s, on, MS_ARRAY_SIZE(on)))
-                *value = true;
         else
                 return -EINVAL;
         return 0;
@@ -65,59 +41,6 @@ MS_HOT int ms_on_timeout_parse(const char *s, enum ms_timeout_action *action)
         else
                 return -EINVAL;
         return 0;
-}
-
-MS_HOT int ms_pattern_list_check(const char *list)
-{
-        const char *p = list;
-
-        if (!*p)
-                return -EINVAL;
-        for (;;) {
-                size_t n = 0;
-                for (; p[n] && p[n] != ','; n++)
-                        if (p[n] == '/' || p[n] == ' ')
-                                return -EINVAL;
-                if (n == 0)
-                        return -EINVAL;
-                if (!p[n])
-                        return 0;
-                p += n + 1;
-        }
-}
-
-MS_HOT bool ms_pattern_list_match(const char *list, const char *name)
-{
-        char pat[256];
-
-        for (const char *p = list; p && *p;) {
-                const char *comma = strchr(p, ',');
-                size_t n = comma ? (size_t)(comma - p) : strlen(p);
-                if (n > 0 && n < sizeof(pat)) {
-                        memcpy(pat, p, n);
-                        pat[n] = '\0';
-                        if (fnmatch(pat, name, 0) == 0)
-                                return true;
-                }
-                p = comma ? comma + 1 : NULL;
-        }
-        return false;
-}
-
-MS_HOT bool ms_name_list_has(const char *list, const char *name)
-{
-        for (const char *p = list; p && *p;) {
-                const char *n = name;
-                while (*p && *p != ',' && *p == *n)
-                        p++, n++;
-                if ((*p == ',' || *p == '\0') && *n == '\0')
-                        return true;
-                while (*p && *p != ',')
-                        p++;
-                if (*p == ',')
-                        p++;
-        }
-        return false;
 }
 
 MS_HOT bool ms_config_gates(const struct ms_config *c, const char *program)

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/parse.h"
+
 #define MS_DEFAULT_PERCENT 10u
 
 enum ms_timeout_action {
@@ -60,17 +62,7 @@ int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_error_fn 
 
 /* Each single-variable parser returns 0 or -EINVAL and sets *reason. */
 int ms_verbose_parse(const char *s, unsigned *level);
-/* 0/1, no/yes, off/on, false/true. */
-int ms_bool_parse(const char *s, bool *value);
 int ms_on_timeout_parse(const char *s, enum ms_timeout_action *action);
-/* A pattern list: comma-separated, non-empty glob patterns without '/'. */
-int ms_pattern_list_check(const char *list);
-
-/* Whether name (a program's base name) matches one pattern of list. */
-bool ms_pattern_list_match(const char *list, const char *name);
-
-/* Whether name is one of the comma-separated names of list (exact, no globs). */
-bool ms_name_list_has(const char *list, const char *name);
 
 /* Whether a program with this base name is gated. */
 bool ms_config_gates(const struct ms_config *c, const char *program);

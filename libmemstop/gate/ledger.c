@@ -186,27 +186,41 @@ bool ms_ledger_holding(const struct ms_ledger_file *f)
         return false;
 }
 
+int ms_ledger_next(const struct ms_ledger_file *f, int after, uint32_t states)
+{
+        for (unsigned i = after < 0 ? 0 : (unsigned)after + 1; i < MS_LEDGER_SLOTS; i++) {
+                uint32_t st = ms_slot_state(&f->slot[i]);
+                if (st < 32 && (states & MS_SLOTS_OF(st)))
+                        return (int)i;
+        }
+        return -1;
+}
+
+struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s)
+{
+        return (struct ms_admitted){
+                .kind = (enum ms_prediction_kind)s->kind,
+                .predicted = s->predicted,
+                .worst = s->worst,
+                .rss = s->rss,
+                .admitted_ns = s->since_ns,
+                .grown_ns = s->grown_ns,
+                /* A frozen job's end is anyone's guess: it stays. */
+                .end_ns = ms_curve_valid(&s->curve) && !s->stopped_ns
+                                  ? ms_admit_end_ns(s->since_ns + s->paused_ns, s->curve.duration_ms)
+                                  : 0,
+                .supervised = s->supervised != 0,
+        };
+}
+
 size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max)
 {
         size_t n = 0;
 
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS && n < max; i++) {
-                const struct ms_slot *s = &f->slot[i];
-                if (s->state != MS_SLOT_ADMITTED && s->state != MS_SLOT_GRANTED)
-                        continue;
-                out[n++] = (struct ms_admitted){
-                        .kind = (enum ms_prediction_kind)s->kind,
-                        .predicted = s->predicted,
-                        .worst = s->worst,
-                        .rss = s->rss,
-                        .admitted_ns = s->since_ns,
-                        .grown_ns = s->grown_ns,
-                        /* A frozen job's end is anyone's guess: it stays. */
-                        .end_ns = ms_curve_valid(&s->curve) && !s->stopped_ns
-                                          ? ms_admit_end_ns(s->since_ns + s->paused_ns, s->curve.duration_ms)
-                                          : 0,
-                        .supervised = s->supervised != 0,
-                };
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED) {
+                if (n >= max)
+                        break;
+                out[n++] = ms_slot_to_admitted(&f->slot[i]);
         }
         return n;
 }

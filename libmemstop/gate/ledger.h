@@ -122,6 +122,36 @@ bool ms_ledger_sleep(struct ms_ledger_file *f, int i, uint32_t state, uint64_t t
 /* Whether a (live) supervisor holds the queue while its jobs are frozen. */
 bool ms_ledger_holding(const struct ms_ledger_file *f);
 
+/* A slot's state word. Under the lock it is exact; without it (a glance by
+ * the supervisor or `memstop status`) it may change right after. */
+static inline uint32_t ms_slot_state(const struct ms_slot *s)
+{
+        return __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+}
+
+/* Sets of states, for ms_ledger_next(). */
+#define MS_SLOTS_OF(state) (1u << (state))
+#define MS_SLOTS_ADMITTED (MS_SLOTS_OF(MS_SLOT_ADMITTED) | MS_SLOTS_OF(MS_SLOT_GRANTED))
+#define MS_SLOTS_WAITING MS_SLOTS_OF(MS_SLOT_WAITING)
+#define MS_SLOTS_IN_USE (MS_SLOTS_ADMITTED | MS_SLOTS_WAITING | MS_SLOTS_OF(MS_SLOT_HOLD))
+
+/* Whether a slot holds memory of its own: admitted itself, or granted
+ * admission by the head (its memory is reserved either way). */
+static inline bool ms_slot_admitted(const struct ms_slot *s)
+{
+        uint32_t st = ms_slot_state(s);
+        return st < 32 && (MS_SLOTS_ADMITTED & MS_SLOTS_OF(st));
+}
+
+/* The index of the first slot after `after` (-1: from the start) whose state
+ * is in the set `states`, or -1. Iterate with MS_LEDGER_FOREACH. */
+int ms_ledger_next(const struct ms_ledger_file *f, int after, uint32_t states);
+#define MS_LEDGER_FOREACH(f, i, states) \
+        for (int i = ms_ledger_next((f), -1, (states)); i >= 0; i = ms_ledger_next((f), i, (states)))
+
+/* An admitted or granted slot as the admission policy sees it. */
+struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s);
+
 /* The admitted and granted slots as ms_admitted records (up to max). */
 size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max);
 

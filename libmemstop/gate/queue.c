@@ -39,11 +39,9 @@ static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, uint32_t g
 /* The head refreshes what admitted processes hold now. */
 static void refresh_rss(struct ms_ledger_file *f, const struct ms_queue_ops *ops, uint64_t now)
 {
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED) {
                 struct ms_slot *s = &f->slot[i];
                 uint64_t rss;
-                if (s->state != MS_SLOT_ADMITTED && s->state != MS_SLOT_GRANTED)
-                        continue;
                 if (ops->rss(s->pid, &rss, ops->userdata) < 0)
                         continue;
                 ms_ledger_observe(s, rss, now);
@@ -68,7 +66,7 @@ static uint64_t live_program_max(const struct ms_ledger_file *f, uint64_t progra
 
         for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
                 const struct ms_slot *s = &f->slot[i];
-                if ((s->state == MS_SLOT_ADMITTED || s->state == MS_SLOT_GRANTED) && s->program_hash == program_hash &&
+                if (ms_slot_admitted(s) && s->program_hash == program_hash &&
                     s->rss > max)
                         max = s->rss;
         }
@@ -128,13 +126,9 @@ static uint64_t after_admitted_end(const struct ms_ledger_file *f, uint64_t avai
 {
         uint64_t freed = 0, held = 0;
 
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED) {
                 const struct ms_slot *s = &f->slot[i];
-                struct ms_admitted a;
-                if (s->state != MS_SLOT_ADMITTED && s->state != MS_SLOT_GRANTED)
-                        continue;
-                a = (struct ms_admitted){ .kind = (enum ms_prediction_kind)s->kind, .predicted = s->predicted,
-                                          .worst = s->worst, .rss = s->rss };
+                struct ms_admitted a = ms_slot_to_admitted(s);
                 if (s->granted == MS_GRANT_BACKFILL)
                         held += ms_admitted_pending(&a);
                 else
@@ -402,7 +396,7 @@ int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t 
         if (r < 0)
                 return r;
         i = ms_ledger_find(l->map, pid, starttime);
-        if (i >= 0 && (l->map->slot[i].state == MS_SLOT_ADMITTED || l->map->slot[i].state == MS_SLOT_GRANTED)) {
+        if (i >= 0 && ms_slot_admitted(&l->map->slot[i])) {
                 const struct ms_slot *s = &l->map->slot[i];
                 ms_curve_from_trace(&s->trace, peak, ms_ledger_age(s, now_ns) / 1000000, out);
                 /* The fastest growth and the slowest end seen: this run's or earlier ones'. */

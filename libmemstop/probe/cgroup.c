@@ -8,6 +8,7 @@
 
 #include "probe/cgroup.h"
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "util/macro.h"
 #include "util/strutil.h"
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "probe/lockdstate.h"
 #include "util/macro.h"
 

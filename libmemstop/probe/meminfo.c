@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "probe/meminfo.h"
 
 /* A "Key:   123 kB" value in bytes. */

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "util/macro.h"
 #include "probe/proc.h"
 #include "util/strutil.h"

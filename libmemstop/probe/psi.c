@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "probe/psi.h"
 #include "util/strutil.h"
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "util/macro.h"
 #include "util/strutil.h"
 
@@ -94,37 +95,6 @@ long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
         return (long)have;
 }
 
-MS_HOT int ms_parse_u64_prefix(const char **p, uint64_t *out)
-{
-        const char *s = *p;
-        uint64_t v = 0;
-
-        if (!ms_isdigit(*s))
-                return -EINVAL;
-        for (; ms_isdigit(*s); s++) {
-                unsigned d = (unsigned)(*s - '0');
-                if (v > (UINT64_MAX - d) / 10)
-                        return -ERANGE;
-                v = v * 10 + d;
-        }
-        *p = s;
-        *out = v;
-        return 0;
-}
-
-MS_HOT int ms_parse_u64(const char *s, uint64_t *out)
-{
-        uint64_t v;
-        int r = ms_parse_u64_prefix(&s, &v);
-
-        if (r < 0)
-                return r;
-        if (*s)
-                return -EINVAL;
-        *out = v;
-        return 0;
-}
-
 MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
 {
         char buf[64];
@@ -142,40 +112,6 @@ MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
         }
         r = ms_parse_u64(buf, out);
         return r == -ERANGE ? -EINVAL : r;
-}
-
-const char *ms_find_field(const char *text, const char *key)
-{
-        size_t klen = strlen(key);
-        const char *p = text;
-
-        while (p && *p) {
-                if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t')) {
-                        p += klen;
-                        while (*p == ' ' || *p == '\t')
-                                p++;
-                        return p;
-                }
-                p = strchr(p, '\n');
-                if (p)
-                        p++;
-        }
-        return NULL;
-}
-
-int ms_field_u64(const char *text, const char *key, uint64_t *out)
-{
-        const char *v = ms_find_field(text, key);
-        uint64_t n;
-
-        if (!v)
-                return -ENOENT;
-        if (ms_parse_u64_prefix(&v, &n) < 0)
-                return -EINVAL;
-        if (*v != '\0' && *v != '\n' && *v != ' ' && *v != '\t')
-                return -EINVAL;
-        *out = n;
-        return 0;
 }
 
 int ms_access_at(int dirfd, const char *path)

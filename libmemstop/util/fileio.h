@@ -44,21 +44,3 @@ int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
  */
 int ms_read_u64_at(int dirfd, const char *path, uint64_t *out);
 
-/* Parse one unsigned decimal number, all of s. Returns 0 or -EINVAL/-ERANGE. */
-int ms_parse_u64(const char *s, uint64_t *out);
-
-/* Parse the unsigned decimal number at *p and move *p past its digits; what
- * follows is the caller's to check. Returns 0, -EINVAL (no digit) or -ERANGE. */
-int ms_parse_u64_prefix(const char **p, uint64_t *out);
-
-/*
- * Find a "key value" field in text: key must start a line and be followed by
- * blanks (key includes its ':' for /proc/meminfo style). Returns a pointer to
- * the value's first non-blank character or NULL. Does not match "SwapCached:"
- * for "Cached:".
- */
-const char *ms_find_field(const char *text, const char *key);
-
-/* Like ms_find_field() and parse the decimal number there. Returns 0,
- * -ENOENT (no such key) or -EINVAL (not a number). */
-int ms_field_u64(const char *text, const char *key, uint64_t *out);

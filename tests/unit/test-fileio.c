@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "util/fileio.h"
+#include "util/parse.h"
 #include "fixture.h"
 
 /* ---- ms_root_open ---- */
