@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gate/protocol.h"
 #include "probe/cgroup.h"
 #include "cli/cli.h"
 #include "util/fileio.h"
@@ -141,7 +142,7 @@ int cli_prepare_env(struct cli *cli)
         if (cli->config.reserve && cli->config.learn) {
                 char small[4096];
                 if (cli_small_programs(small, sizeof(small)) == 0)
-                        (void)export("MEMSTOP_SMALL", small);
+                        (void)export(MS_ENV_SMALL, small);
         }
 
         return 0;
@@ -164,7 +165,7 @@ int cli_run(struct cli *cli, char **argv)
                 char hint[PATH_MAX + 64];
                 if (ms_cgroup_locate(MS_ROOT_HOST, &cg) == 0 && ms_sample_read(MS_ROOT_HOST, &cg, &s) == 0 &&
                     ms_cgroup_hint_format(&cg, s.has_cgroup ? s.cgroup.limit : MS_UNLIMITED, hint, sizeof(hint)) == 0)
-                        (void)export(MS_CGROUP_HINT_ENV, hint);
+                        (void)export(MS_ENV_CGROUP, hint);
         }
 
         execvp(argv[0], argv);

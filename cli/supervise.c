@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate/protocol.h"
 #include "supervise/buildcg.h"
 #include "probe/cgroup.h"
 #include "cli/cli.h"
@@ -849,16 +850,16 @@ static void read_holds(struct sv *s)
         if (!f)
                 return;
         while (fgets(line, sizeof(line), f)) {
-                int pid;
+                struct ms_hold_line h;
                 uint64_t us;
-                char prog[72];
-                if (sscanf(line, "%d %" SCNu64 " %71s", &pid, &us, prog) < 2)
+                if (ms_hold_line_parse(line, &h) < 0)
                         continue;
+                us = h.held_usec;
                 s->rep.gated++;
                 s->rep.hold_total_us += us;
                 if (us > s->rep.hold_max_us || s->rep.gated == 1) {
                         s->rep.hold_max_us = us;
-                        snprintf(s->rep.hold_max_program, sizeof(s->rep.hold_max_program), "%s", prog);
+                        snprintf(s->rep.hold_max_program, sizeof(s->rep.hold_max_program), "%s", h.program);
                 }
         }
         fclose(f);
@@ -977,7 +978,7 @@ static void export_hint(struct sv *s)
                 return;
         if (ms_sample_read(MS_ROOT_HOST, cg, &smp) == 0 &&
             ms_cgroup_hint_format(cg, smp.has_cgroup ? smp.cgroup.limit : MS_UNLIMITED, hint, sizeof(hint)) == 0)
-                setenv(MS_CGROUP_HINT_ENV, hint, 1);
+                setenv(MS_ENV_CGROUP, hint, 1);
 }
 
 static int start_child(struct sv *s, char **argv, const sigset_t *oldmask)
@@ -1069,14 +1070,14 @@ int cli_supervise(struct cli *cli, char **argv)
         setup_cgroup(&s);
         export_hint(&s);
         if (make_holdfile(&s) == 0)
-                (void)setenv("MEMSTOP_REPORT", s.holdfile, 1);
+                (void)setenv(MS_ENV_REPORT, s.holdfile, 1);
         /* Jobs that outlive their predictions get frozen: the gate may count on time. */
         if (s.freeze) {
                 char pid[24];
                 snprintf(pid, sizeof(pid), "%d", (int)s.self);
-                (void)setenv("MEMSTOP_SUPERVISOR", pid, 1);
+                (void)setenv(MS_ENV_SUPERVISOR, pid, 1);
         } else {
-                (void)unsetenv("MEMSTOP_SUPERVISOR");
+                (void)unsetenv(MS_ENV_SUPERVISOR);
         }
 
         /* The critical level: half the gate's threshold, at least 64 MiB, or the option's. */

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate/protocol.h"
 #include "probe/cgroup.h"
 #include "gate/config.h"
 #include "util/fileio.h"
@@ -51,7 +52,7 @@
 #define MIB (1024u * 1024u)
 
 /* Internal: warnings already given in this process tree (one per tree). */
-#define WARNED_ENV "MEMSTOP_WARNED"
+#define WARNED_ENV MS_ENV_WARNED
 
 /* The slow path's state; in .bss, so the fast path never touches its pages. */
 struct gate {
@@ -83,7 +84,7 @@ struct env {
 static MS_HOT void env_collect(struct env *e)
 {
         for (char **p = environ; p && *p && e->n < MS_ARRAY_SIZE(e->vars); p++)
-                if (ms_startswith(*p, "MEMSTOP_"))
+                if (ms_startswith(*p, MS_ENV_PREFIX))
                         e->vars[e->n++] = *p;
 }
 
@@ -173,7 +174,7 @@ static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e, co
         struct sysinfo si;
         char path[PATH_MAX + 32];
         uint64_t total, usage, required;
-        const char *h = env_lookup(MS_CGROUP_HINT_ENV, (void *)e);
+        const char *h = env_lookup(MS_ENV_CGROUP, (void *)e);
 
         if (c->reserve && !(c->small && ms_name_list_has(c->small, program)))
                 return false;
@@ -262,7 +263,7 @@ static void export_hint(const struct ms_cgroup *cg, const struct ms_sample *s)
         if (limit >= s->host.total)
                 limit = MS_UNLIMITED;
         if (ms_cgroup_hint_format(cg, limit, hint, sizeof(hint)) == 0)
-                setenv(MS_CGROUP_HINT_ENV, hint, 1);
+                setenv(MS_ENV_CGROUP, hint, 1);
 }
 
 static void summary_at_exit(void)
@@ -356,12 +357,10 @@ static void on_queue_held(const struct ms_sample *s, const struct ms_admit_resul
  */
 static bool supervised(void)
 {
-        const char *v = getenv("MEMSTOP_SUPERVISOR");
-        uint64_t pid;
+        pid_t pid;
 
         /* EPERM: it lives, as another user (a root supervisor of a build that dropped privileges). */
-        return v && ms_parse_u64(v, &pid) == 0 && pid > 0 && pid <= INT32_MAX &&
-               (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        return ms_supervisor_parse(getenv(MS_ENV_SUPERVISOR), &pid) == 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 /* What the history says of this job. */
@@ -469,7 +468,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
         if (g->config.learn && !g->config.small && g->history_dir[0]) {
                 char small[4096];
                 if (ms_history_small_list(g->history_dir, small, sizeof(small)) == 0)
-                        setenv("MEMSTOP_SMALL", small, 1);
+                        setenv(MS_ENV_SMALL, small, 1);
         }
 
         r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
@@ -523,18 +522,21 @@ static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_samp
  */
 static void report_admission(const struct gate *g)
 {
-        const char *path = getenv("MEMSTOP_REPORT");
+        const char *path = getenv(MS_ENV_REPORT);
+        struct ms_hold_line h = { .pid = getpid(), .held_usec = g->held_usec };
         char line[128];
         int fd, n;
 
         if (!path || path[0] != '/')
                 return;
+        snprintf(h.program, sizeof(h.program), "%s", program_name());
+        n = ms_hold_line_format(&h, line, sizeof(line));
+        if (n <= 0)
+                return;
         fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return;
-        n = snprintf(line, sizeof(line), "%d %" PRIu64 " %.64s\n", (int)getpid(), g->held_usec, program_name());
-        if (n > 0)
-                (void)!write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        (void)!write(fd, line, (size_t)n);
         close(fd);
 }
 

@@ -71,10 +71,10 @@ uint64_t ms_cgroup_available(uint64_t limit, uint64_t usage, uint64_t inactive_f
 
 /*
  * The cgroup hint: a process that has located its cgroup exports it to its
- * children in MEMSTOP_CGROUP so that their fast path needs at most one read.
- * Format: "none", or "v1:LIMIT:DIR" / "v2:LIMIT:DIR" with LIMIT in bytes.
+ * children (MS_ENV_CGROUP, gate/protocol.h) so that their fast path needs at
+ * most one read. Format: "none", or "v1:LIMIT:DIR" / "v2:LIMIT:DIR" with
+ * LIMIT in bytes.
  */
-#define MS_CGROUP_HINT_ENV "MEMSTOP_CGROUP"
 
 struct ms_cgroup_hint {
         enum ms_cgroup_version version;

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "gate/protocol.h"
+#include "util/macro.h"
+#include "util/parse.h"
+
+/* Append s to buf at *n (bounded by size); false when it did not fit. */
+static bool put(char *buf, size_t size, size_t *n, const char *s)
+{
+        for (; *s; s++) {
+                if (*n + 1 >= size)
+                        return false;
+                buf[(*n)++] = *s;
+        }
+        buf[*n] = '\0';
+        return true;
+}
+
+static bool put_u64(char *buf, size_t size, size_t *n, uint64_t v)
+{
+        char digits[24];
+        size_t i = sizeof(digits) - 1;
+
+        digits[i] = '\0';
+        do {
+                digits[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        return put(buf, size, n, digits + i);
+}
+
+MS_HOT int ms_hold_line_format(const struct ms_hold_line *h, char *buf, size_t size)
+{
+        char prog[MS_HOLD_PROGRAM_MAX + 1];
+        size_t n = 0, i;
+
+        for (i = 0; i < MS_HOLD_PROGRAM_MAX && h->program[i]; i++) {
+                unsigned char c = (unsigned char)h->program[i];
+                prog[i] = c <= ' ' || c == 0x7f ? '?' : (char)c;
+        }
+        prog[i] = '\0';
+        if (size == 0 || h->pid <= 0)
+                return -ENOBUFS;
+        if (!put_u64(buf, size, &n, (uint64_t)h->pid) || !put(buf, size, &n, " ") ||
+            !put_u64(buf, size, &n, h->held_usec) || !put(buf, size, &n, " ") ||
+            !put(buf, size, &n, i ? prog : "?") || !put(buf, size, &n, "\n"))
+                return -ENOBUFS;
+        return (int)n;
+}
+
+int ms_hold_line_parse(const char *line, struct ms_hold_line *out)
+{
+        const char *p = line;
+        uint64_t pid, held;
+        size_t i = 0;
+
+        if (ms_parse_u64_prefix(&p, &pid) < 0 || pid == 0 || pid > INT32_MAX || *p++ != ' ')
+                return -EINVAL;
+        if (ms_parse_u64_prefix(&p, &held) < 0 || *p++ != ' ')
+                return -EINVAL;
+        for (; *p && *p != '\n'; p++) {
+                if ((unsigned char)*p <= ' ' || i >= MS_HOLD_PROGRAM_MAX)
+                        return -EINVAL;
+                out->program[i++] = *p;
+        }
+        if (i == 0 || (*p == '\n' && p[1]))
+                return -EINVAL;
+        out->program[i] = '\0';
+        out->pid = (pid_t)pid;
+        out->held_usec = held;
+        return 0;
+}
+
+MS_HOT int ms_supervisor_parse(const char *value, pid_t *pid)
+{
+        uint64_t v;
+
+        if (!value || ms_parse_u64(value, &v) < 0 || v == 0 || v > INT32_MAX)
+                return -EINVAL;
+        *pid = (pid_t)v;
+        return 0;
+}

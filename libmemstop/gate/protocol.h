@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What the supervising `memstop` and the preload tell each other, through
+ * the environment of the build and one file. Every MEMSTOP_* variable that
+ * is not a user's setting (gate/config.h) is named here and only here; the
+ * encoders and decoders of their values live beside them, so that writer
+ * and reader cannot drift apart.
+ *
+ *   MEMSTOP_SUPERVISOR  pid of a supervising `memstop` that freezes jobs
+ *                       which outgrow their room: admission may count on time
+ *   MEMSTOP_REPORT      absolute path of the hold file: one line per admitted
+ *                       process (ms_hold_line), appended with one write(2)
+ *   MEMSTOP_SMALL       programs known to stay small, comma-separated
+ *   MEMSTOP_CGROUP      the cgroup hint (probe/cgroup.h): "none" or
+ *                       "v1:LIMIT:DIR" / "v2:LIMIT:DIR"
+ *   MEMSTOP_WARNED      set once a bad setting was reported in this process
+ *                       tree: its children stay quiet
+ *
+ * Pure functions: no I/O, no allocation (the preload calls them).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MS_ENV_PREFIX "MEMSTOP_"
+#define MS_ENV_SUPERVISOR "MEMSTOP_SUPERVISOR"
+#define MS_ENV_REPORT "MEMSTOP_REPORT"
+#define MS_ENV_SMALL "MEMSTOP_SMALL"
+#define MS_ENV_CGROUP "MEMSTOP_CGROUP"
+#define MS_ENV_WARNED "MEMSTOP_WARNED"
+
+/* The longest program name a hold line carries. */
+#define MS_HOLD_PROGRAM_MAX 64u
+
+/* One line of the hold file: "PID HELD_USEC PROGRAM\n". */
+struct ms_hold_line {
+        pid_t pid;
+        uint64_t held_usec;
+        char program[MS_HOLD_PROGRAM_MAX + 1];
+};
+
+/* Format h as one line, newline included, into buf; a longer program name
+ * is cut at MS_HOLD_PROGRAM_MAX bytes, blanks and control characters in it
+ * become '?'. Returns the length, or -ENOBUFS if buf is too small. */
+int ms_hold_line_format(const struct ms_hold_line *h, char *buf, size_t size);
+
+/* Parse one line (with or without its newline). Returns 0 or -EINVAL. */
+int ms_hold_line_parse(const char *line, struct ms_hold_line *out);
+
+/* The supervisor's pid from MEMSTOP_SUPERVISOR's value. Returns 0 or -EINVAL. */
+int ms_supervisor_parse(const char *value, pid_t *pid);
