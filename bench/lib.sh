@@ -9,7 +9,8 @@
 # The sourcing script sets, before it calls run_cg:
 #   LIMIT        the memory limit of each run's cgroup, in bytes
 #   RUN_TIMEOUT  seconds per run before it is killed (timeout -k 5)
-#   SDIR         directory holding the scenario's Makefile and jobs.txt
+#   SDIR         directory holding the scenario's Makefile, jobs.txt and
+#                build.ninja (those present are copied into each run dir)
 # and may set RUN_SAMPLER and RUN_V2 (below).
 # shellcheck disable=SC2034 # the globals are read by the sourcing script
 
@@ -131,7 +132,10 @@ run_cg() {
 	rundir=$TMP/run-$NRUN
 	R_DIR=$rundir
 	mkdir -p "$rundir/done"
-	cp "$SDIR/Makefile" "$SDIR/jobs.txt" "$rundir/"
+	local f
+	for f in Makefile jobs.txt build.ninja; do
+		[[ ! -e $SDIR/$f ]] || cp "$SDIR/$f" "$rundir/"
+	done
 	CGROUPS+=("$cg")
 	mkdir "$cg"
 	# shellcheck disable=SC2153 # LIMIT is the sourcing script's
