@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "supervise/grow.h"
 #include "util/fileio.h"
 #include "cli/sv-oom.h"
 
@@ -23,14 +24,8 @@ static struct sv_known *known_add(struct sv_ooms *o, const struct ms_proc_info *
 {
         struct sv_known *k;
 
-        if (o->n_known == o->cap_known) {
-                size_t cap = o->cap_known ? o->cap_known * 2 : 256;
-                struct sv_known *n = realloc(o->known, cap * sizeof(*n));
-                if (!n)
-                        return NULL;
-                o->known = n;
-                o->cap_known = cap;
-        }
+        if (ms_grow(&o->known, &o->cap_known, o->n_known, sizeof(*o->known), 256) < 0)
+                return NULL;
         k = &o->known[o->n_known++];
         *k = (struct sv_known){ .pid = pi->pid, .start = pi->starttime };
         if (ms_proc_cmdline_read(MS_ROOT_HOST, pi->pid, k->cmd, sizeof(k->cmd)) < 0 || !k->cmd[0])

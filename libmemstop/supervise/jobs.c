@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "supervise/grow.h"
 #include "supervise/jobs.h"
 
 static int cmp_proc_pid(const void *a, const void *b)
@@ -52,14 +53,8 @@ static struct ms_job *job_get(struct ms_jobs *jobs, pid_t pid, uint64_t start, u
         for (size_t i = 0; i < jobs->n; i++)
                 if (jobs->job[i].pid == pid && jobs->job[i].start == start)
                         return &jobs->job[i];
-        if (jobs->n == jobs->cap) {
-                size_t cap = jobs->cap ? jobs->cap * 2 : 64;
-                struct ms_job *n = realloc(jobs->job, cap * sizeof(*n));
-                if (!n)
-                        return NULL;
-                jobs->job = n;
-                jobs->cap = cap;
-        }
+        if (ms_grow(&jobs->job, &jobs->cap, jobs->n, sizeof(*jobs->job), 64) < 0)
+                return NULL;
         jobs->job[jobs->n] = (struct ms_job){ .pid = pid, .start = start, .prev_ns = now_ns };
         return &jobs->job[jobs->n++];
 }
