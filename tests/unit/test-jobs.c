@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -64,10 +65,38 @@ static struct ms_proc *proc(const struct ms_procs *procs, pid_t pid)
         return p ? p : &none;
 }
 
-static void update(struct ms_jobs *jobs, struct ms_procs *procs, uint64_t now, uint64_t *ended)
+/* A test's looks and jobs. */
+struct t {
+        struct ms_proc buf[8];
+        struct ms_procs procs;
+        struct ms_jobs jobs;
+        uint64_t ended; /* frozen time of the jobs gone at the last look */
+};
+
+/* A look at rows (NULL: the same processes again) at now. */
+static void see(struct t *t, const struct row *rows, size_t n, uint64_t now)
 {
-        ms_procs_index(procs);
-        assert_int_equal(ms_jobs_update(jobs, procs, SELF, CHILD, now, ended), 0);
+        if (rows)
+                t->procs = look(t->buf, rows, n);
+        ms_procs_index(&t->procs);
+        assert_int_equal(ms_jobs_update(&t->jobs, &t->procs, SELF, CHILD, now, &t->ended), 0);
+}
+
+static int setup(void **state)
+{
+        *state = calloc(1, sizeof(struct t));
+        return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+        struct t *t = *state;
+
+        ms_jobs_free(&t->jobs);
+        assert_null(t->jobs.job);
+        assert_int_equal(t->jobs.n, 0);
+        free(t);
+        return 0;
 }
 
 static void structural_processes(void **state)
@@ -115,19 +144,16 @@ static void driver_children_are_jobs(void **state)
                 { CHILD, SELF, 'S', 2, "make" }, { 102, CHILD, 'S', 1, "sh" }, { 103, 102, 'R', 300, "cc1" },
                 { 104, CHILD, 'R', 200, "cc1" }, { 105, CHILD, 'Z', 0, "ld" },
         };
-        struct ms_proc buf[8];
-        struct ms_procs procs = look(buf, rows, MS_ARRAY_SIZE(rows));
-        struct ms_jobs jobs = { 0 };
-        uint64_t ended;
+        struct t *t = *state;
         struct ms_job *a, *b;
 
-        update(&jobs, &procs, 1000 * MS, &ended);
-        assert_int_equal(jobs.n, 2);
-        assert_int_equal(jobs.running, 2);
-        assert_int_equal(jobs.frozen, 0);
-        assert_int_equal(ended, 0);
-        a = job_of(&jobs, 102);
-        b = job_of(&jobs, 104);
+        see(t, rows, MS_ARRAY_SIZE(rows), 1000 * MS);
+        assert_int_equal(t->jobs.n, 2);
+        assert_int_equal(t->jobs.running, 2);
+        assert_int_equal(t->jobs.frozen, 0);
+        assert_int_equal(t->ended, 0);
+        a = job_of(&t->jobs, 102);
+        b = job_of(&t->jobs, 104);
         assert_int_equal(a->procs, 2);   /* sh and its cc1 */
         assert_int_equal(a->leaves, 1);  /* cc1 alone */
         assert_int_equal(a->rss, MiB(301));
@@ -135,10 +161,9 @@ static void driver_children_are_jobs(void **state)
         assert_int_equal(b->procs, 1);
         assert_int_equal(b->rss, MiB(200));
         /* make and the zombie belong to no job; cc1 to sh's. */
-        assert_int_equal(proc(&procs, CHILD)->job, -1);
-        assert_int_equal(proc(&procs, 105)->job, -1);
-        assert_int_equal(proc(&procs, 103)->job, (int)(a - jobs.job));
-        ms_jobs_free(&jobs);
+        assert_int_equal(proc(&t->procs, CHILD)->job, -1);
+        assert_int_equal(proc(&t->procs, 105)->job, -1);
+        assert_int_equal(proc(&t->procs, 103)->job, (int)(a - t->jobs.job));
 }
 
 static void nested_drivers_and_siblings(void **state)
@@ -149,20 +174,16 @@ static void nested_drivers_and_siblings(void **state)
                 { CHILD, SELF, 'S', 1, "build.sh" }, { 102, CHILD, 'S', 1, "sh" },  { 103, 102, 'S', 2, "make" },
                 { 104, 103, 'R', 100, "cc1" },       { 105, 103, 'R', 120, "cc1" }, { 106, CHILD, 'R', 10, "python3" },
         };
-        struct ms_proc buf[8];
-        struct ms_procs procs = look(buf, rows, MS_ARRAY_SIZE(rows));
-        struct ms_jobs jobs = { 0 };
-        uint64_t ended;
+        struct t *t = *state;
 
-        update(&jobs, &procs, 1000 * MS, &ended);
-        assert_int_equal(jobs.n, 4);
-        assert_int_equal(job_of(&jobs, 102)->procs, 1); /* sh alone: make starts jobs */
-        assert_int_equal(job_of(&jobs, 102)->leaves, 0);
-        assert_int_equal(job_of(&jobs, 104)->rss, MiB(100));
-        assert_int_equal(job_of(&jobs, 105)->rss, MiB(120));
-        assert_int_equal(job_of(&jobs, 106)->procs, 1);
-        assert_null(find_job(&jobs, 103));
-        ms_jobs_free(&jobs);
+        see(t, rows, MS_ARRAY_SIZE(rows), 1000 * MS);
+        assert_int_equal(t->jobs.n, 4);
+        assert_int_equal(job_of(&t->jobs, 102)->procs, 1); /* sh alone: make starts jobs */
+        assert_int_equal(job_of(&t->jobs, 102)->leaves, 0);
+        assert_int_equal(job_of(&t->jobs, 104)->rss, MiB(100));
+        assert_int_equal(job_of(&t->jobs, 105)->rss, MiB(120));
+        assert_int_equal(job_of(&t->jobs, 106)->procs, 1);
+        assert_null(find_job(&t->jobs, 103));
 }
 
 static void jobs_last_and_end(void **state)
@@ -171,54 +192,44 @@ static void jobs_last_and_end(void **state)
                                      { 102, CHILD, 'R', 100, "cc1" },
                                      { 103, CHILD, 'R', 100, "cc1" } };
         const struct row second[] = { { CHILD, SELF, 'S', 2, "make" }, { 103, CHILD, 'R', 150, "cc1" } };
-        struct ms_proc buf[8];
-        struct ms_procs procs = look(buf, first, MS_ARRAY_SIZE(first));
-        struct ms_jobs jobs = { 0 };
-        uint64_t ended;
+        struct t *t = *state;
 
-        update(&jobs, &procs, 1000 * MS, &ended);
-        assert_int_equal(jobs.n, 2);
-        ms_jobs_freeze(&jobs, (size_t)(job_of(&jobs, 102) - jobs.job), 1000 * MS);
-        assert_int_equal(jobs.frozen, 1);
-        assert_int_equal(jobs.running, 1);
-        assert_int_equal(jobs.last_freeze_ns, 1000 * MS);
+        see(t, first, MS_ARRAY_SIZE(first), 1000 * MS);
+        assert_int_equal(t->jobs.n, 2);
+        ms_jobs_freeze(&t->jobs, (size_t)(job_of(&t->jobs, 102) - t->jobs.job), 1000 * MS);
+        assert_int_equal(t->jobs.frozen, 1);
+        assert_int_equal(t->jobs.running, 1);
+        assert_int_equal(t->jobs.last_freeze_ns, 1000 * MS);
 
         /* 102 is gone, frozen for 500 ms; 103 keeps its job and is renumbered. */
-        procs = look(buf, second, MS_ARRAY_SIZE(second));
-        update(&jobs, &procs, 1500 * MS, &ended);
-        assert_int_equal(jobs.n, 1);
-        assert_int_equal(ended, 500 * MS);
-        assert_int_equal(jobs.frozen, 0);
-        assert_int_equal(jobs.running, 1);
-        assert_int_equal(jobs.job[0].pid, 103);
-        assert_int_equal(jobs.job[0].rss, MiB(150));
-        assert_int_equal(proc(&procs, 103)->job, 0);
-        ms_jobs_free(&jobs);
+        see(t, second, MS_ARRAY_SIZE(second), 1500 * MS);
+        assert_int_equal(t->jobs.n, 1);
+        assert_int_equal(t->ended, 500 * MS);
+        assert_int_equal(t->jobs.frozen, 0);
+        assert_int_equal(t->jobs.running, 1);
+        assert_int_equal(t->jobs.job[0].pid, 103);
+        assert_int_equal(t->jobs.job[0].rss, MiB(150));
+        assert_int_equal(proc(&t->procs, 103)->job, 0);
 }
 
 static void rates_over_90ms_at_least(void **state)
 {
         struct row rows[] = { { CHILD, SELF, 'S', 2, "make" }, { 102, CHILD, 'R', 100, "cc1" } };
-        struct ms_proc buf[4];
-        struct ms_procs procs = look(buf, rows, 2);
-        struct ms_jobs jobs = { 0 };
-        uint64_t ended;
+        struct t *t = *state;
 
-        update(&jobs, &procs, 1000 * MS, &ended);
+        see(t, rows, 2, 1000 * MS);
         /* First look: from 0 at the job's start (now): no interval yet. */
-        assert_int_equal(jobs.job[0].rate, 0);
+        assert_int_equal(t->jobs.job[0].rate, 0);
         rows[1].rss_mib = 200;
-        procs = look(buf, rows, 2);
-        update(&jobs, &procs, 1050 * MS, &ended); /* 50 ms: a page-fault burst */
-        assert_int_equal(jobs.job[0].rate, 0);
-        assert_int_equal(jobs.job[0].rss, MiB(200));
-        update(&jobs, &procs, 2000 * MS, &ended); /* 0 -> 200 MiB over 1 s: half of it */
-        assert_int_equal(jobs.job[0].rate, ms_freeze_rate(0, 0, MiB(200), 1000 * MS));
-        assert_int_equal(jobs.job[0].rate, (int64_t)MiB(100));
-        assert_int_equal(jobs.job[0].prev_rss, MiB(200));
-        update(&jobs, &procs, 3000 * MS, &ended); /* stopped growing: believed at once */
-        assert_int_equal(jobs.job[0].rate, 0);
-        ms_jobs_free(&jobs);
+        see(t, rows, 2, 1050 * MS); /* 50 ms: a page-fault burst */
+        assert_int_equal(t->jobs.job[0].rate, 0);
+        assert_int_equal(t->jobs.job[0].rss, MiB(200));
+        see(t, NULL, 0, 2000 * MS); /* 0 -> 200 MiB over 1 s: half of it */
+        assert_int_equal(t->jobs.job[0].rate, ms_freeze_rate(0, 0, MiB(200), 1000 * MS));
+        assert_int_equal(t->jobs.job[0].rate, (int64_t)MiB(100));
+        assert_int_equal(t->jobs.job[0].prev_rss, MiB(200));
+        see(t, NULL, 0, 3000 * MS); /* stopped growing: believed at once */
+        assert_int_equal(t->jobs.job[0].rate, 0);
 }
 
 static void views_for_the_freeze_policy(void **state)
@@ -227,57 +238,53 @@ static void views_for_the_freeze_policy(void **state)
                 { CHILD, SELF, 'S', 2, "make" }, { 102, CHILD, 'S', 1, "sh" },  { 103, 102, 'S', 50, "cc1" },
                 { 104, CHILD, 'S', 1, "sh" },    { 105, 104, 'S', 60, "cc1" }, { 106, 104, 'R', 70, "as" },
         };
-        struct ms_proc buf[8];
-        struct ms_procs procs = look(buf, rows, MS_ARRAY_SIZE(rows));
-        struct ms_jobs jobs = { 0 };
+        struct t *t = *state;
         struct ms_job_view v[4];
-        uint64_t ended;
         size_t a, b;
 
-        update(&jobs, &procs, 1000 * MS, &ended);
-        a = (size_t)(job_of(&jobs, 102) - jobs.job);
-        b = (size_t)(job_of(&jobs, 104) - jobs.job);
+        see(t, rows, MS_ARRAY_SIZE(rows), 1000 * MS);
+        a = (size_t)(job_of(&t->jobs, 102) - t->jobs.job);
+        b = (size_t)(job_of(&t->jobs, 104) - t->jobs.job);
         /* The gate holds 102's only leaf, and one of 104's two. */
-        jobs.job[a].held = 1;
-        jobs.job[b].held = 1;
-        jobs.job[b].peak = MiB(500);
-        ms_jobs_freeze(&jobs, b, 1000 * MS);
-        assert_int_equal(ms_jobs_views(&jobs, v, MS_ARRAY_SIZE(v)), 2);
+        t->jobs.job[a].held = 1;
+        t->jobs.job[b].held = 1;
+        t->jobs.job[b].peak = MiB(500);
+        ms_jobs_freeze(&t->jobs, b, 1000 * MS);
+        assert_int_equal(ms_jobs_views(&t->jobs, v, MS_ARRAY_SIZE(v)), 2);
         assert_true(v[a].held);
         assert_false(v[b].held);
         assert_true(v[b].frozen);
         assert_int_equal(v[b].peak, MiB(500));
         assert_int_equal(v[b].rss, MiB(131));
         assert_int_equal(v[a].start, 1102);
-        assert_int_equal(ms_jobs_views(&jobs, v, 1), 1);
+        assert_int_equal(ms_jobs_views(&t->jobs, v, 1), 1);
 
         /* A frozen job's process that runs must be stopped again; a stopped one not. */
-        assert_true(ms_jobs_must_stop(&jobs, proc(&procs, 106)));
-        proc(&procs, 106)->info.state = 'T';
-        assert_false(ms_jobs_must_stop(&jobs, proc(&procs, 106)));
-        assert_false(ms_jobs_must_stop(&jobs, proc(&procs, 103)));
-        assert_false(ms_jobs_must_stop(&jobs, proc(&procs, CHILD)));
+        assert_true(ms_jobs_must_stop(&t->jobs, proc(&t->procs, 106)));
+        proc(&t->procs, 106)->info.state = 'T';
+        assert_false(ms_jobs_must_stop(&t->jobs, proc(&t->procs, 106)));
+        assert_false(ms_jobs_must_stop(&t->jobs, proc(&t->procs, 103)));
+        assert_false(ms_jobs_must_stop(&t->jobs, proc(&t->procs, CHILD)));
 
-        assert_int_equal(ms_jobs_resume(&jobs, b, 1800 * MS), 800 * MS);
-        assert_int_equal(jobs.frozen, 0);
-        assert_int_equal(jobs.running, 2);
-        assert_int_equal(jobs.last_resume_ns, 1800 * MS);
-        assert_false(ms_jobs_must_stop(&jobs, proc(&procs, 105)));
-        ms_jobs_free(&jobs);
-        assert_null(jobs.job);
-        assert_int_equal(jobs.n, 0);
+        assert_int_equal(ms_jobs_resume(&t->jobs, b, 1800 * MS), 800 * MS);
+        assert_int_equal(t->jobs.frozen, 0);
+        assert_int_equal(t->jobs.running, 2);
+        assert_int_equal(t->jobs.last_resume_ns, 1800 * MS);
+        assert_false(ms_jobs_must_stop(&t->jobs, proc(&t->procs, 105)));
 }
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(structural_processes),
                 cmocka_unit_test(leaves_sorted_once),
-                cmocka_unit_test(driver_children_are_jobs),
-                cmocka_unit_test(nested_drivers_and_siblings),
-                cmocka_unit_test(jobs_last_and_end),
-                cmocka_unit_test(rates_over_90ms_at_least),
-                cmocka_unit_test(views_for_the_freeze_policy),
+                T(driver_children_are_jobs),
+                T(nested_drivers_and_siblings),
+                T(jobs_last_and_end),
+                T(rates_over_90ms_at_least),
+                T(views_for_the_freeze_policy),
         };
 
         return cmocka_run_group_tests_name("jobs", tests, NULL, NULL);

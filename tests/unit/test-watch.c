@@ -242,15 +242,17 @@ static void no_ledger_watches_nothing(void **state)
         ms_watch_close(&w);
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(observe_notes_our_admitted, setup, teardown),
-                cmocka_unit_test_setup_teardown(count_held_and_reserved, setup, teardown),
-                cmocka_unit_test_setup_teardown(pause_marks_the_job_slots, setup, teardown),
-                cmocka_unit_test_setup_teardown(build_waits_while_every_leaf_waits, setup, teardown),
-                cmocka_unit_test_setup_teardown(hold_while_frozen, setup, teardown),
-                cmocka_unit_test_setup_teardown(no_ledger_watches_nothing, setup, teardown),
+                T(observe_notes_our_admitted),
+                T(count_held_and_reserved),
+                T(pause_marks_the_job_slots),
+                T(build_waits_while_every_leaf_waits),
+                T(hold_while_frozen),
+                T(no_ledger_watches_nothing),
         };
 
         return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
