@@ -4,6 +4,7 @@
  * SVG of --timeline, and the live status line's text.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gate/protocol.h"
 #include "probe/cgroup.h"
+#include "cli/cli.h"
 #include "util/size.h"
 #include "cli/supervise.h"
 
@@ -268,4 +271,83 @@ int sv_write_file(const char *path, int (*writer)(const struct sv_report *, FILE
                 errno = -rr;
         }
         return rr;
+}
+
+/* --- the hold file and the end ----------------------------------------------- */
+
+int sv_holdfile_make(struct sv_holdfile *h)
+{
+        const char *tmp = getenv("TMPDIR");
+        int fd;
+
+        snprintf(h->dir, sizeof(h->dir), "%s/memstop-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+        if (!mkdtemp(h->dir)) {
+                h->dir[0] = '\0';
+                return -errno;
+        }
+        snprintf(h->path, sizeof(h->path), "%s/held", h->dir);
+        fd = open(h->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+void sv_holdfile_read(const struct sv_holdfile *h, struct sv_report *r)
+{
+        char line[256];
+        FILE *f;
+
+        if (!h->dir[0] || !(f = fopen(h->path, "re")))
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                struct ms_hold_line hl;
+                if (ms_hold_line_parse(line, &hl) < 0)
+                        continue;
+                r->gated++;
+                r->hold_total_us += hl.held_usec;
+                if (hl.held_usec > r->hold_max_us || r->gated == 1) {
+                        r->hold_max_us = hl.held_usec;
+                        snprintf(r->hold_max_program, sizeof(r->hold_max_program), "%s", hl.program);
+                }
+        }
+        fclose(f);
+}
+
+void sv_holdfile_remove(struct sv_holdfile *h)
+{
+        if (!h->dir[0])
+                return;
+        unlink(h->path);
+        rmdir(h->dir);
+        h->dir[0] = '\0';
+}
+
+void sv_report_finish(const struct sv_report *r, const struct cli *c, bool status_line)
+{
+        char line[512];
+
+        if (c->report && sv_write_file(c->report, sv_report_json_write, r) < 0)
+                cli_error("cannot write the report %s: %s", c->report, strerror(errno));
+        if (c->timeline && sv_write_file(c->timeline, sv_report_svg_write, r) < 0)
+                cli_error("cannot write the timeline %s: %s", c->timeline, strerror(errno));
+        if (c->quiet)
+                return;
+        for (size_t i = 0; i < r->n_ooms; i++)
+                cli_error("job %d (%s) was OOM-killed", (int)r->ooms[i].pid, r->ooms[i].cmd);
+        /* On a terminal, always; in logs, when jobs were frozen or killed (holds
+         * alone are the gate's business: -v tells of them). */
+        if (status_line || r->freezes || r->oom_kills) {
+                sv_summary_format(r, line, sizeof(line));
+                cli_error("%s", line);
+        }
+}
+
+void sv_report_free(struct sv_report *r)
+{
+        free(r->ooms);
+        free(r->points);
+        r->ooms = NULL;
+        r->points = NULL;
+        r->n_ooms = r->n_points = r->cap_points = 0;
 }

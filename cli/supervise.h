@@ -6,11 +6,14 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+struct cli;
 
 /* One point of the timeline. */
 struct sv_point {
@@ -65,3 +68,22 @@ void sv_status_format(unsigned running, unsigned held, unsigned frozen, uint64_t
 /* Append a point; when full, every other point is dropped (the timeline keeps
  * its shape at half the resolution). Returns 0 or -ENOMEM. */
 int sv_points_add(struct sv_report *r, const struct sv_point *p);
+
+/* The hold file the build's admitted processes append to (MEMSTOP_REPORT):
+ * a private temporary directory with one file. */
+struct sv_holdfile {
+        char dir[PATH_MAX]; /* "" if none */
+        char path[PATH_MAX + 16];
+};
+
+/* Returns 0 or -errno (the directory, if made, is still to be removed). */
+int sv_holdfile_make(struct sv_holdfile *h);
+/* Add its lines to the report: how many were gated, held how long. */
+void sv_holdfile_read(const struct sv_holdfile *h, struct sv_report *r);
+void sv_holdfile_remove(struct sv_holdfile *h);
+
+/* The end of a build: --report and --timeline written, the OOM-killed jobs
+ * and the summary line on stderr (the summary on a terminal, or when jobs
+ * were frozen or killed), unless -q. */
+void sv_report_finish(const struct sv_report *r, const struct cli *c, bool status_line);
+void sv_report_free(struct sv_report *r);

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "util/size.h"
+#include "cli/cli.h"
+#include "cli/sv-jobs.h"
+
+#define STALL_FRACTION 0.10 /* of time fully stalled: the build stalls */
+#define CALM_FRACTION 0.02
+
+/* --- what must be resumed on every way out ---------------------------------- */
+
+/* Every pid we stopped and not yet continued. Global, not a member of
+ * struct sv_tree: the fatal-signal and atexit handlers read it. */
+static volatile pid_t stopped[SV_MAX_PROCS];
+static volatile size_t n_stopped;
+
+static void stopped_add(pid_t pid)
+{
+        for (size_t i = 0; i < n_stopped; i++)
+                if (stopped[i] == pid)
+                        return;
+        if (n_stopped < SV_MAX_PROCS)
+                stopped[n_stopped++] = pid;
+}
+
+static void stopped_del(pid_t pid)
+{
+        for (size_t i = 0; i < n_stopped; i++)
+                if (stopped[i] == pid) {
+                        stopped[i] = stopped[--n_stopped];
+                        return;
+                }
+}
+
+void sv_stopped_resume(void)
+{
+        for (size_t i = 0; i < n_stopped; i++)
+                kill(stopped[i], SIGCONT);
+        n_stopped = 0;
+}
+
+static void on_fatal(int sig)
+{
+        sv_stopped_resume();
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+void sv_stopped_install(void)
+{
+        const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(fatal); i++)
+                signal(fatal[i], on_fatal);
+        atexit(sv_stopped_resume);
+}
+
+/* --- the tree ------------------------------------------------------------- */
+
+int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose)
+{
+        *t = (struct sv_tree){ .self = self, .freeze = freeze, .verbose = verbose };
+        t->pids = calloc(SV_MAX_PROCS, sizeof(*t->pids));
+        t->procs.p = calloc(SV_MAX_PROCS, sizeof(*t->procs.p));
+        t->views = calloc(SV_MAX_PROCS, sizeof(*t->views));
+        return t->pids && t->procs.p && t->views ? 0 : -ENOMEM;
+}
+
+void sv_tree_free(struct sv_tree *t)
+{
+        free(t->pids);
+        free(t->procs.p);
+        free(t->views);
+        ms_jobs_free(&t->jobs);
+        t->pids = NULL;
+        t->procs = (struct ms_procs){ 0 };
+        t->views = NULL;
+}
+
+void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns)
+{
+        int n = ms_proc_tree_read(MS_ROOT_HOST, t->self, t->pids, SV_MAX_PROCS);
+        uint64_t ended_frozen_ns;
+        size_t m = 0;
+
+        /* pids[0] is ourselves. */
+        for (int i = 1; i < n; i++)
+                if (ms_proc_info_read(MS_ROOT_HOST, t->pids[i], &t->procs.p[m].info) == 0)
+                        m++;
+        t->procs.n = m;
+        t->leaves = ms_procs_index(&t->procs);
+        (void)ms_jobs_update(&t->jobs, &t->procs, t->self, t->child, now_ns, &ended_frozen_ns);
+        rep->frozen_ns += ended_frozen_ns;
+        for (size_t i = 0; i < m; i++)
+                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i])) {
+                        kill(t->procs.p[i].info.pid, SIGSTOP);
+                        stopped_add(t->procs.p[i].info.pid);
+                }
+}
+
+static void signal_job(struct sv_tree *t, size_t j, int sig)
+{
+        for (size_t i = 0; i < t->procs.n; i++) {
+                if (t->procs.p[i].job != (int)j)
+                        continue;
+                kill(t->procs.p[i].info.pid, sig);
+                if (sig == SIGSTOP)
+                        stopped_add(t->procs.p[i].info.pid);
+                else
+                        stopped_del(t->procs.p[i].info.pid);
+        }
+}
+
+/* -vv: say which job was frozen or resumed, and why, as the gate says why it holds. */
+static void log_job(const struct sv_tree *t, size_t j, const char *what, const char *why)
+{
+        const struct ms_job *job = &t->jobs.job[j];
+        char cmd[120], rss[MS_SIZE_BUF], rate[MS_SIZE_BUF];
+
+        if (t->verbose < 2)
+                return;
+        if (ms_proc_cmdline_read(MS_ROOT_HOST, job->pid, cmd, sizeof(cmd)) < 0 || !cmd[0])
+                snprintf(cmd, sizeof(cmd), "?");
+        cli_error("%s job %d (%s): %s, growing %s/s; %s", what, (int)job->pid, cmd,
+                  ms_size_format(job->rss, rss, sizeof(rss)),
+                  ms_size_format(job->rate > 0 ? (uint64_t)job->rate : 0, rate, sizeof(rate)), why);
+}
+
+static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct sv_report *rep, uint64_t now_ns)
+{
+        log_job(t, j, "froze", "memory is about to run short");
+        /* Frozen time is not the job's own: its slots say when it stopped. */
+        ms_watch_pause(w, &t->procs, (int)j, now_ns, true);
+        ms_jobs_freeze(&t->jobs, j, now_ns);
+        signal_job(t, j, SIGSTOP);
+        rep->freezes++;
+        if (t->jobs.frozen > rep->max_frozen)
+                rep->max_frozen = t->jobs.frozen;
+}
+
+static void resume_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct sv_report *rep, uint64_t now_ns)
+{
+        log_job(t, j, "resumed", "memory is back");
+        signal_job(t, j, SIGCONT);
+        ms_watch_pause(w, &t->procs, (int)j, now_ns, false);
+        rep->frozen_ns += ms_jobs_resume(&t->jobs, j, now_ns);
+        rep->resumes++;
+}
+
+void sv_tree_step(struct sv_tree *t, struct ms_watch *w, const struct sv_figures *f, double psi_frac,
+                  bool stopping, struct sv_report *rep, uint64_t now_ns)
+{
+        struct ms_freeze_action act[64];
+        size_t n;
+
+        if (t->freeze || t->jobs.frozen) {
+                struct ms_freeze_input in = {
+                        .now_ns = now_ns,
+                        .available = f->ok ? f->available : UINT64_MAX,
+                        .stalling = psi_frac >= STALL_FRACTION && f->available < 4 * t->fp.freeze_below,
+                        .calm = psi_frac < CALM_FRACTION,
+                        .stopping = stopping || !t->freeze || !f->ok,
+                        .last_freeze_ns = t->jobs.last_freeze_ns,
+                        .last_resume_ns = t->jobs.last_resume_ns,
+                };
+                n = ms_jobs_views(&t->jobs, t->views, SV_MAX_PROCS);
+                n = ms_freeze_decide(&t->fp, &in, t->views, n, act, MS_ARRAY_SIZE(act));
+                for (size_t i = 0; i < n; i++) {
+                        if (act[i].verb == MS_FREEZE_STOP)
+                                freeze_job(t, w, act[i].job, rep, now_ns);
+                        else
+                                resume_job(t, w, act[i].job, rep, now_ns);
+                }
+        }
+        /* While jobs are frozen, the gate admits nothing new. */
+        ms_watch_hold(w, t->jobs.frozen > 0);
+}
+
+void sv_tree_resume_all(struct sv_tree *t, struct ms_watch *w, struct sv_report *rep, uint64_t now_ns)
+{
+        for (size_t j = 0; j < t->jobs.n; j++)
+                if (t->jobs.job[j].frozen)
+                        resume_job(t, w, j, rep, now_ns);
+        sv_stopped_resume();
+        ms_watch_hold(w, t->jobs.frozen > 0);
+}
+
+void sv_tree_set_level(struct sv_tree *t, const struct cli *cli, const struct ms_sample *first)
+{
+        /* The critical level: half the gate's threshold, at least 64 MiB, or the option's. */
+        ms_freeze_params_default(&t->fp, first ? ms_config_required(&cli->config, first->total) : 0);
+        if (cli->freeze_below_bytes) {
+                t->fp.freeze_below = cli->freeze_below_bytes;
+                t->fp.resume_above = 2 * cli->freeze_below_bytes + (64ull << 20);
+        }
+}
+
+bool sv_tree_short(const struct sv_tree *t, const struct sv_figures *f)
+{
+        return f->ok && f->available < 4 * t->fp.freeze_below;
+}

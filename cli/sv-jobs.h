@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The supervised build's jobs, as the front end handles them: the looks at
+ * the process tree (proctree.h, grouped by jobs.h), freezing and resuming
+ * jobs as freeze.h decides, with the gate told through the ledger
+ * (watch.h), and the set of stopped processes that must be continued on
+ * every way out, crashes of memstop included.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "probe/memory.h"
+#include "supervise/freeze.h"
+#include "supervise/jobs.h"
+#include "supervise/watch.h"
+#include "cli/cli.h"
+#include "cli/supervise.h"
+#include "cli/sv-memory.h"
+
+/* At most this many processes are seen in one look. */
+#define SV_MAX_PROCS 4096
+
+struct sv_tree {
+        pid_t self, child;
+        bool freeze;     /* freezing allowed (not --no-freeze) */
+        unsigned verbose; /* -vv: say which job was frozen or resumed */
+        struct ms_freeze_params fp;
+        /* The last look: buffers of SV_MAX_PROCS entries. */
+        pid_t *pids;
+        struct ms_procs procs;
+        size_t leaves;
+        struct ms_job_view *views;
+        struct ms_jobs jobs;
+};
+
+/* Returns 0 or -ENOMEM. */
+int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose);
+void sv_tree_free(struct sv_tree *t);
+
+/* Catch crashes of memstop (fatal signals, exit) to continue whatever it
+ * stopped; the set of stopped pids is global for their handlers. */
+void sv_stopped_install(void);
+/* Continue every process we stopped (async-signal-safe). */
+void sv_stopped_resume(void);
+
+/* A look at the tree at now_ns: processes, jobs and their rates; a frozen
+ * job's processes that run again are stopped again. rep counts the frozen
+ * time of jobs gone. */
+void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns);
+
+/* Let freeze.h decide on this look's figures and freeze or resume jobs. */
+void sv_tree_step(struct sv_tree *t, struct ms_watch *w, const struct sv_figures *f, double psi_frac,
+                  bool stopping, struct sv_report *rep, uint64_t now_ns);
+
+/* Resume every frozen job (the build is stopping or over). */
+void sv_tree_resume_all(struct sv_tree *t, struct ms_watch *w, struct sv_report *rep, uint64_t now_ns);
+
+/* The freeze policy's levels for this build (first: a sample of its memory,
+ * or NULL), --freeze-below overriding them. */
+void sv_tree_set_level(struct sv_tree *t, const struct cli *cli, const struct ms_sample *first);
+
+/* Whether memory is short: under 4 times the freeze level. */
+bool sv_tree_short(const struct sv_tree *t, const struct sv_figures *f);
