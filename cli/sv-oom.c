@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "supervise/grow.h"
+#include "util/grow.h"
 #include "util/fileio.h"
 #include "cli/sv-oom.h"
 

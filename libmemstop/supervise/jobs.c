@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "supervise/grow.h"
+#include "util/grow.h"
 #include "supervise/jobs.h"
 
 static int cmp_proc_pid(const void *a, const void *b)
