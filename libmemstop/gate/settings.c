@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The settings table as the preload sees it: names in fixed-size arrays,
+ * types as numbers, fields as offsets. No pointer, so no relocation in
+ * memstop.so, and the constructor of every process walks it cheaply.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "gate/settings.h"
+#include "util/macro.h"
+#include "util/parse.h"
+#include "util/size.h"
+#include "util/strutil.h"
+
+struct setting {
+        char env[24];
+        uint8_t type;    /* enum ms_setting_type */
+        uint8_t offset;  /* of the field in struct ms_config */
+};
+
+static const struct setting settings[MS_SETTING_COUNT] = {
+#define ROW(id, variable, field, type, ...) \
+        [MS_SETTING_##id] = { variable, type, offsetof(struct ms_config, field) },
+        MS_SETTINGS(ROW)
+#undef ROW
+};
+
+/* The C type each type of value is stored as, to check the table's fields. */
+#define TYPE_SIZE(t)                                                                                  \
+        ((t) == MS_TYPE_PERCENT || (t) == MS_TYPE_VERBOSE     ? sizeof(unsigned)                     \
+         : (t) == MS_TYPE_SIZE || (t) == MS_TYPE_DURATION     ? sizeof(uint64_t)                     \
+         : (t) == MS_TYPE_ON_TIMEOUT                          ? sizeof(enum ms_timeout_action)       \
+         : (t) == MS_TYPE_BOOL                                ? sizeof(bool)                         \
+                                                              : sizeof(const char *))
+#define CHECK(id, variable, field, type, ...)                                                             \
+        _Static_assert(sizeof(((struct ms_config *)0)->field) == TYPE_SIZE(type), #field " is a " #type); \
+        _Static_assert(offsetof(struct ms_config, field) <= UINT8_MAX, #field " offset fits");            \
+        _Static_assert(sizeof(variable) <= sizeof(((struct setting *)0)->env), variable " fits");
+MS_SETTINGS(CHECK)
+#undef CHECK
+
+/* What a bad value of each type reads like. */
+static const char reasons[MS_TYPE_COUNT_][64] = {
+        [MS_TYPE_PERCENT] = "not a whole number from 0 to 100",
+        [MS_TYPE_SIZE] = "not a size such as 512M, 2G or 1.5GiB",
+        [MS_TYPE_DURATION] = "not a duration such as 90, 30s, 10m or 1h",
+        [MS_TYPE_ON_TIMEOUT] = "must be 'run' or 'fail'",
+        [MS_TYPE_VERBOSE] = "must be 0, 1, 2, yes or no",
+        [MS_TYPE_FILE] = "empty file name",
+        [MS_TYPE_PATTERNS] = "not a comma-separated list of program names or patterns",
+        [MS_TYPE_DIR] = "not an absolute directory",
+        [MS_TYPE_BOOL] = "must be 0, 1, yes or no",
+        [MS_TYPE_NAMES] = "not a comma-separated list of program names",
+};
+
+const char *ms_setting_env(enum ms_setting_id id)
+{
+        return settings[id].env;
+}
+
+int ms_setting_find(const char *name)
+{
+        for (unsigned i = 0; i < MS_SETTING_COUNT; i++)
+                if (ms_streq(settings[i].env, name))
+                        return (int)i;
+        return -1;
+}
+
+/* Parse v as type t into the field at p. Returns 0 or -EINVAL (p untouched). */
+static MS_HOT int parse_into(enum ms_setting_type t, const char *v, void *p)
+{
+        union {
+                unsigned u;
+                uint64_t u64;
+                enum ms_timeout_action action;
+                bool b;
+        } x;
+        int r = -EINVAL;
+
+        switch (t) {
+        case MS_TYPE_PERCENT:
+                if ((r = ms_percent_parse(v, &x.u)) == 0)
+                        *(unsigned *)p = x.u;
+                break;
+        case MS_TYPE_VERBOSE:
+                if ((r = ms_verbose_parse(v, &x.u)) == 0)
+                        *(unsigned *)p = x.u;
+                break;
+        case MS_TYPE_SIZE:
+                if ((r = ms_size_parse(v, &x.u64)) == 0)
+                        *(uint64_t *)p = x.u64;
+                break;
+        case MS_TYPE_DURATION:
+                if ((r = ms_duration_parse(v, &x.u64)) == 0)
+                        *(uint64_t *)p = x.u64;
+                break;
+        case MS_TYPE_ON_TIMEOUT:
+                if ((r = ms_on_timeout_parse(v, &x.action)) == 0)
+                        *(enum ms_timeout_action *)p = x.action;
+                break;
+        case MS_TYPE_BOOL:
+                if ((r = ms_bool_parse(v, &x.b)) == 0)
+                        *(bool *)p = x.b;
+                break;
+        case MS_TYPE_FILE:
+        case MS_TYPE_PATTERNS:
+        case MS_TYPE_DIR:
+        case MS_TYPE_NAMES:
+                if (t == MS_TYPE_FILE ? *v != '\0'
+                    : t == MS_TYPE_DIR ? v[0] == '/'
+                    : (t == MS_TYPE_NAMES && *v == '\0') || ms_pattern_list_check(v) == 0) {
+                        *(const char **)p = v;
+                        r = 0;
+                }
+                break;
+        default:
+                break;
+        }
+        return r < 0 ? -EINVAL : 0;
+}
+
+MS_HOT int ms_setting_parse(enum ms_setting_id id, const char *value, struct ms_config *c, const char **reason)
+{
+        const struct setting *s = &settings[id];
+
+        if (parse_into((enum ms_setting_type)s->type, value, (char *)c + s->offset) == 0)
+                return 0;
+        if (reason)
+                *reason = reasons[s->type];
+        return -EINVAL;
+}
+
+MS_HOT int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_error_fn on_error, void *userdata)
+{
+        const char *v, *reason;
+        int nbad = 0;
+
+        for (unsigned i = 0; i < MS_SETTING_COUNT; i++) {
+                v = lookup(settings[i].env, userdata);
+                if (!v || ms_setting_parse((enum ms_setting_id)i, v, c, &reason) == 0)
+                        continue;
+                nbad++;
+                if (on_error)
+                        on_error(settings[i].env, v, reason, userdata);
+        }
+        return nbad;
+}
