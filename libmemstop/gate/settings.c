@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The settings table as the preload sees it: names in fixed-size arrays,
- * types as numbers, fields as offsets. No pointer, so no relocation in
- * memstop.so, and the constructor of every process walks it cheaply.
+ * The settings table as the preload sees it: names and reasons as offsets
+ * into blocks of text, types as numbers, fields as offsets. No pointer, so no
+ * relocation in memstop.so, and the constructor of every process walks it
+ * cheaply.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,18 +14,30 @@
 #include "util/size.h"
 #include "util/strutil.h"
 
+/* The variables' names: one block of text, each name at its row's offset. */
+static const struct {
+#define MEMBER(id, variable, ...) char id[sizeof(variable)];
+        MS_SETTINGS(MEMBER)
+#undef MEMBER
+} names = {
+#define TEXT(id, variable, ...) variable,
+        MS_SETTINGS(TEXT)
+#undef TEXT
+};
+
 struct setting {
-        char env[24];
-        uint8_t type;    /* enum ms_setting_type */
-        uint8_t offset;  /* of the field in struct ms_config */
+        uint16_t env;   /* offset of its name in names */
+        uint8_t type;   /* enum ms_setting_type */
+        uint8_t offset; /* of its field in struct ms_config */
 };
 
 static const struct setting settings[MS_SETTING_COUNT] = {
 #define ROW(id, variable, field, type, ...) \
-        [MS_SETTING_##id] = { variable, type, offsetof(struct ms_config, field) },
+        [MS_SETTING_##id] = { offsetof(__typeof__(names), id), type, offsetof(struct ms_config, field) },
         MS_SETTINGS(ROW)
 #undef ROW
 };
+_Static_assert(sizeof(names) <= UINT16_MAX, "names are found by their offset");
 
 /* The C type each type of value is stored as, to check the table's fields. */
 #define TYPE_SIZE(t)                                                                                  \
@@ -35,34 +48,55 @@ static const struct setting settings[MS_SETTING_COUNT] = {
                                                               : sizeof(const char *))
 #define CHECK(id, variable, field, type, ...)                                                             \
         _Static_assert(sizeof(((struct ms_config *)0)->field) == TYPE_SIZE(type), #field " is a " #type); \
-        _Static_assert(offsetof(struct ms_config, field) <= UINT8_MAX, #field " offset fits");            \
-        _Static_assert(sizeof(variable) <= sizeof(((struct setting *)0)->env), variable " fits");
+        _Static_assert(offsetof(struct ms_config, field) <= UINT8_MAX, #field " offset fits");
 MS_SETTINGS(CHECK)
 #undef CHECK
 
-/* What a bad value of each type reads like. */
-static const char reasons[MS_TYPE_COUNT_][64] = {
-        [MS_TYPE_PERCENT] = "not a whole number from 0 to 100",
-        [MS_TYPE_SIZE] = "not a size such as 512M, 2G or 1.5GiB",
-        [MS_TYPE_DURATION] = "not a duration such as 90, 30s, 10m or 1h",
-        [MS_TYPE_ON_TIMEOUT] = "must be 'run' or 'fail'",
-        [MS_TYPE_VERBOSE] = "must be 0, 1, 2, yes or no",
-        [MS_TYPE_FILE] = "empty file name",
-        [MS_TYPE_PATTERNS] = "not a comma-separated list of program names or patterns",
-        [MS_TYPE_DIR] = "not an absolute directory",
-        [MS_TYPE_BOOL] = "must be 0, 1, yes or no",
-        [MS_TYPE_NAMES] = "not a comma-separated list of program names",
+/* What a bad value of each type reads like: one block of text, each reason
+ * where its offset says (no padding, no pointers). */
+#define REASONS(X)                                                                  \
+        X(PERCENT, "not a whole number from 0 to 100")                              \
+        X(SIZE, "not a size such as 512M, 2G or 1.5GiB")                            \
+        X(DURATION, "not a duration such as 90, 30s, 10m or 1h")                    \
+        X(ON_TIMEOUT, "must be 'run' or 'fail'")                                    \
+        X(VERBOSE, "must be 0, 1, 2, yes or no")                                    \
+        X(FILE, "empty file name")                                                  \
+        X(PATTERNS, "not a comma-separated list of program names or patterns")      \
+        X(DIR, "not an absolute directory")                                         \
+        X(BOOL, "must be 0, 1, yes or no")                                          \
+        X(NAMES, "not a comma-separated list of program names")
+
+static const struct {
+#define MEMBER(type, text) char type[sizeof(text)];
+        REASONS(MEMBER)
+#undef MEMBER
+} reason_text = {
+#define TEXT(type, text) text,
+        REASONS(TEXT)
+#undef TEXT
 };
 
-const char *ms_setting_env(enum ms_setting_id id)
+static const uint16_t reason_at[MS_TYPE_COUNT_] = {
+#define AT(type, text) [MS_TYPE_##type] = offsetof(__typeof__(reason_text), type),
+        REASONS(AT)
+#undef AT
+};
+_Static_assert(sizeof(reason_text) <= UINT16_MAX, "reasons are found by their offset");
+
+static const char *reason_of(enum ms_setting_type t)
 {
-        return settings[id].env;
+        return (const char *)&reason_text + reason_at[t];
+}
+
+MS_HOT const char *ms_setting_env(enum ms_setting_id id)
+{
+        return (const char *)&names + settings[id].env;
 }
 
 int ms_setting_find(const char *name)
 {
         for (unsigned i = 0; i < MS_SETTING_COUNT; i++)
-                if (ms_streq(settings[i].env, name))
+                if (ms_streq(ms_setting_env((enum ms_setting_id)i), name))
                         return (int)i;
         return -1;
 }
@@ -127,7 +161,7 @@ MS_HOT int ms_setting_parse(enum ms_setting_id id, const char *value, struct ms_
         if (parse_into((enum ms_setting_type)s->type, value, (char *)c + s->offset) == 0)
                 return 0;
         if (reason)
-                *reason = reasons[s->type];
+                *reason = reason_of((enum ms_setting_type)s->type);
         return -EINVAL;
 }
 
@@ -137,12 +171,13 @@ MS_HOT int ms_config_load(struct ms_config *c, ms_lookup_fn lookup, ms_config_er
         int nbad = 0;
 
         for (unsigned i = 0; i < MS_SETTING_COUNT; i++) {
-                v = lookup(settings[i].env, userdata);
+                const char *env = ms_setting_env((enum ms_setting_id)i);
+                v = lookup(env, userdata);
                 if (!v || ms_setting_parse((enum ms_setting_id)i, v, c, &reason) == 0)
                         continue;
                 nbad++;
                 if (on_error)
-                        on_error(settings[i].env, v, reason, userdata);
+                        on_error(env, v, reason, userdata);
         }
         return nbad;
 }
