@@ -202,22 +202,33 @@ static int take_file(const char **where, const char *opt, const char *arg)
         return -EINVAL;
 }
 
-/* One of the CLI's own options. Returns 0, -EINVAL, or an exit status + 1 to stop with. */
-static int take_own(struct cli *cli, int c, const char *arg)
+/* The CLI's own flags, by option character; NULL for the others. */
+static bool *flag_of(struct cli *cli, int c)
 {
         switch (c) {
         case 'q':
-                cli->quiet = true;
-                return 0;
+                return &cli->quiet;
         case OPT_JSON:
-                cli->json = true;
-                return 0;
+                return &cli->json;
         case OPT_EXEC:
-                cli->exec = true;
-                return 0;
+                return &cli->exec;
         case OPT_NO_FREEZE:
-                cli->no_freeze = true;
+                return &cli->no_freeze;
+        default:
+                return NULL;
+        }
+}
+
+/* One of the CLI's own options. Returns 0, -EINVAL, or an exit status + 1 to stop with. */
+static int take_own(struct cli *cli, int c, const char *arg)
+{
+        bool *flag = flag_of(cli, c);
+
+        if (flag) {
+                *flag = true;
                 return 0;
+        }
+        switch (c) {
         case OPT_REPORT:
                 return take_file(&cli->report, "--report", arg);
         case OPT_TIMELINE:

@@ -60,6 +60,21 @@ static bool repair_slots(struct ms_ledger_file *f)
         return repaired;
 }
 
+/* Open name in dirfd (never through a symlink): a regular file of ours, or
+ * -EPERM. Returns the fd or -errno. */
+static int open_ours(int dirfd, const char *name, int flags, struct stat *st)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0)
+                return -errno;
+        if (!S_ISREG(st->st_mode) || st->st_uid != geteuid())
+                return -EPERM;
+        return MS_TAKE_FD(fd);
+}
+
 int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
 {
         _cleanup_close_ int fd = -1;
@@ -67,13 +82,9 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         struct stat st;
         bool reset = false;
 
-        fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = open_ours(dirfd, name, O_RDWR | O_CREAT, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
-                return -EPERM;
+                return fd;
         if (flock(fd, LOCK_EX) < 0)
                 return -errno;
         if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*map) && ftruncate(fd, sizeof(*map)) < 0)) {
@@ -108,13 +119,9 @@ int ms_ledger_open_ro(int dirfd, const char *name, struct ms_ledger *ledger)
         struct ms_ledger_file *map;
         struct stat st;
 
-        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        fd = open_ours(dirfd, name, O_RDONLY, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
-                return -EPERM;
+                return fd;
         if (st.st_size != (off_t)sizeof(*map))
                 return -EINVAL;
         map = mmap(NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0);

@@ -109,49 +109,30 @@ static MS_HOT int parse_into(enum ms_setting_type t, const char *v, void *p)
                 uint64_t u64;
                 enum ms_timeout_action action;
                 bool b;
-        } x;
+                const char *s;
+        } x = { .s = v };
         int r = -EINVAL;
 
         switch (t) {
-        case MS_TYPE_PERCENT:
-                if ((r = ms_percent_parse(v, &x.u)) == 0)
-                        *(unsigned *)p = x.u;
-                break;
-        case MS_TYPE_VERBOSE:
-                if ((r = ms_verbose_parse(v, &x.u)) == 0)
-                        *(unsigned *)p = x.u;
-                break;
-        case MS_TYPE_SIZE:
-                if ((r = ms_size_parse(v, &x.u64)) == 0)
-                        *(uint64_t *)p = x.u64;
-                break;
-        case MS_TYPE_DURATION:
-                if ((r = ms_duration_parse(v, &x.u64)) == 0)
-                        *(uint64_t *)p = x.u64;
-                break;
-        case MS_TYPE_ON_TIMEOUT:
-                if ((r = ms_on_timeout_parse(v, &x.action)) == 0)
-                        *(enum ms_timeout_action *)p = x.action;
-                break;
-        case MS_TYPE_BOOL:
-                if ((r = ms_bool_parse(v, &x.b)) == 0)
-                        *(bool *)p = x.b;
-                break;
-        case MS_TYPE_FILE:
-        case MS_TYPE_PATTERNS:
-        case MS_TYPE_DIR:
-        case MS_TYPE_NAMES:
-                if (t == MS_TYPE_FILE ? *v != '\0'
-                    : t == MS_TYPE_DIR ? v[0] == '/'
-                    : (t == MS_TYPE_NAMES && *v == '\0') || ms_pattern_list_check(v) == 0) {
-                        *(const char **)p = v;
-                        r = 0;
-                }
-                break;
-        default:
-                break;
+        case MS_TYPE_PERCENT: r = ms_percent_parse(v, &x.u); break;
+        case MS_TYPE_VERBOSE: r = ms_verbose_parse(v, &x.u); break;
+        case MS_TYPE_SIZE: r = ms_size_parse(v, &x.u64); break;
+        case MS_TYPE_DURATION: r = ms_duration_parse(v, &x.u64); break;
+        case MS_TYPE_ON_TIMEOUT: r = ms_on_timeout_parse(v, &x.action); break;
+        case MS_TYPE_BOOL: r = ms_bool_parse(v, &x.b); break;
+        case MS_TYPE_FILE: r = *v ? 0 : -EINVAL; break;
+        case MS_TYPE_DIR: r = v[0] == '/' ? 0 : -EINVAL; break;
+        case MS_TYPE_PATTERNS: r = ms_pattern_list_check(v); break;
+        case MS_TYPE_NAMES: r = *v ? ms_pattern_list_check(v) : 0; break;
+        default: break;
         }
-        return r < 0 ? -EINVAL : 0;
+        if (r < 0)
+                return -EINVAL;
+        /* The member parsed into starts the union: copy as many bytes as the
+         * field has (a loop, not memcpy: see strutil.h). */
+        for (size_t i = 0; i < TYPE_SIZE(t); i++)
+                ((char *)p)[i] = ((const char *)&x)[i];
+        return 0;
 }
 
 MS_HOT int ms_setting_parse(enum ms_setting_id id, const char *value, struct ms_config *c, const char **reason)
