@@ -126,6 +126,31 @@ static void json_size(const char *key, uint64_t v, bool last)
                 printf("\"%s\": %" PRIu64 "%s", key, v, last ? "" : ", ");
 }
 
+/* The queue's live entries as a JSON array, then ", ". */
+static void print_json_queue(const struct ms_ledger_file *queue)
+{
+        const struct ms_slot *e[MS_LEDGER_SLOTS];
+        size_t n = queue_entries(queue, e, MS_LEDGER_SLOTS);
+
+        printf("\"queue\": [");
+        for (size_t i = 0; i < n; i++) {
+                printf("%s{\"pid\": %d, \"program\": ", i ? ", " : "", (int)e[i]->pid);
+                json_string(e[i]->program);
+                printf(", \"state\": \"%s\", \"prediction\": \"%s\", ", slot_state_name(ms_slot_state(e[i])),
+                       kind_name(e[i]->kind));
+                json_size("predicted", e[i]->predicted, false);
+                json_size("rss", e[i]->rss, false);
+                json_size("reserved", slot_pending(e[i]), false);
+                /* Its learned duration, and whether it started counting on others' ends. */
+                if (ms_curve_valid(&e[i]->curve))
+                        printf("\"duration_ms\": %" PRIu32 ", ", e[i]->curve.duration_ms);
+                else
+                        printf("\"duration_ms\": null, ");
+                printf("\"in_time\": %s}", e[i]->timed ? "true" : "false");
+        }
+        printf("], ");
+}
+
 static void print_json(const struct cli *cli, const struct status *st)
 {
         const struct ms_sample *s = &st->s;
@@ -178,27 +203,7 @@ static void print_json(const struct cli *cli, const struct status *st)
         printf("}, \"timeout_usec\": %" PRIu64 ", \"would_run\": %s, ", c->timeout_usec,
                st->would_run ? "true" : "false");
 
-        {
-                const struct ms_slot *e[MS_LEDGER_SLOTS];
-                size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
-                printf("\"queue\": [");
-                for (size_t i = 0; i < n; i++) {
-                        printf("%s{\"pid\": %d, \"program\": ", i ? ", " : "", (int)e[i]->pid);
-                        json_string(e[i]->program);
-                        printf(", \"state\": \"%s\", \"prediction\": \"%s\", ", slot_state_name(ms_slot_state(e[i])),
-                               kind_name(e[i]->kind));
-                        json_size("predicted", e[i]->predicted, false);
-                        json_size("rss", e[i]->rss, false);
-                        json_size("reserved", slot_pending(e[i]), false);
-                        /* Its learned duration, and whether it started counting on others' ends. */
-                        if (ms_curve_valid(&e[i]->curve))
-                                printf("\"duration_ms\": %" PRIu32 ", ", e[i]->curve.duration_ms);
-                        else
-                                printf("\"duration_ms\": null, ");
-                        printf("\"in_time\": %s}", e[i]->timed ? "true" : "false");
-                }
-                printf("], ");
-        }
+        print_json_queue(st->queue);
         printf("\"lockd\": ");
         if (!st->lockd_running)
                 printf("{\"running\": false}");
@@ -211,6 +216,22 @@ static void print_json(const struct cli *cli, const struct status *st)
 }
 
 #define SZ(v) ms_size_format((v), (char[MS_SIZE_BUF]){ 0 }, MS_SIZE_BUF)
+
+/* The queue's live entries, one line each. */
+static void print_text_queue(const struct ms_ledger_file *queue)
+{
+        const struct ms_slot *e[MS_LEDGER_SLOTS];
+        size_t n = queue_entries(queue, e, MS_LEDGER_SLOTS);
+
+        if (n == 0)
+                printf("queue      empty\n");
+        for (size_t i = 0; i < n; i++)
+                printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s%s\n",
+                       i ? "          " : "queue     ", slot_state_name(ms_slot_state(e[i])), (int)e[i]->pid,
+                       e[i]->program, e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind),
+                       SZ(e[i]->rss), SZ(slot_pending(e[i])),
+                       e[i]->timed ? ", admitted in time (counting on others' ends)" : "");
+}
 
 static void print_text(const struct cli *cli, const struct status *st)
 {
@@ -242,18 +263,7 @@ static void print_text(const struct cli *cli, const struct status *st)
         printf("threshold  %s required: max(%u%% of %s, %s)\n", SZ(st->required), c->percent, SZ(s->total),
                SZ(c->min_available));
         printf("verdict    %s\n", st->would_run ? "a gated process would run now" : "a gated process would be held now");
-        {
-                const struct ms_slot *e[MS_LEDGER_SLOTS];
-                size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
-                if (n == 0)
-                        printf("queue      empty\n");
-                for (size_t i = 0; i < n; i++)
-                        printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s%s\n",
-                               i ? "          " : "queue     ", slot_state_name(ms_slot_state(e[i])), (int)e[i]->pid,
-                               e[i]->program, e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind),
-                               SZ(e[i]->rss), SZ(slot_pending(e[i])),
-                               e[i]->timed ? ", admitted in time (counting on others' ends)" : "");
-        }
+        print_text_queue(st->queue);
         if (st->lockd_running)
                 printf("lockd      running (pid %d): %s locked in %" PRIu64 " files of a %s budget, %" PRIu64
                        " skipped\n",
