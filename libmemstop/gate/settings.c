@@ -48,6 +48,7 @@ _Static_assert(sizeof(names) <= UINT16_MAX, "names are found by their offset");
                                                               : sizeof(const char *))
 #define CHECK(id, variable, field, type, ...)                                                             \
         _Static_assert(sizeof(((struct ms_config *)0)->field) == TYPE_SIZE(type), #field " is a " #type); \
+        _Static_assert(TYPE_SIZE(type) == 8 || TYPE_SIZE(type) == 4 || TYPE_SIZE(type) == 1, #field " is stored"); \
         _Static_assert(offsetof(struct ms_config, field) <= UINT8_MAX, #field " offset fits");
 MS_SETTINGS(CHECK)
 #undef CHECK
@@ -129,9 +130,18 @@ static MS_HOT int parse_into(enum ms_setting_type t, const char *v, void *p)
         if (r < 0)
                 return -EINVAL;
         /* The member parsed into starts the union: copy as many bytes as the
-         * field has (a loop, not memcpy: see strutil.h). */
-        for (size_t i = 0; i < TYPE_SIZE(t); i++)
-                ((char *)p)[i] = ((const char *)&x)[i];
+         * field has (constant sizes: one move each, no call to memcpy). */
+        switch (TYPE_SIZE(t)) {
+        case 8:
+                __builtin_memcpy(p, &x, 8);
+                break;
+        case 4:
+                __builtin_memcpy(p, &x, 4);
+                break;
+        default:
+                __builtin_memcpy(p, &x, 1);
+                break;
+        }
         return 0;
 }
 
