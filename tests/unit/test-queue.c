@@ -37,15 +37,13 @@ struct t {
         struct ms_queue_result res;
 };
 
+/* What memory shows: t->available of t->total, or t->sample_err. */
 static int fake_sample(struct ms_sample *s, void *userdata)
 {
         struct t *t = userdata;
 
-        memset(s, 0, sizeof(*s));
-        s->available = t->available;
-        s->total = t->total;
-        t->samples++;
-        return t->sample_err;
+        *s = (struct ms_sample){ .available = t->available, .total = t->total };
+        return t->samples++, t->sample_err;
 }
 
 static int fake_rss(pid_t pid, uint64_t *rss, void *userdata)
