@@ -1,75 +1,78 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * memstop: run a command with the memory gate, show what memstop sees, or
- * wait for memory in scripts.
+ * wait for memory in scripts. This file turns argv into settings (the
+ * options of the settings table, gate/settings.h, and the CLI's own) and
+ * calls run, status or wait.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "ms-build.h"
+#include "util/macro.h"
 #include "util/size.h"
+
+static const char usage_head[] =
+        "Usage: memstop [OPTIONS] [--] COMMAND [ARGUMENTS...]\n"
+        "       memstop status [--json] [OPTIONS]\n"
+        "       memstop wait [OPTIONS]\n"
+        "\n"
+        "Run COMMAND with memstop.so preloaded: every process it starts waits until\n"
+        "enough memory is available (the host's and its memory cgroup's, whichever is\n"
+        "smaller). 'status' shows the figures and the verdict; 'wait' blocks until\n"
+        "the threshold is met.\n"
+        "\n"
+        "Options (each overrides the MEMSTOP_* variable named):\n";
+
+static const char usage_tail[] =
+        "\n"
+        "Running a command, memstop stays its parent and supervises the build: it\n"
+        "freezes (SIGSTOP) the youngest growing job when memory runs short and resumes\n"
+        "it when memory is back, shows a status line on a terminal and a summary at the end.\n"
+        "      --exec               exec the command instead: no supervision\n"
+        "      --freeze-below=SIZE  freeze jobs when less is available (default: half the\n"
+        "                           gate's threshold, at least 64M)\n"
+        "      --no-freeze          never freeze jobs; only watch and report\n"
+        "      --report=FILE        write the build's report as JSON to FILE\n"
+        "      --timeline=FILE      draw memory over time as an SVG image in FILE\n"
+        "  -q, --quiet              no status line, no summary; wait: print nothing\n"
+        "      --json               status: print JSON\n"
+        "  -h, --help               show this help\n"
+        "  -V, --version            show the version\n"
+        "\n"
+        "Sizes: K, M, G, T and KiB... are powers of 1024; KB, MB... of 1000. Durations: ms, s, m, h, d;\n"
+        "a bare number is seconds. Use '--' before a command named 'status' or 'wait'.\n"
+        "\n"
+        "Exit status: the command's; 124 if 'wait' timed out; 125 if memstop failed;\n"
+        "126 if COMMAND cannot be run; 127 if it was not found; 2 for bad usage.\n"
+        "See memstop(1) and memstop(7).\n";
+
+/* One line of --help per setting with an option, from the settings table. */
+static void usage_setting(FILE *f, const struct ms_setting_doc *d)
+{
+        char opt[64];
+
+        if (d->kind == MS_OPTION_NONE)
+                return;
+        snprintf(opt, sizeof(opt), "%s%s%s", d->option, d->arg ? "=" : "", d->arg ? d->arg : "");
+        if (d->short_option)
+                fprintf(f, "  -%c, ", d->short_option);
+        else
+                fputs("      ", f);
+        fprintf(f, "--%-19s%s (%s%s%s%s)\n", opt, d->help, d->env, d->kind == MS_OPTION_OFF ? "=0" : "",
+                d->shown_default ? "; " : "", d->shown_default ? d->shown_default : "");
+}
 
 static void usage(FILE *f)
 {
-        fputs("Usage: memstop [OPTIONS] [--] COMMAND [ARGUMENTS...]\n"
-              "       memstop status [--json] [OPTIONS]\n"
-              "       memstop wait [OPTIONS]\n"
-              "\n"
-              "Run COMMAND with memstop.so preloaded: every process it starts waits until\n"
-              "enough memory is available (the host's and its memory cgroup's, whichever is\n"
-              "smaller). 'status' shows the figures and the verdict; 'wait' blocks until\n"
-              "the threshold is met.\n"
-              "\n"
-              "Options (each overrides the MEMSTOP_* variable named):\n"
-              "  -p, --percent=N          N%% of total memory must be available, 0-100 (MEMSTOP_PERCENT; 10)\n"
-              "  -m, --min-available=SIZE at least SIZE must be available, e.g. 512M, 2G (MEMSTOP_MIN_AVAILABLE)\n"
-              "  -t, --timeout=DURATION   hold at most this long, e.g. 90, 30s, 10m (MEMSTOP_TIMEOUT; no limit)\n"
-              "      --on-timeout=ACTION  'run' anyway or 'fail' the process (MEMSTOP_ON_TIMEOUT; run)\n"
-              "  -g, --gate=PATTERNS      gate only these programs, e.g. 'cc1*,ld*' (MEMSTOP_GATE; all)\n"
-              "  -x, --exempt=PATTERNS    never gate these programs, e.g. 'sh,make' (MEMSTOP_EXEMPT)\n"
-              "  -v, --verbose            say when processes are held and released; twice: why (MEMSTOP_VERBOSE)\n"
-              "      --log=FILE           log there instead of stderr; a trailing '-' adds the pid (MEMSTOP_LOG)\n"
-              "      --sysroot=DIR        read proc/ and sys/ below DIR instead of / (MEMSTOP_SYSROOT)\n"
-              "      --no-reserve         no queue, no reservations: the threshold alone (MEMSTOP_RESERVE=0)\n"
-              "      --no-learn           neither use nor record the history of peaks (MEMSTOP_LEARN=0)\n"
-              "\n"
-              "Running a command, memstop stays its parent and supervises the build: it\n"
-              "freezes (SIGSTOP) the youngest growing job when memory runs short and resumes\n"
-              "it when memory is back, shows a status line on a terminal and a summary at the end.\n"
-              "      --exec               exec the command instead: no supervision\n"
-              "      --freeze-below=SIZE  freeze jobs when less is available (default: half the\n"
-              "                           gate's threshold, at least 64M)\n"
-              "      --no-freeze          never freeze jobs; only watch and report\n"
-              "      --report=FILE        write the build's report as JSON to FILE\n"
-              "      --timeline=FILE      draw memory over time as an SVG image in FILE\n"
-              "  -q, --quiet              no status line, no summary; wait: print nothing\n"
-              "      --json               status: print JSON\n"
-              "  -h, --help               show this help\n"
-              "  -V, --version            show the version\n"
-              "\n"
-              "Sizes: K, M, G, T and KiB... are powers of 1024; KB, MB... of 1000. Durations: ms, s, m, h, d;\n"
-              "a bare number is seconds. Use '--' before a command named 'status' or 'wait'.\n"
-              "\n"
-              "Exit status: the command's; 124 if 'wait' timed out; 125 if memstop failed;\n"
-              "126 if COMMAND cannot be run; 127 if it was not found; 2 for bad usage.\n"
-              "See memstop(1) and memstop(7).\n",
-              f);
-}
-
-void cli_error(const char *fmt, ...)
-{
-        va_list ap;
-
-        fputs("memstop: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+        fputs(usage_head, f);
+        for (unsigned i = 0; i < MS_SETTING_COUNT; i++)
+                usage_setting(f, &ms_setting_docs[i]);
+        fputs(usage_tail, f);
 }
 
 static void env_error(const char *name, const char *value, const char *reason, void *userdata)
@@ -77,124 +80,30 @@ static void env_error(const char *name, const char *value, const char *reason, v
         cli_error("invalid %s='%s': %s", name, value, reason);
 }
 
-/* The command line's value, else the environment's: both validated by one parser. */
-struct overlay {
-        const struct cli *cli;
-};
-
+/* The command line's value, else the environment's: both checked by one parser. */
 static const char *lookup(const char *name, void *userdata)
 {
-        const struct cli *c = ((struct overlay *)userdata)->cli;
-        static char verbose[4];
-        const char *v = NULL;
+        const struct cli *cli = userdata;
+        int i = ms_setting_find(name);
+        const char *v = i >= 0 ? cli->setting[i] : NULL;
 
-        if (strcmp(name, "MEMSTOP_PERCENT") == 0)
-                v = c->percent;
-        else if (strcmp(name, "MEMSTOP_MIN_AVAILABLE") == 0)
-                v = c->min_available;
-        else if (strcmp(name, "MEMSTOP_TIMEOUT") == 0)
-                v = c->timeout;
-        else if (strcmp(name, "MEMSTOP_ON_TIMEOUT") == 0)
-                v = c->on_timeout;
-        else if (strcmp(name, "MEMSTOP_LOG") == 0)
-                v = c->log;
-        else if (strcmp(name, "MEMSTOP_GATE") == 0)
-                v = c->gate;
-        else if (strcmp(name, "MEMSTOP_EXEMPT") == 0)
-                v = c->exempt;
-        else if (strcmp(name, "MEMSTOP_SYSROOT") == 0)
-                v = c->sysroot;
-        else if (strcmp(name, "MEMSTOP_RESERVE") == 0)
-                v = c->reserve;
-        else if (strcmp(name, "MEMSTOP_LEARN") == 0)
-                v = c->learn;
-        else if (strcmp(name, "MEMSTOP_VERBOSE") == 0 && c->verbose_flags) {
-                snprintf(verbose, sizeof(verbose), "%u", c->verbose_flags > 2 ? 2 : c->verbose_flags);
-                v = verbose;
-        }
         return v ? v : getenv(name);
 }
 
-/* Option values are checked here with the same words as the variables'. */
-static int check_option(const char *opt, const char *value, int (*check)(const char *))
-{
-        if (check(value) == 0)
-                return 0;
-        cli_error("invalid value '%s' for %s", value, opt);
-        return -EINVAL;
-}
-
-static int check_percent(const char *s)
-{
-        unsigned p;
-        return ms_percent_parse(s, &p);
-}
-
-static int check_size(const char *s)
-{
-        uint64_t v;
-        return ms_size_parse(s, &v);
-}
-
-/* A critical level: a size of at least 1 MiB. */
-static int check_level(const char *s)
-{
-        uint64_t v;
-        int r = ms_size_parse(s, &v);
-
-        return r < 0 ? r : v < (1u << 20) ? -ERANGE : 0;
-}
-
-static int check_duration(const char *s)
-{
-        uint64_t v;
-        return ms_duration_parse(s, &v);
-}
-
-static int check_on_timeout(const char *s)
-{
-        enum ms_timeout_action a;
-        return ms_on_timeout_parse(s, &a);
-}
-
-static int check_nonempty(const char *s)
-{
-        return *s ? 0 : -EINVAL;
-}
-
-static int check_absolute(const char *s)
-{
-        return s[0] == '/' ? 0 : -EINVAL;
-}
-
+/* The CLI's own options, beside the settings' (OPT_SETTING + id). */
 enum {
-        OPT_ON_TIMEOUT = 256,
-        OPT_LOG,
-        OPT_SYSROOT,
-        OPT_JSON,
-        OPT_NO_RESERVE,
-        OPT_NO_LEARN,
+        OPT_JSON = 256,
         OPT_EXEC,
         OPT_NO_FREEZE,
         OPT_REPORT,
         OPT_TIMELINE,
         OPT_FREEZE_BELOW,
+        OPT_SETTING,
 };
 
-static const struct option options[] = {
-        { "percent", required_argument, NULL, 'p' },
-        { "min-available", required_argument, NULL, 'm' },
-        { "timeout", required_argument, NULL, 't' },
-        { "on-timeout", required_argument, NULL, OPT_ON_TIMEOUT },
-        { "gate", required_argument, NULL, 'g' },
-        { "exempt", required_argument, NULL, 'x' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "log", required_argument, NULL, OPT_LOG },
-        { "sysroot", required_argument, NULL, OPT_SYSROOT },
+static const struct option own_options[] = {
         { "quiet", no_argument, NULL, 'q' },
         { "json", no_argument, NULL, OPT_JSON },
-        { "no-reserve", no_argument, NULL, OPT_NO_RESERVE },
-        { "no-learn", no_argument, NULL, OPT_NO_LEARN },
         { "exec", no_argument, NULL, OPT_EXEC },
         { "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
         { "report", required_argument, NULL, OPT_REPORT },
@@ -202,92 +111,183 @@ static const struct option options[] = {
         { "freeze-below", required_argument, NULL, OPT_FREEZE_BELOW },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
-        {}
 };
+
+struct optspec {
+        struct option longopts[MS_SETTING_COUNT + MS_ARRAY_SIZE(own_options) + 1];
+        char shortopts[2 * MS_SETTING_COUNT + 8];
+};
+
+/* getopt's tables: the settings' options, then the CLI's own. */
+static void optspec_init(struct optspec *o)
+{
+        size_t n = 0, s = 0;
+
+        o->shortopts[s++] = '+';
+        for (unsigned i = 0; i < MS_SETTING_COUNT; i++) {
+                const struct ms_setting_doc *d = &ms_setting_docs[i];
+                bool arg = d->kind == MS_OPTION_VALUE;
+                if (d->kind == MS_OPTION_NONE)
+                        continue;
+                o->longopts[n++] = (struct option){ d->option, arg ? required_argument : no_argument, NULL,
+                                                    d->short_option ? d->short_option : OPT_SETTING + (int)i };
+                if (d->short_option) {
+                        o->shortopts[s++] = d->short_option;
+                        if (arg)
+                                o->shortopts[s++] = ':';
+                }
+        }
+        for (size_t i = 0; i < MS_ARRAY_SIZE(own_options); i++)
+                o->longopts[n++] = own_options[i];
+        o->longopts[n] = (struct option){};
+        memcpy(o->shortopts + s, "qhV", 4);
+}
+
+/* The setting an option character stands for, or -1. */
+static int setting_of(int c)
+{
+        if (c >= OPT_SETTING && c < OPT_SETTING + (int)MS_SETTING_COUNT)
+                return c - OPT_SETTING;
+        for (unsigned i = 0; c > 0 && c < 256 && i < MS_SETTING_COUNT; i++)
+                if (ms_setting_docs[i].short_option == c)
+                        return (int)i;
+        return -1;
+}
+
+/* A setting's option: its value checked by the setting's parser, kept for export. */
+static int take_setting(struct cli *cli, enum ms_setting_id id, const char *arg)
+{
+        const struct ms_setting_doc *d = &ms_setting_docs[id];
+        struct ms_config scratch;
+
+        switch (d->kind) {
+        case MS_OPTION_OFF:
+                cli->setting[id] = "0";
+                return 0;
+        case MS_OPTION_COUNT:
+                cli->verbose_flags++;
+                snprintf(cli->verbose, sizeof(cli->verbose), "%u", cli->verbose_flags > 2 ? 2 : cli->verbose_flags);
+                cli->setting[id] = cli->verbose;
+                return 0;
+        default:
+                ms_config_init(&scratch);
+                if (ms_setting_parse(id, arg, &scratch, NULL) < 0) {
+                        cli_error("invalid value '%s' for --%s", arg, d->option);
+                        return -EINVAL;
+                }
+                cli->setting[id] = arg;
+                return 0;
+        }
+}
+
+/* A critical level: a size of at least 1 MiB. */
+static int take_level(struct cli *cli, const char *arg)
+{
+        uint64_t v;
+
+        if (ms_size_parse(arg, &v) < 0 || v < (1u << 20)) {
+                cli_error("invalid value '%s' for --freeze-below", arg);
+                return -EINVAL;
+        }
+        cli->freeze_below_bytes = v;
+        return 0;
+}
+
+static int take_file(const char **where, const char *opt, const char *arg)
+{
+        *where = arg;
+        if (*arg)
+                return 0;
+        cli_error("invalid value '%s' for %s", arg, opt);
+        return -EINVAL;
+}
+
+/* The CLI's own flags, by option character; NULL for the others. */
+static bool *flag_of(struct cli *cli, int c)
+{
+        switch (c) {
+        case 'q':
+                return &cli->quiet;
+        case OPT_JSON:
+                return &cli->json;
+        case OPT_EXEC:
+                return &cli->exec;
+        case OPT_NO_FREEZE:
+                return &cli->no_freeze;
+        default:
+                return NULL;
+        }
+}
+
+/* One of the CLI's own options. Returns 0, -EINVAL, or an exit status + 1 to stop with. */
+static int take_own(struct cli *cli, int c, const char *arg)
+{
+        bool *flag = flag_of(cli, c);
+
+        if (flag) {
+                *flag = true;
+                return 0;
+        }
+        switch (c) {
+        case OPT_REPORT:
+                return take_file(&cli->report, "--report", arg);
+        case OPT_TIMELINE:
+                return take_file(&cli->timeline, "--timeline", arg);
+        case OPT_FREEZE_BELOW:
+                return take_level(cli, arg);
+        case 'h':
+                usage(stdout);
+                return 1 + (fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_);
+        case 'V':
+                printf("memstop %s\n", MS_VERSION);
+                return 1 + (fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_);
+        default:
+                fputs("Try 'memstop --help' for more information.\n", stderr);
+                return 1 + EXIT_USAGE;
+        }
+}
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(struct cli *cli, int argc, char **argv)
 {
-        int c, r = 0;
+        struct optspec o;
+        int c, id, r;
 
-        while ((c = getopt_long(argc, argv, "+p:m:t:g:x:vqhV", options, NULL)) != -1) {
-                switch (c) {
-                case 'p':
-                        r = check_option("--percent", cli->percent = optarg, check_percent);
-                        break;
-                case 'm':
-                        r = check_option("--min-available", cli->min_available = optarg, check_size);
-                        break;
-                case 't':
-                        r = check_option("--timeout", cli->timeout = optarg, check_duration);
-                        break;
-                case OPT_ON_TIMEOUT:
-                        r = check_option("--on-timeout", cli->on_timeout = optarg, check_on_timeout);
-                        break;
-                case 'g':
-                        r = check_option("--gate", cli->gate = optarg, ms_pattern_list_check);
-                        break;
-                case 'x':
-                        r = check_option("--exempt", cli->exempt = optarg, ms_pattern_list_check);
-                        break;
-                case 'v':
-                        cli->verbose_flags++;
-                        break;
-                case OPT_LOG:
-                        r = check_option("--log", cli->log = optarg, check_nonempty);
-                        break;
-                case OPT_SYSROOT:
-                        r = check_option("--sysroot", cli->sysroot = optarg, check_absolute);
-                        break;
-                case 'q':
-                        cli->quiet = true;
-                        break;
-                case OPT_JSON:
-                        cli->json = true;
-                        break;
-                case OPT_NO_RESERVE:
-                        cli->reserve = "0";
-                        break;
-                case OPT_NO_LEARN:
-                        cli->learn = "0";
-                        break;
-                case OPT_EXEC:
-                        cli->exec = true;
-                        break;
-                case OPT_NO_FREEZE:
-                        cli->no_freeze = true;
-                        break;
-                case OPT_REPORT:
-                        r = check_option("--report", cli->report = optarg, check_nonempty);
-                        break;
-                case OPT_TIMELINE:
-                        r = check_option("--timeline", cli->timeline = optarg, check_nonempty);
-                        break;
-                case OPT_FREEZE_BELOW:
-                        r = check_option("--freeze-below", optarg, check_level);
-                        if (r == 0)
-                                (void)ms_size_parse(optarg, &cli->freeze_below_bytes);
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
-                case 'V':
-                        printf("memstop %s\n", MS_VERSION);
-                        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
-                default:
-                        fputs("Try 'memstop --help' for more information.\n", stderr);
-                        return EXIT_USAGE;
-                }
+        optspec_init(&o);
+        while ((c = getopt_long(argc, argv, o.shortopts, o.longopts, NULL)) != -1) {
+                id = setting_of(c);
+                r = id >= 0 ? take_setting(cli, (enum ms_setting_id)id, optarg) : take_own(cli, c, optarg);
                 if (r < 0)
                         return EXIT_USAGE;
+                if (r > 0)
+                        return r - 1;
         }
         return -1;
+}
+
+/* Options that only make sense together. Returns 0 or EXIT_USAGE (reported). */
+static int check_combination(const struct cli *cli, bool status, bool running)
+{
+        bool supervising = cli->no_freeze || cli->report || cli->timeline || cli->freeze_below_bytes;
+
+        if (cli->json && !status) {
+                cli_error("--json goes with 'status'");
+                return EXIT_USAGE;
+        }
+        if (!running && (cli->exec || supervising)) {
+                cli_error("--exec, --no-freeze, --report, --timeline and --freeze-below go with a command");
+                return EXIT_USAGE;
+        }
+        if (cli->exec && supervising) {
+                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, --freeze-below");
+                return EXIT_USAGE;
+        }
+        return 0;
 }
 
 int main(int argc, char **argv)
 {
         struct cli cli = {};
-        struct overlay ov = { .cli = &cli };
         enum { RUN, STATUS, WAIT } mode = RUN;
         int r;
 
@@ -313,22 +313,12 @@ int main(int argc, char **argv)
                 fputs("Try 'memstop --help' for more information.\n", stderr);
                 return EXIT_USAGE;
         }
-        if (cli.json && mode != STATUS) {
-                cli_error("--json goes with 'status'");
+        if (check_combination(&cli, mode == STATUS, mode == RUN) != 0)
                 return EXIT_USAGE;
-        }
-        if (mode != RUN && (cli.exec || cli.no_freeze || cli.report || cli.timeline || cli.freeze_below_bytes)) {
-                cli_error("--exec, --no-freeze, --report, --timeline and --freeze-below go with a command");
-                return EXIT_USAGE;
-        }
-        if (cli.exec && (cli.no_freeze || cli.report || cli.timeline || cli.freeze_below_bytes)) {
-                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, --freeze-below");
-                return EXIT_USAGE;
-        }
 
         /* Every setting, from options or the environment, is valid or we stop here. */
         ms_config_init(&cli.config);
-        if (ms_config_load(&cli.config, lookup, env_error, &ov) > 0)
+        if (ms_config_load(&cli.config, lookup, env_error, &cli) > 0)
                 return EXIT_USAGE;
 
         switch (mode) {

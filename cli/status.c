@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,33 +35,20 @@ struct status {
         bool lockd_running;
         uint64_t required;
         bool would_run;
-        struct ms_ledger_file *queue; /* NULL: no ledger yet */
-        char queue_path[PATH_MAX + 80];
+        struct ms_ledger ledger;
+        const struct ms_ledger_file *queue; /* NULL: no ledger yet */
 };
 
-/* Map this user's ledger for the cgroup read-only, if there is one. */
-static struct ms_ledger_file *map_queue(const struct ms_sample *s, char *path, size_t size)
+/* This user's ledger for the cgroup, read-only, if there is one. */
+static struct ms_ledger_file *map_queue(const struct ms_sample *s, struct ms_ledger *ledger)
 {
-        char dir[PATH_MAX], name[64];
-        _cleanup_close_ int fd = -1;
-        struct ms_ledger_file *f;
-        struct stat st;
+        char dir[PATH_MAX], name[64], path[PATH_MAX + 80];
 
         if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
                 return NULL;
         ms_ledger_name(ms_sample_scope(s), name, sizeof(name));
-        snprintf(path, size, "%s/%s", dir, name);
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*f))
-                return NULL;
-        f = mmap(NULL, sizeof(*f), PROT_READ, MAP_SHARED, fd, 0);
-        if (f == MAP_FAILED)
-                return NULL;
-        if (f->header.magic != MS_LEDGER_MAGIC || f->header.version != MS_LEDGER_VERSION) {
-                munmap(f, sizeof(*f));
-                return NULL;
-        }
-        return f;
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return ms_ledger_open_ro(AT_FDCWD, path, ledger) == 0 ? ledger->map : NULL;
 }
 
 static const char *slot_state_name(uint32_t s)
@@ -90,15 +77,17 @@ static size_t queue_entries(const struct ms_ledger_file *f, const struct ms_slot
 {
         size_t n = 0;
 
-        for (unsigned i = 0; f && i < MS_LEDGER_SLOTS && n < max; i++) {
+        if (!f)
+                return 0;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_IN_USE) {
                 const struct ms_slot *s = &f->slot[i];
-                if (s->state != MS_SLOT_FREE && ms_proc_alive(MS_ROOT_HOST, s->pid, s->starttime))
+                if (n < max && ms_proc_alive(MS_ROOT_HOST, s->pid, s->starttime))
                         out[n++] = s;
         }
         for (size_t i = 1; i < n; i++)
                 for (size_t j = i; j > 0; j--) {
                         const struct ms_slot *a = out[j - 1], *b = out[j];
-                        bool aw = a->state == MS_SLOT_WAITING, bw = b->state == MS_SLOT_WAITING;
+                        bool aw = ms_slot_state(a) == MS_SLOT_WAITING, bw = ms_slot_state(b) == MS_SLOT_WAITING;
                         if ((!aw && bw) || (aw == bw && a->ticket > b->ticket)) {
                                 out[j - 1] = b;
                                 out[j] = a;
@@ -135,6 +124,31 @@ static void json_size(const char *key, uint64_t v, bool last)
                 printf("\"%s\": null%s", key, last ? "" : ", ");
         else
                 printf("\"%s\": %" PRIu64 "%s", key, v, last ? "" : ", ");
+}
+
+/* The queue's live entries as a JSON array, then ", ". */
+static void print_json_queue(const struct ms_ledger_file *queue)
+{
+        const struct ms_slot *e[MS_LEDGER_SLOTS];
+        size_t n = queue_entries(queue, e, MS_LEDGER_SLOTS);
+
+        printf("\"queue\": [");
+        for (size_t i = 0; i < n; i++) {
+                printf("%s{\"pid\": %d, \"program\": ", i ? ", " : "", (int)e[i]->pid);
+                json_string(e[i]->program);
+                printf(", \"state\": \"%s\", \"prediction\": \"%s\", ", slot_state_name(ms_slot_state(e[i])),
+                       kind_name(e[i]->kind));
+                json_size("predicted", e[i]->predicted, false);
+                json_size("rss", e[i]->rss, false);
+                json_size("reserved", slot_pending(e[i]), false);
+                /* Its learned duration, and whether it started counting on others' ends. */
+                if (ms_curve_valid(&e[i]->curve))
+                        printf("\"duration_ms\": %" PRIu32 ", ", e[i]->curve.duration_ms);
+                else
+                        printf("\"duration_ms\": null, ");
+                printf("\"in_time\": %s}", e[i]->timed ? "true" : "false");
+        }
+        printf("], ");
 }
 
 static void print_json(const struct cli *cli, const struct status *st)
@@ -189,27 +203,7 @@ static void print_json(const struct cli *cli, const struct status *st)
         printf("}, \"timeout_usec\": %" PRIu64 ", \"would_run\": %s, ", c->timeout_usec,
                st->would_run ? "true" : "false");
 
-        {
-                const struct ms_slot *e[MS_LEDGER_SLOTS];
-                size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
-                printf("\"queue\": [");
-                for (size_t i = 0; i < n; i++) {
-                        printf("%s{\"pid\": %d, \"program\": ", i ? ", " : "", (int)e[i]->pid);
-                        json_string(e[i]->program);
-                        printf(", \"state\": \"%s\", \"prediction\": \"%s\", ", slot_state_name(e[i]->state),
-                               kind_name(e[i]->kind));
-                        json_size("predicted", e[i]->predicted, false);
-                        json_size("rss", e[i]->rss, false);
-                        json_size("reserved", slot_pending(e[i]), false);
-                        /* Its learned duration, and whether it started counting on others' ends. */
-                        if (ms_curve_valid(&e[i]->curve))
-                                printf("\"duration_ms\": %" PRIu32 ", ", e[i]->curve.duration_ms);
-                        else
-                                printf("\"duration_ms\": null, ");
-                        printf("\"in_time\": %s}", e[i]->timed ? "true" : "false");
-                }
-                printf("], ");
-        }
+        print_json_queue(st->queue);
         printf("\"lockd\": ");
         if (!st->lockd_running)
                 printf("{\"running\": false}");
@@ -222,6 +216,22 @@ static void print_json(const struct cli *cli, const struct status *st)
 }
 
 #define SZ(v) ms_size_format((v), (char[MS_SIZE_BUF]){ 0 }, MS_SIZE_BUF)
+
+/* The queue's live entries, one line each. */
+static void print_text_queue(const struct ms_ledger_file *queue)
+{
+        const struct ms_slot *e[MS_LEDGER_SLOTS];
+        size_t n = queue_entries(queue, e, MS_LEDGER_SLOTS);
+
+        if (n == 0)
+                printf("queue      empty\n");
+        for (size_t i = 0; i < n; i++)
+                printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s%s\n",
+                       i ? "          " : "queue     ", slot_state_name(ms_slot_state(e[i])), (int)e[i]->pid,
+                       e[i]->program, e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind),
+                       SZ(e[i]->rss), SZ(slot_pending(e[i])),
+                       e[i]->timed ? ", admitted in time (counting on others' ends)" : "");
+}
 
 static void print_text(const struct cli *cli, const struct status *st)
 {
@@ -253,18 +263,7 @@ static void print_text(const struct cli *cli, const struct status *st)
         printf("threshold  %s required: max(%u%% of %s, %s)\n", SZ(st->required), c->percent, SZ(s->total),
                SZ(c->min_available));
         printf("verdict    %s\n", st->would_run ? "a gated process would run now" : "a gated process would be held now");
-        {
-                const struct ms_slot *e[MS_LEDGER_SLOTS];
-                size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
-                if (n == 0)
-                        printf("queue      empty\n");
-                for (size_t i = 0; i < n; i++)
-                        printf("%s %-8s %7d %-16s predicted %s (%s), RSS %s, reserved %s%s\n",
-                               i ? "          " : "queue     ", slot_state_name(e[i]->state), (int)e[i]->pid,
-                               e[i]->program, e[i]->predicted ? SZ(e[i]->predicted) : "?", kind_name(e[i]->kind),
-                               SZ(e[i]->rss), SZ(slot_pending(e[i])),
-                               e[i]->timed ? ", admitted in time (counting on others' ends)" : "");
-        }
+        print_text_queue(st->queue);
         if (st->lockd_running)
                 printf("lockd      running (pid %d): %s locked in %" PRIu64 " files of a %s budget, %" PRIu64
                        " skipped\n",
@@ -312,7 +311,7 @@ int cli_status(struct cli *cli)
         st.lockd_err = ms_lockd_state_read(root, &st.lockd);
         st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 && lockd_alive(root, st.lockd.pid);
         st.required = ms_config_required(&cli->config, st.s.total);
-        st.queue = map_queue(&st.s, st.queue_path, sizeof(st.queue_path));
+        st.queue = map_queue(&st.s, &st.ledger);
         st.would_run = st.s.available >= st.required;
 
         if (cli->json)
@@ -320,6 +319,6 @@ int cli_status(struct cli *cli)
         else
                 print_text(cli, &st);
         if (st.queue)
-                munmap(st.queue, sizeof(*st.queue));
+                ms_ledger_close(&st.ledger);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
 }

@@ -31,7 +31,7 @@
 
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
-#include "gate/config.h"
+#include "gate/settings.h"
 #include "util/fileio.h"
 #include "gate/history.h"
 #include "gate/key.h"
@@ -50,9 +50,6 @@
 #define EXIT_GAVE_UP 124
 
 #define MIB (1024u * 1024u)
-
-/* Internal: warnings already given in this process tree (one per tree). */
-#define WARNED_ENV MS_ENV_WARNED
 
 /* The slow path's state; in .bss, so the fast path never touches its pages. */
 struct gate {
@@ -109,7 +106,7 @@ static void warn_bad_env(const char *name, const char *value, const char *reason
 static void warn_once(const char *id, const char *fmt, ...) MS_PRINTF(2, 3);
 static void warn_once(const char *id, const char *fmt, ...)
 {
-        const char *warned = getenv(WARNED_ENV);
+        const char *warned = getenv(MS_ENV_WARNED);
         char list[256];
         va_list ap;
 
@@ -119,7 +116,7 @@ static void warn_once(const char *id, const char *fmt, ...)
         ms_logv(STDERR_FILENO, fmt, ap);
         va_end(ap);
         snprintf(list, sizeof(list), "%s%s%s", warned ? warned : "", warned && *warned ? "," : "", id);
-        setenv(WARNED_ENV, list, 1);
+        setenv(MS_ENV_WARNED, list, 1);
 }
 
 static MS_HOT const char *program_name(void)
@@ -178,9 +175,11 @@ static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e, co
 
         if (c->reserve && !(c->small && ms_name_list_has(c->small, program)))
                 return false;
-        if (!h || ms_cgroup_hint_parse(h, &hint) < 0 || sysinfo(&si) < 0)
+        if (!h || sysinfo(&si) < 0)
                 return false;
         total = (uint64_t)si.totalram * si.mem_unit;
+        if (ms_cgroup_hint_read(h, total, &hint) < 0)
+                return false;
         if (hint.limit < total)
                 total = hint.limit;
         required = ms_config_required(c, total);
@@ -254,15 +253,12 @@ static void on_release(const struct ms_sample *s, const struct ms_step *st, uint
         log_release(userdata);
 }
 
-static void export_hint(const struct ms_cgroup *cg, const struct ms_sample *s)
+/* Tell the processes below where the cgroup is: the host's only, not a sysroot's. */
+static void export_hint(const struct gate *g, const struct ms_sample *s)
 {
         char hint[PATH_MAX + 64];
-        uint64_t limit = s->has_cgroup ? s->cgroup.limit : MS_UNLIMITED;
 
-        /* A limit above the host's memory never binds before the host does. */
-        if (limit >= s->host.total)
-                limit = MS_UNLIMITED;
-        if (ms_cgroup_hint_format(cg, limit, hint, sizeof(hint)) == 0)
+        if (g->rootfd == MS_ROOT_HOST && ms_cgroup_hint_make(&g->cgroup, s, hint, sizeof(hint)) == 0)
                 setenv(MS_ENV_CGROUP, hint, 1);
 }
 
@@ -408,6 +404,63 @@ static void predict_again(struct ms_candidate *cand, void *userdata)
         predict(userdata, cand);
 }
 
+/* Join the ledger of the memory that binds (the first sample says whose).
+ * Returns false when there is none to join: the plain gate then runs. */
+static bool ledger_join(struct gate *g, const struct ms_sample *first)
+{
+        char dir[PATH_MAX], name[64];
+        _cleanup_close_ int dirfd = -1;
+        struct ms_proc_stat st;
+        int r;
+
+        if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
+                return false;
+        dirfd = ms_statedir_open(dir, getuid());
+        if (dirfd < 0) {
+                warn_once("statedir", "memstop: cannot use the state directory %s: %s; no queue, no reservations",
+                          dir, strerror(-dirfd));
+                return false;
+        }
+        ms_ledger_name(ms_sample_scope(first), name, sizeof(name));
+        r = ms_ledger_open(dirfd, name, &g->ledger);
+        if (r < 0) {
+                warn_once("ledger", "memstop: cannot open the ledger %s/%s: %s; no queue, no reservations", dir,
+                          name, strerror(-r));
+                return false;
+        }
+        if (g->ledger.reset)
+                warn_once("ledger-reset", "memstop: the ledger %s/%s was corrupt and has been reset", dir, name);
+        if (ms_proc_stat_read(MS_ROOT_HOST, 0, &st) < 0) {
+                ms_ledger_close(&g->ledger);
+                return false;
+        }
+        g->pid = getpid();
+        g->starttime = st.starttime;
+        return true;
+}
+
+/* Who this job is, and what the history says of it. */
+static void describe(struct gate *g, int argc, char **argv, struct ms_queue_request *req)
+{
+        if (argc > 0 && argv && argv[0])
+                ms_key_from_argv(argc, argv, &g->key);
+        else
+                ms_key_from_argv(1, (char *[]){ (char *)program_name(), NULL }, &g->key);
+        *req = (struct ms_queue_request){ .pid = g->pid, .starttime = g->starttime, .program = g->key.program,
+                                          .program_hash = g->key.program_hash };
+        if (g->config.learn &&
+            ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
+                g->history_dir[0] = '\0';
+        predict(g, &req->cand);
+        req->cand.supervised = supervised();
+        /* Started without the CLI: tell the processes below which programs stay small. */
+        if (g->config.learn && !g->config.small && g->history_dir[0]) {
+                char small[4096];
+                if (ms_history_small_list(g->history_dir, small, sizeof(small)) == 0)
+                        setenv(MS_ENV_SMALL, small, 1);
+        }
+}
+
 /*
  * Wait in the fair queue. Returns 1 when it decided (admitted or timed out:
  * *res filled in), 0 when the queue cannot be used (the plain gate then runs).
@@ -415,9 +468,6 @@ static void predict_again(struct ms_candidate *cand, void *userdata)
 static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, char **argv,
                       struct ms_queue_result *res)
 {
-        char dir[PATH_MAX], name[64];
-        _cleanup_close_ int dirfd = -1;
-        struct ms_proc_stat st;
         struct ms_queue_request req;
         const struct ms_queue_ops ops = {
                 .sample = sample,
@@ -430,47 +480,9 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
         };
         int r;
 
-        if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
+        if (!ledger_join(g, first))
                 return 0;
-        dirfd = ms_statedir_open(dir, getuid());
-        if (dirfd < 0) {
-                warn_once("statedir", "memstop: cannot use the state directory %s: %s; no queue, no reservations",
-                          dir, strerror(-dirfd));
-                return 0;
-        }
-        ms_ledger_name(ms_sample_scope(first), name, sizeof(name));
-        r = ms_ledger_open(dirfd, name, &g->ledger);
-        if (r < 0) {
-                warn_once("ledger", "memstop: cannot open the ledger %s/%s: %s; no queue, no reservations", dir,
-                          name, strerror(-r));
-                return 0;
-        }
-        if (g->ledger.reset)
-                warn_once("ledger-reset", "memstop: the ledger %s/%s was corrupt and has been reset", dir, name);
-        if (ms_proc_stat_read(MS_ROOT_HOST, 0, &st) < 0) {
-                ms_ledger_close(&g->ledger);
-                return 0;
-        }
-        g->pid = getpid();
-        g->starttime = st.starttime;
-        if (argc > 0 && argv && argv[0])
-                ms_key_from_argv(argc, argv, &g->key);
-        else
-                ms_key_from_argv(1, (char *[]){ (char *)program_name(), NULL }, &g->key);
-        req = (struct ms_queue_request){ .pid = g->pid, .starttime = g->starttime, .program = g->key.program,
-                                            .program_hash = g->key.program_hash };
-        if (g->config.learn &&
-            ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
-                g->history_dir[0] = '\0';
-        predict(g, &req.cand);
-        req.cand.supervised = supervised();
-        /* Started without the CLI: tell the processes below which programs stay small. */
-        if (g->config.learn && !g->config.small && g->history_dir[0]) {
-                char small[4096];
-                if (ms_history_small_list(g->history_dir, small, sizeof(small)) == 0)
-                        setenv(MS_ENV_SMALL, small, 1);
-        }
-
+        describe(g, argc, argv, &req);
         r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
         if (r < 0) {
                 if (g->config.verbose)
@@ -540,7 +552,83 @@ static void report_admission(const struct gate *g)
         close(fd);
 }
 
-static void run_gate(struct gate *g, const struct ms_config *config, int argc, char **argv)
+/* The slow path's root and log. Returns false to run ungated. */
+static bool gate_open(struct gate *g, const struct ms_config *config)
+{
+        const struct ms_config *c = &g->config;
+        int r;
+
+        g->config = *config;
+        g->rootfd = MS_ROOT_HOST;
+        g->logfd = STDERR_FILENO;
+        /* MEMSTOP_SYSROOT costs this branch and the hint's, nothing more. */
+        if (c->sysroot) {
+                r = ms_root_open(c->sysroot);
+                if (r < 0) {
+                        ms_log(STDERR_FILENO, "memstop: cannot open " MS_ENV_SYSROOT "='%s': %s; running ungated",
+                               c->sysroot, strerror(-r));
+                        return false;
+                }
+                g->rootfd = r;
+        }
+        if (c->log) {
+                r = ms_log_open(c->log, getpid());
+                if (r < 0)
+                        ms_log(STDERR_FILENO, "memstop: cannot open " MS_ENV_LOG "='%s': %s; logging to stderr",
+                               c->log, strerror(-r));
+                else
+                        g->logfd = r;
+        }
+        r = ms_cgroup_locate(g->rootfd, &g->cgroup);
+        if (r < 0) {
+                if (c->verbose)
+                        ms_log(g->logfd, "memstop: cannot read %s: %s; running ungated", "/proc/self/cgroup",
+                               strerror(-r));
+                return false;
+        }
+        return true;
+}
+
+/* How a way of gating ended. */
+enum outcome {
+        ADMITTED, /* memory allowed (at once or after a hold): report it */
+        RUN,      /* timed out and runs anyway, or the figures are unreadable */
+        FALLBACK, /* the queue cannot be used: the plain gate decides */
+};
+
+/* Through the fair queue, with reservations. */
+static enum outcome gate_queued(struct gate *g, int argc, char **argv)
+{
+        struct ms_sample first;
+        struct ms_queue_result qres;
+        int r;
+
+        /* The queue to join depends on whose limit binds; the original's
+         * first line needs figures before any waiting. */
+        r = sample(&first, g);
+        if (r < 0) {
+                if (g->config.verbose)
+                        log_unreadable(g, r);
+                return RUN;
+        }
+        if (g->config.verbose)
+                log_figures(g, &first);
+        export_hint(g, &first);
+        if (!queue_gate(g, &first, argc, argv, &qres))
+                return FALLBACK;
+        if (qres.sampled)
+                export_hint(g, &qres.last);
+        if (qres.outcome == MS_QUEUE_EXPIRED) {
+                timed_out(g, qres.waited_ns / 1000, &qres.last, qres.sampled);
+                return RUN;
+        }
+        log_release(g);
+        g->held_usec = qres.waited_ns / 1000;
+        return ADMITTED;
+}
+
+/* The threshold alone: MEMSTOP_RESERVE=0, or the queue could not be used. */
+static enum outcome gate_plain(struct gate *g)
 {
         static const struct ms_wait_hooks hooks = {
                 .first = on_first,
@@ -554,84 +642,40 @@ static void run_gate(struct gate *g, const struct ms_config *config, int argc, c
                 .release = on_release,
                 .userdata = &gate,
         };
-        struct ms_config *c = &g->config;
+        const struct ms_config *c = &g->config;
         struct ms_wait_result res;
-        struct ms_queue_result qres;
         int r;
-
-        *c = *config;
-        g->rootfd = MS_ROOT_HOST;
-        g->logfd = STDERR_FILENO;
-        if (c->sysroot) {
-                r = ms_root_open(c->sysroot);
-                if (r < 0) {
-                        ms_log(STDERR_FILENO, "memstop: cannot open MEMSTOP_SYSROOT='%s': %s; running ungated",
-                               c->sysroot, strerror(-r));
-                        return;
-                }
-                g->rootfd = r;
-        }
-        if (c->log) {
-                r = ms_log_open(c->log, getpid());
-                if (r < 0)
-                        ms_log(STDERR_FILENO, "memstop: cannot open MEMSTOP_LOG='%s': %s; logging to stderr", c->log,
-                               strerror(-r));
-                else
-                        g->logfd = r;
-        }
-
-        r = ms_cgroup_locate(g->rootfd, &g->cgroup);
-        if (r < 0) {
-                if (c->verbose)
-                        ms_log(g->logfd, "memstop: cannot read %s: %s; running ungated", "/proc/self/cgroup",
-                               strerror(-r));
-                return;
-        }
-
-        if (c->reserve) {
-                struct ms_sample first;
-                /* The queue to join depends on whose limit binds; the original's
-                 * first line needs figures before any waiting. */
-                r = sample(&first, g);
-                if (r < 0) {
-                        if (c->verbose)
-                                log_unreadable(g, r);
-                        return;
-                }
-                if (c->verbose)
-                        log_figures(g, &first);
-                if (!c->sysroot)
-                        export_hint(&g->cgroup, &first);
-                if (queue_gate(g, &first, argc, argv, &qres)) {
-                        if (qres.sampled && !c->sysroot)
-                                export_hint(&g->cgroup, &qres.last);
-                        if (qres.outcome == MS_QUEUE_EXPIRED) {
-                                timed_out(g, qres.waited_ns / 1000, &qres.last, qres.sampled);
-                                return;
-                        }
-                        log_release(g);
-                        g->held_usec = qres.waited_ns / 1000;
-                        goto admitted;
-                }
-        }
 
         r = ms_wait(c, sample, g, &ms_clock_monotonic, c->reserve && c->verbose ? &hooks_after_queue : &hooks, &res);
         if (r < 0) {
                 if (c->verbose)
                         log_unreadable(g, r);
-                return;
+                return RUN;
         }
-        if (!c->sysroot)
-                export_hint(&g->cgroup, &res.last);
+        export_hint(g, &res.last);
         if (res.verdict == MS_EXPIRED) {
                 timed_out(g, res.waited_usec, &res.last, true);
-                return;
+                return RUN;
         }
         g->held = g->held || res.held;
         g->held_usec = res.waited_usec;
-admitted:
+        return ADMITTED;
+}
+
+static void run_gate(struct gate *g, const struct ms_config *config, int argc, char **argv)
+{
+        enum outcome o = FALLBACK;
+
+        if (!gate_open(g, config))
+                return;
+        if (g->config.reserve)
+                o = gate_queued(g, argc, argv);
+        if (o == FALLBACK)
+                o = gate_plain(g);
+        if (o != ADMITTED)
+                return;
         report_admission(g);
-        if (c->verbose >= 2 && g->held)
+        if (g->config.verbose >= 2 && g->held)
                 atexit(summary_at_exit);
 }
 

@@ -60,6 +60,21 @@ static bool repair_slots(struct ms_ledger_file *f)
         return repaired;
 }
 
+/* Open name in dirfd (never through a symlink): a regular file of ours, or
+ * -EPERM. Returns the fd or -errno. */
+static int open_ours(int dirfd, const char *name, int flags, struct stat *st)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0)
+                return -errno;
+        if (!S_ISREG(st->st_mode) || st->st_uid != geteuid())
+                return -EPERM;
+        return MS_TAKE_FD(fd);
+}
+
 int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
 {
         _cleanup_close_ int fd = -1;
@@ -67,13 +82,9 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         struct stat st;
         bool reset = false;
 
-        fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = open_ours(dirfd, name, O_RDWR | O_CREAT, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
-                return -EPERM;
+                return fd;
         if (flock(fd, LOCK_EX) < 0)
                 return -errno;
         if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*map) && ftruncate(fd, sizeof(*map)) < 0)) {
@@ -99,6 +110,29 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         ledger->fd = MS_TAKE_FD(fd);
         ledger->map = map;
         ledger->reset = reset;
+        return 0;
+}
+
+int ms_ledger_open_ro(int dirfd, const char *name, struct ms_ledger *ledger)
+{
+        _cleanup_close_ int fd = -1;
+        struct ms_ledger_file *map;
+        struct stat st;
+
+        fd = open_ours(dirfd, name, O_RDONLY, &st);
+        if (fd < 0)
+                return fd;
+        if (st.st_size != (off_t)sizeof(*map))
+                return -EINVAL;
+        map = mmap(NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED)
+                return -errno;
+        if (!header_valid(map)) {
+                munmap(map, sizeof(*map));
+                return -EINVAL;
+        }
+        /* The mapping stays valid without the fd: a reader takes no lock. */
+        *ledger = (struct ms_ledger){ .fd = -1, .map = map };
         return 0;
 }
 
@@ -141,9 +175,9 @@ int ms_ledger_head(const struct ms_ledger_file *f)
 {
         int head = -1;
 
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
-                if (f->slot[i].state == MS_SLOT_WAITING && (head < 0 || f->slot[i].ticket < f->slot[head].ticket))
-                        head = (int)i;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)
+                if (head < 0 || f->slot[i].ticket < f->slot[head].ticket)
+                        head = i;
         return head;
 }
 
@@ -157,9 +191,9 @@ int ms_ledger_free_slot(const struct ms_ledger_file *f)
 
 int ms_ledger_find(const struct ms_ledger_file *f, pid_t pid, uint64_t starttime)
 {
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
-                if (f->slot[i].state != MS_SLOT_FREE && f->slot[i].pid == pid && f->slot[i].starttime == starttime)
-                        return (int)i;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_IN_USE)
+                if (f->slot[i].pid == pid && f->slot[i].starttime == starttime)
+                        return i;
         return -1;
 }
 
@@ -180,10 +214,7 @@ bool ms_ledger_sleep(struct ms_ledger_file *f, int i, uint32_t state, uint64_t t
 
 bool ms_ledger_holding(const struct ms_ledger_file *f)
 {
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
-                if (f->slot[i].state == MS_SLOT_HOLD)
-                        return true;
-        return false;
+        return ms_ledger_next(f, -1, MS_SLOTS_OF(MS_SLOT_HOLD)) >= 0;
 }
 
 int ms_ledger_next(const struct ms_ledger_file *f, int after, uint32_t states)

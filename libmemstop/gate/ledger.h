@@ -92,6 +92,12 @@ void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size);
  * A file of the wrong size or with a bad header is reinitialized under the
  * lock (ledger->reset tells). Returns 0 or -errno. */
 int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger);
+/* Map an existing ledger read-only, for a look without the lock (`memstop
+ * status`): the same checks as ms_ledger_open (O_NOFOLLOW, a regular file
+ * of ours, its size, magic and version) but nothing is created or repaired.
+ * Returns 0, -ENOENT (no ledger yet), -EPERM or -EINVAL (not a ledger of
+ * this version), or another -errno. Close with ms_ledger_close. */
+int ms_ledger_open_ro(int dirfd, const char *name, struct ms_ledger *ledger);
 void ms_ledger_close(struct ms_ledger *ledger);
 
 int ms_ledger_lock(struct ms_ledger *ledger);

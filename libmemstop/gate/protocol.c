@@ -82,3 +82,21 @@ MS_HOT int ms_supervisor_parse(const char *value, pid_t *pid)
         *pid = (pid_t)v;
         return 0;
 }
+
+int ms_cgroup_hint_make(const struct ms_cgroup *cg, const struct ms_sample *s, char *buf, size_t size)
+{
+        uint64_t limit = s->has_cgroup ? s->cgroup.limit : MS_UNLIMITED;
+
+        if (limit >= s->host.total)
+                limit = MS_UNLIMITED;
+        return ms_cgroup_hint_format(cg, limit, buf, size);
+}
+
+MS_HOT int ms_cgroup_hint_read(const char *value, uint64_t host_total, struct ms_cgroup_hint *hint)
+{
+        if (!value || ms_cgroup_hint_parse(value, hint) < 0)
+                return -EINVAL;
+        if (hint->limit >= host_total)
+                *hint = (struct ms_cgroup_hint){ .version = MS_CGROUP_NONE, .limit = MS_UNLIMITED };
+        return 0;
+}

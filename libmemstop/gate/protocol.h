@@ -2,7 +2,7 @@
 /*
  * What the supervising `memstop` and the preload tell each other, through
  * the environment of the build and one file. Every MEMSTOP_* variable that
- * is not a user's setting (gate/config.h) is named here and only here; the
+ * is not a user's setting (gate/settings.h) is named here and only here; the
  * encoders and decoders of their values live beside them, so that writer
  * and reader cannot drift apart.
  *
@@ -12,7 +12,8 @@
  *                       process (ms_hold_line), appended with one write(2)
  *   MEMSTOP_SMALL       programs known to stay small, comma-separated
  *   MEMSTOP_CGROUP      the cgroup hint (probe/cgroup.h): "none" or
- *                       "v1:LIMIT:DIR" / "v2:LIMIT:DIR"
+ *                       "v1:LIMIT:DIR" / "v2:LIMIT:DIR"; written with
+ *                       ms_cgroup_hint_make, read with ms_cgroup_hint_read
  *   MEMSTOP_WARNED      set once a bad setting was reported in this process
  *                       tree: its children stay quiet
  *
@@ -23,6 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "probe/cgroup.h"
+#include "probe/memory.h"
 
 #define MS_ENV_PREFIX "MEMSTOP_"
 #define MS_ENV_SUPERVISOR "MEMSTOP_SUPERVISOR"
@@ -51,3 +55,19 @@ int ms_hold_line_parse(const char *line, struct ms_hold_line *out);
 
 /* The supervisor's pid from MEMSTOP_SUPERVISOR's value. Returns 0 or -EINVAL. */
 int ms_supervisor_parse(const char *value, pid_t *pid);
+
+/*
+ * The cgroup hint for the processes below, from the cgroup located and a
+ * sample of it. A limit at or above the host's memory never binds before the
+ * host does: such a hint says "none", and the fast path reads no cgroup
+ * file. Returns 0 or -ENAMETOOLONG.
+ */
+int ms_cgroup_hint_make(const struct ms_cgroup *cg, const struct ms_sample *s, char *buf, size_t size);
+
+/*
+ * A hint read back (MEMSTOP_CGROUP's value, NULL if unset): validated by
+ * ms_cgroup_hint_parse and clamped as ms_cgroup_hint_make does, against the
+ * host's total memory, whoever wrote it. hint->dir points into value.
+ * Returns 0 or -EINVAL.
+ */
+int ms_cgroup_hint_read(const char *value, uint64_t host_total, struct ms_cgroup_hint *hint);

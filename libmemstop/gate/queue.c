@@ -64,10 +64,9 @@ static uint64_t live_program_max(const struct ms_ledger_file *f, uint64_t progra
 {
         uint64_t max = 0;
 
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED) {
                 const struct ms_slot *s = &f->slot[i];
-                if (ms_slot_admitted(s) && s->program_hash == program_hash &&
-                    s->rss > max)
+                if (s->program_hash == program_hash && s->rss > max)
                         max = s->rss;
         }
         return max;
@@ -77,10 +76,41 @@ static unsigned waiting_ahead(const struct ms_ledger_file *f, uint64_t ticket)
 {
         unsigned n = 0;
 
-        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
-                if (f->slot[i].state == MS_SLOT_WAITING && f->slot[i].ticket < ticket)
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)
+                if (f->slot[i].ticket < ticket)
                         n++;
         return n;
+}
+
+/* The oldest waiting job of verified size other than self, with a ticket
+ * after `after` and a prediction of at least MS_BIG_FACTOR times min_size; or -1. */
+static int oldest_verified(const struct ms_ledger_file *f, int self, uint64_t after, uint64_t min_size)
+{
+        int best = -1;
+
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING) {
+                const struct ms_slot *s = &f->slot[i];
+                if (i == self || s->ticket <= after || s->kind != MS_PREDICT_VERIFIED ||
+                    s->predicted / MS_BIG_FACTOR < min_size)
+                        continue;
+                if (best < 0 || s->ticket < f->slot[best].ticket)
+                        best = i;
+        }
+        return best;
+}
+
+/* Whether waiting slot i may start beside what is admitted; r says why not. */
+static bool fits_now(const struct ms_ledger_file *f, int i, bool count_on_time, uint64_t available,
+                     uint64_t required, uint64_t now, struct ms_admit_result *r)
+{
+        struct ms_admitted adm[MS_LEDGER_SLOTS];
+        size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
+        struct ms_candidate cand = slot_candidate(&f->slot[i]);
+
+        if (!count_on_time)
+                cand.curve.duration_ms = 0;
+        ms_admit_decide(available, required, adm, n, &cand, now, r);
+        return r->admit;
 }
 
 /*
@@ -93,26 +123,11 @@ static unsigned waiting_ahead(const struct ms_ledger_file *f, uint64_t ticket)
 static void big_first(struct ms_ledger_file *f, int self, uint64_t own, uint64_t available, uint64_t required,
                       uint64_t now)
 {
-        struct ms_admitted adm[MS_LEDGER_SLOTS];
+        struct ms_admit_result r;
+        int best;
 
-        for (;;) {
-                int best = -1;
-                for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
-                        const struct ms_slot *s = &f->slot[i];
-                        if (s->state != MS_SLOT_WAITING || (int)i == self || s->kind != MS_PREDICT_VERIFIED ||
-                            s->predicted / MS_BIG_FACTOR < own)
-                                continue;
-                        if (best < 0 || s->ticket < f->slot[best].ticket)
-                                best = (int)i;
-                }
-                if (best < 0)
-                        return;
-                size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-                struct ms_candidate cand = slot_candidate(&f->slot[best]);
-                struct ms_admit_result r;
-                ms_admit_decide(available, required, adm, n, &cand, now, &r);
-                if (!r.admit)
-                        return;
+        while ((best = oldest_verified(f, self, 0, own)) >= 0 &&
+               fits_now(f, best, true, available, required, now, &r)) {
                 admit_slot(&f->slot[best], 0, now, MS_GRANT_BIG_FIRST, r.timed);
                 ms_ledger_wake(f, best);
         }
@@ -137,6 +152,19 @@ static uint64_t after_admitted_end(const struct ms_ledger_file *f, uint64_t avai
         return available + freed > held ? available + freed - held : 0;
 }
 
+/* Whether waiting slot x cannot delay the head (see backfill()). */
+static bool cannot_delay_head(const struct ms_ledger_file *f, const struct ms_slot *x, uint64_t head_need,
+                              uint64_t head_fit, uint64_t available, uint64_t required, uint64_t now)
+{
+        if (head_fit != UINT64_MAX) {
+                /* The head will fit in time: only what is gone by then may go first. */
+                uint64_t end = ms_curve_valid(&x->curve) ? ms_admit_end_ns(now, x->curve.duration_ms) : 0;
+                return end != 0 && end <= head_fit;
+        }
+        uint64_t prospect = after_admitted_end(f, available);
+        return prospect >= head_need + required && prospect - head_need - required >= x->predicted;
+}
+
 /*
  * The head cannot start: let later waiters of verified size go first when
  * they fit now and cannot delay the head: even with every backfilled job
@@ -146,42 +174,16 @@ static uint64_t after_admitted_end(const struct ms_ledger_file *f, uint64_t avai
 static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uint64_t head_fit, uint64_t available,
                      uint64_t required, uint64_t now)
 {
-        struct ms_admitted adm[MS_LEDGER_SLOTS];
         uint64_t last_ticket = f->slot[self].ticket;
+        struct ms_admit_result r;
+        int best;
 
-        for (;;) {
-                int best = -1;
-                for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
-                        const struct ms_slot *s = &f->slot[i];
-                        if (s->state != MS_SLOT_WAITING || (int)i == self || s->ticket <= last_ticket ||
-                            s->kind != MS_PREDICT_VERIFIED)
-                                continue;
-                        if (best < 0 || s->ticket < f->slot[best].ticket)
-                                best = (int)i;
-                }
-                if (best < 0)
-                        return;
+        while ((best = oldest_verified(f, self, last_ticket, 0)) >= 0) {
                 last_ticket = f->slot[best].ticket;
-
-                if (head_fit != UINT64_MAX) {
-                        /* The head will fit in time: only what is gone by then may go first. */
-                        const struct ms_slot *x = &f->slot[best];
-                        uint64_t end = ms_curve_valid(&x->curve) ? ms_admit_end_ns(now, x->curve.duration_ms) : 0;
-                        if (end == 0 || end > head_fit)
-                                continue;
-                } else {
-                        uint64_t prospect = after_admitted_end(f, available);
-                        if (prospect < head_need + required ||
-                            prospect - head_need - required < f->slot[best].predicted)
-                                continue;
-                }
-                size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-                struct ms_candidate cand = slot_candidate(&f->slot[best]);
-                struct ms_admit_result r;
+                if (!cannot_delay_head(f, &f->slot[best], head_need, head_fit, available, required, now))
+                        continue;
                 /* Backfill never counts on time: the head does. */
-                cand.curve.duration_ms = 0;
-                ms_admit_decide(available, required, adm, n, &cand, now, &r);
-                if (!r.admit) {
+                if (!fits_now(f, best, false, available, required, now, &r)) {
                         if (r.reason == MS_HELD_SETTLING)
                                 return;
                         continue;
@@ -197,168 +199,230 @@ static void leave_slot(struct ms_ledger_file *f, int i)
         memset(&f->slot[i], 0, sizeof(f->slot[i]));
 }
 
-int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
-                  const struct ms_queue_ops *ops, struct ms_queue_result *res)
+/* Leave slot i and hand the queue to whoever is the head now. */
+static void leave_and_hand_off(struct ms_ledger_file *f, int i)
 {
-        struct ms_ledger_file *f = l->map;
-        struct ms_admitted adm[MS_LEDGER_SLOTS];
-        uint64_t start = ops->now_ns(ops->userdata), timeout_ns = c->timeout_usec * 1000;
-        struct ms_candidate cand = req->cand;
-        uint64_t head_since = 0; /* when we became the head */
-        unsigned attempt = 0;
-        int self, r;
+        leave_slot(f, i);
+        ms_ledger_wake(f, ms_ledger_head(f));
+}
 
-        memset(res, 0, sizeof(*res));
-        r = ms_ledger_lock(l);
-        if (r < 0)
-                return r;
+int ms_queue_join(struct ms_ledger_file *f, const struct ms_queue_request *req, const struct ms_queue_ops *ops,
+                  uint64_t now, struct ms_queue_waiter *w)
+{
+        int self;
+
         ms_ledger_prune(f, ops->alive, ops->userdata);
         /* After an exec the new program is gated anew. */
         self = ms_ledger_find(f, req->pid, req->starttime);
         if (self < 0)
                 self = ms_ledger_free_slot(f);
-        if (self < 0) {
-                ms_ledger_unlock(l);
+        if (self < 0)
                 return -ENOSPC;
+        fill_slot(&f->slot[self], req, f->header.next_ticket++, now);
+        *w = (struct ms_queue_waiter){ .self = self, .ticket = f->slot[self].ticket, .start_ns = now,
+                                       .cand = req->cand };
+        return MS_QUEUE_LOOK;
+}
+
+/* At most sleep_ns, and not past the timeout. */
+static uint64_t until_timeout(const struct ms_config *c, uint64_t waited_ns, uint64_t sleep_ns)
+{
+        uint64_t timeout_ns = c->timeout_usec * 1000;
+
+        return timeout_ns && timeout_ns - waited_ns < sleep_ns ? timeout_ns - waited_ns : sleep_ns;
+}
+
+/* Admitted by the head's backfill or big-first: our memory is reserved. */
+static int take_grant(struct ms_ledger_file *f, const struct ms_queue_request *req, const struct ms_queue_ops *ops,
+                      struct ms_slot *me, uint64_t now, struct ms_queue_result *res)
+{
+        uint64_t rss = 0;
+        uint32_t grant = me->granted, timed = me->timed;
+
+        (void)ops->rss(req->pid, &rss, ops->userdata);
+        admit_slot(me, rss, now, MS_GRANT_NONE, timed);
+        /* Keep how it was let in: backfilled jobs count as staying. */
+        me->granted = grant;
+        res->granted = true;
+        ms_ledger_wake(f, ms_ledger_head(f));
+        res->outcome = MS_QUEUE_ADMITTED;
+        return MS_QUEUE_DONE;
+}
+
+/* The head of the queue, after replacing a head that died while waiting. */
+static int live_head(struct ms_ledger_file *f, int self, const struct ms_queue_ops *ops)
+{
+        int head = ms_ledger_head(f);
+
+        if (head != self && head >= 0 && !ops->alive(f->slot[head].pid, f->slot[head].starttime, ops->userdata)) {
+                /* The next in line takes over. */
+                leave_slot(f, head);
+                head = ms_ledger_head(f);
+                if (head != self)
+                        ms_ledger_wake(f, head);
         }
-        fill_slot(&f->slot[self], req, f->header.next_ticket++, start);
-        const uint64_t ticket = f->slot[self].ticket;
-        ms_ledger_unlock(l);
+        return head;
+}
 
-        for (;;) {
-                uint64_t now, sleep_ns;
-                struct ms_slot *me = &f->slot[self];
+/* The head looks at memory, at what the admitted hold, and at what it has
+ * learned of itself since it queued. Returns 0 or the sample's -errno. */
+static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *req, const struct ms_queue_ops *ops,
+                     struct ms_queue_waiter *w, uint64_t now, struct ms_queue_result *res)
+{
+        struct ms_slot *me = &f->slot[w->self];
+        int r;
 
-                r = ms_ledger_lock(l);
-                if (r < 0)
-                        return r;
-                now = ops->now_ns(ops->userdata);
-                res->waited_ns = now - start;
-                if (me->pid != req->pid || me->starttime != req->starttime || me->ticket != ticket ||
-                    me->state == MS_SLOT_FREE) {
-                        ms_ledger_unlock(l);
-                        return -ESTALE;
-                }
-                if (me->state == MS_SLOT_GRANTED) {
-                        /* Admitted by the head's backfill; our memory is reserved. */
-                        uint64_t rss = 0;
-                        (void)ops->rss(req->pid, &rss, ops->userdata);
-                        uint32_t grant = me->granted, timed = me->timed;
-                        admit_slot(me, rss, now, MS_GRANT_NONE, timed);
-                        /* Keep how it was let in: backfilled jobs count as staying. */
-                        me->granted = grant;
-                        res->granted = true;
-                        ms_ledger_wake(f, ms_ledger_head(f));
-                        ms_ledger_unlock(l);
-                        res->outcome = MS_QUEUE_ADMITTED;
-                        return 0;
-                }
+        ms_ledger_prune(f, ops->alive, ops->userdata);
+        r = ops->sample(&res->last, ops->userdata);
+        if (r < 0)
+                return r;
+        res->sampled = true;
+        refresh_rss(f, ops, now);
+        /* Jobs that finished since we queued may have taught us our size. */
+        if (ops->predict && w->cand.kind != MS_PREDICT_VERIFIED) {
+                ops->predict(&w->cand, ops->userdata);
+                me->kind = (uint32_t)w->cand.kind;
+                me->predicted = w->cand.predicted;
+                me->worst = w->cand.worst;
+                me->curve = w->cand.curve;
+        }
+        if (w->cand.kind == MS_PREDICT_TYPICAL) {
+                uint64_t live = live_program_max(f, req->program_hash);
+                if (live > w->cand.worst)
+                        w->cand.worst = live;
+        }
+        if (!w->head_since_ns)
+                w->head_since_ns = now;
+        return 0;
+}
 
-                int head = ms_ledger_head(f);
-                if (head != self && head >= 0 &&
-                    !ops->alive(f->slot[head].pid, f->slot[head].starttime, ops->userdata)) {
-                        /* The head died while waiting: the next in line takes over. */
-                        leave_slot(f, head);
-                        head = ms_ledger_head(f);
-                        if (head != self)
-                                ms_ledger_wake(f, head);
-                }
-                if (timeout_ns && res->waited_ns >= timeout_ns) {
-                        leave_slot(f, self);
-                        ms_ledger_wake(f, ms_ledger_head(f));
-                        ms_ledger_unlock(l);
-                        res->outcome = MS_QUEUE_EXPIRED;
-                        return 0;
-                }
-                if (head != self) {
-                        if (!res->held) {
-                                res->held = true;
-                                if (ops->held)
-                                        ops->held(NULL, NULL, waiting_ahead(f, ticket), ops->userdata);
-                        }
-                        ms_ledger_unlock(l);
-                        sleep_ns = MS_WAITER_CHECK_NS;
-                        if (timeout_ns && timeout_ns - res->waited_ns < sleep_ns)
-                                sleep_ns = timeout_ns - res->waited_ns;
-                        ms_ledger_sleep(f, self, MS_SLOT_WAITING, sleep_ns);
-                        continue;
-                }
+/* The head cannot start now: others may go first; then how long to sleep. */
+static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, bool holding,
+                          const struct ms_admitted *adm, size_t n, uint64_t required, uint64_t now,
+                          const struct ms_queue_result *res)
+{
+        const struct ms_candidate *cand = &w->cand;
+        uint64_t sleep_ns;
 
-                /* The head: look at memory and at what the admitted still reserve. */
-                ms_ledger_prune(f, ops->alive, ops->userdata);
-                r = ops->sample(&res->last, ops->userdata);
-                if (r < 0) {
-                        leave_slot(f, self);
-                        ms_ledger_wake(f, ms_ledger_head(f));
-                        ms_ledger_unlock(l);
-                        return r;
-                }
-                res->sampled = true;
-                refresh_rss(f, ops, now);
-                /* Jobs that finished since we queued may have taught us our size. */
-                if (ops->predict && cand.kind != MS_PREDICT_VERIFIED) {
-                        ops->predict(&cand, ops->userdata);
-                        me->kind = (uint32_t)cand.kind;
-                        me->predicted = cand.predicted;
-                        me->worst = cand.worst;
-                        me->curve = cand.curve;
-                }
-                if (cand.kind == MS_PREDICT_TYPICAL) {
-                        uint64_t live = live_program_max(f, req->program_hash);
-                        if (live > cand.worst)
-                                cand.worst = live;
-                }
-                uint64_t required = ms_config_required(c, res->last.total);
-                bool holding = ms_ledger_holding(f);
-                if (!head_since)
-                        head_since = now;
-                if (!holding && cand.kind == MS_PREDICT_VERIFIED && now - head_since < MS_BACKFILL_NS)
-                        big_first(f, self, cand.predicted, res->last.available, required, now);
-                size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-                ms_admit_decide(res->last.available, required, adm, n, &cand, now, &res->decision);
-                if (holding) {
-                        res->decision.admit = false;
-                        res->decision.reason = MS_HELD_FROZEN;
-                }
-                if (res->decision.admit) {
-                        uint64_t rss = 0;
-                        (void)ops->rss(req->pid, &rss, ops->userdata);
-                        admit_slot(me, rss, now, MS_GRANT_NONE, res->decision.timed);
-                        ms_ledger_wake(f, ms_ledger_head(f));
-                        ms_ledger_unlock(l);
-                        res->outcome = MS_QUEUE_ADMITTED;
-                        return 0;
-                }
-                if (!holding && cand.kind != MS_PREDICT_UNKNOWN) {
-                        /* A head that will fit in time, without anyone leaving first. */
-                        uint64_t head_fit = UINT64_MAX;
-                        if (cand.supervised && res->decision.reason == MS_HELD_MEMORY)
-                                head_fit = ms_admit_fit_time(
-                                        adm, n, &cand,
-                                        ms_admit_room(res->last.available, res->decision.reserved, required), now);
-                        backfill(f, self, cand.predicted, head_fit, res->last.available, required, now);
-                }
+        if (!holding && cand->kind != MS_PREDICT_UNKNOWN) {
+                /* A head that will fit in time, without anyone leaving first. */
+                uint64_t head_fit = UINT64_MAX;
+                if (cand->supervised && res->decision.reason == MS_HELD_MEMORY)
+                        head_fit = ms_admit_fit_time(
+                                adm, n, cand, ms_admit_room(res->last.available, res->decision.reserved, required),
+                                now);
+                backfill(f, w->self, cand->predicted, head_fit, res->last.available, required, now);
+        }
+        /* Exits wake the head at once; settling needs the clock. */
+        sleep_ns = res->decision.reason == MS_HELD_SETTLING ? MS_HEAD_SETTLE_POLL_NS
+                                                            : ms_backoff_usec(w->attempt++) * 1000;
+        /* It may fit in time without anyone leaving: look again soon. */
+        if (cand->supervised && ms_curve_valid(&cand->curve) && sleep_ns > MS_HEAD_TIMED_POLL_NS)
+                sleep_ns = MS_HEAD_TIMED_POLL_NS;
+        return sleep_ns;
+}
+
+/* The head decides: admit itself, or let others go first and sleep. */
+static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const struct ms_queue_request *req,
+                     const struct ms_queue_ops *ops, struct ms_queue_waiter *w, uint64_t now,
+                     struct ms_queue_result *res, uint64_t *sleep_ns)
+{
+        struct ms_admitted adm[MS_LEDGER_SLOTS];
+        uint64_t required = ms_config_required(c, res->last.total);
+        bool holding = ms_ledger_holding(f);
+        size_t n;
+
+        if (!holding && w->cand.kind == MS_PREDICT_VERIFIED && now - w->head_since_ns < MS_BACKFILL_NS)
+                big_first(f, w->self, w->cand.predicted, res->last.available, required, now);
+        n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
+        ms_admit_decide(res->last.available, required, adm, n, &w->cand, now, &res->decision);
+        if (holding) {
+                res->decision.admit = false;
+                res->decision.reason = MS_HELD_FROZEN;
+        }
+        if (res->decision.admit) {
+                uint64_t rss = 0;
+                (void)ops->rss(req->pid, &rss, ops->userdata);
+                admit_slot(&f->slot[w->self], rss, now, MS_GRANT_NONE, res->decision.timed);
+                ms_ledger_wake(f, ms_ledger_head(f));
+                res->outcome = MS_QUEUE_ADMITTED;
+                return MS_QUEUE_DONE;
+        }
+        *sleep_ns = head_held(f, w, holding, adm, n, required, now, res);
+        if (!res->held) {
+                res->held = true;
+                if (ops->held)
+                        ops->held(&res->last, &res->decision, 0, ops->userdata);
+        }
+        return MS_QUEUE_SLEEP;
+}
+
+int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const struct ms_queue_request *req,
+                  const struct ms_queue_ops *ops, struct ms_queue_waiter *w, uint64_t now,
+                  struct ms_queue_result *res, uint64_t *sleep_ns)
+{
+        struct ms_slot *me = &f->slot[w->self];
+        uint64_t timeout_ns = c->timeout_usec * 1000;
+        int head, r;
+
+        res->waited_ns = now - w->start_ns;
+        if (me->pid != req->pid || me->starttime != req->starttime || me->ticket != w->ticket ||
+            ms_slot_state(me) == MS_SLOT_FREE)
+                return -ESTALE;
+        if (ms_slot_state(me) == MS_SLOT_GRANTED)
+                return take_grant(f, req, ops, me, now, res);
+        head = live_head(f, w->self, ops);
+        if (timeout_ns && res->waited_ns >= timeout_ns) {
+                leave_and_hand_off(f, w->self);
+                res->outcome = MS_QUEUE_EXPIRED;
+                return MS_QUEUE_DONE;
+        }
+        if (head != w->self) {
                 if (!res->held) {
                         res->held = true;
                         if (ops->held)
-                                ops->held(&res->last, &res->decision, 0, ops->userdata);
+                                ops->held(NULL, NULL, waiting_ahead(f, w->ticket), ops->userdata);
                 }
-                ms_ledger_unlock(l);
+                *sleep_ns = until_timeout(c, res->waited_ns, MS_WAITER_CHECK_NS);
+                return MS_QUEUE_SLEEP;
+        }
+        r = head_look(f, req, ops, w, now, res);
+        if (r < 0) {
+                leave_and_hand_off(f, w->self);
+                return r;
+        }
+        r = head_step(f, c, req, ops, w, now, res, sleep_ns);
+        if (r == MS_QUEUE_SLEEP)
+                *sleep_ns = until_timeout(c, res->waited_ns, *sleep_ns);
+        return r;
+}
 
-                /* Exits wake the head at once; settling needs the clock. */
-                sleep_ns = res->decision.reason == MS_HELD_SETTLING ? MS_HEAD_SETTLE_POLL_NS
-                                                                    : ms_backoff_usec(attempt++) * 1000;
-                /* It may fit in time without anyone leaving: look again soon. */
-                if (cand.supervised && ms_curve_valid(&cand.curve) && sleep_ns > MS_HEAD_TIMED_POLL_NS)
-                        sleep_ns = MS_HEAD_TIMED_POLL_NS;
-                if (timeout_ns && timeout_ns - res->waited_ns < sleep_ns)
-                        sleep_ns = timeout_ns - res->waited_ns;
+int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
+                  const struct ms_queue_ops *ops, struct ms_queue_result *res)
+{
+        struct ms_queue_waiter w = { .self = -1 };
+        uint64_t sleep_ns = 0;
+        int r;
+
+        memset(res, 0, sizeof(*res));
+        for (;;) {
+                r = ms_ledger_lock(l);
+                if (r < 0)
+                        return r;
+                uint64_t now = ops->now_ns(ops->userdata);
+                if (w.self < 0)
+                        r = ms_queue_join(l->map, req, ops, now, &w);
+                else
+                        r = ms_queue_step(l->map, c, req, ops, &w, now, res, &sleep_ns);
+                ms_ledger_unlock(l);
+                if (r < 0 || r == MS_QUEUE_DONE)
+                        return r < 0 ? r : 0;
                 /*
                  * A process leaving wakes us from its exit handler, before the
                  * kernel has freed its memory: look again soon, backing off anew.
                  */
-                if (ms_ledger_sleep(f, self, MS_SLOT_WAITING, sleep_ns))
-                        attempt = 0;
+                if (r == MS_QUEUE_SLEEP && ms_ledger_sleep(l->map, w.self, MS_SLOT_WAITING, sleep_ns))
+                        w.attempt = 0;
         }
 }
 

@@ -70,6 +70,49 @@ struct ms_queue_result {
         struct ms_admit_result decision;
 };
 
+/*
+ * The wait, one look at a time. ms_queue_wait() is: lock the ledger; join
+ * (the first time) or step; unlock; sleep if told to; again. Join and step
+ * work on the mapped ledger under its lock, with the clock read for them and
+ * everything else (sampling, RSS, liveness, prediction) through ops: tests
+ * run them on a ledger in memory, without sleeping.
+ */
+
+/* What a waiter carries from one look to the next. */
+struct ms_queue_waiter {
+        int self;                 /* its slot, -1 before joining */
+        uint64_t ticket;
+        uint64_t start_ns;        /* when it joined */
+        uint64_t head_since_ns;   /* when it became the head, 0: not yet */
+        unsigned attempt;         /* the head's back-off, reset when woken */
+        struct ms_candidate cand; /* its prediction, refreshed while it waits */
+};
+
+/* What the waiter does after a look (or a negative -errno). */
+enum ms_queue_next {
+        MS_QUEUE_LOOK = 0, /* look again at once */
+        MS_QUEUE_SLEEP,    /* sleep on its slot at most *sleep_ns, then look again */
+        MS_QUEUE_DONE,     /* decided: res->outcome, admitted or timed out */
+};
+
+/* Take a slot and a ticket (pruning dead entries first). Caller holds the
+ * lock. Returns MS_QUEUE_LOOK or -ENOSPC (ledger full). */
+int ms_queue_join(struct ms_ledger_file *f, const struct ms_queue_request *req, const struct ms_queue_ops *ops,
+                  uint64_t now, struct ms_queue_waiter *w);
+
+/*
+ * One look at the ledger at now, under its lock. In this order: admitted by
+ * the head's grant (done); a dead head replaced and the next one woken;
+ * timed out (leave, wake the head: done); not the head (sleep until woken or
+ * MS_WAITER_CHECK_NS); the head: sample, then admit itself (done), or let
+ * others go first (big first, backfill) and sleep its back-off. Returns an
+ * enum ms_queue_next or -errno: -ESTALE when its slot vanished, the
+ * sample's error after leaving the queue.
+ */
+int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const struct ms_queue_request *req,
+                  const struct ms_queue_ops *ops, struct ms_queue_waiter *w, uint64_t now,
+                  struct ms_queue_result *res, uint64_t *sleep_ns);
+
 /* Wait in the queue until admitted or config->timeout_usec passes.
  * Returns 0 or -errno (-ENOSPC: ledger full; -ESTALE: our entry vanished),
  * after which the caller falls back to the plain gate. */

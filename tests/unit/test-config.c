@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "gate/config.h"
+#include "gate/settings.h"
 #include "fixture.h"
 #include "util/size.h"
 
@@ -127,10 +127,10 @@ static void all_valid(void **state)
 {
         struct ms_config c;
         struct env e;
-        int r = LOAD(&c, &e, { "MEMSTOP_PERCENT", "20" }, { "MEMSTOP_MIN_AVAILABLE", "2G" },
-                     { "MEMSTOP_TIMEOUT", "10m" }, { "MEMSTOP_ON_TIMEOUT", "fail" }, { "MEMSTOP_VERBOSE", "2" },
-                     { "MEMSTOP_LOG", "/tmp/memstop-" }, { "MEMSTOP_GATE", "cc1*,ld" },
-                     { "MEMSTOP_EXEMPT", "sh,make" }, { "MEMSTOP_SYSROOT", "/tmp/fake" });
+        int r = LOAD(&c, &e, { MS_ENV_PERCENT, "20" }, { MS_ENV_MIN_AVAILABLE, "2G" },
+                     { MS_ENV_TIMEOUT, "10m" }, { MS_ENV_ON_TIMEOUT, "fail" }, { MS_ENV_VERBOSE, "2" },
+                     { MS_ENV_LOG, "/tmp/memstop-" }, { MS_ENV_GATE, "cc1*,ld" },
+                     { MS_ENV_EXEMPT, "sh,make" }, { MS_ENV_SYSROOT, "/tmp/fake" });
 
         assert_int_equal(r, 0);
         assert_int_equal(e.nerrors, 0);
@@ -147,7 +147,7 @@ static void all_valid(void **state)
 
 static void strings_point_into_lookup_results(void **state)
 {
-        static const struct var vars[] = { { "MEMSTOP_LOG", "/var/log/ms" }, { "MEMSTOP_GATE", "ld" } };
+        static const struct var vars[] = { { MS_ENV_LOG, "/var/log/ms" }, { MS_ENV_GATE, "ld" } };
         struct ms_config c;
         struct env e;
 
@@ -161,11 +161,11 @@ static void percent_values(void **state)
         struct ms_config c;
         struct env e;
 
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_PERCENT", "0" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_PERCENT, "0" }), 0);
         assert_int_equal(c.percent, 0);
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_PERCENT", "100" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_PERCENT, "100" }), 0);
         assert_int_equal(c.percent, 100);
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_PERCENT", "25%" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_PERCENT, "25%" }), 0);
         assert_int_equal(c.percent, 25);
 }
 
@@ -174,12 +174,12 @@ static void percent_invalid_keeps_default(void **state)
         static const char *const bad[] = { "abc", "", "101", "-5", " 10", "10 ", "1.5", "10%%", "9999999999", "0x10" };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_PERCENT", bad[i] } };
+                const struct var v[] = { { MS_ENV_PERCENT, bad[i] } };
                 struct ms_config c;
                 struct env e;
                 int r = load(&c, &e, v, 1);
 
-                assert_one_error(&e, r, "MEMSTOP_PERCENT", bad[i]);
+                assert_one_error(&e, r, MS_ENV_PERCENT, bad[i]);
                 assert_int_equal(c.percent, MS_DEFAULT_PERCENT);
         }
 }
@@ -196,14 +196,14 @@ static void verbose_values(void **state)
         };
 
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_VERBOSE", ok[i].in } };
+                const struct var v[] = { { MS_ENV_VERBOSE, ok[i].in } };
                 struct ms_config c;
                 struct env e;
 
                 if (load(&c, &e, v, 1) != 0 || e.nerrors != 0)
-                        fail_msg("MEMSTOP_VERBOSE=\"%s\" was rejected", ok[i].in);
+                        fail_msg(MS_ENV_VERBOSE "=\"%s\" was rejected", ok[i].in);
                 if (c.verbose != ok[i].level)
-                        fail_msg("MEMSTOP_VERBOSE=\"%s\" gave %u, expected %u", ok[i].in, c.verbose, ok[i].level);
+                        fail_msg(MS_ENV_VERBOSE "=\"%s\" gave %u, expected %u", ok[i].in, c.verbose, ok[i].level);
         }
 }
 
@@ -213,7 +213,7 @@ static void verbose_zero_is_off(void **state)
         struct ms_config c;
         struct env e;
 
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_VERBOSE", "0" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_VERBOSE, "0" }), 0);
         assert_int_equal(c.verbose, 0);
 }
 
@@ -222,12 +222,12 @@ static void verbose_invalid_keeps_default(void **state)
         static const char *const bad[] = { "maybe", "3", "-1", " 1", "1 ", "01", "yess", "2x", "on!", "10" };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_VERBOSE", bad[i] } };
+                const struct var v[] = { { MS_ENV_VERBOSE, bad[i] } };
                 struct ms_config c;
                 struct env e;
                 int r = load(&c, &e, v, 1);
 
-                assert_one_error(&e, r, "MEMSTOP_VERBOSE", bad[i]);
+                assert_one_error(&e, r, MS_ENV_VERBOSE, bad[i]);
                 assert_int_equal(c.verbose, 0);
         }
 }
@@ -249,11 +249,11 @@ static void min_available_values(void **state)
         struct ms_config c;
         struct env e;
 
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_MIN_AVAILABLE", "512M" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_MIN_AVAILABLE, "512M" }), 0);
         assert_true(c.min_available == MiB(512));
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_MIN_AVAILABLE", "2GiB" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_MIN_AVAILABLE, "2GiB" }), 0);
         assert_true(c.min_available == GiB(2));
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_MIN_AVAILABLE", "0" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_MIN_AVAILABLE, "0" }), 0);
         assert_int_equal(c.min_available, 0);
 }
 
@@ -262,12 +262,12 @@ static void min_available_invalid_keeps_default(void **state)
         static const char *const bad[] = { "", "lots", "-1G", "1G ", "2Gi", "99999999999999999999", "17179869184G" };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_MIN_AVAILABLE", bad[i] } };
+                const struct var v[] = { { MS_ENV_MIN_AVAILABLE, bad[i] } };
                 struct ms_config c;
                 struct env e;
                 int r = load(&c, &e, v, 1);
 
-                assert_one_error(&e, r, "MEMSTOP_MIN_AVAILABLE", bad[i]);
+                assert_one_error(&e, r, MS_ENV_MIN_AVAILABLE, bad[i]);
                 assert_int_equal(c.min_available, 0);
         }
 }
@@ -277,13 +277,13 @@ static void timeout_values(void **state)
         struct ms_config c;
         struct env e;
 
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_TIMEOUT", "90" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_TIMEOUT, "90" }), 0);
         assert_true(c.timeout_usec == UINT64_C(90000000));
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_TIMEOUT", "0" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_TIMEOUT, "0" }), 0);
         assert_int_equal(c.timeout_usec, 0);
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_TIMEOUT", "500ms" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_TIMEOUT, "500ms" }), 0);
         assert_int_equal(c.timeout_usec, 500000);
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_TIMEOUT", "1h" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_TIMEOUT, "1h" }), 0);
         assert_true(c.timeout_usec == UINT64_C(3600000000));
 }
 
@@ -292,12 +292,12 @@ static void timeout_invalid_keeps_default(void **state)
         static const char *const bad[] = { "10M", "-1s", "1 s", "s", "1sec", "forever", "1h30m" };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_TIMEOUT", bad[i] } };
+                const struct var v[] = { { MS_ENV_TIMEOUT, bad[i] } };
                 struct ms_config c;
                 struct env e;
                 int r = load(&c, &e, v, 1);
 
-                assert_one_error(&e, r, "MEMSTOP_TIMEOUT", bad[i]);
+                assert_one_error(&e, r, MS_ENV_TIMEOUT, bad[i]);
                 assert_int_equal(c.timeout_usec, 0);
         }
 }
@@ -308,9 +308,9 @@ static void on_timeout_values(void **state)
         struct env e;
         enum ms_timeout_action a = MS_ON_TIMEOUT_FAIL;
 
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_ON_TIMEOUT", "fail" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_ON_TIMEOUT, "fail" }), 0);
         assert_int_equal(c.on_timeout, MS_ON_TIMEOUT_FAIL);
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_ON_TIMEOUT", "run" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_ON_TIMEOUT, "run" }), 0);
         assert_int_equal(c.on_timeout, MS_ON_TIMEOUT_RUN);
         assert_int_equal(ms_on_timeout_parse("run", &a), 0);
         assert_int_equal(a, MS_ON_TIMEOUT_RUN);
@@ -321,12 +321,12 @@ static void on_timeout_invalid_keeps_default(void **state)
         static const char *const bad[] = { "", "exit", "kill", "run ", " fail", "failure", "0" };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_ON_TIMEOUT", bad[i] } };
+                const struct var v[] = { { MS_ENV_ON_TIMEOUT, bad[i] } };
                 struct ms_config c;
                 struct env e;
                 int r = load(&c, &e, v, 1);
 
-                assert_one_error(&e, r, "MEMSTOP_ON_TIMEOUT", bad[i]);
+                assert_one_error(&e, r, MS_ENV_ON_TIMEOUT, bad[i]);
                 assert_int_equal(c.on_timeout, MS_ON_TIMEOUT_RUN);
         }
 }
@@ -335,9 +335,9 @@ static void log_empty_is_invalid(void **state)
 {
         struct ms_config c;
         struct env e;
-        int r = LOAD(&c, &e, { "MEMSTOP_LOG", "" });
+        int r = LOAD(&c, &e, { MS_ENV_LOG, "" });
 
-        assert_one_error(&e, r, "MEMSTOP_LOG", "");
+        assert_one_error(&e, r, MS_ENV_LOG, "");
         assert_null(c.log);
 }
 
@@ -345,12 +345,12 @@ static void sysroot_relative_is_invalid(void **state)
 {
         struct ms_config c;
         struct env e;
-        int r = LOAD(&c, &e, { "MEMSTOP_SYSROOT", "tmp/fake" });
+        int r = LOAD(&c, &e, { MS_ENV_SYSROOT, "tmp/fake" });
 
-        assert_one_error(&e, r, "MEMSTOP_SYSROOT", "tmp/fake");
+        assert_one_error(&e, r, MS_ENV_SYSROOT, "tmp/fake");
         assert_null(c.sysroot);
-        r = LOAD(&c, &e, { "MEMSTOP_SYSROOT", "" });
-        assert_one_error(&e, r, "MEMSTOP_SYSROOT", "");
+        r = LOAD(&c, &e, { MS_ENV_SYSROOT, "" });
+        assert_one_error(&e, r, MS_ENV_SYSROOT, "");
         assert_null(c.sysroot);
 }
 
@@ -359,7 +359,7 @@ static void pattern_lists_valid(void **state)
         static const char *const ok[] = { "cc1", "cc1*,ld", "cc1plus,ld,ld.gold,*-gcc", "[a-c]c?", "*" };
 
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-                const struct var v[] = { { "MEMSTOP_GATE", ok[i] }, { "MEMSTOP_EXEMPT", ok[i] } };
+                const struct var v[] = { { MS_ENV_GATE, ok[i] }, { MS_ENV_EXEMPT, ok[i] } };
                 struct ms_config c;
                 struct env e;
 
@@ -376,18 +376,18 @@ static void pattern_lists_invalid(void **state)
         static const char *const bad[] = { "", ",", ",,", "a,", ",a", "a,,b", "a/b", "/usr/bin/ld", "a b", "cc1, ld" };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                const struct var g[] = { { "MEMSTOP_GATE", bad[i] } };
-                const struct var x[] = { { "MEMSTOP_EXEMPT", bad[i] } };
+                const struct var g[] = { { MS_ENV_GATE, bad[i] } };
+                const struct var x[] = { { MS_ENV_EXEMPT, bad[i] } };
                 struct ms_config c;
                 struct env e;
                 int r;
 
                 assert_int_equal(ms_pattern_list_check(bad[i]), -EINVAL);
                 r = load(&c, &e, g, 1);
-                assert_one_error(&e, r, "MEMSTOP_GATE", bad[i]);
+                assert_one_error(&e, r, MS_ENV_GATE, bad[i]);
                 assert_null(c.gate);
                 r = load(&c, &e, x, 1);
-                assert_one_error(&e, r, "MEMSTOP_EXEMPT", bad[i]);
+                assert_one_error(&e, r, MS_ENV_EXEMPT, bad[i]);
                 assert_null(c.exempt);
         }
 }
@@ -398,8 +398,8 @@ static void each_bad_variable_reported_once(void **state)
 {
         struct ms_config c;
         struct env e;
-        int r = LOAD(&c, &e, { "MEMSTOP_PERCENT", "abc" }, { "MEMSTOP_VERBOSE", "maybe" },
-                     { "MEMSTOP_MIN_AVAILABLE", "2G" }, { "MEMSTOP_TIMEOUT", "10M" }, { "MEMSTOP_GATE", "a,,b" });
+        int r = LOAD(&c, &e, { MS_ENV_PERCENT, "abc" }, { MS_ENV_VERBOSE, "maybe" },
+                     { MS_ENV_MIN_AVAILABLE, "2G" }, { MS_ENV_TIMEOUT, "10M" }, { MS_ENV_GATE, "a,,b" });
 
         assert_int_equal(r, 4);
         assert_int_equal(e.nerrors, 4);
@@ -416,7 +416,7 @@ static void each_bad_variable_reported_once(void **state)
 
 static void null_error_callback(void **state)
 {
-        static const struct var v[] = { { "MEMSTOP_PERCENT", "abc" }, { "MEMSTOP_VERBOSE", "1" } };
+        static const struct var v[] = { { MS_ENV_PERCENT, "abc" }, { MS_ENV_VERBOSE, "1" } };
         struct env e = { .vars = v, .n = 2 };
         struct ms_config c;
 
@@ -431,7 +431,7 @@ static void unknown_variables_ignored(void **state)
         struct ms_config c;
         struct env e;
 
-        assert_int_equal(LOAD(&c, &e, { "MEMSTOP_PERCNT", "abc" }, { "PATH", "/bin" }), 0);
+        assert_int_equal(LOAD(&c, &e, { MS_ENV_PREFIX "PERCNT", "abc" }, { "PATH", "/bin" }), 0);
         assert_defaults(&c);
 }
 

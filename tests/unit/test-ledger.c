@@ -213,6 +213,42 @@ static void symlinked_ledger_is_refused(void **state)
         assert_int_equal(ms_ledger_open(t->dirfd, "queue-link", &l), -ELOOP);
 }
 
+/* The read-only open (memstop status) checks what the writable one does, and
+ * changes nothing. */
+static void read_only_open(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger ro;
+        int fd;
+
+        assert_int_equal(ms_ledger_open_ro(t->dirfd, "queue-none", &ro), -ENOENT);
+        t->l.map->slot[3] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 77, .ticket = 1 };
+        t->l.map->header.next_ticket = 2;
+        assert_int_equal(ms_ledger_open_ro(t->dirfd, "queue-test", &ro), 0);
+        assert_int_equal(ro.fd, -1);
+        assert_int_equal(ms_slot_state(&ro.map->slot[3]), MS_SLOT_WAITING);
+        assert_int_equal(ms_ledger_head(ro.map), 3);
+        ms_ledger_close(&ro);
+
+        assert_int_equal(symlinkat("queue-test", t->dirfd, "queue-link"), 0);
+        assert_int_equal(ms_ledger_open_ro(t->dirfd, "queue-link", &ro), -ELOOP);
+        /* Of the wrong size, or not ours: not read (and not repaired). */
+        fd = openat(t->dirfd, "queue-short", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "MSSG", 4), 4);
+        close(fd);
+        assert_int_equal(ms_ledger_open_ro(t->dirfd, "queue-short", &ro), -EINVAL);
+        if (geteuid() == 0) {
+                assert_int_equal(fchownat(t->dirfd, "queue-test", 12345, getgid(), 0), 0);
+                assert_int_equal(ms_ledger_open_ro(t->dirfd, "queue-test", &ro), -EPERM);
+                assert_int_equal(fchownat(t->dirfd, "queue-test", 0, getgid(), 0), 0);
+        }
+        /* A bad header. */
+        t->l.map->header.version++;
+        assert_int_equal(ms_ledger_open_ro(t->dirfd, "queue-test", &ro), -EINVAL);
+        t->l.map->header.version--;
+}
+
 static bool alive_if_odd(pid_t pid, uint64_t starttime, void *userdata)
 {
         return pid % 2 == 1;
@@ -559,6 +595,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(other_version_is_reset_quietly, setup, teardown),
                 cmocka_unit_test_setup_teardown(impossible_slots_are_freed, setup, teardown),
                 cmocka_unit_test_setup_teardown(symlinked_ledger_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(read_only_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(prune_head_find, setup, teardown),
                 cmocka_unit_test(frozen_time_is_left_out_of_ages),
                 cmocka_unit_test_setup_teardown(exit_curve_comes_from_the_looks, setup, teardown),

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * queue: one look at a time (ms_queue_join, ms_queue_step) on a ledger in
+ * memory, with the clock and the figures injected: what the waiter decides
+ * and how long it would sleep, without sleeping.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gate/ledger.h"
+#include "gate/policy.h"
+#include "gate/queue.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define MS_ (UINT64_C(1000) * 1000)
+#define ME 4242
+#define OTHER 999999
+
+struct t {
+        struct ms_ledger_file *f;
+        uint64_t available, total;
+        int samples, sample_err;
+        bool others_alive;
+        unsigned held_calls, held_ahead;
+        struct ms_queue_ops ops;
+        struct ms_queue_request req;
+        struct ms_config c;
+        struct ms_queue_waiter w;
+        struct ms_queue_result res;
+};
+
+/* What memory shows: t->available of t->total, or t->sample_err. */
+static int fake_sample(struct ms_sample *s, void *userdata)
+{
+        struct t *t = userdata;
+
+        *s = (struct ms_sample){ .available = t->available, .total = t->total };
+        return t->samples++, t->sample_err;
+}
+
+static int fake_rss(pid_t pid, uint64_t *rss, void *userdata)
+{
+        *rss = 1 * MIB;
+        return 0;
+}
+
+static bool fake_alive(pid_t pid, uint64_t starttime, void *userdata)
+{
+        return pid == ME || ((struct t *)userdata)->others_alive;
+}
+
+static uint64_t no_clock(void *userdata)
+{
+        fail_msg("the step reads no clock: it is given the time");
+        return 0;
+}
+
+static void on_held(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead, void *userdata)
+{
+        struct t *t = userdata;
+
+        t->held_calls++;
+        t->held_ahead = ahead;
+}
+
+static int setup(void **state)
+{
+        struct t *t = calloc(1, sizeof(*t));
+
+        t->f = calloc(1, sizeof(*t->f));
+        t->f->header = (struct ms_ledger_header){ .magic = MS_LEDGER_MAGIC, .version = MS_LEDGER_VERSION,
+                                                  .slots = MS_LEDGER_SLOTS, .slot_size = sizeof(struct ms_slot),
+                                                  .next_ticket = 1 };
+        t->available = 4000 * MIB;
+        t->total = 8000 * MIB;
+        t->ops = (struct ms_queue_ops){ .sample = fake_sample, .rss = fake_rss, .alive = fake_alive,
+                                        .now_ns = no_clock, .held = on_held, .userdata = t };
+        t->req = (struct ms_queue_request){
+                .pid = ME, .starttime = 1, .program = "test",
+                .cand = { .kind = MS_PREDICT_VERIFIED, .predicted = 100 * MIB, .worst = 100 * MIB },
+        };
+        ms_config_init(&t->c);
+        *state = t;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct t *t = *state;
+
+        free(t->f);
+        free(t);
+        return 0;
+}
+
+/* A live waiter ahead of us, in slot 5. */
+static void someone_ahead(struct t *t)
+{
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = OTHER, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++ };
+}
+
+static int join(struct t *t, uint64_t now)
+{
+        memset(&t->res, 0, sizeof(t->res));
+        return ms_queue_join(t->f, &t->req, &t->ops, now, &t->w);
+}
+
+static int step(struct t *t, uint64_t now, uint64_t *sleep_ns)
+{
+        *sleep_ns = 0;
+        return ms_queue_step(t->f, &t->c, &t->req, &t->ops, &t->w, now, &t->res, sleep_ns);
+}
+
+static void head_admits_itself_when_it_fits(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        assert_int_equal(join(t, 10 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(ms_slot_state(&t->f->slot[t->w.self]), MS_SLOT_WAITING);
+        assert_int_equal(step(t, 15 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->res.waited_ns, 5 * MS_);
+        assert_false(t->res.held);
+        assert_int_equal(t->samples, 1);
+        assert_true(ms_slot_admitted(&t->f->slot[t->w.self]));
+}
+
+static void waiter_behind_a_live_head_sleeps(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = true;
+        someone_ahead(t);
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(sleep_ns, MS_WAITER_CHECK_NS);
+        assert_int_equal(t->samples, 0);
+        assert_true(t->res.held);
+        assert_int_equal(t->held_calls, 1);
+        assert_int_equal(t->held_ahead, 1);
+        /* Told once. */
+        assert_int_equal(step(t, 2 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->held_calls, 1);
+}
+
+static void sleep_ends_at_the_timeout_then_it_leaves(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = true;
+        t->c.timeout_usec = 300 * 1000;
+        someone_ahead(t);
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 200 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(sleep_ns, 100 * MS_);
+        assert_int_equal(step(t, 300 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_EXPIRED);
+        assert_int_equal(ms_ledger_find(t->f, ME, 1), -1);
+        /* The head ahead is still there. */
+        assert_int_equal(ms_ledger_head(t->f), 5);
+}
+
+static void dead_head_hands_off_to_us(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        someone_ahead(t);
+        /* Ahead of us by its ticket, but dead. */
+        t->f->slot[5].ticket = 0;
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(ms_slot_state(&t->f->slot[5]), MS_SLOT_FREE);
+}
+
+static void held_head_backs_off(void **state)
+{
+        struct t *t = *state;
+        uint64_t first, second, third;
+
+        t->available = 50 * MIB;
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &first), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_MEMORY);
+        assert_int_equal(first, ms_backoff_usec(0) * 1000);
+        assert_int_equal(t->held_calls, 1);
+        assert_int_equal(step(t, 2 * MS_, &second), MS_QUEUE_SLEEP);
+        assert_int_equal(second, ms_backoff_usec(1) * 1000);
+        assert_true(second > first);
+        /* Woken (someone left): the back-off starts anew. */
+        t->w.attempt = 0;
+        assert_int_equal(step(t, 3 * MS_, &third), MS_QUEUE_SLEEP);
+        assert_int_equal(third, first);
+        assert_int_equal(t->samples, 3);
+        /* Memory came back. */
+        t->available = 4000 * MIB;
+        assert_int_equal(step(t, 4 * MS_, &third), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_true(t->res.held);
+}
+
+static void granted_waiter_takes_its_grant(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+        struct ms_slot *me;
+
+        t->others_alive = true;
+        someone_ahead(t);
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        me = &t->f->slot[t->w.self];
+        /* The head let us in by backfill. */
+        me->state = MS_SLOT_GRANTED;
+        me->granted = MS_GRANT_BACKFILL;
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_true(t->res.granted);
+        assert_int_equal(ms_slot_state(me), MS_SLOT_ADMITTED);
+        assert_int_equal(me->granted, MS_GRANT_BACKFILL);
+        assert_int_equal(me->rss, 1 * MIB);
+        assert_int_equal(t->samples, 0);
+}
+
+static void vanished_slot_is_stale(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        memset(&t->f->slot[t->w.self], 0, sizeof(struct ms_slot));
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), -ESTALE);
+}
+
+static void unreadable_figures_leave_the_queue(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->sample_err = -EIO;
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), -EIO);
+        assert_int_equal(ms_ledger_find(t->f, ME, 1), -1);
+}
+
+static void supervisor_hold_keeps_the_head_waiting(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = true;
+        t->f->slot[9] = (struct ms_slot){ .state = MS_SLOT_HOLD, .pid = OTHER, .starttime = 2,
+                                          .ticket = t->f->header.next_ticket++ };
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_FROZEN);
+        assert_false(t->res.decision.admit);
+        assert_int_equal(ms_slot_state(&t->f->slot[t->w.self]), MS_SLOT_WAITING);
+}
+
+static void full_ledger_cannot_be_joined(void **state)
+{
+        struct t *t = *state;
+
+        t->others_alive = true;
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER, .starttime = 10 + i,
+                                                  .ticket = t->f->header.next_ticket++ };
+        assert_int_equal(join(t, 0), -ENOSPC);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(head_admits_itself_when_it_fits, setup, teardown),
+                cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
+                cmocka_unit_test_setup_teardown(sleep_ends_at_the_timeout_then_it_leaves, setup, teardown),
+                cmocka_unit_test_setup_teardown(dead_head_hands_off_to_us, setup, teardown),
+                cmocka_unit_test_setup_teardown(held_head_backs_off, setup, teardown),
+                cmocka_unit_test_setup_teardown(granted_waiter_takes_its_grant, setup, teardown),
+                cmocka_unit_test_setup_teardown(vanished_slot_is_stale, setup, teardown),
+                cmocka_unit_test_setup_teardown(unreadable_figures_leave_the_queue, setup, teardown),
+                cmocka_unit_test_setup_teardown(supervisor_hold_keeps_the_head_waiting, setup, teardown),
+                cmocka_unit_test_setup_teardown(full_ledger_cannot_be_joined, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
