@@ -240,14 +240,14 @@ static int setup(struct sv *s)
         if (r != 0)
                 return r;
         sv_memory_setup(&s->mem, cli, s->tree.self, &s->rep);
-        sv_memory_export_hint(&s->mem);
+        cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);
         /* Jobs that outlive their predictions get frozen: the gate may count on time. */
         if (s->tree.freeze) {
-                char pid[24];
-                snprintf(pid, sizeof(pid), "%d", (int)s->tree.self);
-                (void)setenv(MS_ENV_SUPERVISOR, pid, 1);
+                char pid[MS_SUPERVISOR_BUF];
+                if (ms_supervisor_format(s->tree.self, pid, sizeof(pid)) == 0)
+                        (void)setenv(MS_ENV_SUPERVISOR, pid, 1);
         } else {
                 (void)unsetenv(MS_ENV_SUPERVISOR);
         }

@@ -87,19 +87,6 @@ void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, str
         m->psi.on = true;
 }
 
-void sv_memory_export_hint(const struct sv_memory *m)
-{
-        struct ms_sample smp;
-        char hint[PATH_MAX + 64];
-        const struct ms_cgroup *cg = m->has_build ? &m->build : &m->own;
-
-        if (m->sysroot)
-                return;
-        if (ms_sample_read(MS_ROOT_HOST, cg, &smp) == 0 &&
-            ms_cgroup_hint_format(cg, smp.has_cgroup ? smp.cgroup.limit : MS_UNLIMITED, hint, sizeof(hint)) == 0)
-                setenv(MS_ENV_CGROUP, hint, 1);
-}
-
 void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f)
 {
         struct ms_sample own, build;

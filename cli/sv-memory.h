@@ -46,8 +46,6 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli);
 /* Find our cgroup; make the build's where it can, telling rep how the build
  * is watched; choose the pressure file. */
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep);
-/* Export the cgroup hint (MEMSTOP_CGROUP) for the build's processes. */
-void sv_memory_export_hint(const struct sv_memory *m);
 /* The figures of a look; used memory from the tree's RSS without a cgroup. */
 void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f);
 /* A look at pressure at now_ns; rep keeps the highest. */

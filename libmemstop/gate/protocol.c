@@ -73,6 +73,15 @@ int ms_hold_line_parse(const char *line, struct ms_hold_line *out)
         return 0;
 }
 
+int ms_supervisor_format(pid_t pid, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        if (pid <= 0 || size < MS_SUPERVISOR_BUF)
+                return -EINVAL;
+        return put_u64(buf, size, &n, (uint64_t)pid) ? 0 : -EINVAL;
+}
+
 MS_HOT int ms_supervisor_parse(const char *value, pid_t *pid)
 {
         uint64_t v;

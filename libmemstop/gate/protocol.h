@@ -53,7 +53,10 @@ int ms_hold_line_format(const struct ms_hold_line *h, char *buf, size_t size);
 /* Parse one line (with or without its newline). Returns 0 or -EINVAL. */
 int ms_hold_line_parse(const char *line, struct ms_hold_line *out);
 
-/* The supervisor's pid from MEMSTOP_SUPERVISOR's value. Returns 0 or -EINVAL. */
+/* MEMSTOP_SUPERVISOR's value for a supervisor's pid, and back. Return 0 or
+ * -EINVAL (not a pid; for format also a buffer shorter than MS_SUPERVISOR_BUF). */
+#define MS_SUPERVISOR_BUF 16u
+int ms_supervisor_format(pid_t pid, char *buf, size_t size);
 int ms_supervisor_parse(const char *value, pid_t *pid);
 
 /*

@@ -108,6 +108,22 @@ static void supervisor_pid(void **state)
                         fail_msg("MEMSTOP_SUPERVISOR=\"%s\" was accepted", bad[i]);
 }
 
+static void supervisor_round_trip(void **state)
+{
+        static const pid_t pids[] = { 1, 42, 65536, 2147483647 };
+        char buf[MS_SUPERVISOR_BUF];
+        pid_t pid;
+
+        for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+                assert_int_equal(ms_supervisor_format(pids[i], buf, sizeof(buf)), 0);
+                assert_int_equal(ms_supervisor_parse(buf, &pid), 0);
+                assert_int_equal(pid, pids[i]);
+        }
+        assert_int_equal(ms_supervisor_format(0, buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(ms_supervisor_format(-5, buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(ms_supervisor_format(42, buf, 4), -EINVAL);
+}
+
 static struct ms_sample sample_of(uint64_t host_total, bool has_cgroup, uint64_t limit)
 {
         struct ms_sample s = { .has_cgroup = has_cgroup };
@@ -186,6 +202,7 @@ int main(void)
                 cmocka_unit_test(hold_line_format_refuses),
                 cmocka_unit_test(hold_line_bad_lines),
                 cmocka_unit_test(supervisor_pid),
+                cmocka_unit_test(supervisor_round_trip),
                 cmocka_unit_test(cgroup_hint_round_trip),
                 cmocka_unit_test(cgroup_hint_is_clamped),
                 cmocka_unit_test(cgroup_hint_bad),
