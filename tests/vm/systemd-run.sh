@@ -1,0 +1,3 @@
+#!/bin/bash
+. "$(dirname "$0")/lib-vm.sh"
+skip_all "not written yet"
