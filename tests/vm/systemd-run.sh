@@ -42,8 +42,6 @@ diag "systemd-run --scope -p MemoryMax=1G memstop -- make -k -j$N ($N x $MIB MiB
 	"scope: $(tr '\n' ' ' <"$W/scope" 2>/dev/null)"
 [ -n "$ERR" ] && diag "stderr (last lines):" "$(tail -n 12 <<<"$ERR")"
 check "the build ran in a scope with memory.max 1G" grep -qx 'max 1073741824' "$W/scope"
-known_broken "memstop in the scope: exit 0, all $N jobs done" \
-	$((STATUS != 0 || done_n != N)) "issue 11: memstop under systemd-run --scope loses jobs"
-known_broken "memstop in the scope: no OOM kill" "$(( ${kills:-1} != 0 ))" \
-	"issue 11: memstop under systemd-run --scope loses jobs to the OOM killer"
+is "$STATUS $done_n" "0 $N" "memstop in the scope: exit 0, all $N jobs done"
+is "${kills:-none}" 0 "memstop in the scope: no OOM kill"
 done_testing
