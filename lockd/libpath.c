@@ -12,7 +12,7 @@
 
 #include "lockd/libpath.h"
 #include "util/macro.h"
-#include "lockd/util.h"
+#include "util/fileio.h"
 
 #define MAX_INCLUDE_DEPTH 8
 #define LDCONF_MAX (256u * 1024)
@@ -98,19 +98,17 @@ int lockd_ldconf_parse(const char *text, const char *conf_dir, struct lockd_list
         return 0;
 }
 
-static int load_conf(const char *root, const char *path, unsigned depth, struct lockd_list *dirs)
+static int load_conf(int rootfd, const char *root, const char *path, unsigned depth, struct lockd_list *dirs)
 {
         _cleanup_free_ char *text = NULL;
         struct lockd_list includes = {};
-        char full[4096], dir[4096];
+        char dir[4096];
         char *slash;
         int r;
 
         if (depth > MAX_INCLUDE_DEPTH)
                 return 0;
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
-                return 0;
-        r = lockd_read_text(full, LDCONF_MAX, &text, NULL);
+        r = ms_read_alloc_at(rootfd, path, LDCONF_MAX, &text, NULL);
         if (r < 0)
                 return r == -ENOMEM ? r : 0; /* unreadable: as the loader, go on without it */
         snprintf(dir, sizeof(dir), "%s", path);
@@ -131,7 +129,7 @@ static int load_conf(const char *root, const char *path, unsigned depth, struct 
                 if (glob(pattern, 0, NULL, &g) == 0) {
                         size_t rootlen = strlen(root);
                         for (size_t j = 0; r == 0 && j < g.gl_pathc; j++)
-                                r = load_conf(root, g.gl_pathv[j] + rootlen, depth + 1, dirs);
+                                r = load_conf(rootfd, root, g.gl_pathv[j] + rootlen, depth + 1, dirs);
                 }
                 globfree(&g);
         }
@@ -139,10 +137,13 @@ static int load_conf(const char *root, const char *path, unsigned depth, struct 
         return r == -ENOMEM ? r : 0;
 }
 
-int lockd_libdirs_load(const char *root, struct lockd_list *dirs)
+int lockd_libdirs_load(int rootfd, struct lockd_list *dirs)
 {
-        int r = load_conf(root, "/etc/ld.so.conf", 0, dirs);
+        char root[MS_ROOT_PREFIX_MAX];
+        int r = ms_root_prefix(rootfd, root, sizeof(root));
 
+        if (r == 0)
+                r = load_conf(rootfd, root, "/etc/ld.so.conf", 0, dirs);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < MS_ARRAY_SIZE(default_dirs); i++) {
@@ -229,7 +230,7 @@ static int try_list(const char *root, const char *list, const char *origin, cons
         return -ENOENT;
 }
 
-int lockd_lib_resolve(const char *root, const char *name, const struct lockd_elf *obj, const char *origin,
+static int lib_resolve(const char *root, const char *name, const struct lockd_elf *obj, const char *origin,
                       const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs,
                       char *out, size_t size)
 {
@@ -254,4 +255,15 @@ int lockd_lib_resolve(const char *root, const char *name, const struct lockd_elf
                         return 0;
         }
         return -ENOENT;
+}
+
+int lockd_lib_resolve(int rootfd, const char *name, const struct lockd_elf *obj, const char *origin,
+                      const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs, char *out,
+                      size_t size)
+{
+        char root[MS_ROOT_PREFIX_MAX];
+
+        if (ms_root_prefix(rootfd, root, sizeof(root)) < 0)
+                return -ENAMETOOLONG;
+        return lib_resolve(root, name, obj, origin, exe, exe_origin, dirs, out, size);
 }

@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "lockd/lockset.h"
+#include "util/fileio.h"
 #include "util/macro.h"
-#include "lockd/util.h"
+#include "lockd/clock.h"
 
 /* mlock(2) and munlock(2) by their system calls: sanitizer runtimes (ASan)
  * replace the libc functions by no-ops, which would make every lock silently
@@ -32,15 +33,15 @@ uint64_t lockd_round_pages(uint64_t bytes, uint64_t page)
         return (bytes + page - 1) / page * page;
 }
 
-void lockd_set_init(struct lockd_set *s, const char *root, enum lockd_lock_mode mode)
+void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode)
 {
         long page = sysconf(_SC_PAGESIZE);
 
         *s = (struct lockd_set){
                 .page = page > 0 ? (uint64_t)page : 4096,
                 .mode = mode,
-                .root = root,
         };
+        (void)ms_root_prefix(rootfd, s->root, sizeof(s->root));
 }
 
 void lockd_set_clear(struct lockd_set *s)

@@ -10,10 +10,12 @@
  * inode: a file replaced on disk is released, not pinned.
  *
  * Files are addressed by index; indices stay valid until lockd_set_clear().
- * Paths are absolute and looked up below a root given as a path ("" for /).
+ * Paths are absolute and looked up below a root fd (ms_root_open() or
+ * MS_ROOT_HOST).
  */
 #pragma once
 
+#include "util/fileio.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,10 +52,10 @@ struct lockd_set {
         size_t locked_files;
         uint64_t page;
         enum lockd_lock_mode mode;
-        const char *root;        /* "" for / */
+        char root[MS_ROOT_PREFIX_MAX]; /* ms_root_prefix() of the root fd */
 };
 
-void lockd_set_init(struct lockd_set *s, const char *root, enum lockd_lock_mode mode);
+void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode);
 /* Unlock everything and forget all files. */
 void lockd_set_clear(struct lockd_set *s);
 

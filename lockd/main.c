@@ -40,7 +40,7 @@
 #include "util/fileio.h"
 #include "lockd/report.h"
 #include "util/size.h"
-#include "lockd/util.h"
+#include "lockd/clock.h"
 #include "lockd/watch.h"
 
 #define PROGRAM "memstop-lockd"
