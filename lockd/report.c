@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "probe/proc.h"
+#include "supervise/proctree.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/parse.h"
@@ -95,12 +96,22 @@ static int collect_top(int rootfd, struct lockd_top_entry *top, size_t n, size_t
         return 0;
 }
 
+/* Control characters of a command line as '?': one log line each, no escapes. */
+static void make_printable(char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        *s = '?';
+}
+
 /* "pid RSS cgroup: command line" of one process. */
 static void format_line(int rootfd, const struct lockd_top_entry *e, char *line, size_t size)
 {
         char cmd[256], comm[64], cg[PATH_MAX], sz[MS_SIZE_BUF];
 
-        if (ms_proc_cmdline_read(rootfd, e->pid, cmd, sizeof(cmd)) < 0) {
+        if (ms_proc_cmdline_read(rootfd, e->pid, cmd, sizeof(cmd)) == 0 && cmd[0]) {
+                make_printable(cmd);
+        } else {
                 if (ms_proc_comm_read(rootfd, e->pid, comm, sizeof(comm)) < 0 || !comm[0])
                         snprintf(comm, sizeof(comm), "?");
                 snprintf(cmd, sizeof(cmd), "[%.32s]", comm);

@@ -39,7 +39,8 @@ typedef void (*lockd_report_line_fn)(const char *line, void *userdata);
 /*
  * Find the n processes with the most resident memory in proc/ below rootfd
  * and call fn with one line for each: "pid RSS cgroup: command line" (the
- * parsers are probe/proc.h's). Returns the number of processes reported or
+ * parsers are the core's: probe/proc.h, supervise/proctree.h's command
+ * line, whose control characters are shown as '?'). Returns the number of processes reported or
  * -errno.
  */
 int lockd_report_top(int rootfd, unsigned n, lockd_report_line_fn fn, void *userdata);

@@ -225,34 +225,6 @@ int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm)
         return ms_proc_status_hwm_parse(buf, hwm);
 }
 
-int ms_proc_cmdline_parse(const char *raw, size_t len, char *out, size_t size)
-{
-        size_t o = 0;
-
-        if (size == 0)
-                return -ENOBUFS;
-        while (len > 0 && raw[len - 1] == '\0')
-                len--;
-        for (size_t i = 0; i < len && o + 1 < size; i++) {
-                unsigned char c = (unsigned char)raw[i];
-                out[o++] = c == '\0' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-        }
-        out[o] = '\0';
-        return len == 0 ? -ENODATA : 0;
-}
-
-int ms_proc_cmdline_read(int rootfd, pid_t pid, char *out, size_t size)
-{
-        char raw[1024];
-        size_t len = 0;
-        int r = proc_read_len(rootfd, pid, "cmdline", raw, sizeof(raw), &len);
-
-        /* -EFBIG: a long command line, cut. */
-        if (r < 0 && r != -EFBIG)
-                return r;
-        return ms_proc_cmdline_parse(raw, len, out, size);
-}
-
 int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size)
 {
         size_t len = 0;

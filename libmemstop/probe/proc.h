@@ -47,16 +47,6 @@ int ms_proc_status_hwm_parse(const char *text, uint64_t *hwm);
  * -ENOENT (no VmHWM), -EINVAL or -errno. */
 int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm);
 
-/*
- * A command line from proc/PID/cmdline (raw: len bytes, NUL-separated) made
- * printable into out: NULs become spaces, control characters '?', cut to
- * size. Returns 0, or -ENODATA when it is empty (kernel threads, zombies).
- */
-int ms_proc_cmdline_parse(const char *raw, size_t len, char *out, size_t size);
-/* The same read from proc/PID/cmdline (a long one is cut). Returns 0,
- * -ENODATA, -ESRCH or -errno. */
-int ms_proc_cmdline_read(int rootfd, pid_t pid, char *out, size_t size);
-
 /* proc/PID/comm without its newline (cut to size). Returns 0, -ESRCH or -errno. */
 int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size);
 
