@@ -47,12 +47,16 @@ static MS_HOT int open_at(int dirfd, const char *path)
         return fd < 0 ? -errno : fd;
 }
 
-MS_HOT long ms_read_full(int fd, void *buf, size_t len)
+/* The one read loop: read() (off < 0) or pread() at off until len bytes or
+ * the end of the file, through EINTR. */
+static MS_HOT long read_loop(int fd, void *buf, size_t len, int64_t off)
 {
         size_t have = 0;
 
         while (have < len) {
-                ssize_t n = read(fd, (char *)buf + have, len - have);
+                char *at = (char *)buf + have;
+                ssize_t n = off < 0 ? read(fd, at, len - have)
+                                    : pread(fd, at, len - have, (off_t)(off + (int64_t)have));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -62,6 +66,11 @@ MS_HOT long ms_read_full(int fd, void *buf, size_t len)
                 have += (size_t)n;
         }
         return (long)have;
+}
+
+MS_HOT long ms_read_full(int fd, void *buf, size_t len)
+{
+        return read_loop(fd, buf, len, -1);
 }
 
 MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
@@ -210,19 +219,9 @@ int ms_root_prefix(int rootfd, char *buf, size_t size)
 
 long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
-        size_t have = 0;
-
-        while (have < len) {
-                ssize_t n = pread(fd, (char *)buf + have, len - have, (off_t)(off + have));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                have += (size_t)n;
-        }
-        return (long)have;
+        if (off > INT64_MAX)
+                return -EINVAL;
+        return read_loop(fd, buf, len, (int64_t)off);
 }
 
 MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
