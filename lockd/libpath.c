@@ -186,19 +186,16 @@ int lockd_rpath_expand(const char *entry, const char *origin, char *out, size_t 
         return 0;
 }
 
-/* Whether root/path is a regular ELF file of obj's class and machine. */
-static bool candidate_ok(const char *root, const char *path, const struct lockd_elf *obj)
+/* Whether path below rootfd is a regular ELF file of obj's class and machine. */
+static bool candidate_ok(int rootfd, const char *path, const struct lockd_elf *obj)
 {
         _cleanup_close_ int fd = -1;
         unsigned char h[20];
-        char full[4096];
         struct stat st;
         uint16_t machine;
 
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
-                return false;
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        fd = ms_open_regular_at(rootfd, path, &st);
+        if (fd < 0)
                 return false;
         if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
                 return false;
@@ -209,7 +206,7 @@ static bool candidate_ok(const char *root, const char *path, const struct lockd_
 }
 
 /* Try each entry of a ':'-separated search list. */
-static int try_list(const char *root, const char *list, const char *origin, const char *name,
+static int try_list(int rootfd, const char *list, const char *origin, const char *name,
                     const struct lockd_elf *obj, char *out, size_t size)
 {
         _cleanup_free_ char *copy = strdup(list);
@@ -224,34 +221,7 @@ static int try_list(const char *root, const char *list, const char *origin, cons
                         continue;
                 if ((size_t)snprintf(out, size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) >= size)
                         continue;
-                if (candidate_ok(root, out, obj))
-                        return 0;
-        }
-        return -ENOENT;
-}
-
-static int lib_resolve(const char *root, const char *name, const struct lockd_elf *obj, const char *origin,
-                      const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs,
-                      char *out, size_t size)
-{
-        if (strchr(name, '/')) {
-                if (name[0] != '/' || (size_t)snprintf(out, size, "%s", name) >= size)
-                        return -ENOENT;
-                return candidate_ok(root, out, obj) ? 0 : -ENOENT;
-        }
-        if (!obj->runpath) {
-                if (obj->rpath && try_list(root, obj->rpath, origin, name, obj, out, size) == 0)
-                        return 0;
-                if (exe && exe != obj && exe->rpath && !exe->runpath &&
-                    try_list(root, exe->rpath, exe_origin, name, obj, out, size) == 0)
-                        return 0;
-        } else if (try_list(root, obj->runpath, origin, name, obj, out, size) == 0) {
-                return 0;
-        }
-        for (size_t i = 0; i < dirs->n; i++) {
-                if ((size_t)snprintf(out, size, "%s/%s", dirs->items[i], name) >= size)
-                        continue;
-                if (candidate_ok(root, out, obj))
+                if (candidate_ok(rootfd, out, obj))
                         return 0;
         }
         return -ENOENT;
@@ -261,9 +231,25 @@ int lockd_lib_resolve(int rootfd, const char *name, const struct lockd_elf *obj,
                       const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs, char *out,
                       size_t size)
 {
-        char root[MS_ROOT_PREFIX_MAX];
-
-        if (ms_root_prefix(rootfd, root, sizeof(root)) < 0)
-                return -ENAMETOOLONG;
-        return lib_resolve(root, name, obj, origin, exe, exe_origin, dirs, out, size);
+        if (strchr(name, '/')) {
+                if (name[0] != '/' || (size_t)snprintf(out, size, "%s", name) >= size)
+                        return -ENOENT;
+                return candidate_ok(rootfd, out, obj) ? 0 : -ENOENT;
+        }
+        if (!obj->runpath) {
+                if (obj->rpath && try_list(rootfd, obj->rpath, origin, name, obj, out, size) == 0)
+                        return 0;
+                if (exe && exe != obj && exe->rpath && !exe->runpath &&
+                    try_list(rootfd, exe->rpath, exe_origin, name, obj, out, size) == 0)
+                        return 0;
+        } else if (try_list(rootfd, obj->runpath, origin, name, obj, out, size) == 0) {
+                return 0;
+        }
+        for (size_t i = 0; i < dirs->n; i++) {
+                if ((size_t)snprintf(out, size, "%s/%s", dirs->items[i], name) >= size)
+                        continue;
+                if (candidate_ok(rootfd, out, obj))
+                        return 0;
+        }
+        return -ENOENT;
 }

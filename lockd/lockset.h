@@ -15,7 +15,6 @@
  */
 #pragma once
 
-#include "util/fileio.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +51,7 @@ struct lockd_set {
         size_t locked_files;
         uint64_t page;
         enum lockd_lock_mode mode;
-        char root[MS_ROOT_PREFIX_MAX]; /* ms_root_prefix() of the root fd */
+        int rootfd;              /* not owned */
 };
 
 void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode);

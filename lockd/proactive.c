@@ -73,23 +73,6 @@ static bool seen(struct search *s, const char *path)
         return false;
 }
 
-static int open_below(const struct search *s, const char *path, struct stat *st)
-{
-        char full[PATH_MAX];
-        int fd;
-
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", s->root, path) >= sizeof(full))
-                return -ENAMETOOLONG;
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-                close(fd);
-                return -EINVAL;
-        }
-        return fd;
-}
-
 static void dir_of(const char *path, char *out, size_t size)
 {
         const char *slash = strrchr(path, '/');
@@ -121,7 +104,7 @@ static void add_file(struct search *s, const char *canon, const struct lockd_elf
                 s->error = -ENOMEM;
                 return;
         }
-        fd = open_below(s, canon, &st);
+        fd = ms_open_regular_at(s->rootfd, canon, &st);
         if (fd < 0)
                 return;
         s->found(canon, s->userdata);
@@ -153,14 +136,12 @@ static void add_file(struct search *s, const char *canon, const struct lockd_elf
 
 static void add_program(struct search *s, const char *dir, const char *name, bool need_exec)
 {
-        char path[PATH_MAX], canon[PATH_MAX], full[PATH_MAX];
+        char path[PATH_MAX], canon[PATH_MAX];
         struct stat st;
 
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) >= sizeof(path))
                 return;
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", s->root, path) >= sizeof(full))
-                return;
-        if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) || (need_exec && !(st.st_mode & 0111)))
+        if (ms_stat_at(s->rootfd, path, &st) < 0 || !S_ISREG(st.st_mode) || (need_exec && !(st.st_mode & 0111)))
                 return;
         if (canonical(s->root, path, canon, sizeof(canon)) < 0)
                 return;

@@ -243,6 +243,34 @@ MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
         return r == -ERANGE ? -EINVAL : r;
 }
 
+int ms_stat_at(int dirfd, const char *path, struct stat *st)
+{
+        char abs[4096];
+        const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
+
+        if (!p)
+                return -ENAMETOOLONG;
+        return fstatat(dirfd, p, st, 0) < 0 ? -errno : 0;
+}
+
+int ms_open_regular_at(int dirfd, const char *path, struct stat *st)
+{
+        char abs[4096];
+        const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
+        _cleanup_close_ int fd = -1;
+
+        if (!p)
+                return -ENAMETOOLONG;
+        fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0)
+                return -errno;
+        if (!S_ISREG(st->st_mode))
+                return -EINVAL;
+        return MS_TAKE_FD(fd);
+}
+
 int ms_access_at(int dirfd, const char *path)
 {
         char abs[4096];

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* The host's root without opening it: paths are then resolved from "/". */
 #define MS_ROOT_HOST AT_FDCWD
@@ -37,6 +38,14 @@ int ms_root_prefix(int rootfd, char *buf, size_t size);
 /* pread() until len bytes or the end of the file, through EINTR. Returns
  * the bytes read or -errno. */
 long ms_pread_full(int fd, void *buf, size_t len, uint64_t off);
+
+/* stat() of path below dirfd (symbolic links followed). Returns 0 or -errno. */
+int ms_stat_at(int dirfd, const char *path, struct stat *st);
+
+/* Open a regular file below dirfd to read it (O_NONBLOCK: never hang on a
+ * FIFO planted where a file was expected); *st receives its fstat().
+ * Returns the fd, -EINVAL if it is not a regular file, or -errno. */
+int ms_open_regular_at(int dirfd, const char *path, struct stat *st);
 
 /* Whether path exists below dirfd. Returns 0 or -errno. */
 int ms_access_at(int dirfd, const char *path);
