@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "lockd/conf.h"
+#include "util/fileio.h"
 #include "util/macro.h"
+#include "util/parse.h"
 #include "util/size.h"
 
 const char lockd_default_programs[] =
@@ -26,6 +28,7 @@ const char lockd_default_programs[] =
 #define DEFAULT_COMPILER_DIRS "/usr/lib/gcc/*/*, /usr/libexec/gcc/*/*, /usr/local/libexec/gcc/*/*"
 
 #define MIN_SCAN_USEC 10000ull
+#define CONF_MAX ((1u << 20) - 2) /* as ever: a file of 1 MiB - 1 bytes or more is refused */
 #define MAX_REPORT_PROCESSES 100u
 
 enum key_id {
@@ -122,34 +125,11 @@ void lockd_conf_free(struct lockd_conf *c)
         c->report_command = c->user = c->log = NULL;
 }
 
-static int parse_bool(const char *v, bool *out)
-{
-        static const char *const yes[] = { "yes", "true", "on", "1" };
-        static const char *const no[] = { "no", "false", "off", "0" };
-
-        for (size_t i = 0; i < MS_ARRAY_SIZE(yes); i++) {
-                if (strcmp(v, yes[i]) == 0) {
-                        *out = true;
-                        return 0;
-                }
-                if (strcmp(v, no[i]) == 0) {
-                        *out = false;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
 static int parse_uint(const char *v, unsigned max, unsigned *out)
 {
-        char *end;
-        unsigned long n;
+        uint64_t n;
 
-        if (!isdigit((unsigned char)*v))
-                return -EINVAL;
-        errno = 0;
-        n = strtoul(v, &end, 10);
-        if (errno || *end || n > max)
+        if (ms_parse_u64(v, &n) < 0 || n > max)
                 return -EINVAL;
         *out = (unsigned)n;
         return 0;
@@ -215,10 +195,112 @@ static int set_list(struct lockd_list *dst, const char *v, bool prefixes, bool a
         return 0;
 }
 
-static int set_key(struct lockd_conf *c, int id, const char *v, const char **reason)
+static int set_size(struct lockd_conf *c, int id, const char *v, const char **reason)
 {
         uint64_t u;
+
+        if (ms_size_parse(v, &u) < 0) {
+                *reason = "not a size (e.g. 512M, 1G, 0 for no limit)";
+                return -EINVAL;
+        }
+        if (u != 0 && u < 4096) {
+                *reason = "below one page (4K)";
+                return -EINVAL;
+        }
+        if (id == K_MAX_LOCKED)
+                c->max_locked = u;
+        else
+                c->max_file_size = u;
+        return 0;
+}
+
+static int set_duration(struct lockd_conf *c, int id, const char *v, const char **reason)
+{
+        uint64_t u;
+
+        if (ms_duration_parse(v, &u) < 0) {
+                *reason = "not a duration (e.g. 500ms, 2s, 10m, 1h)";
+                return -EINVAL;
+        }
+        if (id == K_SCAN_INTERVAL && u != 0 && u < MIN_SCAN_USEC)
+                *reason = "shorter than 10ms";
+        else if (id == K_REPORT_INTERVAL && u < 1000000)
+                *reason = "shorter than 1s";
+        else if (id == K_REPORT_TIMEOUT && u == 0)
+                *reason = "must be above 0";
+        if (*reason)
+                return -EINVAL;
+        if (id == K_SCAN_INTERVAL)
+                c->scan_interval_usec = u;
+        else if (id == K_RELEASE_AFTER)
+                c->release_after_usec = u;
+        else if (id == K_REPORT_INTERVAL)
+                c->report_interval_usec = u;
+        else
+                c->report_timeout_usec = u;
+        return 0;
+}
+
+static int set_lock_mode(struct lockd_conf *c, const char *v, const char **reason)
+{
+        if (strcmp(v, "whole") == 0)
+                c->lock_mode = LOCKD_LOCK_WHOLE;
+        else if (strcmp(v, "segments") == 0)
+                c->lock_mode = LOCKD_LOCK_SEGMENTS;
+        else {
+                *reason = "expected \"whole\" or \"segments\"";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int set_number(struct lockd_conf *c, int id, const char *v, const char **reason)
+{
         unsigned n;
+
+        if (id == K_MAX_LOCKED_PERCENT) {
+                if (ms_percent_parse(v, &n) < 0) {
+                        *reason = "not a percentage 0..100";
+                        return -EINVAL;
+                }
+                c->max_locked_percent = n;
+        } else if (id == K_REPORT_PROCESSES) {
+                if (parse_uint(v, MAX_REPORT_PROCESSES, &n) < 0) {
+                        *reason = "not a number 0..100";
+                        return -EINVAL;
+                }
+                c->report_processes = n;
+        } else {
+                if (parse_uint(v, 2, &n) < 0) {
+                        *reason = "expected 0, 1 or 2";
+                        return -EINVAL;
+                }
+                c->verbose = n;
+        }
+        return 0;
+}
+
+static int set_text(struct lockd_conf *c, int id, const char *v, const char **reason)
+{
+        if (id == K_USER) {
+                if (strpbrk(v, " \t:/")) {
+                        *reason = "not a user name";
+                        return -EINVAL;
+                }
+                return set_string(&c->user, v);
+        }
+        if (id == K_LOG) {
+                if (*v && *v != '/') {
+                        *reason = "not an absolute path";
+                        return -EINVAL;
+                }
+                return set_string(&c->log, v);
+        }
+        return set_string(&c->report_command, v);
+}
+
+static int set_key(struct lockd_conf *c, int id, const char *v, const char **reason)
+{
         bool b;
 
         *reason = NULL;
@@ -233,38 +315,15 @@ static int set_key(struct lockd_conf *c, int id, const char *v, const char **rea
                 return set_list(&c->compiler_dirs, v, true, true, reason);
         case K_MAX_LOCKED:
         case K_MAX_FILE_SIZE:
-                if (ms_size_parse(v, &u) < 0) {
-                        *reason = "not a size (e.g. 512M, 1G, 0 for no limit)";
-                        return -EINVAL;
-                }
-                if (u != 0 && u < 4096) {
-                        *reason = "below one page (4K)";
-                        return -EINVAL;
-                }
-                if (id == K_MAX_LOCKED)
-                        c->max_locked = u;
-                else
-                        c->max_file_size = u;
-                return 0;
+                return set_size(c, id, v, reason);
         case K_MAX_LOCKED_PERCENT:
-                if (ms_percent_parse(v, &n) < 0) {
-                        *reason = "not a percentage 0..100";
-                        return -EINVAL;
-                }
-                c->max_locked_percent = n;
-                return 0;
+        case K_REPORT_PROCESSES:
+        case K_VERBOSE:
+                return set_number(c, id, v, reason);
         case K_LOCK_MODE:
-                if (strcmp(v, "whole") == 0)
-                        c->lock_mode = LOCKD_LOCK_WHOLE;
-                else if (strcmp(v, "segments") == 0)
-                        c->lock_mode = LOCKD_LOCK_SEGMENTS;
-                else {
-                        *reason = "expected \"whole\" or \"segments\"";
-                        return -EINVAL;
-                }
-                return 0;
+                return set_lock_mode(c, v, reason);
         case K_PROACTIVE:
-                if (parse_bool(v, &b) < 0) {
+                if (ms_bool_parse(v, &b) < 0) {
                         *reason = "expected yes or no";
                         return -EINVAL;
                 }
@@ -274,62 +333,13 @@ static int set_key(struct lockd_conf *c, int id, const char *v, const char **rea
         case K_RELEASE_AFTER:
         case K_REPORT_INTERVAL:
         case K_REPORT_TIMEOUT:
-                if (ms_duration_parse(v, &u) < 0) {
-                        *reason = "not a duration (e.g. 500ms, 2s, 10m, 1h)";
-                        return -EINVAL;
-                }
-                if (id == K_SCAN_INTERVAL) {
-                        if (u != 0 && u < MIN_SCAN_USEC) {
-                                *reason = "shorter than 10ms";
-                                return -EINVAL;
-                        }
-                        c->scan_interval_usec = u;
-                } else if (id == K_RELEASE_AFTER) {
-                        c->release_after_usec = u;
-                } else if (id == K_REPORT_INTERVAL) {
-                        if (u < 1000000) {
-                                *reason = "shorter than 1s";
-                                return -EINVAL;
-                        }
-                        c->report_interval_usec = u;
-                } else {
-                        if (u == 0) {
-                                *reason = "must be above 0";
-                                return -EINVAL;
-                        }
-                        c->report_timeout_usec = u;
-                }
-                return 0;
+                return set_duration(c, id, v, reason);
         case K_PRESSURE_TRIGGER:
                 return parse_trigger(v, c, reason);
-        case K_REPORT_PROCESSES:
-                if (parse_uint(v, MAX_REPORT_PROCESSES, &n) < 0) {
-                        *reason = "not a number 0..100";
-                        return -EINVAL;
-                }
-                c->report_processes = n;
-                return 0;
         case K_REPORT_COMMAND:
-                return set_string(&c->report_command, v);
         case K_USER:
-                if (strpbrk(v, " \t:/")) {
-                        *reason = "not a user name";
-                        return -EINVAL;
-                }
-                return set_string(&c->user, v);
         case K_LOG:
-                if (*v && *v != '/') {
-                        *reason = "not an absolute path";
-                        return -EINVAL;
-                }
-                return set_string(&c->log, v);
-        case K_VERBOSE:
-                if (parse_uint(v, 2, &n) < 0) {
-                        *reason = "expected 0, 1 or 2";
-                        return -EINVAL;
-                }
-                c->verbose = n;
-                return 0;
+                return set_text(c, id, v, reason);
         }
         return -ENOENT;
 }
@@ -384,10 +394,81 @@ static bool key_chars_ok(const char *k)
         return true;
 }
 
+struct parse_ctx {
+        struct lockd_conf *c;
+        const char *file;
+        lockd_conf_error_fn err;
+        void *userdata;
+        unsigned seen[K_COUNT];
+};
+
+/* Strip the quotes of a quoted value in place. Returns it, or NULL when the
+ * quote is not closed. */
+static char *unquote(char *value)
+{
+        size_t vlen;
+
+        /* Values may be quoted to keep surrounding blanks or to write "". */
+        if (value[0] != '"')
+                return value;
+        vlen = strlen(value);
+        if (vlen < 2 || value[vlen - 1] != '"')
+                return NULL;
+        value[vlen - 1] = '\0';
+        return value + 1;
+}
+
+/* One line (NUL-free, modifiable). Returns 0, 1 if it was bad, or -ENOMEM. */
+static int parse_line(struct parse_ctx *x, char *line, unsigned lineno)
+{
+        char *p = trim(line), *eq, *key, *value;
+        const char *reason;
+        int id, r;
+
+        if (*p == '\0' || *p == '#')
+                return 0;
+        eq = strchr(p, '=');
+        if (!eq) {
+                report(x->err, x->userdata, x->file, lineno, "expected \"key = value\", got \"%s\"", p);
+                return 1;
+        }
+        *eq = '\0';
+        key = trim(p);
+        value = trim(eq + 1);
+        if (!key_chars_ok(key)) {
+                report(x->err, x->userdata, x->file, lineno, "bad key \"%s\"", key);
+                return 1;
+        }
+        id = key_lookup(key);
+        if (id < 0) {
+                report(x->err, x->userdata, x->file, lineno, "unknown key \"%s\"", key);
+                return 1;
+        }
+        if (x->seen[id]) {
+                report(x->err, x->userdata, x->file, lineno, "\"%s\" already set on line %u", key, x->seen[id]);
+                return 1;
+        }
+        x->seen[id] = lineno;
+        p = unquote(value);
+        if (!p) {
+                report(x->err, x->userdata, x->file, lineno, "%s: unterminated quote in \"%s\"", key, value);
+                return 1;
+        }
+        r = set_key(x->c, id, p, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                report(x->err, x->userdata, x->file, lineno, "%s: bad value \"%s\": %s", key, p,
+                       reason ? reason : strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
 int lockd_conf_parse(struct lockd_conf *c, const char *text, const char *file, lockd_conf_error_fn err,
                      void *userdata)
 {
-        unsigned seen[K_COUNT] = {};
+        struct parse_ctx x = { .c = c, .file = file, .err = err, .userdata = userdata };
         unsigned lineno = 0;
         int bad = 0;
 
@@ -395,67 +476,16 @@ int lockd_conf_parse(struct lockd_conf *c, const char *text, const char *file, l
                 const char *nl = strchr(text, '\n');
                 size_t len = nl ? (size_t)(nl - text) : strlen(text);
                 _cleanup_free_ char *line = strndup(text, len);
-                char *p, *eq, *key, *value;
-                const char *reason;
-                int id, r;
+                int r;
 
                 if (!line)
                         return -ENOMEM;
                 lineno++;
                 text += len + (nl ? 1 : 0);
-                if (memchr(line, '\0', len)) {
-                        report(err, userdata, file, lineno, "NUL byte in line");
-                        bad++;
-                        continue;
-                }
-                p = trim(line);
-                if (*p == '\0' || *p == '#')
-                        continue;
-                eq = strchr(p, '=');
-                if (!eq) {
-                        report(err, userdata, file, lineno, "expected \"key = value\", got \"%s\"", p);
-                        bad++;
-                        continue;
-                }
-                *eq = '\0';
-                key = trim(p);
-                value = trim(eq + 1);
-                if (!key_chars_ok(key)) {
-                        report(err, userdata, file, lineno, "bad key \"%s\"", key);
-                        bad++;
-                        continue;
-                }
-                id = key_lookup(key);
-                if (id < 0) {
-                        report(err, userdata, file, lineno, "unknown key \"%s\"", key);
-                        bad++;
-                        continue;
-                }
-                if (seen[id]) {
-                        report(err, userdata, file, lineno, "\"%s\" already set on line %u", key, seen[id]);
-                        bad++;
-                        continue;
-                }
-                seen[id] = lineno;
-                /* Values may be quoted to keep surrounding blanks or to write "". */
-                if (value[0] == '"') {
-                        size_t vlen = strlen(value);
-                        if (vlen < 2 || value[vlen - 1] != '"') {
-                                report(err, userdata, file, lineno, "%s: unterminated quote in \"%s\"", key, value);
-                                bad++;
-                                continue;
-                        }
-                        value[vlen - 1] = '\0';
-                        value++;
-                }
-                r = set_key(c, id, value, &reason);
-                if (r == -ENOMEM)
+                r = parse_line(&x, line, lineno);
+                if (r < 0)
                         return r;
-                if (r < 0) {
-                        report(err, userdata, file, lineno, "%s: bad value \"%s\": %s", key, value,
-                               reason ? reason : strerror(-r));
-                        bad++;
-                }
+                bad += r;
         }
         return bad;
 }
@@ -465,8 +495,9 @@ int lockd_conf_load(struct lockd_conf *c, const char *file, bool missing_ok, loc
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *text = NULL;
-        size_t have = 0, size = 4096;
+        size_t len;
         struct stat st;
+        int r;
 
         fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
@@ -480,37 +511,14 @@ int lockd_conf_load(struct lockd_conf *c, const char *file, bool missing_ok, loc
                 report(err, userdata, file, 0, "is a directory");
                 return -EISDIR;
         }
-        text = malloc(size);
-        if (!text)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (have == size - 1) {
-                        char *t;
-                        if (size >= (1u << 20)) {
-                                report(err, userdata, file, 0, "larger than 1 MiB");
-                                return -EFBIG;
-                        }
-                        t = realloc(text, size * 2);
-                        if (!t)
-                                return -ENOMEM;
-                        text = t;
-                        size *= 2;
-                }
-                n = read(fd, text + have, size - 1 - have);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        report(err, userdata, file, 0, "cannot read: %s", strerror(errno));
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t)n;
-        }
-        text[have] = '\0';
-        if (strlen(text) != have) {
+        r = ms_read_alloc_fd(fd, CONF_MAX, &text, &len);
+        if (r == -EFBIG)
+                report(err, userdata, file, 0, "larger than 1 MiB");
+        else if (r < 0 && r != -ENOMEM)
+                report(err, userdata, file, 0, "cannot read: %s", strerror(-r));
+        if (r < 0)
+                return r;
+        if (strlen(text) != len) {
                 report(err, userdata, file, 0, "contains a NUL byte");
                 return 1;
         }

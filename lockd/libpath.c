@@ -12,7 +12,7 @@
 
 #include "lockd/libpath.h"
 #include "util/macro.h"
-#include "lockd/util.h"
+#include "util/fileio.h"
 
 #define MAX_INCLUDE_DEPTH 8
 #define LDCONF_MAX (256u * 1024)
@@ -98,19 +98,17 @@ int lockd_ldconf_parse(const char *text, const char *conf_dir, struct lockd_list
         return 0;
 }
 
-static int load_conf(const char *root, const char *path, unsigned depth, struct lockd_list *dirs)
+static int load_conf(int rootfd, const char *root, const char *path, unsigned depth, struct lockd_list *dirs)
 {
         _cleanup_free_ char *text = NULL;
         struct lockd_list includes = {};
-        char full[4096], dir[4096];
+        char dir[4096];
         char *slash;
         int r;
 
         if (depth > MAX_INCLUDE_DEPTH)
                 return 0;
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
-                return 0;
-        r = lockd_read_text(full, LDCONF_MAX, &text, NULL);
+        r = ms_read_alloc_at(rootfd, path, LDCONF_MAX, &text, NULL);
         if (r < 0)
                 return r == -ENOMEM ? r : 0; /* unreadable: as the loader, go on without it */
         snprintf(dir, sizeof(dir), "%s", path);
@@ -131,7 +129,7 @@ static int load_conf(const char *root, const char *path, unsigned depth, struct 
                 if (glob(pattern, 0, NULL, &g) == 0) {
                         size_t rootlen = strlen(root);
                         for (size_t j = 0; r == 0 && j < g.gl_pathc; j++)
-                                r = load_conf(root, g.gl_pathv[j] + rootlen, depth + 1, dirs);
+                                r = load_conf(rootfd, root, g.gl_pathv[j] + rootlen, depth + 1, dirs);
                 }
                 globfree(&g);
         }
@@ -139,10 +137,13 @@ static int load_conf(const char *root, const char *path, unsigned depth, struct 
         return r == -ENOMEM ? r : 0;
 }
 
-int lockd_libdirs_load(const char *root, struct lockd_list *dirs)
+int lockd_libdirs_load(int rootfd, struct lockd_list *dirs)
 {
-        int r = load_conf(root, "/etc/ld.so.conf", 0, dirs);
+        char root[MS_ROOT_PREFIX_MAX];
+        int r = ms_root_prefix(rootfd, root, sizeof(root));
 
+        if (r == 0)
+                r = load_conf(rootfd, root, "/etc/ld.so.conf", 0, dirs);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < MS_ARRAY_SIZE(default_dirs); i++) {
@@ -185,19 +186,16 @@ int lockd_rpath_expand(const char *entry, const char *origin, char *out, size_t 
         return 0;
 }
 
-/* Whether root/path is a regular ELF file of obj's class and machine. */
-static bool candidate_ok(const char *root, const char *path, const struct lockd_elf *obj)
+/* Whether path below rootfd is a regular ELF file of obj's class and machine. */
+static bool candidate_ok(int rootfd, const char *path, const struct lockd_elf *obj)
 {
         _cleanup_close_ int fd = -1;
         unsigned char h[20];
-        char full[4096];
         struct stat st;
         uint16_t machine;
 
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
-                return false;
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        fd = ms_open_regular_at(rootfd, path, &st);
+        if (fd < 0)
                 return false;
         if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
                 return false;
@@ -208,7 +206,7 @@ static bool candidate_ok(const char *root, const char *path, const struct lockd_
 }
 
 /* Try each entry of a ':'-separated search list. */
-static int try_list(const char *root, const char *list, const char *origin, const char *name,
+static int try_list(int rootfd, const char *list, const char *origin, const char *name,
                     const struct lockd_elf *obj, char *out, size_t size)
 {
         _cleanup_free_ char *copy = strdup(list);
@@ -223,34 +221,34 @@ static int try_list(const char *root, const char *list, const char *origin, cons
                         continue;
                 if ((size_t)snprintf(out, size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) >= size)
                         continue;
-                if (candidate_ok(root, out, obj))
+                if (candidate_ok(rootfd, out, obj))
                         return 0;
         }
         return -ENOENT;
 }
 
-int lockd_lib_resolve(const char *root, const char *name, const struct lockd_elf *obj, const char *origin,
-                      const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs,
-                      char *out, size_t size)
+int lockd_lib_resolve(int rootfd, const char *name, const struct lockd_elf *obj, const char *origin,
+                      const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs, char *out,
+                      size_t size)
 {
         if (strchr(name, '/')) {
                 if (name[0] != '/' || (size_t)snprintf(out, size, "%s", name) >= size)
                         return -ENOENT;
-                return candidate_ok(root, out, obj) ? 0 : -ENOENT;
+                return candidate_ok(rootfd, out, obj) ? 0 : -ENOENT;
         }
         if (!obj->runpath) {
-                if (obj->rpath && try_list(root, obj->rpath, origin, name, obj, out, size) == 0)
+                if (obj->rpath && try_list(rootfd, obj->rpath, origin, name, obj, out, size) == 0)
                         return 0;
                 if (exe && exe != obj && exe->rpath && !exe->runpath &&
-                    try_list(root, exe->rpath, exe_origin, name, obj, out, size) == 0)
+                    try_list(rootfd, exe->rpath, exe_origin, name, obj, out, size) == 0)
                         return 0;
-        } else if (try_list(root, obj->runpath, origin, name, obj, out, size) == 0) {
+        } else if (try_list(rootfd, obj->runpath, origin, name, obj, out, size) == 0) {
                 return 0;
         }
         for (size_t i = 0; i < dirs->n; i++) {
                 if ((size_t)snprintf(out, size, "%s/%s", dirs->items[i], name) >= size)
                         continue;
-                if (candidate_ok(root, out, obj))
+                if (candidate_ok(rootfd, out, obj))
                         return 0;
         }
         return -ENOENT;

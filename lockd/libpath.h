@@ -8,8 +8,8 @@
  * DT_RUNPATH, then the directories of etc/ld.so.conf (with its "include"
  * globs), then the default directories. $ORIGIN is expanded; entries using
  * $LIB or $PLATFORM are skipped. Each candidate must be an ELF file of the
- * same class and machine. All paths are looked up below a root directory
- * given as a path ("" for the real root).
+ * same class and machine. All paths are looked up below a root fd
+ * (ms_root_open() of a fake tree, or MS_ROOT_HOST).
  */
 #pragma once
 
@@ -32,7 +32,7 @@ int lockd_ldconf_parse(const char *text, const char *conf_dir, struct lockd_list
  * append the default directories. A missing ld.so.conf leaves the defaults.
  * Returns 0 or -ENOMEM.
  */
-int lockd_libdirs_load(const char *root, struct lockd_list *dirs);
+int lockd_libdirs_load(int rootfd, struct lockd_list *dirs);
 
 /* Append dir to list unless it is there already. Returns 0 or -ENOMEM. */
 int lockd_list_add_unique(struct lockd_list *l, const char *dir);
@@ -49,6 +49,6 @@ int lockd_rpath_expand(const char *entry, const char *origin, char *out, size_t 
  * executable, may be obj or NULL). out receives the path below root (starting
  * with '/'). Returns 0 or -ENOENT.
  */
-int lockd_lib_resolve(const char *root, const char *name, const struct lockd_elf *obj, const char *origin,
+int lockd_lib_resolve(int rootfd, const char *name, const struct lockd_elf *obj, const char *origin,
                       const struct lockd_elf *exe, const char *exe_origin, const struct lockd_list *dirs,
                       char *out, size_t size);

@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "lockd/lockset.h"
+#include "util/fileio.h"
 #include "util/macro.h"
-#include "lockd/util.h"
+#include "lockd/clock.h"
 
 /* mlock(2) and munlock(2) by their system calls: sanitizer runtimes (ASan)
  * replace the libc functions by no-ops, which would make every lock silently
@@ -32,14 +33,14 @@ uint64_t lockd_round_pages(uint64_t bytes, uint64_t page)
         return (bytes + page - 1) / page * page;
 }
 
-void lockd_set_init(struct lockd_set *s, const char *root, enum lockd_lock_mode mode)
+void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode)
 {
         long page = sysconf(_SC_PAGESIZE);
 
         *s = (struct lockd_set){
                 .page = page > 0 ? (uint64_t)page : 4096,
                 .mode = mode,
-                .root = root,
+                .rootfd = rootfd,
         };
 }
 
@@ -99,11 +100,6 @@ static int index_grow(struct lockd_set *s)
         return 0;
 }
 
-static int full_path(const struct lockd_set *s, const char *path, char *buf, size_t size)
-{
-        return (size_t)snprintf(buf, size, "%s%s", s->root, path) < size ? 0 : -ENAMETOOLONG;
-}
-
 /* Size, identity and cost of a file from an open fd. */
 static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const struct stat *st)
 {
@@ -135,25 +131,6 @@ static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const stru
         return 0;
 }
 
-static int open_file(const struct lockd_set *s, const char *path, struct stat *st)
-{
-        char full[4096];
-        int fd, r;
-
-        r = full_path(s, path, full, sizeof(full));
-        if (r < 0)
-                return r;
-        /* O_NONBLOCK: never hang on a FIFO planted where a library was expected. */
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-                close(fd);
-                return -EINVAL;
-        }
-        return fd;
-}
-
 long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t used)
 {
         _cleanup_close_ int fd = -1;
@@ -170,7 +147,7 @@ long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t 
         }
         if (path[0] != '/')
                 return -EINVAL;
-        fd = open_file(s, path, &st);
+        fd = ms_open_regular_at(s->rootfd, path, &st);
         if (fd < 0)
                 return fd;
         if (s->n == s->cap) {
@@ -221,7 +198,7 @@ int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
 
         if (f->locked)
                 return 0;
-        fd = open_file(s, f->path, &st);
+        fd = ms_open_regular_at(s->rootfd, f->path, &st);
         if (fd < 0) {
                 f->error = fd;
                 return fd;
@@ -308,13 +285,11 @@ enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
 {
         struct lockd_file *f = &s->files[i];
         _cleanup_close_ int fd = -1;
-        char full[4096];
         struct stat st;
+        int r = ms_stat_at(s->rootfd, f->path, &st);
 
-        if (full_path(s, f->path, full, sizeof(full)) < 0)
-                return LOCKD_UNCHANGED;
-        if (stat(full, &st) < 0) {
-                if (errno != ENOENT && errno != ENOTDIR)
+        if (r < 0) {
+                if (r != -ENOENT && r != -ENOTDIR)
                         return LOCKD_UNCHANGED;
                 lockd_set_unlock(s, i);
                 f->error = -ENOENT;
@@ -326,7 +301,7 @@ enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
                 return LOCKD_UNCHANGED;
         }
         lockd_set_unlock(s, i);
-        fd = open_file(s, f->path, &st);
+        fd = ms_open_regular_at(s->rootfd, f->path, &st);
         if (fd < 0) {
                 f->error = fd;
                 return LOCKD_GONE;

@@ -10,7 +10,8 @@
  * inode: a file replaced on disk is released, not pinned.
  *
  * Files are addressed by index; indices stay valid until lockd_set_clear().
- * Paths are absolute and looked up below a root given as a path ("" for /).
+ * Paths are absolute and looked up below a root fd (ms_root_open() or
+ * MS_ROOT_HOST).
  */
 #pragma once
 
@@ -50,10 +51,10 @@ struct lockd_set {
         size_t locked_files;
         uint64_t page;
         enum lockd_lock_mode mode;
-        const char *root;        /* "" for / */
+        int rootfd;              /* not owned */
 };
 
-void lockd_set_init(struct lockd_set *s, const char *root, enum lockd_lock_mode mode);
+void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode);
 /* Unlock everything and forget all files. */
 void lockd_set_clear(struct lockd_set *s);
 

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/macro.h"
 #include "lockd/maps.h"
+#include "util/fileio.h"
 
 static int parse_hex(const char **p, uint64_t *out)
 {
@@ -142,91 +141,49 @@ int lockd_maps_parse_line(char *line, struct lockd_mapping *m)
         return 0;
 }
 
+struct maps_walk {
+        lockd_mapping_fn fn;
+        void *userdata;
+        unsigned *bad;
+};
+
+static int maps_line(char *line, void *userdata)
+{
+        struct maps_walk *w = userdata;
+        struct lockd_mapping m;
+
+        if (lockd_maps_parse_line(line, &m) == 0)
+                return w->fn(&m, w->userdata);
+        if (w->bad)
+                (*w->bad)++;
+        return 0;
+}
+
 int lockd_maps_parse(char *text, lockd_mapping_fn fn, void *userdata, unsigned *bad)
 {
+        struct maps_walk w = { fn, userdata, bad };
         char *line = text;
 
         while (*line) {
                 char *nl = strchr(line, '\n');
-                struct lockd_mapping m;
+                int r;
 
                 if (nl)
                         *nl = '\0';
-                if (lockd_maps_parse_line(line, &m) == 0) {
-                        int r = fn(&m, userdata);
-                        if (r != 0)
-                                return r;
-                } else if (bad) {
-                        (*bad)++;
-                }
-                if (!nl)
-                        break;
+                r = maps_line(line, &w);
+                if (r != 0 || !nl)
+                        return r;
                 line = nl + 1;
         }
         return 0;
 }
 
-int lockd_maps_read(int procfd, pid_t pid, char *buf, size_t bufsize, lockd_mapping_fn fn, void *userdata,
+int lockd_maps_read(int rootfd, pid_t pid, char *buf, size_t bufsize, lockd_mapping_fn fn, void *userdata,
                     unsigned *bad)
 {
-        _cleanup_close_ int fd = -1;
+        struct maps_walk w = { fn, userdata, bad };
         char path[32];
-        size_t have = 0;
-        bool skipping = false; /* inside a line longer than the buffer */
 
-        if (bufsize < 2)
-                return -EINVAL;
-        snprintf(path, sizeof(path), "%d/maps", (int)pid);
-        fd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n = read(fd, buf + have, bufsize - 1 - have);
-                char *line, *nl;
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t)n;
-                buf[have] = '\0';
-                line = buf;
-                while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-                        struct lockd_mapping m;
-
-                        *nl = '\0';
-                        if (skipping) {
-                                skipping = false;
-                        } else if (lockd_maps_parse_line(line, &m) == 0) {
-                                int r = fn(&m, userdata);
-                                if (r != 0)
-                                        return r;
-                        } else if (bad) {
-                                (*bad)++;
-                        }
-                        line = nl + 1;
-                }
-                have -= (size_t)(line - buf);
-                memmove(buf, line, have);
-                if (have == bufsize - 1) {
-                        /* A line longer than the buffer: drop it. */
-                        if (!skipping && bad)
-                                (*bad)++;
-                        skipping = true;
-                        have = 0;
-                }
-        }
-        if (have > 0 && !skipping) {
-                struct lockd_mapping m;
-
-                buf[have] = '\0';
-                if (lockd_maps_parse_line(buf, &m) == 0)
-                        return fn(&m, userdata);
-                if (bad)
-                        (*bad)++;
-        }
-        return 0;
+        snprintf(path, sizeof(path), "proc/%d/maps", (int)pid);
+        return ms_read_lines_at(rootfd, path, buf, bufsize, maps_line, &w, bad);
 }

@@ -47,10 +47,10 @@ typedef int (*lockd_mapping_fn)(const struct lockd_mapping *m, void *userdata);
 int lockd_maps_parse(char *text, lockd_mapping_fn fn, void *userdata, unsigned *bad);
 
 /*
- * Read procfd/PID/maps (procfd: an open fd of the proc directory) in pieces
- * with a buffer of bufsize bytes (lines longer than it are skipped as bad) and
- * call fn for each mapping. Returns fn's non-zero value, 0, or -errno
- * (-ESRCH/-ENOENT when the process is gone).
+ * Read proc/PID/maps below rootfd (ms_root_open() or MS_ROOT_HOST) in pieces
+ * with a buffer of bufsize bytes (ms_read_lines_at(): lines longer than it
+ * are skipped as bad) and call fn for each mapping. Returns fn's non-zero
+ * value, 0, or -errno (-ESRCH/-ENOENT when the process is gone).
  */
-int lockd_maps_read(int procfd, pid_t pid, char *buf, size_t bufsize, lockd_mapping_fn fn, void *userdata,
+int lockd_maps_read(int rootfd, pid_t pid, char *buf, size_t bufsize, lockd_mapping_fn fn, void *userdata,
                     unsigned *bad);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lockd/match.h"
+#include "util/parse.h"
 
 void lockd_list_free(struct lockd_list *l)
 {
@@ -33,11 +33,6 @@ int lockd_list_copy(const struct lockd_list *src, struct lockd_list *dst)
         }
         *dst = l;
         return 0;
-}
-
-static bool is_sep(char c)
-{
-        return c == ',' || c == ' ' || c == '\t';
 }
 
 static int list_push(struct lockd_list *l, const char *s, size_t len)
@@ -78,56 +73,55 @@ static bool brackets_balanced(const char *p)
         return true;
 }
 
+/* One item of a list: a program pattern (the gate's dialect, brackets
+ * closed) or an absolute directory (trailing '/' removed). */
+static int add_item(struct lockd_list *l, const char *item, size_t len, bool prefixes, const char **bad)
+{
+        int r;
+
+        if (prefixes) {
+                if (*item != '/') {
+                        *bad = "not an absolute path";
+                        return -EINVAL;
+                }
+                while (len > 1 && item[len - 1] == '/')
+                        len--;
+        }
+        r = list_push(l, item, len);
+        if (r < 0 || prefixes)
+                return r;
+        if (ms_pattern_list_check(l->items[l->n - 1]) < 0) {
+                *bad = "a program pattern matches a base name and contains no '/'";
+                return -EINVAL;
+        }
+        if (!brackets_balanced(l->items[l->n - 1])) {
+                *bad = "unbalanced '[' in pattern";
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static int split(const char *s, bool allow_empty, bool prefixes, struct lockd_list *out, const char **bad)
 {
         struct lockd_list l = {};
+        const char *item;
+        size_t len;
         int r;
 
         *bad = NULL;
-        while (*s) {
-                const char *start;
-                size_t len;
-
-                while (is_sep(*s))
-                        s++;
-                if (!*s)
-                        break;
-                start = s;
-                while (*s && !is_sep(*s))
-                        s++;
-                len = (size_t)(s - start);
-                if (prefixes) {
-                        if (*start != '/') {
-                                *bad = "not an absolute path";
-                                goto fail;
-                        }
-                        while (len > 1 && start[len - 1] == '/')
-                                len--;
-                } else {
-                        if (memchr(start, '/', len)) {
-                                *bad = "a program pattern matches a base name and contains no '/'";
-                                goto fail;
-                        }
-                }
-                r = list_push(&l, start, len);
+        while ((item = ms_list_next(&s, &len))) {
+                r = add_item(&l, item, len, prefixes, bad);
                 if (r < 0) {
                         lockd_list_free(&l);
                         return r;
                 }
-                if (!prefixes && !brackets_balanced(l.items[l.n - 1])) {
-                        *bad = "unbalanced '[' in pattern";
-                        goto fail;
-                }
         }
         if (l.n == 0 && !allow_empty) {
                 *bad = "empty list";
-                goto fail;
+                return -EINVAL;
         }
         *out = l;
         return 0;
-fail:
-        lockd_list_free(&l);
-        return -EINVAL;
 }
 
 int lockd_patterns_parse(const char *s, bool allow_empty, struct lockd_list *out, const char **bad)
@@ -140,10 +134,19 @@ int lockd_prefixes_parse(const char *s, bool allow_empty, struct lockd_list *out
         return split(s, allow_empty, true, out, bad);
 }
 
+bool lockd_pattern_match(const char *pattern, const char *name)
+{
+        /* lockd.conf has always matched as fnmatch(FNM_PERIOD) does: a
+         * leading '.' of a name only by a '.' of the pattern. */
+        if (name[0] == '.' && pattern[0] != '.' && !(pattern[0] == '\\' && pattern[1] == '.'))
+                return false;
+        return ms_pattern_list_match(pattern, name);
+}
+
 int lockd_patterns_match(const struct lockd_list *l, const char *name)
 {
         for (size_t i = 0; i < l->n; i++)
-                if (fnmatch(l->items[i], name, FNM_PERIOD) == 0)
+                if (lockd_pattern_match(l->items[i], name))
                         return (int)i;
         return -1;
 }

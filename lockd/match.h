@@ -3,8 +3,9 @@
  * Program and path matching for memstop-lockd.
  *
  * A pattern list is written as glob patterns separated by commas and/or
- * blanks ("gcc, gcc-[0-9]*, cc1"). Program patterns are matched against a
- * base name with fnmatch(3) and contain no '/'. A prefix list holds absolute
+ * blanks ("gcc, gcc-[0-9]*, cc1", split by ms_list_next()). Each program
+ * pattern is one of the core's pattern lists (util/parse.h: no '/', matched
+ * against a base name by ms_pattern_list_match()); brackets must close. A prefix list holds absolute
  * directory names ("/usr, /opt"); a path is below a prefix when it continues
  * with '/' after it.
  */
@@ -30,6 +31,9 @@ int lockd_patterns_parse(const char *s, bool allow_empty, struct lockd_list *out
 
 /* Absolute directory prefixes: each item starts with '/'; trailing '/' removed. */
 int lockd_prefixes_parse(const char *s, bool allow_empty, struct lockd_list *out, const char **bad);
+
+/* Whether one pattern matches name; a leading '.' of name only matches a '.'. */
+bool lockd_pattern_match(const char *pattern, const char *name);
 
 /* Index of the first pattern matching name, or -1. */
 int lockd_patterns_match(const struct lockd_list *l, const char *name);

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 
 #include "lockd/elfinfo.h"
 #include "lockd/libpath.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "lockd/proactive.h"
 
@@ -20,7 +20,8 @@
 #define LTO_PLUGIN "liblto_plugin.so"
 
 struct search {
-        const char *root;
+        int rootfd;
+        char root[MS_ROOT_PREFIX_MAX]; /* ms_root_prefix() of rootfd */
         const struct lockd_conf *c;
         const struct lockd_list *libdirs;
         lockd_found_fn found;
@@ -33,22 +34,35 @@ struct search {
         int error;
 };
 
-int lockd_canonical(const char *root, const char *path, char *out, size_t size)
+/* root: ms_root_prefix() of the root fd. */
+static int canonical(const char *root, const char *path, char *out, size_t size)
 {
-        char full[PATH_MAX], real[PATH_MAX];
-        size_t rootlen = strlen(root);
+        char full[PATH_MAX], real[PATH_MAX], realroot[PATH_MAX] = "";
+        size_t rootlen;
 
         if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
                 return -ENAMETOOLONG;
         if (!realpath(full, real))
                 return -errno;
+        if (*root && !realpath(root, realroot))
+                return -errno;
+        rootlen = strcmp(realroot, "/") == 0 ? 0 : strlen(realroot);
         if (rootlen > 0) {
-                if (strncmp(real, root, rootlen) != 0 || real[rootlen] != '/')
+                if (strncmp(real, realroot, rootlen) != 0 || real[rootlen] != '/')
                         return -EXDEV;
         }
         if ((size_t)snprintf(out, size, "%s", real + rootlen) >= size)
                 return -ENAMETOOLONG;
         return 0;
+}
+
+int lockd_canonical(int rootfd, const char *path, char *out, size_t size)
+{
+        char root[MS_ROOT_PREFIX_MAX];
+
+        if (ms_root_prefix(rootfd, root, sizeof(root)) < 0)
+                return -ENAMETOOLONG;
+        return canonical(root, path, out, size);
 }
 
 static bool seen(struct search *s, const char *path)
@@ -57,23 +71,6 @@ static bool seen(struct search *s, const char *path)
                 if (strcmp(s->visited.items[i], path) == 0)
                         return true;
         return false;
-}
-
-static int open_below(const struct search *s, const char *path, struct stat *st)
-{
-        char full[PATH_MAX];
-        int fd;
-
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", s->root, path) >= sizeof(full))
-                return -ENAMETOOLONG;
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-                close(fd);
-                return -EINVAL;
-        }
-        return fd;
 }
 
 static void dir_of(const char *path, char *out, size_t size)
@@ -107,7 +104,7 @@ static void add_file(struct search *s, const char *canon, const struct lockd_elf
                 s->error = -ENOMEM;
                 return;
         }
-        fd = open_below(s, canon, &st);
+        fd = ms_open_regular_at(s->rootfd, canon, &st);
         if (fd < 0)
                 return;
         s->found(canon, s->userdata);
@@ -122,16 +119,16 @@ static void add_file(struct search *s, const char *canon, const struct lockd_elf
         }
         if (e.interp) {
                 char c[PATH_MAX];
-                if (lockd_canonical(s->root, e.interp, c, sizeof(c)) == 0)
+                if (canonical(s->root, e.interp, c, sizeof(c)) == 0)
                         add_file(s, c, exe, exe_origin, depth + 1);
         }
         for (size_t i = 0; i < e.nneeded; i++) {
                 char lib[PATH_MAX], c[PATH_MAX];
 
-                if (lockd_lib_resolve(s->root, e.needed[i], &e, origin, exe, exe_origin, s->libdirs, lib,
+                if (lockd_lib_resolve(s->rootfd, e.needed[i], &e, origin, exe, exe_origin, s->libdirs, lib,
                                       sizeof(lib)) < 0)
                         continue;
-                if (lockd_canonical(s->root, lib, c, sizeof(c)) == 0)
+                if (canonical(s->root, lib, c, sizeof(c)) == 0)
                         add_file(s, c, exe, exe_origin, depth + 1);
         }
         lockd_elf_free(&e);
@@ -139,16 +136,14 @@ static void add_file(struct search *s, const char *canon, const struct lockd_elf
 
 static void add_program(struct search *s, const char *dir, const char *name, bool need_exec)
 {
-        char path[PATH_MAX], canon[PATH_MAX], full[PATH_MAX];
+        char path[PATH_MAX], canon[PATH_MAX];
         struct stat st;
 
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) >= sizeof(path))
                 return;
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", s->root, path) >= sizeof(full))
+        if (ms_stat_at(s->rootfd, path, &st) < 0 || !S_ISREG(st.st_mode) || (need_exec && !(st.st_mode & 0111)))
                 return;
-        if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) || (need_exec && !(st.st_mode & 0111)))
-                return;
-        if (lockd_canonical(s->root, path, canon, sizeof(canon)) < 0)
+        if (canonical(s->root, path, canon, sizeof(canon)) < 0)
                 return;
         add_file(s, canon, NULL, NULL, 0);
 }
@@ -220,13 +215,15 @@ static int collect_dirs(struct search *s)
         return 0;
 }
 
-int lockd_proactive_find(const char *root, const struct lockd_conf *c, const struct lockd_list *libdirs,
+int lockd_proactive_find(int rootfd, const struct lockd_conf *c, const struct lockd_list *libdirs,
                          lockd_found_fn found, void *userdata)
 {
-        struct search s = { .root = root, .c = c, .libdirs = libdirs, .found = found, .userdata = userdata };
+        struct search s = { .rootfd = rootfd, .c = c, .libdirs = libdirs, .found = found, .userdata = userdata };
         int r;
 
-        r = collect_dirs(&s);
+        r = ms_root_prefix(rootfd, s.root, sizeof(s.root));
+        if (r == 0)
+                r = collect_dirs(&s);
         for (size_t p = 0; r == 0 && p < c->programs.n; p++) {
                 const char *pattern = c->programs.items[p];
 
@@ -235,7 +232,7 @@ int lockd_proactive_find(const char *root, const struct lockd_conf *c, const str
                         bool hit = false;
 
                         for (size_t k = 0; k < names->n; k++) {
-                                if (fnmatch(pattern, names->items[k], FNM_PERIOD) != 0)
+                                if (!lockd_pattern_match(pattern, names->items[k]))
                                         continue;
                                 add_program(&s, s.dirs.items[d], names->items[k], true);
                                 hit = true;

@@ -20,14 +20,14 @@
 typedef void (*lockd_found_fn)(const char *path, void *userdata);
 
 /*
- * root: "" for /, or a directory holding a fake tree. libdirs: from
+ * rootfd: MS_ROOT_HOST, or ms_root_open() of a fake tree. libdirs: from
  * lockd_libdirs_load(). Returns the number of files found, or -ENOMEM.
  */
-int lockd_proactive_find(const char *root, const struct lockd_conf *c, const struct lockd_list *libdirs,
+int lockd_proactive_find(int rootfd, const struct lockd_conf *c, const struct lockd_list *libdirs,
                          lockd_found_fn found, void *userdata);
 
 /*
- * Canonical path of root+path, below root: symbolic links resolved, "" root
- * stripped. Returns 0 or -errno (-EXDEV when it resolves outside root).
+ * Canonical path of path below rootfd: symbolic links resolved, the root's
+ * own path stripped. Returns 0 or -errno (-EXDEV when it resolves outside root).
  */
-int lockd_canonical(const char *root, const char *path, char *out, size_t size);
+int lockd_canonical(int rootfd, const char *path, char *out, size_t size);

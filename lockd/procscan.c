@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe/proc.h"
+#include "util/fileio.h"
 #include "util/macro.h"
+#include "util/parse.h"
 #include "lockd/maps.h"
 #include "lockd/match.h"
 #include "lockd/procscan.h"
@@ -14,51 +17,14 @@
 #define PF_KTHREAD_FLAG 0x00200000u
 #define SCAN_BUFSIZE 8192
 
-int lockd_stat_parse(const char *text, char *comm, size_t comm_size, unsigned *flags, uint64_t *starttime)
+int lockd_scanner_init(struct lockd_scanner *s, int rootfd, const struct lockd_scan_ops *ops, void *userdata)
 {
-        const char *open = strchr(text, '('), *close = strrchr(text, ')');
-        unsigned long long fields[20];
-        const char *p;
-        size_t len;
-        char state;
+        char abs[16];
+        const char *proc = ms_at_path(rootfd, "proc", abs, sizeof(abs));
 
-        if (!open || !close || close < open || comm_size == 0)
-                return -EINVAL;
-        len = (size_t)(close - open - 1);
-        if (len >= comm_size)
-                len = comm_size - 1;
-        memcpy(comm, open + 1, len);
-        comm[len] = '\0';
-        p = close + 1;
-        /* Field 3 is the state letter, then numbers: 4 ppid ... 22 starttime. */
-        if (sscanf(p, " %c", &state) != 1)
-                return -EINVAL;
-        p += 2;
-        for (int i = 0; i < 19; i++) {
-                char *end;
-                while (*p == ' ')
-                        p++;
-                if (*p == '-')
-                        p++; /* negative fields (nice, priority) only matter as separators */
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                errno = 0;
-                fields[i] = strtoull(p, &end, 10);
-                if (errno)
-                        return -EINVAL;
-                p = end;
-        }
-        /* fields[0] is field 4 (ppid): flags is field 9, starttime field 22. */
-        *flags = (unsigned)fields[9 - 4];
-        *starttime = fields[22 - 4];
-        return 0;
-}
-
-int lockd_scanner_init(struct lockd_scanner *s, const char *procdir, const struct lockd_scan_ops *ops,
-                       void *userdata)
-{
-        *s = (struct lockd_scanner){ .procfd = -1, .ops = ops, .userdata = userdata, .self = getpid() };
-        s->procfd = open(procdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        *s = (struct lockd_scanner){ .rootfd = rootfd, .procfd = -1, .ops = ops, .userdata = userdata,
+                                     .self = getpid() };
+        s->procfd = openat(rootfd, proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->procfd < 0)
                 return -errno;
         s->buf = malloc(SCAN_BUFSIZE);
@@ -111,30 +77,16 @@ static struct lockd_proc *find_old(struct lockd_scanner *s, pid_t pid)
         return NULL;
 }
 
-/* Read PID/stat. Returns 0, -ESRCH when the process is gone, -EINVAL. */
-static int read_stat(struct lockd_scanner *s, pid_t pid, char *comm, unsigned *flags, uint64_t *starttime)
+/* Read proc/PID/stat. Returns 0, -ESRCH when the process is gone, -EINVAL, -errno. */
+static int read_stat(struct lockd_scanner *s, pid_t pid, struct ms_proc_stat *st)
 {
-        _cleanup_close_ int fd = -1;
-        char path[32];
-        ssize_t n;
-
         s->last.stat_reads++;
-        snprintf(path, sizeof(path), "%d/stat", (int)pid);
-        fd = openat(s->procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
-        do
-                n = read(fd, s->buf, s->bufsize - 1);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0)
-                return n == 0 || errno == ESRCH ? -ESRCH : -errno;
-        s->buf[n] = '\0';
-        return lockd_stat_parse(s->buf, comm, TASK_COMM_LEN, flags, starttime);
+        return ms_proc_stat_read(s->rootfd, pid, st);
 }
 
 static bool matches(struct lockd_scanner *s, pid_t pid, const char *comm)
 {
-        char path[32], exe[4096];
+        char path[32], abs[40], exe[4096];
         ssize_t n;
 
         if (s->ops->match(comm, s->userdata))
@@ -142,8 +94,8 @@ static bool matches(struct lockd_scanner *s, pid_t pid, const char *comm)
         if (strlen(comm) < TASK_COMM_LEN - 1)
                 return false;
         /* comm may have been cut at 15 characters: ask for the executable. */
-        snprintf(path, sizeof(path), "%d/exe", (int)pid);
-        n = readlinkat(s->procfd, path, exe, sizeof(exe) - 1);
+        snprintf(path, sizeof(path), "proc/%d/exe", (int)pid);
+        n = readlinkat(s->rootfd, ms_at_path(s->rootfd, path, abs, sizeof(abs)), exe, sizeof(exe) - 1);
         if (n <= 0)
                 return false;
         exe[n] = '\0';
@@ -201,7 +153,7 @@ static void examine(struct lockd_scanner *s, struct lockd_proc *p, const char *c
                 return;
         p->matched = true;
         s->last.maps_reads++;
-        r = lockd_maps_read(s->procfd, p->pid, s->buf, s->bufsize, collect_mapping, &c, NULL);
+        r = lockd_maps_read(s->rootfd, p->pid, s->buf, s->bufsize, collect_mapping, &c, NULL);
         if (r < 0 && r != -ESRCH && r != -ENOENT)
                 s->last.errors++;
         else if (r < 0)
@@ -210,123 +162,170 @@ static void examine(struct lockd_scanner *s, struct lockd_proc *p, const char *c
         p->nfiles = c.n;
 }
 
+static int rewind_listing(struct lockd_scanner *s)
+{
+        int fd;
+
+        if (s->dir) {
+                rewinddir(s->dir);
+                return 0;
+        }
+        fd = dup(s->procfd);
+        if (fd < 0)
+                return -errno;
+        s->dir = fdopendir(fd);
+        if (!s->dir) {
+                close(fd);
+                return -errno;
+        }
+        return 0;
+}
+
+static void count_failure(struct lockd_scanner *s, int r)
+{
+        if (r == -ESRCH)
+                s->last.vanished++;
+        else
+                s->last.errors++;
+}
+
+/* A process listed before with the same /proc inode: the same process,
+ * looked at again only if it matched or is young. Returns false if it is gone. */
+static bool scan_known(struct lockd_scanner *s, struct lockd_proc *p, const struct lockd_proc *old, ino_t ino)
+{
+        bool young = s->scan - old->first_scan <= 1;
+        struct ms_proc_stat st;
+        int r;
+
+        if (!p->matched && !young)
+                return true;
+        /* An exec changes comm (and the image). */
+        r = read_stat(s, p->pid, &st);
+        if (r < 0) {
+                count_failure(s, r);
+                free(p->files);
+                return false;
+        }
+        if (st.starttime != p->starttime) {
+                *p = (struct lockd_proc){ .pid = p->pid, .ino = ino, .starttime = st.starttime,
+                                          .first_scan = s->scan, .files = p->files };
+                examine(s, p, st.comm, st.flags);
+        } else if (strcmp(st.comm, p->comm) != 0 || (p->matched && young)) {
+                /* exec'd, or just started: libraries may be loaded late (dlopen) */
+                examine(s, p, st.comm, st.flags);
+        }
+        return true;
+}
+
+/* A pid not listed before, or whose /proc inode changed. Returns false if it is gone. */
+static bool scan_new(struct lockd_scanner *s, struct lockd_proc *p, struct lockd_proc *old, pid_t pid, ino_t ino)
+{
+        struct ms_proc_stat st;
+        int r = read_stat(s, pid, &st);
+
+        if (r < 0) {
+                count_failure(s, r);
+                return false;
+        }
+        if (old && old->starttime == st.starttime) {
+                /* Same process, its /proc inode was only re-made. */
+                *p = *old;
+                old->files = NULL;
+                p->ino = ino;
+                if (strcmp(st.comm, p->comm) != 0)
+                        examine(s, p, st.comm, st.flags);
+        } else {
+                *p = (struct lockd_proc){ .pid = pid, .ino = ino, .starttime = st.starttime, .first_scan = s->scan };
+                examine(s, p, st.comm, st.flags);
+        }
+        return true;
+}
+
+static bool grow_next(struct lockd_scanner *s, size_t m)
+{
+        size_t cap;
+        struct lockd_proc *next;
+
+        if (m < s->next_cap)
+                return true;
+        cap = s->next_cap ? s->next_cap * 2 : 256;
+        next = realloc(s->next, cap * sizeof(*next));
+        if (!next)
+                return false;
+        s->next = next;
+        s->next_cap = cap;
+        return true;
+}
+
+/* One directory entry of proc/ into s->next[*m]. Returns false to stop. */
+static bool scan_entry(struct lockd_scanner *s, const struct dirent *de, size_t *m)
+{
+        struct lockd_proc *old, *p;
+        uint64_t pid;
+
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                return true;
+        if (ms_parse_u64(de->d_name, &pid) < 0 || pid > INT32_MAX)
+                return true;
+        s->last.processes++;
+        if (!grow_next(s, *m))
+                return false; /* a partial scan; the rest next time */
+        old = find_old(s, (pid_t)pid);
+        p = &s->next[*m];
+        if (old && old->ino == de->d_ino) {
+                *p = *old;
+                old->files = NULL; /* moved */
+                if (!scan_known(s, p, old, de->d_ino))
+                        return true;
+        } else if (!scan_new(s, p, old, (pid_t)pid, de->d_ino)) {
+                return true;
+        }
+        (*m)++;
+        return true;
+}
+
+/* What was not listed is gone: the new list replaces the old. */
+static void swap_lists(struct lockd_scanner *s, size_t m)
+{
+        struct lockd_proc *t = s->procs;
+        size_t tcap = s->cap;
+        bool sorted = true;
+
+        procs_free(s->procs, s->n);
+        s->procs = s->next;
+        s->cap = s->next_cap;
+        s->n = m;
+        s->next = t;
+        s->next_cap = tcap;
+        for (size_t i = 1; i < s->n; i++)
+                if (s->procs[i - 1].pid >= s->procs[i].pid)
+                        sorted = false;
+        if (sorted)
+                return;
+        /* procfs lists pids in ascending order; be safe if it ever does not. */
+        for (size_t i = 1; i < s->n; i++)
+                for (size_t j = i; j > 0 && s->procs[j - 1].pid > s->procs[j].pid; j--) {
+                        struct lockd_proc x = s->procs[j];
+                        s->procs[j] = s->procs[j - 1];
+                        s->procs[j - 1] = x;
+                }
+}
+
 int lockd_scan(struct lockd_scanner *s)
 {
         struct dirent *de;
         size_t m = 0;
-        bool sorted = true;
+        int r;
 
         s->last = (struct lockd_scan_stats){};
         s->scan++;
-        if (!s->dir) {
-                int fd = dup(s->procfd);
-                if (fd < 0)
-                        return -errno;
-                s->dir = fdopendir(fd);
-                if (!s->dir) {
-                        close(fd);
-                        return -errno;
-                }
-        } else {
-                rewinddir(s->dir);
-        }
-        errno = 0;
-        while ((de = readdir(s->dir))) {
-                struct lockd_proc *old, *p;
-                char comm[TASK_COMM_LEN];
-                unsigned flags = 0;
-                uint64_t start = 0;
-                char *end;
-                long pid;
-                int r;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                pid = strtol(de->d_name, &end, 10);
-                if (*end || pid <= 0 || pid > INT32_MAX)
-                        continue;
-                s->last.processes++;
-                if (m == s->next_cap) {
-                        size_t cap = s->next_cap ? s->next_cap * 2 : 256;
-                        struct lockd_proc *next = realloc(s->next, cap * sizeof(*next));
-                        if (!next)
-                                break; /* a partial scan; the rest next time */
-                        s->next = next;
-                        s->next_cap = cap;
-                }
-                old = find_old(s, (pid_t)pid);
-                p = &s->next[m];
-                if (old && old->ino == de->d_ino) {
-                        bool young = s->scan - old->first_scan <= 1;
-
-                        *p = *old;
-                        old->files = NULL; /* moved */
-                        if (p->matched || young) {
-                                /* An exec changes comm (and the image). */
-                                r = read_stat(s, p->pid, comm, &flags, &start);
-                                if (r < 0) {
-                                        if (r == -ESRCH)
-                                                s->last.vanished++;
-                                        else
-                                                s->last.errors++;
-                                        free(p->files);
-                                        continue;
-                                }
-                                if (start != p->starttime) {
-                                        *p = (struct lockd_proc){ .pid = p->pid, .ino = de->d_ino, .starttime = start,
-                                                                  .first_scan = s->scan, .files = p->files };
-                                        examine(s, p, comm, flags);
-                                } else if (strcmp(comm, p->comm) != 0 || (p->matched && young)) {
-                                        /* exec'd, or just started: libraries may be loaded late (dlopen) */
-                                        examine(s, p, comm, flags);
-                                }
-                        }
-                } else {
-                        r = read_stat(s, (pid_t)pid, comm, &flags, &start);
-                        if (r < 0) {
-                                if (r == -ESRCH)
-                                        s->last.vanished++;
-                                else
-                                        s->last.errors++;
-                                continue;
-                        }
-                        if (old && old->starttime == start) {
-                                /* Same process, its /proc inode was only re-made. */
-                                *p = *old;
-                                old->files = NULL;
-                                p->ino = de->d_ino;
-                                if (strcmp(comm, p->comm) != 0)
-                                        examine(s, p, comm, flags);
-                        } else {
-                                *p = (struct lockd_proc){ .pid = (pid_t)pid, .ino = de->d_ino, .starttime = start,
-                                                          .first_scan = s->scan };
-                                examine(s, p, comm, flags);
-                        }
-                }
-                if (m > 0 && s->next[m - 1].pid >= p->pid)
-                        sorted = false;
-                m++;
-        }
-        /* What was not listed is gone. */
-        procs_free(s->procs, s->n);
-        {
-                struct lockd_proc *t = s->procs;
-                size_t tcap = s->cap;
-                s->procs = s->next;
-                s->cap = s->next_cap;
-                s->n = m;
-                s->next = t;
-                s->next_cap = tcap;
-        }
-        if (!sorted) {
-                /* procfs lists pids in ascending order; be safe if it ever does not. */
-                for (size_t i = 1; i < s->n; i++)
-                        for (size_t j = i; j > 0 && s->procs[j - 1].pid > s->procs[j].pid; j--) {
-                                struct lockd_proc t = s->procs[j];
-                                s->procs[j] = s->procs[j - 1];
-                                s->procs[j - 1] = t;
-                        }
-        }
+        r = rewind_listing(s);
+        if (r < 0)
+                return r;
+        while ((de = readdir(s->dir)))
+                if (!scan_entry(s, de, &m))
+                        break;
+        swap_lists(s, m);
         for (size_t i = 0; i < s->n; i++) {
                 struct lockd_proc *p = &s->procs[i];
                 if (!p->matched)

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "probe/proc.h"
+
 struct lockd_scan_ops {
         /* Whether a program (comm, or the base name of its executable) is one to protect. */
         bool (*match)(const char *name, void *userdata);
@@ -32,7 +34,7 @@ struct lockd_scan_ops {
         void (*use)(uint32_t id, void *userdata);
 };
 
-#define TASK_COMM_LEN 16
+#define TASK_COMM_LEN MS_PROC_COMM_SIZE
 
 struct lockd_proc {
         pid_t pid;
@@ -55,28 +57,24 @@ struct lockd_scan_stats {
 };
 
 struct lockd_scanner {
-        int procfd;
+        int rootfd;         /* not owned */
+        int procfd;         /* proc/ below it, listed */
         DIR *dir;
         pid_t self;
         struct lockd_proc *procs, *next;
         size_t n, cap, next_cap;
         unsigned scan;
-        char *buf; /* for maps and stat */
+        char *buf; /* for maps */
         size_t bufsize;
         const struct lockd_scan_ops *ops;
         void *userdata;
         struct lockd_scan_stats last;
 };
 
-/*
- * Parse proc/PID/stat: comm (between the first '(' and the last ')'),
- * flags (field 9) and starttime (field 22). Returns 0 or -EINVAL.
- */
-int lockd_stat_parse(const char *text, char *comm, size_t comm_size, unsigned *flags, uint64_t *starttime);
-
-/* procdir: the proc directory ("/proc", or a fake tree's). Returns 0 or -errno. */
-int lockd_scanner_init(struct lockd_scanner *s, const char *procdir, const struct lockd_scan_ops *ops,
-                       void *userdata);
+/* rootfd: ms_root_open() of a fake tree or MS_ROOT_HOST; proc/ below it is
+ * listed, proc/PID/stat read with ms_proc_stat_read(). The scanner does not
+ * own rootfd. Returns 0 or -errno. */
+int lockd_scanner_init(struct lockd_scanner *s, int rootfd, const struct lockd_scan_ops *ops, void *userdata);
 void lockd_scanner_free(struct lockd_scanner *s);
 
 /* Forget every process (after a reload: matching may have changed). */

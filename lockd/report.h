@@ -14,12 +14,12 @@
 #include "lockd/conf.h"
 
 /*
- * Open a PSI trigger on path (proc/pressure/memory or a cgroup's
+ * Open a PSI trigger on path below rootfd (proc/pressure/memory or a cgroup's
  * memory.pressure): "some|full THRESHOLD_US WINDOW_US" is written with its
  * trailing NUL. Poll the fd for POLLPRI. Returns the fd or -errno
  * (-EINVAL: the kernel refused the values).
  */
-int lockd_psi_trigger_open(const char *path, enum lockd_psi_kind kind, uint64_t threshold_usec,
+int lockd_psi_trigger_open(int rootfd, const char *path, enum lockd_psi_kind kind, uint64_t threshold_usec,
                            uint64_t window_usec);
 
 /* Format the trigger text (without the NUL). Returns its length or -ENAMETOOLONG. */
@@ -34,22 +34,13 @@ struct lockd_top_entry {
 /* Keep the n largest by rss in top[] (sorted, largest first); *count grows to n. */
 void lockd_top_insert(struct lockd_top_entry *top, size_t n, size_t *count, pid_t pid, uint64_t rss);
 
-/* Resident pages from proc/PID/statm text (its second field). Returns 0 or -EINVAL. */
-int lockd_statm_parse(const char *text, uint64_t *resident_pages);
-
-/* A command line as read from proc/PID/cmdline (NUL-separated) made printable:
- * NULs become spaces, control characters '?', cut to size. Returns out. */
-char *lockd_cmdline_format(const char *raw, size_t len, char *out, size_t size);
-
-/* The memory cgroup of a process from proc/PID/cgroup text: the v1 memory
- * line's path, else the v2 "0::" path; "?" when none. Returns out. */
-char *lockd_cgroup_format(const char *text, char *out, size_t size);
-
 typedef void (*lockd_report_line_fn)(const char *line, void *userdata);
 
 /*
- * Find the n processes with the most resident memory below procdir and call
- * fn with one line for each: "pid RSS cgroup: command line". Returns the
- * number of processes reported or -errno.
+ * Find the n processes with the most resident memory in proc/ below rootfd
+ * and call fn with one line for each: "pid RSS cgroup: command line" (the
+ * parsers are the core's: probe/proc.h, supervise/proctree.h's command
+ * line, whose control characters are shown as '?'). Returns the number of processes reported or
+ * -errno.
  */
-int lockd_report_top(const char *procdir, unsigned n, lockd_report_line_fn fn, void *userdata);
+int lockd_report_top(int rootfd, unsigned n, lockd_report_line_fn fn, void *userdata);

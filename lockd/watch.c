@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "lockd/watch.h"
 
 #define EVENTS (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_ONLYDIR)
@@ -28,10 +29,10 @@ void lockd_watch_free(struct lockd_watch *w)
         *w = (struct lockd_watch){ .fd = -1 };
 }
 
-int lockd_watch_file_dir(struct lockd_watch *w, const char *root, const char *path)
+int lockd_watch_file_dir(struct lockd_watch *w, int rootfd, const char *path)
 {
         const char *slash = strrchr(path, '/');
-        char dir[PATH_MAX], full[PATH_MAX];
+        char dir[PATH_MAX], full[PATH_MAX], root[MS_ROOT_PREFIX_MAX];
         struct lockd_watch_dir *dirs;
         size_t len;
         int wd;
@@ -46,7 +47,8 @@ int lockd_watch_file_dir(struct lockd_watch *w, const char *root, const char *pa
         for (size_t i = 0; i < w->n; i++)
                 if (strcmp(w->dirs[i].dir, dir) == 0)
                         return 0;
-        if ((size_t)snprintf(full, sizeof(full), "%s%s", root, dir) >= sizeof(full))
+        if (ms_root_prefix(rootfd, root, sizeof(root)) < 0 ||
+            (size_t)snprintf(full, sizeof(full), "%s%s", root, dir) >= sizeof(full))
                 return -ENAMETOOLONG;
         wd = inotify_add_watch(w->fd, full, EVENTS);
         if (wd < 0)

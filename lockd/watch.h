@@ -24,8 +24,9 @@ struct lockd_watch {
 int lockd_watch_init(struct lockd_watch *w);
 void lockd_watch_free(struct lockd_watch *w);
 
-/* Watch the directory of path (root + dir on disk, reported as dir). Returns 0 or -errno. */
-int lockd_watch_file_dir(struct lockd_watch *w, const char *root, const char *path);
+/* Watch the directory of path below rootfd (ms_root_open() or MS_ROOT_HOST),
+ * reported as dir. Returns 0 or -errno. */
+int lockd_watch_file_dir(struct lockd_watch *w, int rootfd, const char *path);
 
 typedef void (*lockd_watch_fn)(const char *path, void *userdata);
 

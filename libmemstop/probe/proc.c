@@ -5,6 +5,7 @@
 #include "util/fileio.h"
 #include "util/parse.h"
 #include "util/macro.h"
+#include "probe/cgroup.h"
 #include "probe/proc.h"
 #include "util/strutil.h"
 
@@ -48,15 +49,20 @@ static MS_HOT int proc_path(pid_t pid, const char *file, char *buf, size_t size)
 }
 
 /* Read proc/PID/file; a missing process reads as -ESRCH. */
-static MS_HOT int proc_read(int rootfd, pid_t pid, const char *file, char *buf, size_t size)
+static MS_HOT int proc_read_len(int rootfd, pid_t pid, const char *file, char *buf, size_t size, size_t *len)
 {
         char path[64];
         int r = proc_path(pid, file, path, sizeof(path));
 
         if (r < 0)
                 return r;
-        r = ms_read_at(rootfd, path, buf, size, NULL);
+        r = ms_read_at(rootfd, path, buf, size, len);
         return r == -ENOENT ? -ESRCH : r;
+}
+
+static MS_HOT int proc_read(int rootfd, pid_t pid, const char *file, char *buf, size_t size)
+{
+        return proc_read_len(rootfd, pid, file, buf, size, NULL);
 }
 
 static MS_HOT bool is_letter(char c)
@@ -77,50 +83,71 @@ static MS_HOT int take_u64(const char **p, uint64_t *out)
         return 0;
 }
 
+/* comm, between the first '(' and the last ')' of text, cut to fit. Returns
+ * what follows the ')' or NULL. */
+static MS_HOT const char *take_comm(const char *text, char *comm, size_t size)
+{
+        const char *open = ms_strchr(text, '('), *close = ms_strrchr(text, ')');
+        size_t n = 0;
+
+        if (!open || !close || close < open)
+                return NULL;
+        for (const char *c = open + 1; c < close && n + 1 < size; c++)
+                comm[n++] = *c;
+        comm[n] = '\0';
+        return close + 1;
+}
+
+/* Fields 4..22 after the state; some (tty_nr, tpgid, priority, nice) may be
+ * negative: only the ones kept must not be. */
+static MS_HOT int take_numbers(const char *p, struct ms_proc_stat *st)
+{
+        uint64_t v;
+
+        for (unsigned field = 4; field <= 22; field++) {
+                bool kept = field == 4 || field == 9 || field == 14 || field == 15 || field == 22;
+
+                if (*p != ' ')
+                        return -EINVAL;
+                p++;
+                if (!kept && *p == '-')
+                        p++;
+                if (take_u64(&p, &v) < 0)
+                        return -EINVAL;
+                if (field == 4) {
+                        if (v > INT32_MAX)
+                                return -EINVAL;
+                        st->ppid = (pid_t)v;
+                } else if (field == 9) {
+                        st->flags = (unsigned)v;
+                } else if (field == 14) {
+                        st->utime = v;
+                } else if (field == 15) {
+                        st->stime = v;
+                } else if (field == 22) {
+                        st->starttime = v;
+                }
+        }
+        return 0;
+}
+
 MS_HOT int ms_proc_stat_parse(const char *text, struct ms_proc_stat *out)
 {
         struct ms_proc_stat st = {};
         const char *p;
-        uint64_t v;
 
         /* "PID (comm) S ...": comm is anything, so the last ')' ends it. */
-        if (!ms_isdigit(*text) || !ms_strchr(text, '('))
+        if (!ms_isdigit(*text))
                 return -EINVAL;
-        p = ms_strrchr(text, ')');
-        if (!p || p < ms_strchr(text, '('))
+        p = take_comm(text, st.comm, sizeof(st.comm));
+        if (!p)
                 return -EINVAL;
-        p++;
-        /* Field 3: the state, one letter. */
+        /* Field 3: the state, one letter; each check stops at the NUL. */
         if (p[0] != ' ' || !is_letter(p[1]) || p[2] != ' ')
                 return -EINVAL;
         st.state = p[1];
-        p += 2;
-        /* Fields 4..22; some (tty_nr, tpgid, priority, nice) may be negative. */
-        for (unsigned field = 4; field <= 22; field++) {
-                if (*p != ' ')
-                        return -EINVAL;
-                p++;
-                if (field == 4 || field == 14 || field == 15 || field == 22) {
-                        if (take_u64(&p, &v) < 0)
-                                return -EINVAL;
-                        if (field == 4) {
-                                if (v > INT32_MAX)
-                                        return -EINVAL;
-                                st.ppid = (pid_t)v;
-                        } else if (field == 14) {
-                                st.utime = v;
-                        } else if (field == 15) {
-                                st.stime = v;
-                        } else {
-                                st.starttime = v;
-                        }
-                        continue;
-                }
-                if (*p == '-')
-                        p++;
-                if (take_u64(&p, &v) < 0)
-                        return -EINVAL;
-        }
+        if (take_numbers(p + 2, &st) < 0)
+                return -EINVAL;
         *out = st;
         return 0;
 }
@@ -196,4 +223,35 @@ int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm)
         if (r < 0 && r != -EFBIG)
                 return r;
         return ms_proc_status_hwm_parse(buf, hwm);
+}
+
+int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size)
+{
+        size_t len = 0;
+        int r = proc_read_len(rootfd, pid, "comm", out, size, &len);
+
+        if (r < 0 && r != -EFBIG)
+                return r;
+        if (len > 0 && out[len - 1] == '\n')
+                out[len - 1] = '\0';
+        return 0;
+}
+
+int ms_proc_memcg_parse(const char *text, char *path, size_t size)
+{
+        int r = ms_proc_cgroup_parse(text, MS_CGROUP_V1, path, size);
+
+        if (r == -ENOENT)
+                r = ms_proc_cgroup_parse(text, MS_CGROUP_V2, path, size);
+        return r;
+}
+
+int ms_proc_memcg_read(int rootfd, pid_t pid, char *path, size_t size)
+{
+        char text[4096];
+        int r = proc_read(rootfd, pid, "cgroup", text, sizeof(text));
+
+        if (r < 0)
+                return r;
+        return ms_proc_memcg_parse(text, path, size);
 }

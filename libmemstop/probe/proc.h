@@ -8,18 +8,24 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#define MS_PROC_COMM_SIZE 16 /* TASK_COMM_LEN: 15 characters and the NUL */
 
 struct ms_proc_stat {
         char state;         /* R, S, D, Z, T... */
         pid_t ppid;
         uint64_t starttime; /* clock ticks since boot */
         uint64_t utime, stime; /* clock ticks */
+        unsigned flags;     /* field 9: PF_* (PF_KTHREAD 0x00200000) */
+        char comm[MS_PROC_COMM_SIZE]; /* cut to 15 characters if longer */
 };
 
 /* Parse the text of proc/PID/stat. comm may contain spaces and ')': the
- * fields after it are found from the last ')'. Returns 0 or -EINVAL. */
+ * fields after it are found from the last ')'. Never reads past the NUL of a
+ * truncated or hostile line. Returns 0 or -EINVAL. */
 int ms_proc_stat_parse(const char *text, struct ms_proc_stat *out);
 
 /* pid 0 means "self". Returns 0, -ESRCH if the process is gone, or -errno. */
@@ -40,3 +46,16 @@ int ms_proc_status_hwm_parse(const char *text, uint64_t *hwm);
 /* The same read from proc/PID/status (pid 0: self). Returns 0, -ESRCH,
  * -ENOENT (no VmHWM), -EINVAL or -errno. */
 int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm);
+
+/* proc/PID/comm without its newline (cut to size). Returns 0, -ESRCH or -errno. */
+int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size);
+
+/*
+ * The memory cgroup of a process from proc/PID/cgroup text: the path of the
+ * v1 line whose controllers include memory, else of the v2 "0::" line
+ * (ms_proc_cgroup_parse() of probe/cgroup.h for each). Returns 0, -ENOENT
+ * when there is neither, -EINVAL, -ENAMETOOLONG.
+ */
+int ms_proc_memcg_parse(const char *text, char *path, size_t size);
+/* The same read from proc/PID/cgroup. Returns 0, -ESRCH, -ENOENT or -errno. */
+int ms_proc_memcg_read(int rootfd, pid_t pid, char *path, size_t size);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,57 +35,28 @@ MS_HOT const char *ms_at_path(int dirfd, const char *path, char *buf, size_t siz
         return buf;
 }
 
-MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
+static MS_HOT int open_at(int dirfd, const char *path)
 {
-        _cleanup_close_ int fd = -1;
         char abs[4096];
         const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
-        size_t have = 0;
+        int fd;
 
-        if (size == 0)
-                return -EINVAL;
         if (!p)
                 return -ENAMETOOLONG;
         fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                if (have == size - 1) {
-                        /* Full: is there more? */
-                        char extra;
-                        ssize_t m;
-                        do
-                                m = read(fd, &extra, 1);
-                        while (m < 0 && errno == EINTR);
-                        if (m < 0)
-                                return -errno;
-                        buf[have] = '\0';
-                        if (m > 0)
-                                return -EFBIG;
-                        break;
-                }
-                ssize_t n = read(fd, buf + have, size - 1 - have);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t)n;
-        }
-        buf[have] = '\0';
-        if (len)
-                *len = have;
-        return 0;
+        return fd < 0 ? -errno : fd;
 }
 
-long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
+/* The one read loop: read() (off < 0) or pread() at off until len bytes or
+ * the end of the file, through EINTR. */
+static MS_HOT long read_loop(int fd, void *buf, size_t len, int64_t off)
 {
         size_t have = 0;
 
         while (have < len) {
-                ssize_t n = pread(fd, (char *)buf + have, len - have, (off_t)(off + have));
+                char *at = (char *)buf + have;
+                ssize_t n = off < 0 ? read(fd, at, len - have)
+                                    : pread(fd, at, len - have, (off_t)(off + (int64_t)have));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -93,6 +66,162 @@ long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
                 have += (size_t)n;
         }
         return (long)have;
+}
+
+MS_HOT long ms_read_full(int fd, void *buf, size_t len)
+{
+        return read_loop(fd, buf, len, -1);
+}
+
+MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
+{
+        _cleanup_close_ int fd = -1;
+        char extra;
+        long n, m;
+
+        if (size == 0)
+                return -EINVAL;
+        fd = open_at(dirfd, path);
+        if (fd < 0)
+                return fd;
+        n = ms_read_full(fd, buf, size - 1);
+        if (n < 0)
+                return (int)n;
+        buf[n] = '\0';
+        if (len)
+                *len = (size_t)n;
+        if ((size_t)n < size - 1)
+                return 0;
+        /* Full: is there more? */
+        m = ms_read_full(fd, &extra, 1);
+        if (m < 0)
+                return (int)m;
+        return m > 0 ? -EFBIG : 0;
+}
+
+int ms_read_alloc_fd(int fd, size_t max, char **out, size_t *len)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t have = 0, size = 0;
+
+        for (;;) {
+                long n;
+
+                if (have == size) {
+                        size_t grow = size ? size * 2 : 4096;
+                        char *b;
+
+                        if (size > max)
+                                return -EFBIG;
+                        b = realloc(buf, grow + 1);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        size = grow;
+                }
+                n = ms_read_full(fd, buf + have, size - have);
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+        }
+        if (have > max)
+                return -EFBIG;
+        buf[have] = '\0';
+        if (len)
+                *len = have;
+        *out = buf;
+        buf = NULL;
+        return 0;
+}
+
+int ms_read_alloc_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open_at(dirfd, path);
+
+        if (fd < 0)
+                return fd;
+        return ms_read_alloc_fd(fd, max, out, len);
+}
+
+/* Hand the complete lines of buf[0, have) to fn; *used: where the rest starts. */
+static int feed_lines(char *buf, size_t have, bool *skipping, ms_line_fn fn, void *userdata, size_t *used)
+{
+        char *line = buf, *nl;
+
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+                *nl = '\0';
+                if (*skipping) {
+                        *skipping = false; /* the end of an overlong line */
+                } else {
+                        int r = fn(line, userdata);
+                        if (r != 0)
+                                return r;
+                }
+                line = nl + 1;
+        }
+        *used = (size_t)(line - buf);
+        return 0;
+}
+
+int ms_read_lines_at(int dirfd, const char *path, char *buf, size_t size, ms_line_fn fn, void *userdata,
+                     unsigned *overlong)
+{
+        _cleanup_close_ int fd = -1;
+        bool skipping = false; /* inside a line longer than the buffer */
+        size_t have = 0;
+
+        if (size < 2)
+                return -EINVAL;
+        fd = open_at(dirfd, path);
+        if (fd < 0)
+                return fd;
+        for (;;) {
+                size_t used;
+                long n = ms_read_full(fd, buf + have, size - 1 - have);
+                int r;
+
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+                buf[have] = '\0';
+                r = feed_lines(buf, have, &skipping, fn, userdata, &used);
+                if (r != 0)
+                        return r;
+                have -= used;
+                memmove(buf, buf + used, have);
+                if (have == size - 1) {
+                        if (!skipping && overlong)
+                                (*overlong)++;
+                        skipping = true;
+                        have = 0;
+                }
+        }
+        if (have == 0 || skipping)
+                return 0;
+        buf[have] = '\0';
+        return fn(buf, userdata);
+}
+
+int ms_root_prefix(int rootfd, char *buf, size_t size)
+{
+        int n;
+
+        if (rootfd == MS_ROOT_HOST)
+                n = snprintf(buf, size, "%s", "");
+        else
+                n = snprintf(buf, size, "/proc/self/fd/%d", rootfd);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+        if (off > INT64_MAX)
+                return -EINVAL;
+        return read_loop(fd, buf, len, (int64_t)off);
 }
 
 MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
@@ -112,6 +241,34 @@ MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
         }
         r = ms_parse_u64(buf, out);
         return r == -ERANGE ? -EINVAL : r;
+}
+
+int ms_stat_at(int dirfd, const char *path, struct stat *st)
+{
+        char abs[4096];
+        const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
+
+        if (!p)
+                return -ENAMETOOLONG;
+        return fstatat(dirfd, p, st, 0) < 0 ? -errno : 0;
+}
+
+int ms_open_regular_at(int dirfd, const char *path, struct stat *st)
+{
+        char abs[4096];
+        const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
+        _cleanup_close_ int fd = -1;
+
+        if (!p)
+                return -ENAMETOOLONG;
+        fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0)
+                return -errno;
+        if (!S_ISREG(st->st_mode))
+                return -EINVAL;
+        return MS_TAKE_FD(fd);
 }
 
 int ms_access_at(int dirfd, const char *path)

@@ -131,6 +131,29 @@ MS_HOT bool ms_pattern_list_match(const char *list, const char *name)
         return false;
 }
 
+static bool is_list_sep(char c)
+{
+        return c == ',' || c == ' ' || c == '\t';
+}
+
+const char *ms_list_next(const char **p, size_t *len)
+{
+        const char *s = *p, *start;
+
+        while (is_list_sep(*s))
+                s++;
+        if (!*s) {
+                *p = s;
+                return NULL;
+        }
+        start = s;
+        while (*s && !is_list_sep(*s))
+                s++;
+        *len = (size_t)(s - start);
+        *p = s;
+        return start;
+}
+
 MS_HOT bool ms_name_list_has(const char *list, const char *name)
 {
         for (const char *p = list; p && *p;) {

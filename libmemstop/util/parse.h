@@ -39,6 +39,15 @@ int ms_pattern_list_check(const char *list);
 /* Whether name (a program's base name) matches one pattern of list. */
 bool ms_pattern_list_match(const char *list, const char *name);
 
+/*
+ * Lists written for people (lockd.conf): items separated by commas and/or
+ * blanks (space, tab), empty items skipped: "gcc, gcc-[0-9]* cc1". Returns
+ * the next item, its length in *len, and moves *p past it; NULL at the end.
+ * Each item of a pattern list so written is a pattern list of one for
+ * ms_pattern_list_check() and ms_pattern_list_match().
+ */
+const char *ms_list_next(const char **p, size_t *len);
+
 /* Whether name is one of the comma-separated names of list (exact, no globs). */
 bool ms_name_list_has(const char *list, const char *name);
 

@@ -257,13 +257,13 @@ static void test_resolve(void **state)
         tree_write(root, "etc/ld.so.conf.d/a.conf", "/opt/lib\n");
         tree_write(root, "first/libc.so.6", "not an ELF file\n"); /* skipped, as ld.so does */
         tree_copy(root, "opt/lib/libc.so.6", libc);
-        assert_int_equal(lockd_libdirs_load(root, &dirs), 0);
+        assert_int_equal(lockd_libdirs_load(tree_fd(root), &dirs), 0);
         assert_string_equal(dirs.items[0], "/first");
         assert_string_equal(dirs.items[1], "/opt/lib");
         assert_string_equal(dirs.items[dirs.n - 1], "/usr/lib"); /* defaults last */
-        assert_int_equal(lockd_lib_resolve(root, "libc.so.6", &self, "/bin", &self, "/bin", &dirs, out, sizeof(out)), 0);
+        assert_int_equal(lockd_lib_resolve(tree_fd(root), "libc.so.6", &self, "/bin", &self, "/bin", &dirs, out, sizeof(out)), 0);
         assert_string_equal(out, "/opt/lib/libc.so.6");
-        assert_int_equal(lockd_lib_resolve(root, "libnothere.so", &self, "/bin", &self, "/bin", &dirs, out,
+        assert_int_equal(lockd_lib_resolve(tree_fd(root), "libnothere.so", &self, "/bin", &self, "/bin", &dirs, out,
                                            sizeof(out)), -ENOENT);
         /* DT_RUNPATH with $ORIGIN comes before the system directories. */
         runp = self;
@@ -271,11 +271,11 @@ static void test_resolve(void **state)
         runp.rpath = NULL;
         tree_copy(root, "app/rl/libc.so.6", libc);
         tree_mkdir(root, "app/bin");
-        assert_int_equal(lockd_lib_resolve(root, "libc.so.6", &runp, "/app/bin", &runp, "/app/bin", &dirs, out,
+        assert_int_equal(lockd_lib_resolve(tree_fd(root), "libc.so.6", &runp, "/app/bin", &runp, "/app/bin", &dirs, out,
                                            sizeof(out)), 0);
         assert_string_equal(out, "/app/bin/../rl/libc.so.6");
         /* A name with a slash is taken as it is. */
-        assert_int_equal(lockd_lib_resolve(root, "/opt/lib/libc.so.6", &self, "/", &self, "/", &dirs, out,
+        assert_int_equal(lockd_lib_resolve(tree_fd(root), "/opt/lib/libc.so.6", &self, "/", &self, "/", &dirs, out,
                                            sizeof(out)), 0);
         lockd_elf_free(&self);
         lockd_list_free(&dirs);

@@ -76,7 +76,7 @@ static void test_whole(void **state)
 
         fill(root, "usr/lib/liba.so", 10000, 'a');
         tree_mkdir(root, "usr/lib/dir");
-        lockd_set_init(&s, root, LOCKD_LOCK_WHOLE);
+        lockd_set_init(&s, tree_fd(root), LOCKD_LOCK_WHOLE);
         assert_int_equal(lockd_set_add(&s, "/usr/lib/nothere.so", false, 0), -ENOENT);
         assert_int_equal(lockd_set_add(&s, "/usr/lib/dir", false, 0), -EINVAL);
         assert_int_equal(lockd_set_add(&s, "usr/lib/liba.so", false, 0), -EINVAL); /* not absolute */
@@ -146,7 +146,7 @@ static void test_segments(void **state)
         fill(root, "usr/share/data", 5000, 'd');
         assert_int_equal(stat(tree_path(root, "usr/bin/prog"), &st), 0);
         whole = lockd_round_pages((uint64_t)st.st_size, 4096);
-        lockd_set_init(&s, root, LOCKD_LOCK_SEGMENTS);
+        lockd_set_init(&s, tree_fd(root), LOCKD_LOCK_SEGMENTS);
         assert_int_equal(lockd_set_add(&s, "/usr/bin/prog", true, 0), 0);
         assert_true(s.files[0].nranges >= 1);
         /* Built with -g: the debug sections are not loaded, so not locked. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lockd/maps.h"
+#include "util/fileio.h"
 #include "tmptree.h"
 
 static void parse(const char *text, struct lockd_mapping *m, char *buf, size_t size, int expect)
@@ -169,7 +170,7 @@ static void test_read_small_buffer(void **state)
         struct seen s = {};
         unsigned bad = 0;
         char buf[128];
-        int procfd;
+        int rootfd;
 
         /* A line longer than the buffer is skipped, the others are read. */
         memset(longline, 'a', sizeof(longline) - 1);
@@ -177,16 +178,16 @@ static void test_read_small_buffer(void **state)
         if (asprintf(&text, "%s\n7f00-8f00 r-xp 00000000 fe:00 99 /usr/lib/%s\n%s", maps_text, longline, maps_text) < 0)
                 fail();
         tree_write(root, "proc/42/maps", text);
-        procfd = open(tree_path(root, "proc"), O_RDONLY | O_DIRECTORY);
-        assert_true(procfd >= 0);
-        assert_int_equal(lockd_maps_read(procfd, 42, buf, sizeof(buf), count, &s, &bad), 0);
+        rootfd = ms_root_open(root);
+        assert_true(rootfd >= 0);
+        assert_int_equal(lockd_maps_read(rootfd, 42, buf, sizeof(buf), count, &s, &bad), 0);
         assert_int_equal(s.files, 6);
         assert_int_equal(s.calls, 10);
         assert_int_equal(bad, 3);
         assert_string_equal(s.last, "/usr/lib/x86_64-linux-gnu/libc.so.6");
         /* A process that is gone. */
-        assert_int_equal(lockd_maps_read(procfd, 43, buf, sizeof(buf), count, &s, &bad), -ENOENT);
-        close(procfd);
+        assert_int_equal(lockd_maps_read(rootfd, 43, buf, sizeof(buf), count, &s, &bad), -ENOENT);
+        close(rootfd);
         free(text);
         tree_remove(root);
 }
@@ -195,13 +196,11 @@ static void test_read_self(void **state)
 {
         struct seen s = {};
         char buf[4096];
-        int procfd = open("/proc", O_RDONLY | O_DIRECTORY);
         unsigned bad = 0;
 
-        assert_int_equal(lockd_maps_read(procfd, getpid(), buf, sizeof(buf), count, &s, &bad), 0);
+        assert_int_equal(lockd_maps_read(MS_ROOT_HOST, getpid(), buf, sizeof(buf), count, &s, &bad), 0);
         assert_true(s.files >= 2); /* this test and libc at least */
         assert_int_equal(bad, 0);
-        close(procfd);
 }
 
 int main(void)

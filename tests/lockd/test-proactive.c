@@ -15,6 +15,7 @@
 #include "lockd/conf.h"
 #include "lockd/libpath.h"
 #include "lockd/proactive.h"
+#include "util/fileio.h"
 #include "tmptree.h"
 
 struct found {
@@ -97,9 +98,9 @@ static void test_find(void **state)
         assert_int_equal(lockd_patterns_parse("make, gcc, gcc-[0-9]*, cc1", false, &c.programs, &bad), 0);
         lockd_list_free(&c.search_path);
         assert_int_equal(lockd_prefixes_parse("/usr/bin, /home/u/bin", false, &c.search_path, &bad), 0);
-        assert_int_equal(lockd_libdirs_load(root, &libdirs), 0);
+        assert_int_equal(lockd_libdirs_load(tree_fd(root), &libdirs), 0);
 
-        n = lockd_proactive_find(root, &c, &libdirs, on_found, &f);
+        n = lockd_proactive_find(tree_fd(root), &c, &libdirs, on_found, &f);
         assert_true(n > 0);
         assert_int_equal((unsigned)n, f.n);
         gcc = index_of(&f, "/usr/bin/gcc-12");
@@ -124,7 +125,7 @@ static void test_find(void **state)
         /* Without compiler dirs, cc1 is not found. */
         lockd_list_free(&c.compiler_dirs);
         memset(&f, 0, sizeof(f));
-        assert_true(lockd_proactive_find(root, &c, &libdirs, on_found, &f) > 0);
+        assert_true(lockd_proactive_find(tree_fd(root), &c, &libdirs, on_found, &f) > 0);
         assert_int_equal(index_of(&f, "/usr/lib/gcc/x86_64-linux-gnu/12/cc1"), -1);
         lockd_list_free(&libdirs);
         lockd_conf_free(&c);
@@ -139,13 +140,13 @@ static void test_canonical(void **state)
         tree_write(root, "usr/bin/x", "x");
         tree_symlink(root, "usr/bin/y", "x");
         tree_symlink(root, "usr/bin/out", "/etc/passwd");
-        assert_int_equal(lockd_canonical(root, "/usr/bin/y", out, sizeof(out)), 0);
+        assert_int_equal(lockd_canonical(tree_fd(root), "/usr/bin/y", out, sizeof(out)), 0);
         assert_string_equal(out, "/usr/bin/x");
-        assert_int_equal(lockd_canonical(root, "/usr/bin/../bin/x", out, sizeof(out)), 0);
+        assert_int_equal(lockd_canonical(tree_fd(root), "/usr/bin/../bin/x", out, sizeof(out)), 0);
         assert_string_equal(out, "/usr/bin/x");
-        assert_int_equal(lockd_canonical(root, "/usr/bin/none", out, sizeof(out)), -ENOENT);
-        assert_int_equal(lockd_canonical(root, "/usr/bin/out", out, sizeof(out)), -EXDEV);
-        assert_int_equal(lockd_canonical("", "/proc/self/exe", out, sizeof(out)), 0);
+        assert_int_equal(lockd_canonical(tree_fd(root), "/usr/bin/none", out, sizeof(out)), -ENOENT);
+        assert_int_equal(lockd_canonical(tree_fd(root), "/usr/bin/out", out, sizeof(out)), -EXDEV);
+        assert_int_equal(lockd_canonical(MS_ROOT_HOST, "/proc/self/exe", out, sizeof(out)), 0);
         assert_true(out[0] == '/');
         tree_remove(root);
 }

@@ -14,33 +14,8 @@
 
 #include "lockd/match.h"
 #include "lockd/procscan.h"
+#include "util/fileio.h"
 #include "tmptree.h"
-
-static void test_stat_parse(void **state)
-{
-        char comm[16];
-        unsigned flags;
-        uint64_t start;
-
-        assert_int_equal(lockd_stat_parse("1234 (cc1) R 1233 1234 1 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 1 0 "
-                                          "98765 1000 200 18446744073709551615\n",
-                                          comm, sizeof(comm), &flags, &start),
-                         0);
-        assert_string_equal(comm, "cc1");
-        assert_int_equal(flags, 4194560);
-        assert_true(start == 98765);
-        /* A comm with blanks and parentheses: the last ')' ends it. */
-        assert_int_equal(lockd_stat_parse("77 (a) b (c)) S 1 77 77 0 -1 2097216 0 0 0 0 0 0 0 0 -5 -2 1 0 42 0 0\n",
-                                          comm, sizeof(comm), &flags, &start),
-                         0);
-        assert_string_equal(comm, "a) b (c)");
-        assert_int_equal(flags, 2097216);
-        assert_true(start == 42);
-        assert_int_equal(lockd_stat_parse("12 cc1 R 1", comm, sizeof(comm), &flags, &start), -EINVAL);
-        assert_int_equal(lockd_stat_parse("12 (cc1) R 1 2 3", comm, sizeof(comm), &flags, &start), -EINVAL);
-        assert_int_equal(lockd_stat_parse("12 (cc1) R x 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", comm,
-                                          sizeof(comm), &flags, &start), -EINVAL);
-}
 
 struct ctx {
         struct lockd_list programs;
@@ -110,7 +85,6 @@ static void test_scan(void **state)
         struct ctx c = {};
         struct lockd_scanner s;
         const char *bad;
-        char procdir[256];
 
         assert_int_equal(lockd_patterns_parse("cc1, make", false, &c.programs, &bad), 0);
         fake_proc(root, 100, "cc1", 5000, cc1_maps);
@@ -118,8 +92,7 @@ static void test_scan(void **state)
         fake_proc(root, 300, "kworker/0:1", 10, NULL);
         tree_mkdir(root, "proc/self");
         tree_write(root, "proc/meminfo", "x");
-        snprintf(procdir, sizeof(procdir), "%s/proc", root);
-        assert_int_equal(lockd_scanner_init(&s, procdir, &ops, &c), 0);
+        assert_int_equal(lockd_scanner_init(&s, tree_fd(root), &ops, &c), 0);
 
         assert_int_equal(lockd_scan(&s), 0);
         assert_int_equal(s.last.processes, 3);
@@ -199,7 +172,7 @@ static void test_scan_real_proc(void **state)
 
         /* The test itself is never matched: the scanner skips its own process. */
         assert_int_equal(lockd_patterns_parse("test-lockd-scan, nothing-else", false, &c.programs, &bad), 0);
-        assert_int_equal(lockd_scanner_init(&s, "/proc", &ops, &c), 0);
+        assert_int_equal(lockd_scanner_init(&s, MS_ROOT_HOST, &ops, &c), 0);
         assert_int_equal(lockd_scan(&s), 0);
         assert_true(s.last.processes > 1);
         assert_int_equal(s.last.matched, 0);
@@ -211,7 +184,6 @@ static void test_scan_real_proc(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_stat_parse),
                 cmocka_unit_test(test_scan),
                 cmocka_unit_test(test_scan_real_proc),
         };

@@ -15,10 +15,12 @@
 #include <cmocka.h>
 
 #include "tmptree.h"
+#include "util/fileio.h"
 
 /* Trees not yet removed: a failed assertion jumps over a test's
  * tree_remove(), so what is left goes at exit. */
 static char *live[64];
+static int livefd[64]; /* tree_fd() of each, + 1 (0: none) */
 
 static void remove_live(void)
 {
@@ -46,6 +48,23 @@ char *tree_make(void)
         return root;
 }
 
+int tree_fd(const char *root)
+{
+        for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+                if (live[i] != root)
+                        continue;
+                if (!livefd[i]) {
+                        int fd = ms_root_open(root);
+                        if (fd < 0)
+                                fail_msg("ms_root_open %s: %s", root, strerror(-fd));
+                        livefd[i] = fd + 1;
+                }
+                return livefd[i] - 1;
+        }
+        fail_msg("not a tree: %s", root);
+        return -1;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
         (void)st;
@@ -60,8 +79,12 @@ void tree_remove(char *root)
         if (!root)
                 return;
         for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
-                if (live[i] == root)
+                if (live[i] == root) {
                         live[i] = NULL;
+                        if (livefd[i])
+                                close(livefd[i] - 1);
+                        livefd[i] = 0;
+                }
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         free(root);
 }

@@ -10,6 +10,8 @@
 
 char *tree_make(void);
 void tree_remove(char *root);
+/* The root as a root fd (ms_root_open()), opened once, closed by tree_remove(). */
+int tree_fd(const char *root);
 /* Write text to root/rel, creating the directories on the way. */
 void tree_write(const char *root, const char *rel, const char *text);
 /* Copy a file (mode 0755) to root/rel. */

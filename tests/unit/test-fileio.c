@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fileio: reading small files below a root, numbers and "key value" fields. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -423,6 +424,131 @@ static void host_root_read_u64(void **state)
         assert_true(v > 0);
 }
 
+/* ---- ms_read_at on -EFBIG, ms_read_full, ms_read_alloc_*, ms_read_lines_at, ms_root_prefix ---- */
+
+static void read_at_efbig_gives_length(void **state)
+{
+        struct fake *f = *state;
+        char buf[8];
+        size_t len = 0;
+
+        fake_write(f->root, "f", "0123456789abcdef\n");
+        assert_int_equal(ms_read_at(f->fd, "f", buf, sizeof(buf), &len), -EFBIG);
+        assert_int_equal(len, 7);
+}
+
+static void read_full_to_end(void **state)
+{
+        int p[2];
+        char buf[16];
+
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(write(p[1], "abc", 3), 3);
+        assert_int_equal(write(p[1], "def", 3), 3);
+        close(p[1]);
+        assert_int_equal(ms_read_full(p[0], buf, 4), 4);
+        assert_int_equal(ms_read_full(p[0], buf, sizeof(buf)), 2); /* the end: what is left */
+        assert_int_equal(ms_read_full(p[0], buf, sizeof(buf)), 0);
+        close(p[0]);
+        assert_int_equal(ms_read_full(-1, buf, 1), -EBADF);
+}
+
+static void read_alloc_sizes(void **state)
+{
+        struct fake *f = *state;
+        size_t big = 3 * 4096 + 17, len = 0;
+        char *text = malloc(big + 1), *out = NULL;
+
+        assert_non_null(text);
+        for (size_t i = 0; i < big; i++)
+                text[i] = (char)('a' + i % 26);
+        text[big] = '\0';
+        fake_write(f->root, "big", text);
+        /* Larger than any first buffer: it grows. */
+        assert_int_equal(ms_read_alloc_at(f->fd, "big", big, &out, &len), 0);
+        assert_int_equal(len, big);
+        assert_string_equal(out, text);
+        free(out);
+        out = NULL;
+        /* One byte more than max. */
+        assert_int_equal(ms_read_alloc_at(f->fd, "big", big - 1, &out, &len), -EFBIG);
+        assert_null(out);
+        assert_int_equal(ms_read_alloc_at(f->fd, "/big", 1 << 20, &out, NULL), 0);
+        free(out);
+        fake_write(f->root, "empty", "");
+        assert_int_equal(ms_read_alloc_at(f->fd, "empty", 0, &out, &len), 0);
+        assert_int_equal(len, 0);
+        assert_string_equal(out, "");
+        free(out);
+        assert_int_equal(ms_read_alloc_at(f->fd, "none", 10, &out, &len), -ENOENT);
+        free(text);
+}
+
+struct lines {
+        unsigned n;
+        char seen[8][64];
+        unsigned stop_at; /* 1-based; 0: never */
+};
+
+static int on_line(char *line, void *userdata)
+{
+        struct lines *l = userdata;
+
+        if (l->n < 8)
+                snprintf(l->seen[l->n], sizeof(l->seen[0]), "%s", line);
+        l->n++;
+        return l->n == l->stop_at ? 42 : 0;
+}
+
+static void read_lines_small_buffer(void **state)
+{
+        struct fake *f = *state;
+        struct lines l = {};
+        unsigned overlong = 0;
+        char buf[8];
+
+        /* "1234567" does not fit in 8 bytes with its NUL: skipped. */
+        fake_write(f->root, "l", "ab\n1234567\ncd\n\nxyz1234567890\nlast");
+        assert_int_equal(ms_read_lines_at(f->fd, "l", buf, sizeof(buf), on_line, &l, &overlong), 0);
+        assert_int_equal(overlong, 2);
+        assert_int_equal(l.n, 4);
+        assert_string_equal(l.seen[0], "ab");
+        assert_string_equal(l.seen[1], "cd");
+        assert_string_equal(l.seen[2], "");
+        assert_string_equal(l.seen[3], "last");
+        /* A callback's non-zero value stops the reading and is returned. */
+        l = (struct lines){ .stop_at = 2 };
+        assert_int_equal(ms_read_lines_at(f->fd, "l", buf, sizeof(buf), on_line, &l, NULL), 42);
+        assert_int_equal(l.n, 2);
+        /* An overlong last line without '\n'. */
+        l = (struct lines){};
+        overlong = 0;
+        fake_write(f->root, "m", "ok\n0123456789");
+        assert_int_equal(ms_read_lines_at(f->fd, "m", buf, sizeof(buf), on_line, &l, &overlong), 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(overlong, 1);
+        assert_int_equal(ms_read_lines_at(f->fd, "none", buf, sizeof(buf), on_line, &l, NULL), -ENOENT);
+        assert_int_equal(ms_read_lines_at(f->fd, "m", buf, 1, on_line, &l, NULL), -EINVAL);
+}
+
+static void root_prefix_names_the_root(void **state)
+{
+        struct fake *f = *state;
+        char prefix[MS_ROOT_PREFIX_MAX], path[256], buf[16];
+        int fd;
+
+        assert_int_equal(ms_root_prefix(MS_ROOT_HOST, prefix, sizeof(prefix)), 0);
+        assert_string_equal(prefix, "");
+        fake_write(f->root, "etc/x", "below\n");
+        assert_int_equal(ms_root_prefix(f->fd, prefix, sizeof(prefix)), 0);
+        snprintf(path, sizeof(path), "%s/etc/x", prefix);
+        fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(ms_read_full(fd, buf, sizeof(buf)), 6);
+        close(fd);
+        assert_int_equal(ms_root_prefix(f->fd, prefix, 4), -ENAMETOOLONG);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
 int main(void)
@@ -432,6 +558,11 @@ int main(void)
                 T(root_open_missing_is_enoent),
                 T(root_open_file_is_enotdir),
                 T(read_at_whole_file),
+                T(read_at_efbig_gives_length),
+                cmocka_unit_test(read_full_to_end),
+                T(read_alloc_sizes),
+                T(read_lines_small_buffer),
+                T(root_prefix_names_the_root),
                 T(read_at_exact_size_fits),
                 T(read_at_one_byte_too_many_is_efbig),
                 T(read_at_too_small_is_efbig_with_partial_content),

@@ -115,6 +115,109 @@ static void stat_parse_malformed(void **state)
         free(line);
 }
 
+/* Each hostile line in a buffer of its exact size: a read past its NUL is
+ * an ASan error in the sanitizer build. */
+static int parse_exact(const char *line, struct ms_proc_stat *st)
+{
+        char *copy = strdup(line);
+        int r;
+
+        assert_non_null(copy);
+        r = ms_proc_stat_parse(copy, st);
+        free(copy);
+        return r;
+}
+
+static void stat_parse_hostile(void **state)
+{
+        static const char *const bad[] = {
+                "l(c)1", /* the fuzzer's: lockd's old parser read past its end */
+                "1(c)1", "1 (c)", "1 (c) ", "1 (c) S", "1 (c) S ", "1 (c) S 1", "1 (c) S 1 ", "1 (c) S 1 2 3 -",
+                "1 (c) S -", "1 (", "1 )", "1 )(", "1 (c", "1 ()", "1 () S", "(", ")", "()", "1", "1 (c) \n",
+                "1 (c) S\n2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22",
+                "1 (c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 -",
+                "1 (c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1x",
+                "1 (c) S  1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
+                "1 (c) S 1 2 3 4 5 -6 7 8 9 10 11 12 13 14 15 16 17 18 19", /* flags */
+        };
+        struct ms_proc_stat st = { .state = 'Q' };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                if (parse_exact(bad[i], &st) != -EINVAL)
+                        fail_msg("accepted: \"%s\"", bad[i]);
+        }
+        assert_int_equal(st.state, 'Q'); /* untouched on error */
+        /* The shortest valid line: fields up to starttime. */
+        assert_int_equal(parse_exact("1 (c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19", &st), 0);
+        assert_int_equal(st.starttime, 19);
+}
+
+static void stat_parse_comm_and_flags(void **state)
+{
+        struct ms_proc_stat st;
+
+        assert_int_equal(ms_proc_stat_parse("1234 (cc1) R 1233 1234 1 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 1 0 "
+                                            "98765 1000 200 18446744073709551615\n",
+                                            &st),
+                         0);
+        assert_string_equal(st.comm, "cc1");
+        assert_int_equal(st.flags, 4194560);
+        assert_true(st.starttime == 98765);
+        /* A comm with blanks and parentheses: the last ')' ends it. */
+        assert_int_equal(ms_proc_stat_parse("77 (a) b (c)) S 1 77 77 0 -1 2097216 0 0 0 0 0 0 0 0 -5 -2 1 0 42 0 0\n",
+                                            &st),
+                         0);
+        assert_string_equal(st.comm, "a) b (c)");
+        assert_int_equal(st.flags, 2097216);
+        assert_true(st.starttime == 42);
+        /* comm longer than TASK_COMM_LEN (kworkers): cut to 15. */
+        assert_int_equal(ms_proc_stat_parse("9 (kworker/0:1-events_unbound) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 "
+                                            "0 1 0 7\n",
+                                            &st),
+                         0);
+        assert_string_equal(st.comm, "kworker/0:1-eve");
+        assert_int_equal(st.flags & 0x00200000u, 0x00200000u);
+        assert_int_equal(ms_proc_stat_parse("12 cc1 R 1", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (cc1) R 1 2 3", &st), -EINVAL);
+        assert_int_equal(ms_proc_stat_parse("12 (cc1) R x 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", &st),
+                         -EINVAL);
+}
+
+static void memcg_parse(void **state)
+{
+        char out[128];
+
+        assert_int_equal(ms_proc_memcg_parse("12:pids:/a\n4:memory:/build/x\n0::/init.scope\n", out, sizeof(out)), 0);
+        assert_string_equal(out, "/build/x");
+        assert_int_equal(ms_proc_memcg_parse("3:cpu,memory:/y\n", out, sizeof(out)), 0);
+        assert_string_equal(out, "/y");
+        assert_int_equal(ms_proc_memcg_parse("0::/user.slice/u.service\n", out, sizeof(out)), 0);
+        assert_string_equal(out, "/user.slice/u.service");
+        assert_int_equal(ms_proc_memcg_parse("5:memoryx:/no\n", out, sizeof(out)), -ENOENT);
+        assert_int_equal(ms_proc_memcg_parse("", out, sizeof(out)), -ENOENT);
+        assert_int_equal(ms_proc_memcg_parse("4:memory\n", out, sizeof(out)), -EINVAL);
+        assert_int_equal(ms_proc_memcg_parse("4:memory:/long/path\n", out, 8), -ENAMETOOLONG);
+}
+
+static void memcg_and_comm_read(void **state)
+{
+        struct fake *f = *state;
+        char out[64];
+
+        fake_write(f->root, "proc/10/cgroup", "12:pids:/a\n4:memory:/build\n");
+        fake_write(f->root, "proc/10/comm", "cc1plus\n");
+        assert_int_equal(ms_proc_memcg_read(f->fd, 10, out, sizeof(out)), 0);
+        assert_string_equal(out, "/build");
+        assert_int_equal(ms_proc_comm_read(f->fd, 10, out, sizeof(out)), 0);
+        assert_string_equal(out, "cc1plus");
+        assert_int_equal(ms_proc_comm_read(f->fd, 10, out, 4), 0);
+        assert_string_equal(out, "cc1");
+        assert_int_equal(ms_proc_memcg_read(f->fd, 11, out, sizeof(out)), -ESRCH);
+        assert_int_equal(ms_proc_comm_read(f->fd, 11, out, sizeof(out)), -ESRCH);
+        assert_int_equal(ms_proc_comm_read(MS_ROOT_HOST, 0, out, sizeof(out)), 0);
+        assert_string_equal(out, "test-proc");
+}
+
 static void fake_stat(const char *root, const char *pid, const char *comm, char state, unsigned long long start)
 {
         char rel[64];
@@ -288,6 +391,10 @@ int main(void)
                 cmocka_unit_test(stat_parse_comm_with_parens_and_spaces),
                 cmocka_unit_test(stat_parse_literal_tricky),
                 cmocka_unit_test(stat_parse_malformed),
+                cmocka_unit_test(stat_parse_hostile),
+                cmocka_unit_test(stat_parse_comm_and_flags),
+                cmocka_unit_test(memcg_parse),
+                T(memcg_and_comm_read),
                 T(stat_read_fake_tree),
                 T(alive_on_fake_tree),
                 cmocka_unit_test(alive_real_processes),

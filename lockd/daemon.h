@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The running memstop-lockd: its state, and the steps main.c and the loop
+ * take with it. daemon.c holds the loop, the scan, the state file and the
+ * reload; plan.c what to lock (the start-up search, the budget plan);
+ * lowmem.c the low-memory report.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lockd/budget.h"
+#include "lockd/conf.h"
+#include "lockd/lockset.h"
+#include "lockd/match.h"
+#include "lockd/procscan.h"
+#include "lockd/watch.h"
+#include "util/macro.h"
+#include "util/size.h"
+
+#define PROGRAM "memstop-lockd"
+#define MAINTENANCE_USEC (60ull * 1000000) /* re-check files, refresh the state file */
+
+enum level { L_ERR, L_WARN, L_INFO, L_DEBUG, L_TRACE };
+
+struct options {
+        const char *config;
+        bool config_given;
+        char **overrides;
+        size_t noverrides;
+        bool dry_run, status, foreground;
+        unsigned verbose;
+        const char *state_root;
+};
+
+struct daemon {
+        struct options opt;
+        struct lockd_conf conf;
+        int logfd;
+        int rootfd;       /* MS_ROOT_HOST: proc/, etc/ld.so.conf, the files to lock */
+        int state_rootfd; /* below which run/memstop-lockd/state lives */
+        struct lockd_set set;
+        struct lockd_scanner scanner;
+        bool scanner_ok;
+        struct lockd_list libdirs;
+        struct lockd_watch watch;
+        int sigfd, timerfd, psifd;
+        uint64_t mem_total, budget;
+        uint64_t started;    /* unix seconds */
+        uint64_t now;        /* monotonic usec of the current step */
+        bool need_plan, state_dirty;
+        bool lock_while_searching; /* not in --dry-run */
+        size_t skipped;
+        size_t *sortbuf;
+        struct lockd_budget_item *items;
+        size_t items_cap;
+        uint64_t last_maintenance, last_report, last_state;
+        pid_t report_child;
+        uint64_t report_deadline;
+        unsigned scan_errors_logged;
+};
+
+static inline const char *fmt_size(uint64_t b, char *buf)
+{
+        return ms_size_format(b, buf, MS_SIZE_BUF);
+}
+
+/* daemon.c */
+void daemon_log(struct daemon *d, enum level l, const char *fmt, ...) MS_PRINTF(3, 4);
+/* Load file and overrides into c. Returns 0 or the number of errors / -errno. */
+int daemon_load_conf(struct daemon *d, struct lockd_conf *c);
+extern const struct lockd_scan_ops daemon_scan_ops;
+void daemon_scan(struct daemon *d);
+void daemon_write_state(struct daemon *d);
+int daemon_compute_budget(struct daemon *d);
+/* The loop until SIGTERM/SIGINT. Returns 0 or -errno. */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+/* plan.c */
+int daemon_proactive(struct daemon *d);
+/* Decide what to hold, release what is no longer chosen, then lock in priority order. */
+void daemon_plan(struct daemon *d, bool dry_run);
+void daemon_print_dry_run(struct daemon *d);
+
+/* lowmem.c */
+void daemon_open_psi(struct daemon *d);
+void daemon_low_memory_report(struct daemon *d);
+void daemon_reap(struct daemon *d);
