@@ -19,14 +19,12 @@
 
 int lockd_scanner_init(struct lockd_scanner *s, int rootfd, const struct lockd_scan_ops *ops, void *userdata)
 {
-        char abs[16];
-        const char *proc = ms_at_path(rootfd, "proc", abs, sizeof(abs));
+        int r;
 
-        *s = (struct lockd_scanner){ .rootfd = rootfd, .procfd = -1, .ops = ops, .userdata = userdata,
-                                     .self = getpid() };
-        s->procfd = openat(rootfd, proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (s->procfd < 0)
-                return -errno;
+        *s = (struct lockd_scanner){ .rootfd = rootfd, .ops = ops, .userdata = userdata, .self = getpid() };
+        r = ms_pid_dir_open(rootfd, "proc", &s->listing);
+        if (r < 0)
+                return r;
         s->buf = malloc(SCAN_BUFSIZE);
         if (!s->buf) {
                 lockd_scanner_free(s);
@@ -54,11 +52,8 @@ void lockd_scanner_free(struct lockd_scanner *s)
         free(s->procs);
         free(s->next);
         free(s->buf);
-        if (s->dir)
-                closedir(s->dir);
-        else if (s->procfd >= 0)
-                close(s->procfd);
-        *s = (struct lockd_scanner){ .procfd = -1 };
+        ms_pid_dir_close(&s->listing);
+        *s = (struct lockd_scanner){};
 }
 
 static struct lockd_proc *find_old(struct lockd_scanner *s, pid_t pid)
@@ -162,25 +157,6 @@ static void examine(struct lockd_scanner *s, struct lockd_proc *p, const char *c
         p->nfiles = c.n;
 }
 
-static int rewind_listing(struct lockd_scanner *s)
-{
-        int fd;
-
-        if (s->dir) {
-                rewinddir(s->dir);
-                return 0;
-        }
-        fd = dup(s->procfd);
-        if (fd < 0)
-                return -errno;
-        s->dir = fdopendir(fd);
-        if (!s->dir) {
-                close(fd);
-                return -errno;
-        }
-        return 0;
-}
-
 static void count_failure(struct lockd_scanner *s, int r)
 {
         if (r == -ESRCH)
@@ -258,26 +234,21 @@ static bool grow_next(struct lockd_scanner *s, size_t m)
 }
 
 /* One directory entry of proc/ into s->next[*m]. Returns false to stop. */
-static bool scan_entry(struct lockd_scanner *s, const struct dirent *de, size_t *m)
+static bool scan_entry(struct lockd_scanner *s, pid_t pid, uint64_t ino, size_t *m)
 {
         struct lockd_proc *old, *p;
-        uint64_t pid;
 
-        if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                return true;
-        if (ms_parse_u64(de->d_name, &pid) < 0 || pid > INT32_MAX)
-                return true;
         s->last.processes++;
         if (!grow_next(s, *m))
                 return false; /* a partial scan; the rest next time */
         old = find_old(s, (pid_t)pid);
         p = &s->next[*m];
-        if (old && old->ino == de->d_ino) {
+        if (old && old->ino == ino) {
                 *p = *old;
                 old->files = NULL; /* moved */
-                if (!scan_known(s, p, old, de->d_ino))
+                if (!scan_known(s, p, old, ino))
                         return true;
-        } else if (!scan_new(s, p, old, (pid_t)pid, de->d_ino)) {
+        } else if (!scan_new(s, p, old, pid, ino)) {
                 return true;
         }
         (*m)++;
@@ -313,17 +284,15 @@ static void swap_lists(struct lockd_scanner *s, size_t m)
 
 int lockd_scan(struct lockd_scanner *s)
 {
-        struct dirent *de;
+        uint64_t ino;
         size_t m = 0;
-        int r;
+        pid_t pid;
 
         s->last = (struct lockd_scan_stats){};
         s->scan++;
-        r = rewind_listing(s);
-        if (r < 0)
-                return r;
-        while ((de = readdir(s->dir)))
-                if (!scan_entry(s, de, &m))
+        ms_pid_dir_rewind(&s->listing);
+        while ((pid = ms_pid_dir_next(&s->listing, &ino)) > 0)
+                if (!scan_entry(s, pid, ino, &m))
                         break;
         swap_lists(s, m);
         for (size_t i = 0; i < s->n; i++) {

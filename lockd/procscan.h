@@ -58,8 +58,7 @@ struct lockd_scan_stats {
 
 struct lockd_scanner {
         int rootfd;         /* not owned */
-        int procfd;         /* proc/ below it, listed */
-        DIR *dir;
+        struct ms_pid_dir listing; /* proc/ below it */
         pid_t self;
         struct lockd_proc *procs, *next;
         size_t n, cap, next_cap;

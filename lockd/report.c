@@ -70,29 +70,19 @@ void lockd_top_insert(struct lockd_top_entry *top, size_t n, size_t *count, pid_
 /* The n processes with the most resident memory below rootfd into top. */
 static int collect_top(int rootfd, struct lockd_top_entry *top, size_t n, size_t *count)
 {
-        char abs[16];
-        const char *proc = ms_at_path(rootfd, "proc", abs, sizeof(abs));
-        int fd = openat(rootfd, proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct dirent *de;
-        DIR *d;
+        struct ms_pid_dir procs;
+        pid_t pid;
+        int r = ms_pid_dir_open(rootfd, "proc", &procs);
 
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        while ((de = readdir(d))) {
-                uint64_t pid, rss;
+        if (r < 0)
+                return r;
+        while ((pid = ms_pid_dir_next(&procs, NULL)) > 0) {
+                uint64_t rss;
 
-                if (ms_parse_u64(de->d_name, &pid) < 0 || pid == 0 || pid > INT32_MAX)
-                        continue;
-                if (ms_proc_rss_read(rootfd, (pid_t)pid, &rss) < 0)
-                        continue;
-                lockd_top_insert(top, n, count, (pid_t)pid, rss);
+                if (ms_proc_rss_read(rootfd, pid, &rss) == 0)
+                        lockd_top_insert(top, n, count, pid, rss);
         }
-        closedir(d);
+        ms_pid_dir_close(&procs);
         return 0;
 }
 

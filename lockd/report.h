@@ -13,6 +13,10 @@
 
 #include "lockd/conf.h"
 
+/* What report_command finds in its environment: the bytes available when
+ * the report was made (memstop-lockd.conf(5)). */
+#define LOCKD_ENV_AVAILABLE "MEMSTOP_AVAILABLE"
+
 /*
  * Open a PSI trigger on path below rootfd (proc/pressure/memory or a cgroup's
  * memory.pressure): "some|full THRESHOLD_US WINDOW_US" is written with its

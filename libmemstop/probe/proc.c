@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "util/fileio.h"
@@ -254,4 +258,141 @@ int ms_proc_memcg_read(int rootfd, pid_t pid, char *path, size_t size)
         if (r < 0)
                 return r;
         return ms_proc_memcg_parse(text, path, size);
+}
+
+int ms_proc_children_parse(const char *text, pid_t *out, size_t max, size_t *n)
+{
+        const char *p = text;
+
+        for (;;) {
+                uint64_t v = 0;
+                const char *start;
+
+                while (*p == ' ' || *p == '\n')
+                        p++;
+                if (!*p)
+                        return 0;
+                for (start = p; *p >= '0' && *p <= '9'; p++) {
+                        v = v * 10 + (uint64_t)(*p - '0');
+                        if (v > INT32_MAX)
+                                return -EINVAL;
+                }
+                if (p == start || (*p && *p != ' ' && *p != '\n') || v == 0)
+                        return -EINVAL;
+                if (*n >= max)
+                        return -ENOSPC;
+                out[(*n)++] = (pid_t)v;
+        }
+}
+
+
+int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t *n)
+{
+        char path[64], text[8192];
+        struct ms_pid_dir tasks;
+        pid_t tid;
+        int r = 0;
+
+        snprintf(path, sizeof(path), "proc/%d/task", (int)pid);
+        r = ms_pid_dir_open(rootfd, path, &tasks);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        while ((tid = ms_pid_dir_next(&tasks, NULL)) > 0) {
+                char child[96];
+                int q;
+
+                snprintf(child, sizeof(child), "%s/%d/children", path, (int)tid);
+                q = ms_read_at(rootfd, child, text, sizeof(text), NULL);
+                if (q == -ENOENT || q == -ESRCH)
+                        continue; /* the thread ended meanwhile */
+                if (q < 0 && q != -EFBIG) {
+                        r = q;
+                        break;
+                }
+                q = ms_proc_children_parse(text, out, max, n);
+                if (q < 0) {
+                        r = q;
+                        if (q == -ENOSPC)
+                                break;
+                }
+        }
+        ms_pid_dir_close(&tasks);
+        return r;
+}
+
+void ms_proc_cmdline_format(const char *text, size_t len, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        if (size == 0)
+                return;
+        /* The trailing NUL ends the last argument: no trailing blank. */
+        while (len > 0 && text[len - 1] == '\0')
+                len--;
+        for (size_t i = 0; i < len && n + 1 < size; i++)
+                buf[n++] = text[i] == '\0' || text[i] == '\n' ? ' ' : text[i];
+        buf[n] = '\0';
+}
+
+
+int ms_proc_cmdline_read(int rootfd, pid_t pid, char *buf, size_t size)
+{
+        char text[4096];
+        size_t len = 0;
+        int r = proc_read_len(rootfd, pid, "cmdline", text, sizeof(text), &len);
+
+        /* A longer command line is cut: its start is what tells. */
+        if (r < 0 && r != -EFBIG)
+                return r;
+        ms_proc_cmdline_format(text, len, buf, size);
+        return 0;
+}
+
+int ms_pid_dir_open(int rootfd, const char *path, struct ms_pid_dir *d)
+{
+        char abs[PATH_MAX];
+        const char *p = ms_at_path(rootfd, path, abs, sizeof(abs));
+        int fd;
+
+        d->dir = NULL;
+        if (!p)
+                return -ENAMETOOLONG;
+        fd = openat(rootfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d->dir = fdopendir(fd);
+        if (!d->dir) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return 0;
+}
+
+pid_t ms_pid_dir_next(struct ms_pid_dir *d, uint64_t *ino)
+{
+        struct dirent *de;
+        uint64_t v;
+
+        while (d->dir && (de = readdir(d->dir))) {
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' || ms_parse_u64(de->d_name, &v) < 0 || v > INT32_MAX)
+                        continue;
+                if (ino)
+                        *ino = de->d_ino;
+                return (pid_t)v;
+        }
+        return 0;
+}
+
+void ms_pid_dir_rewind(struct ms_pid_dir *d)
+{
+        if (d->dir)
+                rewinddir(d->dir);
+}
+
+void ms_pid_dir_close(struct ms_pid_dir *d)
+{
+        if (d->dir)
+                closedir(d->dir);
+        d->dir = NULL;
 }

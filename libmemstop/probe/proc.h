@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,3 +60,34 @@ int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size);
 int ms_proc_memcg_parse(const char *text, char *path, size_t size);
 /* The same read from proc/PID/cgroup. Returns 0, -ESRCH, -ENOENT or -errno. */
 int ms_proc_memcg_read(int rootfd, pid_t pid, char *path, size_t size);
+
+/* Append the pids of a children file ("12 34 ") to out[*n..max). Returns 0,
+ * -EINVAL on garbage, -ENOSPC when out is full (what fit is kept). */
+int ms_proc_children_parse(const char *text, pid_t *out, size_t max, size_t *n);
+
+/* The children of every thread of pid (proc/PID/task/T/children), appended
+ * to out[*n..max). Returns 0, -ESRCH if the process is gone, -ENOSPC, or
+ * -errno (-ENOENT: a kernel without CONFIG_PROC_CHILDREN). */
+int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t *n);
+
+/* The command line with NULs turned into spaces, cut to size ("" for a
+ * zombie or a kernel thread). Pure on text of len bytes. */
+void ms_proc_cmdline_format(const char *text, size_t len, char *buf, size_t size);
+/* Returns 0, -ESRCH, or -errno. */
+int ms_proc_cmdline_read(int rootfd, pid_t pid, char *buf, size_t size);
+
+/*
+ * A directory of /proc whose entries that matter are pids ("proc",
+ * "proc/PID/task"): one listing loop for every reader of them.
+ */
+struct ms_pid_dir {
+        DIR *dir;
+};
+
+/* Open path below rootfd for listing. Returns 0 or -errno. */
+int ms_pid_dir_open(int rootfd, const char *path, struct ms_pid_dir *d);
+/* The next pid listed (its inode in *ino if not NULL), 0 at the end. */
+pid_t ms_pid_dir_next(struct ms_pid_dir *d, uint64_t *ino);
+/* List again from the start (a kept listing of proc/ sees new processes). */
+void ms_pid_dir_rewind(struct ms_pid_dir *d);
+void ms_pid_dir_close(struct ms_pid_dir *d);

@@ -152,6 +152,47 @@ static void stat_parse_hostile(void **state)
         assert_int_equal(st.starttime, 19);
 }
 
+static void children_parse(void **state)
+{
+        pid_t p[4];
+        size_t n = 0;
+
+        assert_int_equal(ms_proc_children_parse("", p, 4, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(ms_proc_children_parse("12 345 ", p, 4, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(p[0], 12);
+        assert_int_equal(p[1], 345);
+        /* Appends. */
+        assert_int_equal(ms_proc_children_parse("7\n", p, 4, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(p[2], 7);
+        assert_int_equal(ms_proc_children_parse("8 9 10", p, 4, &n), -ENOSPC);
+        assert_int_equal(n, 4);
+        n = 0;
+        assert_int_equal(ms_proc_children_parse("12 x4 ", p, 4, &n), -EINVAL);
+        n = 0;
+        assert_int_equal(ms_proc_children_parse("0 ", p, 4, &n), -EINVAL);
+        n = 0;
+        assert_int_equal(ms_proc_children_parse("99999999999 ", p, 4, &n), -EINVAL);
+}
+
+
+static void cmdline_format(void **state)
+{
+        char buf[32];
+
+        ms_proc_cmdline_format("cc1\0-O2\0x.c\0", 12, buf, sizeof(buf));
+        assert_string_equal(buf, "cc1 -O2 x.c");
+        ms_proc_cmdline_format("", 0, buf, sizeof(buf));
+        assert_string_equal(buf, "");
+        ms_proc_cmdline_format("a\nb\0", 4, buf, sizeof(buf));
+        assert_string_equal(buf, "a b");
+        ms_proc_cmdline_format("abcdefgh", 8, buf, 4);
+        assert_string_equal(buf, "abc");
+}
+
+
 static void stat_parse_comm_and_flags(void **state)
 {
         struct ms_proc_stat st;
@@ -393,6 +434,8 @@ int main(void)
                 cmocka_unit_test(stat_parse_malformed),
                 cmocka_unit_test(stat_parse_hostile),
                 cmocka_unit_test(stat_parse_comm_and_flags),
+                cmocka_unit_test(children_parse),
+                cmocka_unit_test(cmdline_format),
                 cmocka_unit_test(memcg_parse),
                 T(memcg_and_comm_read),
                 T(stat_read_fake_tree),

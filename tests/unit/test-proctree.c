@@ -19,60 +19,6 @@
 #include "fixture.h"
 #include "supervise/proctree.h"
 
-static void comm_parse(void **state)
-{
-        char comm[MS_COMM_MAX];
-
-        assert_int_equal(ms_proc_comm_parse("12 (cc1plus) R 1 2 3", comm, sizeof(comm)), 0);
-        assert_string_equal(comm, "cc1plus");
-        /* Blanks and ')' inside the name: the last ')' ends it. */
-        assert_int_equal(ms_proc_comm_parse("12 (a) b) S 1", comm, sizeof(comm)), 0);
-        assert_string_equal(comm, "a) b");
-        assert_int_equal(ms_proc_comm_parse("12 (0123456789abcdefXYZ) S 1", comm, sizeof(comm)), 0);
-        assert_string_equal(comm, "0123456789abcde");
-        assert_int_equal(ms_proc_comm_parse("12 no parens", comm, sizeof(comm)), -EINVAL);
-        assert_int_equal(ms_proc_comm_parse("12 )x( S", comm, sizeof(comm)), -EINVAL);
-}
-
-static void children_parse(void **state)
-{
-        pid_t p[4];
-        size_t n = 0;
-
-        assert_int_equal(ms_proc_children_parse("", p, 4, &n), 0);
-        assert_int_equal(n, 0);
-        assert_int_equal(ms_proc_children_parse("12 345 ", p, 4, &n), 0);
-        assert_int_equal(n, 2);
-        assert_int_equal(p[0], 12);
-        assert_int_equal(p[1], 345);
-        /* Appends. */
-        assert_int_equal(ms_proc_children_parse("7\n", p, 4, &n), 0);
-        assert_int_equal(n, 3);
-        assert_int_equal(p[2], 7);
-        assert_int_equal(ms_proc_children_parse("8 9 10", p, 4, &n), -ENOSPC);
-        assert_int_equal(n, 4);
-        n = 0;
-        assert_int_equal(ms_proc_children_parse("12 x4 ", p, 4, &n), -EINVAL);
-        n = 0;
-        assert_int_equal(ms_proc_children_parse("0 ", p, 4, &n), -EINVAL);
-        n = 0;
-        assert_int_equal(ms_proc_children_parse("99999999999 ", p, 4, &n), -EINVAL);
-}
-
-static void cmdline_format(void **state)
-{
-        char buf[32];
-
-        ms_proc_cmdline_format("cc1\0-O2\0x.c\0", 12, buf, sizeof(buf));
-        assert_string_equal(buf, "cc1 -O2 x.c");
-        ms_proc_cmdline_format("", 0, buf, sizeof(buf));
-        assert_string_equal(buf, "");
-        ms_proc_cmdline_format("a\nb\0", 4, buf, sizeof(buf));
-        assert_string_equal(buf, "a b");
-        ms_proc_cmdline_format("abcdefgh", 8, buf, 4);
-        assert_string_equal(buf, "abc");
-}
-
 static void drivers(void **state)
 {
         assert_true(ms_build_driver("make"));
@@ -211,9 +157,6 @@ static void build_cgroup_remove(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(comm_parse),
-                cmocka_unit_test(children_parse),
-                cmocka_unit_test(cmdline_format),
                 cmocka_unit_test(drivers),
                 cmocka_unit_test_setup_teardown(tree_read, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(cmdline_read, fake_setup, fake_teardown),
