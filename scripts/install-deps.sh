@@ -10,5 +10,5 @@ apt-get update
 apt-get install -y --no-install-recommends \
         gcc libc6-dev make meson ninja-build pkg-config \
         libcmocka-dev libcap-dev libcap2-bin scdoc \
-        python3 procps util-linux bc libxml2-utils parallel \
+        python3 procps util-linux bc libxml2-utils parallel clang \
         user-mode-linux kmod dbus systemd
