@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "lockd/conf.h"
@@ -30,6 +31,7 @@ const char lockd_default_programs[] =
 #define MIN_SCAN_USEC 10000ull
 #define CONF_MAX ((1u << 20) - 2) /* as ever: a file of 1 MiB - 1 bytes or more is refused */
 #define MAX_REPORT_PROCESSES 100u
+#define MAX_FILES_LIMIT 65536u
 
 enum key_id {
         K_PROGRAMS,
@@ -39,6 +41,8 @@ enum key_id {
         K_MAX_LOCKED,
         K_MAX_LOCKED_PERCENT,
         K_MAX_FILE_SIZE,
+        K_MAX_FILES,
+        K_MAX_USER_SHARE,
         K_LOCK_MODE,
         K_PROACTIVE,
         K_SCAN_INTERVAL,
@@ -62,6 +66,8 @@ static const char *const key_names[K_COUNT] = {
         [K_MAX_LOCKED] = "max_locked",
         [K_MAX_LOCKED_PERCENT] = "max_locked_percent",
         [K_MAX_FILE_SIZE] = "max_file_size",
+        [K_MAX_FILES] = "max_files",
+        [K_MAX_USER_SHARE] = "max_user_share",
         [K_LOCK_MODE] = "lock_mode",
         [K_PROACTIVE] = "proactive",
         [K_SCAN_INTERVAL] = "scan_interval",
@@ -92,6 +98,8 @@ int lockd_conf_init(struct lockd_conf *c)
                 .max_locked = 1ull << 30,
                 .max_locked_percent = 10,
                 .max_file_size = 256ull << 20,
+                .max_files = 2048,
+                .max_user_share = 50,
                 .lock_mode = LOCKD_LOCK_SEGMENTS,
                 .proactive = true,
                 .scan_interval_usec = 1000000,
@@ -264,6 +272,18 @@ static int set_number(struct lockd_conf *c, int id, const char *v, const char **
                         return -EINVAL;
                 }
                 c->max_locked_percent = n;
+        } else if (id == K_MAX_USER_SHARE) {
+                if (ms_percent_parse(v, &n) < 0) {
+                        *reason = "not a percentage 0..100";
+                        return -EINVAL;
+                }
+                c->max_user_share = n;
+        } else if (id == K_MAX_FILES) {
+                if (parse_uint(v, MAX_FILES_LIMIT, &n) < 0 || n == 0) {
+                        *reason = "not a number 1..65536";
+                        return -EINVAL;
+                }
+                c->max_files = n;
         } else if (id == K_REPORT_PROCESSES) {
                 if (parse_uint(v, MAX_REPORT_PROCESSES, &n) < 0) {
                         *reason = "not a number 0..100";
@@ -317,6 +337,8 @@ static int set_key(struct lockd_conf *c, int id, const char *v, const char **rea
         case K_MAX_FILE_SIZE:
                 return set_size(c, id, v, reason);
         case K_MAX_LOCKED_PERCENT:
+        case K_MAX_USER_SHARE:
+        case K_MAX_FILES:
         case K_REPORT_PROCESSES:
         case K_VERBOSE:
                 return set_number(c, id, v, reason);
@@ -499,7 +521,9 @@ int lockd_conf_load(struct lockd_conf *c, const char *file, bool missing_ok, loc
         struct stat st;
         int r;
 
-        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Never block on a FIFO or open a terminal: O_NONBLOCK|O_NOCTTY, and
+         * only a regular file (or /dev/null, an empty configuration) is read. */
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 int e = errno;
                 if (e == ENOENT && missing_ok)
@@ -507,9 +531,13 @@ int lockd_conf_load(struct lockd_conf *c, const char *file, bool missing_ok, loc
                 report(err, userdata, file, 0, "cannot open: %s", strerror(e));
                 return -e;
         }
-        if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-                report(err, userdata, file, 0, "is a directory");
-                return -EISDIR;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+                return 0;
+        if (!S_ISREG(st.st_mode)) {
+                report(err, userdata, file, 0, "not a regular file");
+                return -EINVAL;
         }
         r = ms_read_alloc_fd(fd, CONF_MAX, &text, &len);
         if (r == -EFBIG)
@@ -550,9 +578,23 @@ int lockd_conf_override(struct lockd_conf *c, const char *assignment, lockd_conf
         return r;
 }
 
+int lockd_conf_check(const struct lockd_conf *c, const char **reason)
+{
+        *reason = NULL;
+        if (c->max_locked == 0 && c->max_locked_percent == 0) {
+                *reason = "max_locked and max_locked_percent are both 0: locked memory would have no bound; "
+                          "set one of them";
+                return -EINVAL;
+        }
+        return 0;
+}
+
 uint64_t lockd_conf_budget(const struct lockd_conf *c, uint64_t mem_total)
 {
         uint64_t b = UINT64_MAX;
+
+        if (!c->max_locked && !c->max_locked_percent)
+                return 0;
 
         if (c->max_locked)
                 b = c->max_locked;
@@ -617,6 +659,8 @@ int lockd_conf_dump(const struct lockd_conf *c, int fd)
         fprintf(f, "max_locked = %s\n", c->max_locked ? ms_size_format(c->max_locked, a, sizeof(a)) : "0");
         fprintf(f, "max_locked_percent = %u\n", c->max_locked_percent);
         fprintf(f, "max_file_size = %s\n", c->max_file_size ? ms_size_format(c->max_file_size, a, sizeof(a)) : "0");
+        fprintf(f, "max_files = %u\n", c->max_files);
+        fprintf(f, "max_user_share = %u\n", c->max_user_share);
         fprintf(f, "lock_mode = %s\n", c->lock_mode == LOCKD_LOCK_WHOLE ? "whole" : "segments");
         fprintf(f, "proactive = %s\n", c->proactive ? "yes" : "no");
         fprintf(f, "scan_interval = %s\n", fmt_duration(c->scan_interval_usec, b, sizeof(b)));

@@ -35,6 +35,8 @@ struct lockd_conf {
         uint64_t max_locked;             /* bytes; 0: no size cap (percent still applies) */
         unsigned max_locked_percent;     /* of MemTotal; 0: no percent cap */
         uint64_t max_file_size;          /* bytes; 0: no per-file cap */
+        unsigned max_files;              /* files known at most (found, in use, locked) */
+        unsigned max_user_share;         /* percent of the budget one user's own files may take */
         enum lockd_lock_mode lock_mode;
         bool proactive;
         uint64_t scan_interval_usec;     /* 0: no /proc scanning */
@@ -86,9 +88,16 @@ int lockd_conf_load(struct lockd_conf *c, const char *file, bool missing_ok, loc
 /* "KEY=VALUE" from the command line; errors go to err with file "command line". */
 int lockd_conf_override(struct lockd_conf *c, const char *assignment, lockd_conf_error_fn err, void *userdata);
 
+/*
+ * Checks across keys, after parsing: max_locked and max_locked_percent may
+ * not both be 0 (no bound on locked memory). Returns 0, or -EINVAL with
+ * *reason set to a static description.
+ */
+int lockd_conf_check(const struct lockd_conf *c, const char **reason);
+
 /* The budget in bytes for a machine with mem_total bytes of RAM:
- * min(max_locked, mem_total * max_locked_percent / 100), ignoring zero caps;
- * UINT64_MAX when neither applies. */
+ * min(max_locked, mem_total * max_locked_percent / 100), ignoring a zero cap;
+ * 0 when both are 0 (lockd_conf_check() refuses that). */
 uint64_t lockd_conf_budget(const struct lockd_conf *c, uint64_t mem_total);
 
 /* Write the effective configuration as a lockd.conf would hold it. */

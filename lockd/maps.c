@@ -61,23 +61,6 @@ static int expect(const char **p, char c)
         return 0;
 }
 
-/* Decode the kernel's octal escapes ("\012") in place. */
-static void unescape(char *s)
-{
-        char *w = s;
-
-        for (char *r = s; *r; r++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
-                    r[3] <= '7') {
-                        *w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
-                        r += 3;
-                } else {
-                        *w++ = *r;
-                }
-        }
-        *w = '\0';
-}
-
 static enum lockd_map_kind classify(const char *path)
 {
         static const char *const not_files[] = { "/memfd:", "/dev/", "/SYSV", "/proc/", "/sys/", "/dmabuf:" };
@@ -132,7 +115,6 @@ int lockd_maps_parse_line(char *line, struct lockd_mapping *m)
                 path[len - (sizeof(deleted) - 1)] = '\0';
                 r.deleted = true;
         }
-        unescape(path);
         r.path = path;
         r.kind = classify(path);
         if (r.kind == LOCKD_MAP_ANONYMOUS && r.inode != 0)

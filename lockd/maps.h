@@ -4,9 +4,15 @@
  *
  * A line is "START-END PERMS OFFSET MAJ:MIN INODE [PATH]". The path is the
  * rest of the line after the padding: it may contain spaces, the kernel
- * escapes only '\n' (as "\012"), and appends " (deleted)" to files that
- * were unlinked or replaced. Anonymous mappings have no path, special ones a
- * bracketed name ("[heap]", "[vdso]", "[anon:...]"); neither is a file.
+ * escapes only '\n' (as "\012") and not '\\', and appends " (deleted)" to
+ * files that were unlinked or replaced. Anonymous mappings have no path,
+ * special ones a bracketed name ("[heap]", "[vdso]", "[anon:...]"); neither
+ * is a file.
+ *
+ * The path is kept exactly as printed, escapes and all: a directory may be
+ * named "\056\056" literally, so decoding cannot tell a name from an escape.
+ * A path is only a name to look up; the file found there is the mapped one
+ * only if its identity matches the line's device and inode (lockset.h).
  */
 #pragma once
 
@@ -28,12 +34,12 @@ struct lockd_mapping {
         bool read, write, exec, shared;
         bool deleted;            /* " (deleted)" was stripped from path */
         enum lockd_map_kind kind;
-        const char *path;        /* decoded, NUL-terminated; points into the line buffer */
+        const char *path;        /* as printed (not decoded), NUL-terminated; points into the line */
 };
 
 /*
- * Parse one line (without its '\n'), which is modified in place (the path
- * is decoded and terminated). Returns 0 or -EINVAL.
+ * Parse one line (without its '\n'), which is modified in place (" (deleted)"
+ * is cut off the path). Returns 0 or -EINVAL.
  */
 int lockd_maps_parse_line(char *line, struct lockd_mapping *m);
 

@@ -86,6 +86,10 @@ static int add_item(struct lockd_list *l, const char *item, size_t len, bool pre
                 }
                 while (len > 1 && item[len - 1] == '/')
                         len--;
+                if (!lockd_path_normal_n(item, len)) {
+                        *bad = "not a normal path (no \".\", \"..\" or empty component)";
+                        return -EINVAL;
+                }
         }
         r = list_push(l, item, len);
         if (r < 0 || prefixes)
@@ -156,20 +160,65 @@ bool lockd_pattern_is_literal(const char *pattern)
         return strpbrk(pattern, "*?[\\") == NULL;
 }
 
-bool lockd_path_allowed(const struct lockd_list *prefixes, const char *path)
+bool lockd_path_normal_n(const char *path, size_t len)
 {
-        if (prefixes->n == 0)
+        size_t i = 0;
+
+        if (len == 0 || path[0] != '/')
+                return false;
+        if (len == 1)
                 return true;
+        while (i < len) {
+                size_t start = ++i, n; /* past the '/' */
+
+                while (i < len && path[i] != '/')
+                        i++;
+                n = i - start;
+                if (n == 0 || (n == 1 && path[start] == '.') ||
+                    (n == 2 && path[start] == '.' && path[start + 1] == '.'))
+                        return false;
+        }
+        return true;
+}
+
+bool lockd_path_normal(const char *path)
+{
+        return lockd_path_normal_n(path, strlen(path));
+}
+
+const char *lockd_path_below(const struct lockd_list *prefixes, const char *path, size_t *prefix_len)
+{
+        static const char root[] = "/";
+
+        if (!lockd_path_normal(path) || path[1] == '\0')
+                return NULL;
+        if (prefixes->n == 0) {
+                *prefix_len = 1;
+                return root;
+        }
         for (size_t i = 0; i < prefixes->n; i++) {
                 const char *p = prefixes->items[i];
                 size_t len = strlen(p);
 
-                if (len == 1 && p[0] == '/')
-                        return path[0] == '/';
-                if (strncmp(path, p, len) == 0 && (path[len] == '/' || path[len] == '\0'))
-                        return true;
+                if (len == 1) {
+                        *prefix_len = 1;
+                        return p;
+                }
+                /* Component-wise: both paths are normal, so a prefix that
+                 * ends where a component of path ends is an ancestor. */
+                if (strncmp(path, p, len) == 0 && path[len] == '/') {
+                        *prefix_len = len;
+                        return p;
+                }
         }
-        return false;
+        return NULL;
+}
+
+bool lockd_path_allowed(const struct lockd_list *prefixes, const char *path)
+{
+        size_t len;
+
+        return lockd_path_below(prefixes, path, &len) != NULL;
 }
 
 const char *lockd_basename(const char *path)

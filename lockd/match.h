@@ -41,7 +41,24 @@ int lockd_patterns_match(const struct lockd_list *l, const char *name);
 /* Whether a pattern has glob characters (else it names one program). */
 bool lockd_pattern_is_literal(const char *pattern);
 
-/* Whether path is one of the prefixes or below one. An empty list allows all. */
+/*
+ * Whether path is normal: absolute, without empty ("//"), "." or ".."
+ * components, without a trailing '/' ("/" itself is normal). Paths from
+ * /proc/PID/maps are taken literally (a directory may be named "\056\056"),
+ * and a path that is not normal is never one to lock.
+ */
+bool lockd_path_normal(const char *path);
+bool lockd_path_normal_n(const char *path, size_t len);
+
+/*
+ * The prefix (directory) that normal path lies strictly below, compared
+ * component by component ("/usr" is not an ancestor of "/usrx/a"), with its
+ * length in *prefix_len; NULL when path is not normal or below none. An
+ * empty list allows every path below "/".
+ */
+const char *lockd_path_below(const struct lockd_list *prefixes, const char *path, size_t *prefix_len);
+
+/* Whether lockd_path_below() finds a prefix for path. */
 bool lockd_path_allowed(const struct lockd_list *prefixes, const char *path);
 
 /* The base name of a path ("/usr/bin/gcc" -> "gcc"). */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/fileio.h"
@@ -279,4 +281,85 @@ int ms_access_at(int dirfd, const char *path)
         if (!p)
                 return -ENAMETOOLONG;
         return faccessat(dirfd, p, F_OK, 0) < 0 ? -errno : 0;
+}
+
+/* No "." or ".." component: what openat2's RESOLVE_BENEATH would allow
+ * inside dirfd is refused as well, so that both ways agree. */
+static bool components_plain(const char *path)
+{
+        for (const char *c = path; *c;) {
+                size_t n = strcspn(c, "/");
+
+                if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += n;
+                while (*c == '/')
+                        c++;
+        }
+        return true;
+}
+
+/* The opened file: fstat() before anything else, regular files only. */
+static int regular_only(int fd, struct stat *st)
+{
+        _cleanup_close_ int f = fd;
+
+        if (fstat(f, st) < 0)
+                return -errno;
+        if (!S_ISREG(st->st_mode))
+                return -EINVAL;
+        return MS_TAKE_FD(f);
+}
+
+int ms_open_beneath_walk(int dirfd, const char *path, struct stat *st)
+{
+        _cleanup_close_ int cur = -1;
+        char name[256];
+
+        while (*path == '/')
+                path++;
+        if (!*path || !components_plain(path))
+                return -EXDEV;
+        for (;;) {
+                size_t n = strcspn(path, "/");
+                const char *next = path + n;
+                int at = cur >= 0 ? cur : dirfd, fd;
+
+                if (n >= sizeof(name))
+                        return -ENAMETOOLONG;
+                memcpy(name, path, n);
+                name[n] = '\0';
+                while (*next == '/')
+                        next++;
+                if (!*next) {
+                        fd = openat(at, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                        return fd < 0 ? -errno : regular_only(fd, st);
+                }
+                fd = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                ms_close(cur);
+                cur = fd;
+                path = next;
+        }
+}
+
+int ms_open_beneath(int dirfd, const char *path, struct stat *st)
+{
+        struct open_how how = {
+                .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd;
+
+        while (*path == '/')
+                path++;
+        if (!*path || !components_plain(path))
+                return -EXDEV;
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+                return ms_open_beneath_walk(dirfd, path, st);
+        if (fd < 0)
+                return -errno;
+        return regular_only((int)fd, st);
 }

@@ -47,6 +47,21 @@ int ms_stat_at(int dirfd, const char *path, struct stat *st);
  * Returns the fd, -EINVAL if it is not a regular file, or -errno. */
 int ms_open_regular_at(int dirfd, const char *path, struct stat *st);
 
+/*
+ * Open the regular file at path strictly below dirfd to read it, with no
+ * symbolic link in any component and no way out of dirfd: openat2(2) with
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS, or, where the
+ * kernel or a seccomp filter refuses openat2 (ENOSYS, EPERM), the same walk
+ * one component at a time with O_NOFOLLOW (ms_open_beneath_walk()). A
+ * leading '/' is skipped; "." and ".." components are refused (-EXDEV)
+ * before anything is opened. Opened O_RDONLY|O_NONBLOCK|O_NOCTTY|O_CLOEXEC
+ * and checked with fstat() first (*st): a FIFO or device node is never read.
+ * Returns the fd, -ELOOP or -ENOTDIR for a symbolic link on the way, -EXDEV,
+ * -EINVAL if it is not a regular file, or -errno.
+ */
+int ms_open_beneath(int dirfd, const char *path, struct stat *st);
+int ms_open_beneath_walk(int dirfd, const char *path, struct stat *st);
+
 /* Whether path exists below dirfd. Returns 0 or -errno. */
 int ms_access_at(int dirfd, const char *path);
 

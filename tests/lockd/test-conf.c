@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -36,6 +37,7 @@ static void on_error(const char *file, unsigned line, const char *msg, void *use
 static void test_defaults(void **state)
 {
         struct lockd_conf c;
+        const char *bad;
 
         assert_int_equal(lockd_conf_init(&c), 0);
         assert_true(c.max_locked == 1ull << 30);
@@ -56,9 +58,18 @@ static void test_defaults(void **state)
         /* 10% of 24 GiB is more than 1G: 1G. 10% of 4 GiB: 409.6M. */
         assert_true(lockd_conf_budget(&c, 24ull << 30) == 1ull << 30);
         assert_true(lockd_conf_budget(&c, 4ull << 30) == (4ull << 30) / 100 * 10);
+        assert_int_equal(c.max_files, 2048);
+        assert_int_equal(c.max_user_share, 50);
+        assert_int_equal(lockd_conf_check(&c, &bad), 0);
+        /* Issue 12: both caps 0 was "no limit"; now it is refused, and the
+         * budget it would give is 0, never unbounded. */
         c.max_locked = 0;
         c.max_locked_percent = 0;
-        assert_true(lockd_conf_budget(&c, 4ull << 30) == UINT64_MAX);
+        assert_true(lockd_conf_budget(&c, 4ull << 30) == 0);
+        assert_int_equal(lockd_conf_check(&c, &bad), -EINVAL);
+        assert_non_null(strstr(bad, "both 0"));
+        c.max_locked_percent = 5;
+        assert_true(lockd_conf_budget(&c, 4ull << 30) == (4ull << 30) / 100 * 5);
         lockd_conf_free(&c);
 }
 
@@ -218,7 +229,15 @@ static void test_load(void **state)
         assert_int_equal(lockd_conf_load(&c, tree_path(root, "lockd.conf"), false, on_error, &e), 0);
         assert_true(c.max_locked == 64ull << 20);
         assert_true(c.scan_interval_usec == 2000000);
-        assert_int_equal(lockd_conf_load(&c, root, false, on_error, &e), -EISDIR);
+        assert_int_equal(lockd_conf_load(&c, root, false, on_error, &e), -EINVAL);
+        /* Issue 12: only regular files are read (a FIFO would block, a
+         * terminal or device be read); /dev/null is an empty configuration. */
+        assert_int_equal(mkfifo(tree_path(root, "fifo.conf"), 0644), 0);
+        e.n = 0;
+        assert_int_equal(lockd_conf_load(&c, tree_path(root, "fifo.conf"), false, on_error, &e), -EINVAL);
+        assert_non_null(strstr(e.msg[0], "not a regular file"));
+        assert_int_equal(lockd_conf_load(&c, "/dev/zero", false, on_error, &e), -EINVAL);
+        assert_int_equal(lockd_conf_load(&c, "/dev/null", false, on_error, &e), 0);
         lockd_conf_free(&c);
         tree_remove(root);
 }

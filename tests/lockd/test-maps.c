@@ -47,9 +47,15 @@ static void test_spaces_and_escapes(void **state)
         parse("00400000-00452000 r-xp 00000000 08:02 173521   /opt/my tools/bin/gcc wrapper", &m, buf, sizeof(buf), 0);
         assert_string_equal(m.path, "/opt/my tools/bin/gcc wrapper");
         assert_false(m.deleted);
-        /* The kernel writes a newline in a name as \012. */
+        /* The kernel writes a newline in a name as \012 but a backslash as
+         * itself: the path is kept as printed, never decoded (issue 12: a
+         * directory named \056\056 was taken for ".."). */
         parse("00400000-00452000 r-xp 00000000 08:02 173521   /tmp/a\\012b", &m, buf, sizeof(buf), 0);
-        assert_string_equal(m.path, "/tmp/a\nb");
+        assert_string_equal(m.path, "/tmp/a\\012b");
+        parse("00400000-00452000 r-xp 00000000 08:02 173521   /usr/x/\\056\\056/\\056\\056/etc/shadow", &m, buf,
+              sizeof(buf), 0);
+        assert_string_equal(m.path, "/usr/x/\\056\\056/\\056\\056/etc/shadow");
+        assert_null(strchr(m.path, '\n'));
         /* A trailing blank is part of the name. */
         parse("00400000-00452000 r-xp 00000000 08:02 173521   /tmp/x ", &m, buf, sizeof(buf), 0);
         assert_string_equal(m.path, "/tmp/x ");

@@ -53,7 +53,7 @@ static void test_prefixes(void **state)
 
         assert_int_equal(lockd_prefixes_parse("/usr/, /opt/tools", false, &l, &bad), 0);
         assert_true(lockd_path_allowed(&l, "/usr/bin/gcc"));
-        assert_true(lockd_path_allowed(&l, "/usr"));
+        assert_false(lockd_path_allowed(&l, "/usr")); /* the directory itself is no file */
         assert_false(lockd_path_allowed(&l, "/usrlocal/bin/gcc"));
         assert_true(lockd_path_allowed(&l, "/opt/tools/x"));
         assert_false(lockd_path_allowed(&l, "/opt/toolsx/x"));
@@ -67,6 +67,39 @@ static void test_prefixes(void **state)
         assert_true(lockd_path_allowed(&l, "/x/y"));
         lockd_list_free(&l);
         assert_int_equal(lockd_prefixes_parse("usr", false, &l, &bad), -EINVAL);
+        assert_int_equal(lockd_prefixes_parse("/usr/../etc", false, &l, &bad), -EINVAL);
+        assert_int_equal(lockd_prefixes_parse("/usr//lib", false, &l, &bad), -EINVAL);
+        assert_int_equal(lockd_prefixes_parse("/usr/./lib", false, &l, &bad), -EINVAL);
+}
+
+/* Issue 12: allowed paths were string prefixes of a path that could hold
+ * "..": "/usr/x/../../etc/shadow" passed as below /usr. */
+static void test_prefixes_component_wise(void **state)
+{
+        struct lockd_list l;
+        const char *bad, *p;
+        size_t len;
+
+        assert_int_equal(lockd_prefixes_parse("/usr, /opt/t", false, &l, &bad), 0);
+        assert_false(lockd_path_allowed(&l, "/usr/x/../../etc/shadow"));
+        assert_false(lockd_path_allowed(&l, "/usr/./bin/gcc"));
+        assert_false(lockd_path_allowed(&l, "/usr//bin/gcc"));
+        assert_false(lockd_path_allowed(&l, "/usr/bin/"));
+        assert_false(lockd_path_allowed(&l, "/usr/.."));
+        /* Literal names that look like escapes or dots are names. */
+        assert_true(lockd_path_allowed(&l, "/usr/x/\\056\\056/etc/shadow"));
+        assert_true(lockd_path_allowed(&l, "/usr/...x/.hidden/..y"));
+        p = lockd_path_below(&l, "/opt/t/bin/cc1", &len);
+        assert_non_null(p);
+        assert_string_equal(p, "/opt/t");
+        assert_int_equal(len, 6);
+        assert_null(lockd_path_below(&l, "/opt/tx/cc1", &len));
+        assert_true(lockd_path_normal("/"));
+        assert_true(lockd_path_normal("/a/b"));
+        assert_false(lockd_path_normal("a/b"));
+        assert_false(lockd_path_normal("/a/b/."));
+        assert_false(lockd_path_normal(""));
+        lockd_list_free(&l);
 }
 
 static void test_basename(void **state)
@@ -82,6 +115,7 @@ int main(void)
                 cmocka_unit_test(test_patterns),
                 cmocka_unit_test(test_bad_patterns),
                 cmocka_unit_test(test_prefixes),
+                cmocka_unit_test(test_prefixes_component_wise),
                 cmocka_unit_test(test_basename),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -549,6 +550,57 @@ static void root_prefix_names_the_root(void **state)
         assert_int_equal(ms_root_prefix(f->fd, prefix, 4), -ENAMETOOLONG);
 }
 
+/* ---- ms_open_beneath: no symbolic link, no "..", regular files only ---- */
+
+typedef int (*open_beneath_fn)(int dirfd, const char *path, struct stat *st);
+
+static void check_open_beneath(struct fake *f, open_beneath_fn open_fn)
+{
+        char target[4096];
+        struct stat st;
+        int fd;
+
+        fake_write(f->root, "usr/lib/a.so", "code\n");
+        fake_write(f->root, "etc/secret", "x\n");
+        fd = open_fn(f->fd, "/usr/lib/a.so", &st);
+        assert_true(fd >= 0);
+        assert_true(S_ISREG(st.st_mode) && st.st_size == 5);
+        close(fd);
+        fd = open_fn(f->fd, "usr//lib/a.so", &st);
+        assert_true(fd >= 0);
+        close(fd);
+        /* ".." is refused even where it would stay inside. */
+        assert_int_equal(open_fn(f->fd, "usr/../etc/secret", &st), -EXDEV);
+        assert_int_equal(open_fn(f->fd, "usr/lib/../lib/a.so", &st), -EXDEV);
+        assert_int_equal(open_fn(f->fd, "./usr/lib/a.so", &st), -EXDEV);
+        assert_int_equal(open_fn(f->fd, "", &st), -EXDEV);
+        /* A symbolic link as the file or on the way, relative or absolute. */
+        snprintf(target, sizeof(target), "%s/etc/secret", f->root);
+        assert_int_equal(symlinkat("../../etc/secret", f->fd, "usr/lib/link.so"), 0);
+        assert_int_equal(open_fn(f->fd, "usr/lib/link.so", &st), -ELOOP);
+        assert_int_equal(symlinkat(target, f->fd, "usr/lib/abs.so"), 0);
+        assert_int_equal(open_fn(f->fd, "usr/lib/abs.so", &st), -ELOOP);
+        assert_int_equal(symlinkat("../etc", f->fd, "usr/etc"), 0);
+        fd = open_fn(f->fd, "usr/etc/secret", &st);
+        assert_true(fd == -ELOOP || fd == -ENOTDIR);
+        /* A FIFO is not opened for reading (which would block), a directory
+         * is no regular file. */
+        assert_int_equal(mkfifoat(f->fd, "usr/lib/fifo", 0644), 0);
+        assert_int_equal(open_fn(f->fd, "usr/lib/fifo", &st), -EINVAL);
+        assert_int_equal(open_fn(f->fd, "usr/lib", &st), -EINVAL);
+        assert_int_equal(open_fn(f->fd, "usr/lib/none.so", &st), -ENOENT);
+}
+
+static void open_beneath_refuses_links_and_dotdot(void **state)
+{
+        check_open_beneath(*state, ms_open_beneath);
+}
+
+static void open_beneath_walk_refuses_links_and_dotdot(void **state)
+{
+        check_open_beneath(*state, ms_open_beneath_walk);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
 int main(void)
@@ -590,6 +642,8 @@ int main(void)
                 cmocka_unit_test(field_u64_missing_is_enoent),
                 cmocka_unit_test(field_u64_malformed_is_einval),
                 T(access_at_existing_and_missing),
+                T(open_beneath_refuses_links_and_dotdot),
+                T(open_beneath_walk_refuses_links_and_dotdot),
                 cmocka_unit_test(host_root_reads_real_proc),
                 cmocka_unit_test(host_root_read_u64),
         };
