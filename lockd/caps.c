@@ -90,6 +90,64 @@ static bool is_kept(cap_value_t v)
         return false;
 }
 
+/* Permitted and effective are exactly the kept set. */
+static bool exactly_kept(cap_t now)
+{
+        for (cap_value_t v = 0; v < cap_max_bits(); v++) {
+                cap_flag_value_t p = CAP_CLEAR, e = CAP_CLEAR;
+
+                if (cap_get_flag(now, v, CAP_PERMITTED, &p) < 0 || cap_get_flag(now, v, CAP_EFFECTIVE, &e) < 0)
+                        return false;
+                if ((p == CAP_SET) != is_kept(v) || (e == CAP_SET) != is_kept(v))
+                        return false;
+        }
+        return true;
+}
+
+/* Nothing for children, no new privileges ever: prctl() only. */
+static int seal(const char **step)
+{
+        *step = "clearing the ambient capabilities";
+        if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0)
+                return -errno;
+        *step = "clearing keep-caps";
+        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+                return -errno;
+        *step = "setting no_new_privs";
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        *step = NULL;
+        return 0;
+}
+
+int lockd_caps_already_minimal(void)
+{
+        _cleanup_cap_ cap_t now = cap_get_proc();
+
+        if (!now)
+                return -errno;
+        return geteuid() != 0 && getuid() != 0 && exactly_kept(now);
+}
+
+static int drop_bounding(cap_value_t max, const char **step)
+{
+        static char what[96];
+
+        for (cap_value_t v = 0; v < max; v++) {
+                if (is_kept(v) || cap_get_bound(v) != 1)
+                        continue;
+                if (cap_drop_bound(v) < 0) {
+                        int e = errno;
+                        char *name = cap_to_name(v);
+                        snprintf(what, sizeof(what), "dropping %s from the bounding set", name ? name : "?");
+                        cap_free(name);
+                        *step = what;
+                        return -e;
+                }
+        }
+        return 0;
+}
+
 int lockd_caps_drop(bool switch_user, uid_t uid, gid_t gid, const char **step)
 {
         static char what[96];
@@ -100,6 +158,12 @@ int lockd_caps_drop(bool switch_user, uid_t uid, gid_t gid, const char **step)
         *step = "reading the capabilities";
         if (!now)
                 return -errno;
+        /* Started by a service manager as an unprivileged user with exactly
+         * the kept capabilities (systemd's AmbientCapabilities=): capset(2)
+         * and setuid(2) are neither needed nor, under its system call
+         * filter, allowed. */
+        if (!switch_user && geteuid() != 0 && getuid() != 0 && exactly_kept(now))
+                return seal(step);
         for (size_t i = 0; i < MS_ARRAY_SIZE(kept); i++) {
                 if (!permitted(now, kept[i])) {
                         char *name = cap_to_name(kept[i]);
@@ -117,18 +181,9 @@ int lockd_caps_drop(bool switch_user, uid_t uid, gid_t gid, const char **step)
         r = set_caps(transition, MS_ARRAY_SIZE(transition), now);
         if (r < 0)
                 return r;
-        for (cap_value_t v = 0; v < max; v++) {
-                if (is_kept(v) || cap_get_bound(v) != 1)
-                        continue;
-                if (cap_drop_bound(v) < 0) {
-                        int e = errno;
-                        char *name = cap_to_name(v);
-                        snprintf(what, sizeof(what), "dropping %s from the bounding set", name ? name : "?");
-                        cap_free(name);
-                        *step = what;
-                        return -e;
-                }
-        }
+        r = drop_bounding(max, step);
+        if (r < 0)
+                return r;
         if (switch_user) {
                 *step = "setting the groups";
                 if (cap_setgroups(gid, 0, NULL) < 0)
@@ -141,15 +196,5 @@ int lockd_caps_drop(bool switch_user, uid_t uid, gid_t gid, const char **step)
         r = set_caps(kept, MS_ARRAY_SIZE(kept), NULL);
         if (r < 0)
                 return r;
-        *step = "clearing the ambient capabilities";
-        if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0)
-                return -errno;
-        *step = "clearing keep-caps";
-        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-                return -errno;
-        *step = "setting no_new_privs";
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                return -errno;
-        *step = NULL;
-        return 0;
+        return seal(step);
 }

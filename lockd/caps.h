@@ -14,6 +14,11 @@
  * caps plus SETUID, SETGID, SETPCAP; drop every other cap from the bounding
  * set; setgroups(0) and setresgid; cap_setuid(); set the kept caps alone;
  * clear ambient caps; PR_SET_NO_NEW_PRIVS.
+ *
+ * Under systemd the unit starts it as a dynamic user with exactly the kept
+ * capabilities (AmbientCapabilities=, CapabilityBoundingSet=): then no
+ * capset(2) or setuid(2) is made (its system call filter forbids both); only
+ * the ambient set is emptied and no_new_privs set, with prctl(2).
  */
 #pragma once
 
@@ -36,8 +41,13 @@ int lockd_user_lookup(const char *name, uid_t *uid, gid_t *gid);
  */
 int lockd_caps_check(void);
 
+/* 1 when running as a user other than root with exactly the kept set
+ * permitted and effective, 0 if not, -errno. */
+int lockd_caps_already_minimal(void);
+
 /*
- * Drop to the kept set; switch to uid/gid when switch_user. On failure
+ * Drop to the kept set; switch to uid/gid when switch_user. Already minimal
+ * (see above) and no switch: only the prctl() steps. On failure
  * *step names what failed ("dropping cap_sys_admin from the bounding set").
  * Returns 0 or -errno.
  */

@@ -2,6 +2,7 @@
 /* The running daemon: configuration, scans, file changes, state, reload, the loop. */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,11 +20,45 @@
 #include "lockd/notify.h"
 #include "probe/lockdstate.h"
 #include "probe/meminfo.h"
+#include "util/fileio.h"
 #include "util/log.h"
+#include "util/parse.h"
+
+bool lockd_stderr_is_journal(void)
+{
+        const char *js = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static void emit(int fd, bool journal, enum level l, const char *text)
+{
+        static const char *const what[] = { "error: ", "warning: ", "", "", "" };
+        static const int priority[] = { 3, 4, 6, 7, 7 };
+        char clean[1024];
+        size_t o = 0;
+
+        /* Paths and command lines come from users: a newline in one must
+         * not start a line of its own in the log. */
+        for (const unsigned char *p = (const unsigned char *)text; *p && o + 5 < sizeof(clean); p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        o += (size_t)snprintf(clean + o, 5, "\\%03o", *p);
+                else
+                        clean[o++] = (char)*p;
+        }
+        clean[o] = '\0';
+        if (journal)
+                ms_log(fd, "<%d>%s: %s%s", priority[l], PROGRAM, what[l], clean);
+        else
+                ms_log(fd, "%s: %s%s", PROGRAM, what[l], clean);
+}
 
 void daemon_log(struct daemon *d, enum level l, const char *fmt, ...)
 {
-        static const char *const prefix[] = { "error: ", "warning: ", "", "", "" };
         char line[1024];
         unsigned verbose = d->conf.verbose > d->opt.verbose ? d->conf.verbose : d->opt.verbose;
         va_list ap;
@@ -32,7 +68,18 @@ void daemon_log(struct daemon *d, enum level l, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
-        ms_log(d->logfd, "%s%s", prefix[l], line);
+        emit(d->logfd, d->journal, l, line);
+}
+
+void lockd_error(const char *fmt, ...)
+{
+        char line[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        emit(STDERR_FILENO, lockd_stderr_is_journal(), L_ERR, line);
 }
 
 static void conf_error(const char *file, unsigned line, const char *msg, void *userdata)
@@ -40,9 +87,9 @@ static void conf_error(const char *file, unsigned line, const char *msg, void *u
         struct daemon *d = userdata;
 
         if (line)
-                ms_log(d->logfd, "%s:%u: %s", file, line, msg);
+                daemon_log(d, L_ERR, "%s:%u: %s", file, line, msg);
         else
-                ms_log(d->logfd, "%s: %s", file, msg);
+                daemon_log(d, L_ERR, "%s: %s", file, msg);
 }
 
 /* Load file and overrides into c. Returns 0 or the number of errors / -errno. */
@@ -62,6 +109,13 @@ int daemon_load_conf(struct daemon *d, struct lockd_conf *c)
         for (size_t i = 0; i < d->opt.noverrides; i++)
                 if (lockd_conf_override(c, d->opt.overrides[i], conf_error, d) < 0)
                         bad++;
+        if (!bad) {
+                const char *reason;
+                if (lockd_conf_check(c, &reason) < 0) {
+                        daemon_log(d, L_ERR, "%s: %s", d->opt.config, reason);
+                        bad++;
+                }
+        }
         if (bad) {
                 lockd_conf_free(c);
                 return bad;
@@ -76,22 +130,37 @@ static bool scan_match(const char *name, void *userdata)
         return lockd_patterns_match(&d->conf.programs, name) >= 0;
 }
 
-static long scan_file(const char *path, void *userdata)
+static long scan_file(const char *path, const struct lockd_ident *ident, uid_t uid, void *userdata)
 {
         struct daemon *d = userdata;
+        size_t known = d->set.n;
         long i;
 
         if (!lockd_path_allowed(&d->conf.allowed_paths, path))
                 return -1;
-        i = lockd_set_find(&d->set, path);
-        if (i >= 0)
-                return i;
-        i = lockd_set_add(&d->set, path, false, d->now);
-        if (i >= 0) {
+        i = lockd_set_add(&d->set, path, false, d->now, ident);
+        if (i == -ENOSPC && d->full_logged++ < 3)
+                daemon_log(d, L_WARN, "max_files (%u) reached: %s and further files are not looked at",
+                           d->conf.max_files, path);
+        else if (i == -ESTALE)
+                daemon_log(d, L_DEBUG, "%s: another file than the one mapped (%u:%u inode %" PRIu64 "): ignored",
+                           path, ident->major, ident->minor, ident->ino);
+        if (i < 0)
+                return -1;
+        lockd_set_ref(&d->set, (size_t)i, uid);
+        if (d->set.n > known) {
                 d->need_plan = true;
                 daemon_log(d, L_DEBUG, "in use by a build: %s", path);
         }
         return i;
+}
+
+static void scan_release(uint32_t id, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        if (id < d->set.n)
+                lockd_set_unref(&d->set, id);
 }
 
 static void scan_use(uint32_t id, void *userdata)
@@ -108,6 +177,7 @@ const struct lockd_scan_ops daemon_scan_ops = {
         .match = scan_match,
         .file = scan_file,
         .use = scan_use,
+        .release = scan_release,
 };
 
 void daemon_scan(struct daemon *d)
@@ -140,7 +210,8 @@ void daemon_write_state(struct daemon *d)
                 .pid = getpid(),
                 .started = d->started,
                 .updated = (uint64_t)time(NULL),
-                .locked_bytes = d->set.locked_bytes,
+                /* Everything it holds unswappable: the files and itself. */
+                .locked_bytes = d->set.locked_bytes + d->own_locked,
                 .locked_files = d->set.locked_files,
                 .budget_bytes = d->budget,
                 .skipped_files = d->skipped,
@@ -194,6 +265,26 @@ int daemon_compute_budget(struct daemon *d)
         return 0;
 }
 
+/* VmLck of the daemon less its locked files: its heap, stack and code,
+ * locked by mlockall(). */
+void daemon_measure_own(struct daemon *d)
+{
+        char text[4096];
+        uint64_t kb;
+        int r = ms_read_at(MS_ROOT_HOST, "proc/self/status", text, sizeof(text), NULL);
+
+        if (r < 0 && r != -EFBIG)
+                return;
+        if (ms_field_u64(text, "VmLck:", &kb) < 0)
+                return;
+        d->own_locked = kb * 1024 > d->set.locked_bytes ? kb * 1024 - d->set.locked_bytes : 0;
+}
+
+uint64_t daemon_files_budget(const struct daemon *d)
+{
+        return d->budget > d->own_locked ? d->budget - d->own_locked : 0;
+}
+
 static void reload(struct daemon *d)
 {
         struct lockd_conf c;
@@ -217,10 +308,16 @@ static void reload(struct daemon *d)
         lockd_conf_free(&d->conf);
         d->conf = c;
         daemon_compute_budget(d);
+        /* The scanner's references go first: the set may be cleared. */
+        lockd_scanner_reset(&d->scanner);
         if (mode_changed) {
+                daemon_unwatch_all(d);
                 lockd_set_clear(&d->set);
                 lockd_set_init(&d->set, d->rootfd, d->conf.lock_mode);
         }
+        d->set.allowed = &d->conf.allowed_paths;
+        d->set.max_files = d->conf.max_files;
+        d->full_logged = 0;
         /* Forget what was found and seen: the new lists decide. */
         for (size_t i = 0; i < d->set.n; i++) {
                 d->set.files[i].pinned = false;
@@ -228,7 +325,6 @@ static void reload(struct daemon *d)
                 if (d->set.files[i].error != -ENOENT)
                         d->set.files[i].error = 0; /* retry what failed */
         }
-        lockd_scanner_reset(&d->scanner);
         daemon_proactive(d);
         daemon_scan(d);
         d->now = lockd_now_usec();
@@ -281,6 +377,10 @@ static void maintenance(struct daemon *d)
         d->last_maintenance = d->now;
         check_all(d);
         daemon_compute_budget(d);
+        /* What the start-up search and freed entries left behind goes back
+         * to the system: the rest of the heap is locked. */
+        malloc_trim(0);
+        daemon_measure_own(d);
         d->need_plan = true; /* release_after */
 }
 
@@ -343,13 +443,15 @@ int daemon_run(struct daemon *d)
 
 void daemon_free(struct daemon *d)
 {
-        lockd_set_clear(&d->set);
         if (d->scanner_ok)
                 lockd_scanner_free(&d->scanner);
+        lockd_set_clear(&d->set);
         lockd_watch_free(&d->watch);
         lockd_list_free(&d->libdirs);
         lockd_conf_free(&d->conf);
         free(d->items);
+        free(d->drop);
+        free(d->renumber);
         free(d->sortbuf);
         free(d->opt.overrides);
         ms_close(d->sigfd);

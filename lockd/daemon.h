@@ -24,6 +24,8 @@
 #define PROGRAM "memstop-lockd"
 #define MAINTENANCE_USEC (60ull * 1000000) /* re-check files, refresh the state file */
 
+/* Levels, and the sd-daemon(3) priority each line carries when standard
+ * error goes to the journal: <3> errors, <4> warnings, <6> info, <7> debug. */
 enum level { L_ERR, L_WARN, L_INFO, L_DEBUG, L_TRACE };
 
 struct options {
@@ -40,6 +42,7 @@ struct daemon {
         struct options opt;
         struct lockd_conf conf;
         int logfd;
+        bool journal;     /* logfd is standard error and that is the journal */
         int rootfd;       /* MS_ROOT_HOST: proc/, etc/ld.so.conf, the files to lock */
         int state_rootfd; /* below which run/memstop-lockd/state lives */
         struct lockd_set set;
@@ -49,6 +52,7 @@ struct daemon {
         struct lockd_watch watch;
         int sigfd, timerfd, psifd;
         uint64_t mem_total, budget;
+        uint64_t own_locked; /* the daemon's own locked memory (heap, stack, code) */
         uint64_t started;    /* unix seconds */
         uint64_t now;        /* monotonic usec of the current step */
         bool need_plan, state_dirty;
@@ -56,7 +60,10 @@ struct daemon {
         size_t skipped;
         size_t *sortbuf;
         struct lockd_budget_item *items;
+        bool *drop;          /* scratch of items_cap: files to forget */
+        uint32_t *renumber;  /* scratch of items_cap: where each file went */
         size_t items_cap;
+        unsigned full_logged; /* "max_files reached" lines so far */
         uint64_t last_maintenance, last_report, last_state;
         pid_t report_child;
         uint64_t report_deadline;
@@ -69,7 +76,18 @@ static inline const char *fmt_size(uint64_t b, char *buf)
 }
 
 /* daemon.c */
+/* One line "memstop-lockd: [error: |warning: ]TEXT" to the log, control
+ * characters of TEXT written as \ooo (a path cannot add lines), with a <N>
+ * priority prefix when d->journal. */
 void daemon_log(struct daemon *d, enum level l, const char *fmt, ...) MS_PRINTF(3, 4);
+/* The same on standard error, before the daemon is set up. */
+void lockd_error(const char *fmt, ...) MS_PRINTF(1, 2);
+/* Whether standard error is the journal (JOURNAL_STREAM names its device and inode). */
+bool lockd_stderr_is_journal(void);
+/* Measure the daemon's own locked memory (VmLck less its files). */
+void daemon_measure_own(struct daemon *d);
+/* The budget left for files once the daemon's own locked memory is counted. */
+uint64_t daemon_files_budget(const struct daemon *d);
 /* Load file and overrides into c. Returns 0 or the number of errors / -errno. */
 int daemon_load_conf(struct daemon *d, struct lockd_conf *c);
 extern const struct lockd_scan_ops daemon_scan_ops;
@@ -85,6 +103,8 @@ int daemon_proactive(struct daemon *d);
 /* Decide what to hold, release what is no longer chosen, then lock in priority order. */
 void daemon_plan(struct daemon *d, bool dry_run);
 void daemon_print_dry_run(struct daemon *d);
+/* Let go of every inotify watch (before the set is cleared). */
+void daemon_unwatch_all(struct daemon *d);
 
 /* lowmem.c */
 void daemon_open_psi(struct daemon *d);

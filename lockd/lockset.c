@@ -7,12 +7,15 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "lockd/lockset.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "lockd/clock.h"
+#include "lockd/maps.h"
+#include "lockd/match.h"
 
 /* mlock(2) and munlock(2) by their system calls: sanitizer runtimes (ASan)
  * replace the libc functions by no-ops, which would make every lock silently
@@ -41,6 +44,7 @@ void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode)
                 .page = page > 0 ? (uint64_t)page : 4096,
                 .mode = mode,
                 .rootfd = rootfd,
+                .max_files = SIZE_MAX,
         };
 }
 
@@ -81,23 +85,130 @@ long lockd_set_find(const struct lockd_set *s, const char *path)
         }
 }
 
-static int index_grow(struct lockd_set *s)
+static void index_put(size_t *index, size_t size, const char *path, size_t i)
 {
-        size_t size = s->index_size ? s->index_size * 2 : 64;
+        size_t h = hash(path) & (size - 1);
+
+        while (index[h])
+                h = (h + 1) & (size - 1);
+        index[h] = i + 1;
+}
+
+/* Make the index anew with size slots (a power of 2). */
+static int index_grow_to(struct lockd_set *s, size_t size)
+{
         size_t *index = calloc(size, sizeof(size_t));
 
         if (!index)
                 return -ENOMEM;
-        for (size_t i = 0; i < s->n; i++) {
-                size_t h = hash(s->files[i].path) & (size - 1);
-                while (index[h])
-                        h = (h + 1) & (size - 1);
-                index[h] = i + 1;
-        }
+        for (size_t i = 0; i < s->n; i++)
+                index_put(index, size, s->files[i].path, i);
         free(s->index);
         s->index = index;
         s->index_size = size;
         return 0;
+}
+
+static int index_grow(struct lockd_set *s)
+{
+        return index_grow_to(s, s->index_size ? s->index_size * 2 : 64);
+}
+
+/* Open path as the header says: normal, below an allowed directory, no
+ * symbolic link below it, a regular file. Returns the fd or -errno. */
+static int open_checked(const struct lockd_set *s, const char *path, struct stat *st)
+{
+        static const struct lockd_list everything = {};
+        char abs[4096];
+        const char *prefix, *at;
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ char *dir = NULL;
+        size_t len;
+
+        prefix = lockd_path_below(s->allowed ? s->allowed : &everything, path, &len);
+        if (!prefix)
+                return -EPERM;
+        dir = strndup(prefix, len);
+        at = dir ? ms_at_path(s->rootfd, dir, abs, sizeof(abs)) : NULL;
+        if (!at)
+                return -ENOMEM;
+        /* The configured directory itself may be a symbolic link (/lib -> usr/lib). */
+        dirfd = openat(s->rootfd, at, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        return ms_open_beneath(dirfd, path + len, st);
+}
+
+struct find_mapping {
+        uint64_t start;
+        struct lockd_ident *out;
+        bool found;
+};
+
+static int find_mapping(const struct lockd_mapping *m, void *userdata)
+{
+        struct find_mapping *f = userdata;
+
+        if (m->start != f->start)
+                return 0;
+        *f->out = (struct lockd_ident){ m->dev_major, m->dev_minor, m->inode };
+        f->found = true;
+        return 1;
+}
+
+int lockd_file_ident(int fd, struct lockd_ident *out)
+{
+        long page = sysconf(_SC_PAGESIZE);
+        struct find_mapping f = { .out = out };
+        char buf[8192];
+        void *map;
+        int r;
+
+        map = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED)
+                return -errno;
+        f.start = (uint64_t)(uintptr_t)map;
+        /* Our own mapping, whatever root the daemon looks at. */
+        r = lockd_maps_read(MS_ROOT_HOST, getpid(), buf, sizeof(buf), find_mapping, &f, NULL);
+        munmap(map, (size_t)page);
+        if (r < 0)
+                return r;
+        return f.found ? 0 : -ENOENT;
+}
+
+static bool ident_equal(const struct lockd_ident *a, const struct lockd_ident *b)
+{
+        return a->major == b->major && a->minor == b->minor && a->ino == b->ino;
+}
+
+/* Whether the open file fd (fstat st) is the one a maps line named ident. */
+static bool is_mapped_file(int fd, const struct stat *st, const struct lockd_ident *ident)
+{
+        struct lockd_ident mine;
+
+        if (major(st->st_dev) == ident->major && minor(st->st_dev) == ident->minor &&
+            (uint64_t)st->st_ino == ident->ino)
+                return true;
+        /* stat() and maps may disagree on the device (btrfs, overlayfs):
+         * ask the kernel what a mapping of this file shows. */
+        return lockd_file_ident(fd, &mine) == 0 && ident_equal(&mine, ident);
+}
+
+/* A known file named again by a maps line: is it the one we hold? */
+static bool known_is(struct lockd_set *s, struct lockd_file *f, const struct lockd_ident *ident)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (f->ident_known)
+                return ident_equal(&f->ident, ident);
+        fd = open_checked(s, f->path, &st);
+        if (fd < 0 || (uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino ||
+            !is_mapped_file(fd, &st, ident))
+                return false;
+        f->ident = *ident;
+        f->ident_known = true;
+        return true;
 }
 
 /* Size, identity and cost of a file from an open fd. */
@@ -131,25 +242,10 @@ static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const stru
         return 0;
 }
 
-long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t used)
+static int append(struct lockd_set *s, struct lockd_file *f)
 {
-        _cleanup_close_ int fd = -1;
-        struct lockd_file f = {};
-        long i = lockd_set_find(s, path);
-        struct stat st;
         int r;
 
-        if (i >= 0) {
-                s->files[i].pinned |= pinned;
-                if (used > s->files[i].last_used)
-                        s->files[i].last_used = used;
-                return i;
-        }
-        if (path[0] != '/')
-                return -EINVAL;
-        fd = ms_open_regular_at(s->rootfd, path, &st);
-        if (fd < 0)
-                return fd;
         if (s->n == s->cap) {
                 size_t cap = s->cap ? s->cap * 2 : 64;
                 struct lockd_file *files = realloc(s->files, cap * sizeof(*files));
@@ -160,25 +256,98 @@ long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t 
         }
         if ((s->n + 1) * 2 > s->index_size && (r = index_grow(s)) < 0)
                 return r;
+        f->order = s->next_order++;
+        s->files[s->n] = *f;
+        index_put(s->index, s->index_size, f->path, s->n);
+        s->n++;
+        return 0;
+}
+
+long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t used,
+                   const struct lockd_ident *ident)
+{
+        _cleanup_close_ int fd = -1;
+        struct lockd_file f = { .user = LOCKD_FILE_NO_USER, .wd = -1 };
+        long i = lockd_set_find(s, path);
+        struct stat st;
+        int r;
+
+        if (i >= 0) {
+                if (ident && !known_is(s, &s->files[i], ident))
+                        return -ESTALE;
+                s->files[i].pinned |= pinned;
+                if (used > s->files[i].last_used)
+                        s->files[i].last_used = used;
+                return i;
+        }
+        if (s->n >= s->max_files)
+                return -ENOSPC;
+        fd = open_checked(s, path, &st);
+        if (fd < 0)
+                return fd;
+        if (ident && !is_mapped_file(fd, &st, ident))
+                return -ESTALE;
         f.path = strdup(path);
         if (!f.path)
                 return -ENOMEM;
         r = examine(s, &f, fd, &st);
+        if (r == 0)
+                r = append(s, &f);
         if (r < 0) {
                 free(f.path);
+                free(f.ranges);
                 return r;
         }
-        f.pinned = pinned;
-        f.last_used = used;
-        f.order = s->next_order++;
-        s->files[s->n] = f;
-        {
-                size_t h = hash(path) & (s->index_size - 1);
-                while (s->index[h])
-                        h = (h + 1) & (s->index_size - 1);
-                s->index[h] = s->n + 1;
+        if (ident) {
+                s->files[s->n - 1].ident = *ident;
+                s->files[s->n - 1].ident_known = true;
         }
-        return (long)s->n++;
+        s->files[s->n - 1].pinned = pinned;
+        s->files[s->n - 1].last_used = used;
+        return (long)(s->n - 1);
+}
+
+void lockd_set_ref(struct lockd_set *s, size_t i, uid_t uid)
+{
+        struct lockd_file *f = &s->files[i];
+
+        f->refs++;
+        if (f->user == LOCKD_FILE_NO_USER)
+                f->user = uid;
+        else if (f->user != uid)
+                f->shared = true;
+}
+
+void lockd_set_unref(struct lockd_set *s, size_t i)
+{
+        if (s->files[i].refs > 0)
+                s->files[i].refs--;
+}
+
+size_t lockd_set_drop(struct lockd_set *s, const bool *drop, uint32_t *map)
+{
+        size_t kept = 0, dropped;
+
+        for (size_t i = 0; i < s->n; i++) {
+                if (drop[i]) {
+                        lockd_set_unlock(s, i);
+                        free(s->files[i].path);
+                        free(s->files[i].ranges);
+                        map[i] = UINT32_MAX;
+                        continue;
+                }
+                map[i] = (uint32_t)kept;
+                s->files[kept++] = s->files[i];
+        }
+        dropped = s->n - kept;
+        s->n = kept;
+        if (dropped > 0) {
+                /* The same slots for fewer files: no allocation, no failure. */
+                memset(s->index, 0, s->index_size * sizeof(size_t));
+                for (size_t i = 0; i < s->n; i++)
+                        index_put(s->index, s->index_size, s->files[i].path, i);
+        }
+        return dropped;
 }
 
 void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now)
@@ -198,12 +367,13 @@ int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
 
         if (f->locked)
                 return 0;
-        fd = ms_open_regular_at(s->rootfd, f->path, &st);
+        fd = open_checked(s, f->path, &st);
         if (fd < 0) {
                 f->error = fd;
                 return fd;
         }
         if ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino || (uint64_t)st.st_size != f->size) {
+                f->ident_known = false; /* another file now: seen mapped no more */
                 r = examine(s, f, fd, &st);
                 if (r < 0)
                         return r;
@@ -286,11 +456,12 @@ enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
         struct lockd_file *f = &s->files[i];
         _cleanup_close_ int fd = -1;
         struct stat st;
-        int r = ms_stat_at(s->rootfd, f->path, &st);
 
-        if (r < 0) {
-                if (r != -ENOENT && r != -ENOTDIR)
+        fd = open_checked(s, f->path, &st);
+        if (fd < 0) {
+                if (fd == -ENOMEM || fd == -EMFILE || fd == -ENFILE || fd == -EACCES)
                         return LOCKD_UNCHANGED;
+                /* Gone, or no longer a regular file reached without symbolic links. */
                 lockd_set_unlock(s, i);
                 f->error = -ENOENT;
                 return LOCKD_GONE;
@@ -301,11 +472,7 @@ enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
                 return LOCKD_UNCHANGED;
         }
         lockd_set_unlock(s, i);
-        fd = ms_open_regular_at(s->rootfd, f->path, &st);
-        if (fd < 0) {
-                f->error = fd;
-                return LOCKD_GONE;
-        }
+        f->ident_known = false;
         f->error = examine(s, f, fd, &st);
         return LOCKD_REPLACED;
 }

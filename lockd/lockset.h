@@ -9,19 +9,41 @@
  * process that maps the file. Unlocking unmaps, which also lets go of the
  * inode: a file replaced on disk is released, not pinned.
  *
- * Files are addressed by index; indices stay valid until lockd_set_clear().
- * Paths are absolute and looked up below a root fd (ms_root_open() or
- * MS_ROOT_HOST).
+ * Files are addressed by index; indices stay valid until lockd_set_drop()
+ * (which says where each one went) or lockd_set_clear(). Paths are absolute
+ * and looked up below a root fd (ms_root_open() or MS_ROOT_HOST).
+ *
+ * Which file is opened (issue 12): a path must be normal (no ".", ".." or
+ * empty component) and lie below one of the allowed directories; the
+ * directory is opened as configured, the rest of the path below it without
+ * following any symbolic link (ms_open_beneath()), and only a regular file is
+ * taken. A path read from a process's /proc/PID/maps only names a candidate:
+ * it is added only if the file found is the very file mapped, its identity
+ * equal to the maps line's device and inode (lockd_ident).
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lockd/budget.h"
 #include "lockd/conf.h"
 #include "lockd/elfinfo.h"
+
+/*
+ * A file as /proc/PID/maps names it: the device (major:minor) and inode the
+ * kernel prints for a mapping. On most file systems it equals stat()'s
+ * st_dev and st_ino; where it does not (btrfs subvolumes, overlayfs), the
+ * daemon maps the candidate itself and reads its own maps line.
+ */
+struct lockd_ident {
+        unsigned major, minor;
+        uint64_t ino;
+};
+
+#define LOCKD_FILE_NO_USER ((uid_t)-1)
 
 struct lockd_file {
         char *path;
@@ -35,6 +57,12 @@ struct lockd_file {
         uint64_t last_used;      /* monotonic usec; 0: not seen in use */
         uint64_t locked_usec;    /* how long the last lock took */
         unsigned order;
+        struct lockd_ident ident; /* what maps lines show for it, when ident_known */
+        bool ident_known;
+        uint32_t refs;           /* processes that map it now (lockd_set_ref) */
+        uid_t user;              /* the first user seen using it, LOCKD_FILE_NO_USER */
+        bool shared;             /* used by processes of two users or more */
+        int wd;                  /* the daemon's inotify watch of its directory, or -1 */
         bool pinned;             /* found at start-up */
         bool locked;
         int error;               /* last -errno of open/map/lock, 0 */
@@ -52,8 +80,12 @@ struct lockd_set {
         uint64_t page;
         enum lockd_lock_mode mode;
         int rootfd;              /* not owned */
+        const struct lockd_list *allowed; /* not owned; NULL: everything below the root */
+        size_t max_files;        /* lockd_set_add() refuses more (-ENOSPC) */
 };
 
+/* An empty set: no limit on files, every path below the root allowed until
+ * the caller sets allowed and max_files. */
 void lockd_set_init(struct lockd_set *s, int rootfd, enum lockd_lock_mode mode);
 /* Unlock everything and forget all files. */
 void lockd_set_clear(struct lockd_set *s);
@@ -62,12 +94,35 @@ void lockd_set_clear(struct lockd_set *s);
 long lockd_set_find(const struct lockd_set *s, const char *path);
 
 /*
- * Add path (absolute, below the root) or find it. A new file is examined
- * (stat, and the ELF segments in segments mode) but not locked. pinned is
+ * Add path (absolute, normal, below an allowed directory) or find it. A new
+ * file is opened as described above and examined (fstat, and the ELF
+ * segments in segments mode) but not locked. With ident (a maps line's), the
+ * file found must be that one, for a known path as for a new one. pinned is
  * OR-ed in; last_used raised to used (0 leaves it). Returns the index, or
- * -errno (-EINVAL: not a regular file).
+ * -errno: -EPERM (not normal or not allowed), -ELOOP/-ENOTDIR (a symbolic
+ * link on the way), -EINVAL (not a regular file), -ESTALE (another file
+ * than the one mapped), -ENOSPC (max_files reached).
  */
-long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t used);
+long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t used,
+                   const struct lockd_ident *ident);
+
+/* A process of user uid maps file i now / no longer (reference counts). */
+void lockd_set_ref(struct lockd_set *s, size_t i, uid_t uid);
+void lockd_set_unref(struct lockd_set *s, size_t i);
+
+/*
+ * Forget the files with drop[i] set (unlocking them) and close the gaps:
+ * map[old index] receives the new index, or UINT32_MAX for a dropped file.
+ * Returns how many were dropped.
+ */
+size_t lockd_set_drop(struct lockd_set *s, const bool *drop, uint32_t *map);
+
+/*
+ * The identity /proc/self/maps shows for a mapping of the open file fd: the
+ * file is mapped for a moment and the line of that mapping read. Returns 0
+ * or -errno.
+ */
+int lockd_file_ident(int fd, struct lockd_ident *out);
 
 /* Mark a file as used now by a build. */
 void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now);
@@ -87,9 +142,10 @@ enum lockd_change {
 };
 
 /*
- * Compare the path on disk with what is known (dev, ino, size). On a change
- * the file is unlocked and re-examined (a gone file keeps its entry with
- * error -ENOENT). Returns the change.
+ * Compare the path on disk with what is known (dev, ino, size), opening it
+ * as lockd_set_add() does: a symbolic link put in its place counts as gone,
+ * never followed. On a change the file is unlocked and re-examined (a gone
+ * file keeps its entry with error -ENOENT). Returns the change.
  */
 enum lockd_change lockd_set_check(struct lockd_set *s, size_t i);
 

@@ -34,6 +34,9 @@
 #include "util/fileio.h"
 #include "util/log.h"
 
+#define LOCKD_DEFAULT_USER "memstop-lockd" /* created by sysusers.d/memstop-lockd.conf */
+#define LOCKD_FALLBACK_USER "nobody"
+#define EXIT_USAGE 2       /* bad usage: nothing was started */
 #define EXIT_NOT_RUNNING 3 /* LSB: program is not running */
 
 static int status(struct daemon *d)
@@ -49,8 +52,7 @@ static int status(struct daemon *d)
                 return EXIT_NOT_RUNNING;
         }
         if (r < 0) {
-                fprintf(stderr, "%s: cannot read the state file %s: %s\n", PROGRAM, MS_LOCKD_STATE_PATH,
-                        strerror(-r));
+                lockd_error("cannot read the state file %s: %s", MS_LOCKD_STATE_PATH, strerror(-r));
                 return EXIT_FAILURE;
         }
         alive = ms_proc_comm_read(d->rootfd, st.pid, comm, sizeof(comm)) == 0 && strncmp(comm, PROGRAM, 13) == 0;
@@ -102,7 +104,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         int c;
 
         *o = (struct options){ .config = MS_LOCKD_CONF, .state_root = "/" };
-        while ((c = getopt_long(argc, argv, "c:o:nsfvhV", longopts, NULL)) != -1) {
+        opterr = 0; /* one line of our own instead of getopt's */
+        while ((c = getopt_long(argc, argv, ":c:o:nsfvhV", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                         o->config = optarg;
@@ -137,13 +140,19 @@ static int parse_options(int argc, char **argv, struct options *o)
                 case 'V':
                         printf("%s %s\n", PROGRAM, MS_VERSION);
                         exit(EXIT_SUCCESS);
+                case ':':
+                        lockd_error("option '%s' needs a value; see --help", argv[optind - 1]);
+                        return -EINVAL;
                 default:
-                        usage(stderr);
+                        if (optopt)
+                                lockd_error("unknown option '-%c'; see --help", optopt);
+                        else
+                                lockd_error("unknown option '%s'; see --help", argv[optind - 1]);
                         return -EINVAL;
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, "%s: unexpected argument \"%s\"\n", PROGRAM, argv[optind]);
+                lockd_error("unexpected argument '%s'; see --help", argv[optind]);
                 return -EINVAL;
         }
         return 0;
@@ -196,20 +205,24 @@ static int setup(struct daemon *d)
 
         if (r != 0) {
                 if (r > 0)
-                        fprintf(stderr, "%s: %d error%s in the configuration\n", PROGRAM, r, r > 1 ? "s" : "");
+                        daemon_log(d, L_ERR, "%d error%s in the configuration", r, r > 1 ? "s" : "");
                 return -1;
         }
         if (d->conf.log && !d->opt.foreground && !d->opt.dry_run) {
                 d->logfd = ms_log_open(d->conf.log, getpid());
                 if (d->logfd < 0) {
-                        fprintf(stderr, "%s: cannot open log %s: %s\n", PROGRAM, d->conf.log, strerror(-d->logfd));
+                        int e = -d->logfd;
                         d->logfd = STDERR_FILENO;
+                        daemon_log(d, L_ERR, "cannot open log %s: %s", d->conf.log, strerror(e));
                         return -1;
                 }
+                d->journal = false;
         }
         if (daemon_compute_budget(d) < 0)
                 return -1;
         lockd_set_init(&d->set, d->rootfd, d->conf.lock_mode);
+        d->set.allowed = &d->conf.allowed_paths;
+        d->set.max_files = d->conf.max_files;
         if (lockd_libdirs_load(d->rootfd, &d->libdirs) < 0) {
                 daemon_log(d, L_ERR, "out of memory");
                 return -1;
@@ -230,9 +243,41 @@ static void dry_run(struct daemon *d)
         daemon_print_dry_run(d);
 }
 
+/*
+ * Which user to become when started as root: user = in lockd.conf, else the
+ * dedicated memstop-lockd user, else nobody (issue 12: never uid 0 unless
+ * user = root says so). Returns 0 (*switch_user false: stay), or -1.
+ */
+static int choose_user(struct daemon *d, bool *switch_user, uid_t *uid, gid_t *gid, const char **name)
+{
+        int r;
+
+        *switch_user = false;
+        *name = d->conf.user ? d->conf.user : LOCKD_DEFAULT_USER;
+        if (getuid() != 0) {
+                if (d->conf.user)
+                        daemon_log(d, L_WARN, "user = %s ignored: already running as uid %u", d->conf.user,
+                                   (unsigned)getuid());
+                return 0;
+        }
+        if (strcmp(*name, "root") == 0)
+                return 0;
+        r = lockd_user_lookup(*name, uid, gid);
+        if (r == -ENOENT && !d->conf.user) {
+                *name = LOCKD_FALLBACK_USER;
+                r = lockd_user_lookup(*name, uid, gid);
+        }
+        if (r < 0) {
+                daemon_log(d, L_ERR, "user %s: %s", *name, r == -ENOENT ? "no such user" : strerror(-r));
+                return -1;
+        }
+        *switch_user = true;
+        return 0;
+}
+
 /* The user to become, the state directory, the PSI trigger (while root),
  * then only the kept capabilities and all memory locked. Returns 0 or -1. */
-static int drop_privileges(struct daemon *d, bool *switch_user)
+static int drop_privileges(struct daemon *d, bool *switch_user, const char **user)
 {
         uid_t uid = 0;
         gid_t gid = 0;
@@ -240,17 +285,12 @@ static int drop_privileges(struct daemon *d, bool *switch_user)
         int r;
 
         if (lockd_caps_check() < 0) {
-                daemon_log(d, L_ERR, "needs CAP_IPC_LOCK to lock files (run it as root)");
+                daemon_log(d, L_ERR, "needs CAP_IPC_LOCK to lock files (run it as root, or with "
+                                     "AmbientCapabilities=CAP_IPC_LOCK CAP_SYS_PTRACE)");
                 return -1;
         }
-        if (d->conf.user) {
-                r = lockd_user_lookup(d->conf.user, &uid, &gid);
-                if (r < 0) {
-                        daemon_log(d, L_ERR, "user %s: %s", d->conf.user, r == -ENOENT ? "no such user" : strerror(-r));
-                        return -1;
-                }
-                *switch_user = true;
-        }
+        if (choose_user(d, switch_user, &uid, &gid, user) < 0)
+                return -1;
         r = prepare_state_dir(d, *switch_user, uid, gid);
         if (r < 0) {
                 daemon_log(d, L_ERR, "cannot create %s/run/memstop-lockd: %s", d->opt.state_root, strerror(-r));
@@ -284,13 +324,15 @@ static int setup_events(struct daemon *d)
 }
 
 /* The first search, plan and scan; then ready. */
-static void start(struct daemon *d, bool switch_user, uint64_t t_start)
+static void start(struct daemon *d, uint64_t t_start)
 {
-        char a[MS_SIZE_BUF], b[MS_SIZE_BUF], status_msg[128];
+        char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], status_msg[128];
 
-        daemon_log(d, L_INFO, "memstop-lockd %s: budget %s, max_file_size %s, keeping %s%s%s", MS_VERSION,
-                   fmt_size(d->budget, a), d->conf.max_file_size ? fmt_size(d->conf.max_file_size, b) : "none",
-                   lockd_caps_kept_text(), switch_user ? ", user " : "", switch_user ? d->conf.user : "");
+        daemon_measure_own(d);
+        daemon_log(d, L_INFO, "%s: budget %s (its own memory %s), max_file_size %s, max_files %u, keeping %s, uid %u",
+                   MS_VERSION, fmt_size(d->budget, a), fmt_size(d->own_locked, c),
+                   d->conf.max_file_size ? fmt_size(d->conf.max_file_size, b) : "none", d->conf.max_files,
+                   lockd_caps_kept_text(), (unsigned)getuid());
         d->lock_while_searching = true;
         daemon_proactive(d);
         d->now = lockd_now_usec();
@@ -298,13 +340,15 @@ static void start(struct daemon *d, bool switch_user, uint64_t t_start)
         daemon_scan(d);
         if (d->need_plan)
                 daemon_plan(d, false);
-        daemon_log(d, L_INFO, "start-up: holding %zu files, %s of %s, in %" PRIu64 " ms; %zu skipped",
-                   d->set.locked_files, fmt_size(d->set.locked_bytes, a), fmt_size(d->budget, b),
-                   (lockd_now_usec() - t_start) / 1000, d->skipped);
-        d->last_maintenance = d->now;
         /* The start-up search allocated and freed a lot (directory listings):
          * give it back, the rest of the heap is locked for good. */
         malloc_trim(0);
+        daemon_measure_own(d);
+        daemon_log(d, L_INFO, "start-up: holding %zu files, %s, and its own memory %s, of %s, in %" PRIu64
+                              " ms; %zu skipped",
+                   d->set.locked_files, fmt_size(d->set.locked_bytes, a), fmt_size(d->own_locked, c),
+                   fmt_size(d->budget, b), (lockd_now_usec() - t_start) / 1000, d->skipped);
+        d->last_maintenance = d->now;
         daemon_write_state(d);
         snprintf(status_msg, sizeof(status_msg), "READY=1\nSTATUS=holding %zu files, %s", d->set.locked_files,
                  fmt_size(d->set.locked_bytes, a));
@@ -314,16 +358,21 @@ static void start(struct daemon *d, bool switch_user, uint64_t t_start)
 static int serve(struct daemon *d, uint64_t t_start)
 {
         bool switch_user = false;
+        const char *user = NULL;
         int r;
 
         d->started = (uint64_t)time(NULL);
-        if (drop_privileges(d, &switch_user) < 0 || setup_events(d) < 0)
+        if (drop_privileges(d, &switch_user, &user) < 0 || setup_events(d) < 0)
                 return EXIT_FAILURE;
-        start(d, switch_user, t_start);
+        if (switch_user)
+                daemon_log(d, L_INFO, "running as user %s", user);
+        start(d, t_start);
         r = daemon_run(d);
         lockd_notify("STOPPING=1");
         if (d->report_child > 0)
                 kill(-d->report_child, SIGKILL);
+        if (d->scanner_ok)
+                lockd_scanner_reset(&d->scanner);
         lockd_set_clear(&d->set);
         (void)unlinkat(d->state_rootfd, MS_LOCKD_STATE_PATH, 0);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -336,11 +385,14 @@ int main(int argc, char **argv)
                             .rootfd = MS_ROOT_HOST, .state_rootfd = -1, .watch = { .fd = -1 } };
         int ret = EXIT_FAILURE;
 
-        if (parse_options(argc, argv, &d.opt) < 0)
-                return EXIT_FAILURE;
+        d.journal = lockd_stderr_is_journal();
+        if (parse_options(argc, argv, &d.opt) < 0) {
+                free(d.opt.overrides);
+                return EXIT_USAGE;
+        }
         d.state_rootfd = ms_root_open(d.opt.state_root);
         if (d.state_rootfd < 0) {
-                fprintf(stderr, "%s: cannot open %s: %s\n", PROGRAM, d.opt.state_root, strerror(-d.state_rootfd));
+                daemon_log(&d, L_ERR, "cannot open %s: %s", d.opt.state_root, strerror(-d.state_rootfd));
                 goto out;
         }
         if (d.opt.status) {

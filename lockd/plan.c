@@ -12,18 +12,41 @@
 
 static void watch_file(struct daemon *d, size_t i)
 {
-        int r = lockd_watch_file_dir(&d->watch, d->rootfd, d->set.files[i].path);
+        struct lockd_file *f = &d->set.files[i];
+        int r;
 
+        if (f->wd >= 0 || d->watch.fd < 0)
+                return;
+        r = lockd_watch_file_dir(&d->watch, d->rootfd, f->path);
         if (r < 0 && r != -ENOENT)
-                daemon_log(d, L_DEBUG, "cannot watch the directory of %s: %s", d->set.files[i].path, strerror(-r));
+                daemon_log(d, L_DEBUG, "cannot watch the directory of %s: %s", f->path, strerror(-r));
+        f->wd = r < 0 ? -1 : r;
+}
+
+static void unwatch_file(struct daemon *d, size_t i)
+{
+        struct lockd_file *f = &d->set.files[i];
+
+        if (f->wd >= 0)
+                lockd_watch_put(&d->watch, f->wd);
+        f->wd = -1;
+}
+
+void daemon_unwatch_all(struct daemon *d)
+{
+        for (size_t i = 0; i < d->set.n; i++)
+                unwatch_file(d, i);
 }
 
 static void found_proactive(const char *path, void *userdata)
 {
         struct daemon *d = userdata;
-        long i = lockd_set_add(&d->set, path, true, 0);
+        long i = lockd_set_add(&d->set, path, true, 0, NULL);
+        uint64_t budget = daemon_files_budget(d);
         struct lockd_file *f;
 
+        if (i == -ENOSPC && d->full_logged++ < 3)
+                daemon_log(d, L_WARN, "max_files (%u) reached in the start-up search at %s", d->conf.max_files, path);
         if (i < 0) {
                 daemon_log(d, L_DEBUG, "%s: %s", path, strerror((int)-i));
                 return;
@@ -36,9 +59,10 @@ static void found_proactive(const char *path, void *userdata)
         f = &d->set.files[i];
         if (!d->lock_while_searching || f->locked)
                 return;
-        if ((d->conf.max_file_size && f->bytes > d->conf.max_file_size) || f->bytes > d->budget - d->set.locked_bytes)
+        if ((d->conf.max_file_size && f->bytes > d->conf.max_file_size) || budget < d->set.locked_bytes ||
+            f->bytes > budget - d->set.locked_bytes)
                 return;
-        if (lockd_set_lock(&d->set, (size_t)i, d->budget - d->set.locked_bytes) == 0) {
+        if (lockd_set_lock(&d->set, (size_t)i, budget - d->set.locked_bytes) == 0) {
                 watch_file(d, (size_t)i);
                 d->state_dirty = true;
                 daemon_log(d, L_DEBUG, "locked %s (%s) in %" PRIu64 " ms", f->path,
@@ -66,20 +90,28 @@ static int ensure_scratch(struct daemon *d)
 {
         if (d->items_cap >= d->set.n)
                 return 0;
-        {
-                size_t cap = d->set.n * 2;
-                struct lockd_budget_item *items = realloc(d->items, cap * sizeof(*items));
-                size_t *sortbuf;
+        size_t cap = d->set.n * 2;
+        struct lockd_budget_item *items = realloc(d->items, cap * sizeof(*items));
+        size_t *sortbuf;
+        uint32_t *renumber;
+        bool *drop;
 
-                if (!items)
-                        return -ENOMEM;
-                d->items = items;
-                sortbuf = realloc(d->sortbuf, cap * sizeof(*sortbuf));
-                if (!sortbuf)
-                        return -ENOMEM;
-                d->sortbuf = sortbuf;
-                d->items_cap = cap;
-        }
+        if (!items)
+                return -ENOMEM;
+        d->items = items;
+        sortbuf = realloc(d->sortbuf, cap * sizeof(*sortbuf));
+        if (!sortbuf)
+                return -ENOMEM;
+        d->sortbuf = sortbuf;
+        drop = realloc(d->drop, cap * sizeof(*drop));
+        if (!drop)
+                return -ENOMEM;
+        d->drop = drop;
+        renumber = realloc(d->renumber, cap * sizeof(*renumber));
+        if (!renumber)
+                return -ENOMEM;
+        d->renumber = renumber;
+        d->items_cap = cap;
         return 0;
 }
 
@@ -91,6 +123,13 @@ struct plan_counts {
 /* The budget's verdict for every file, in d->items and d->sortbuf. */
 static void decide(struct daemon *d)
 {
+        struct lockd_budget_params p = {
+                .budget = daemon_files_budget(d),
+                .max_file = d->conf.max_file_size,
+                .now = d->now ? d->now : lockd_now_usec(),
+                .release_after = d->conf.release_after_usec,
+                .user_share = d->conf.max_user_share,
+        };
         struct lockd_budget_result res;
 
         for (size_t i = 0; i < d->set.n; i++) {
@@ -100,11 +139,12 @@ static void decide(struct daemon *d)
                         .last_used = f->last_used,
                         .order = f->order,
                         .pinned = f->pinned,
+                        .shared = f->shared,
+                        .user = f->user,
                         .failed = f->error != 0 && f->error != -EFBIG,
                 };
         }
-        lockd_budget_plan(d->items, d->set.n, d->budget, d->conf.max_file_size, d->now ? d->now : lockd_now_usec(),
-                          d->conf.release_after_usec, d->sortbuf, &res);
+        lockd_budget_plan(d->items, d->set.n, &p, d->sortbuf, &res);
         d->skipped = res.skipped;
 }
 
@@ -118,6 +158,7 @@ static void release_unchosen(struct daemon *d, struct plan_counts *n)
 
                 if (v != LOCKD_KEEP && f->locked) {
                         lockd_set_unlock(&d->set, i);
+                        unwatch_file(d, i);
                         d->state_dirty = true;
                         n->released++;
                         n->released_bytes += f->bytes;
@@ -142,7 +183,9 @@ static void lock_chosen(struct daemon *d, struct plan_counts *n)
                 int r;
 
                 if (v == LOCKD_KEEP && !f->locked) {
-                        r = lockd_set_lock(&d->set, i, d->budget - d->set.locked_bytes);
+                        uint64_t budget = daemon_files_budget(d);
+                        r = budget < d->set.locked_bytes ? -EFBIG
+                                                         : lockd_set_lock(&d->set, i, budget - d->set.locked_bytes);
                         if (r < 0) {
                                 v = LOCKD_SKIP_ERROR;
                                 daemon_log(d, L_WARN, "cannot lock %s: %s", f->path, strerror(-r));
@@ -160,6 +203,32 @@ static void lock_chosen(struct daemon *d, struct plan_counts *n)
         }
 }
 
+/*
+ * Forget what is neither found at start-up, nor locked, nor mapped by a
+ * running process (issue 12: entries were never freed, and the heap is
+ * locked). Their ids change: the scanner is told.
+ */
+static void forget_unused(struct daemon *d)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->set.n; i++) {
+                const struct lockd_file *f = &d->set.files[i];
+                d->drop[i] = !f->pinned && !f->locked && f->refs == 0;
+                if (d->drop[i]) {
+                        unwatch_file(d, i);
+                        n++;
+                }
+        }
+        if (n == 0)
+                return;
+        lockd_set_drop(&d->set, d->drop, d->renumber);
+        if (d->scanner_ok)
+                lockd_scanner_remap(&d->scanner, d->renumber);
+        d->full_logged = 0;
+        daemon_log(d, L_TRACE, "forgot %zu files no longer in use; %zu known", n, d->set.n);
+}
+
 void daemon_plan(struct daemon *d, bool dry_run)
 {
         uint64_t start = lockd_now_usec();
@@ -167,6 +236,8 @@ void daemon_plan(struct daemon *d, bool dry_run)
         char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], e[MS_SIZE_BUF];
 
         d->need_plan = false;
+        if (!dry_run)
+                daemon_measure_own(d);
         if (ensure_scratch(d) < 0) {
                 daemon_log(d, L_ERR, "out of memory planning the budget");
                 return;
@@ -179,6 +250,7 @@ void daemon_plan(struct daemon *d, bool dry_run)
         }
         release_unchosen(d, &n);
         lock_chosen(d, &n);
+        forget_unused(d);
         if (n.newly || n.released)
                 daemon_log(d, L_INFO,
                            "locked %zu files (%s) in %" PRIu64

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probe/proc.h"
@@ -34,16 +35,39 @@ int lockd_scanner_init(struct lockd_scanner *s, int rootfd, const struct lockd_s
         return 0;
 }
 
-static void procs_free(struct lockd_proc *p, size_t n)
+/* Let go of a process image's files and their references. */
+static void drop_files(struct lockd_scanner *s, struct lockd_proc *p)
+{
+        for (uint32_t k = 0; k < p->nfiles; k++)
+                s->ops->release(p->files[k], s->userdata);
+        free(p->files);
+        p->files = NULL;
+        p->nfiles = 0;
+}
+
+static void procs_free(struct lockd_scanner *s, struct lockd_proc *p, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                free(p[i].files);
+                drop_files(s, &p[i]);
 }
 
 void lockd_scanner_reset(struct lockd_scanner *s)
 {
-        procs_free(s->procs, s->n);
+        procs_free(s, s->procs, s->n);
         s->n = 0;
+}
+
+void lockd_scanner_remap(struct lockd_scanner *s, const uint32_t *map)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                struct lockd_proc *p = &s->procs[i];
+                uint32_t m = 0;
+
+                for (uint32_t k = 0; k < p->nfiles; k++)
+                        if (map[p->files[k]] != UINT32_MAX)
+                                p->files[m++] = map[p->files[k]];
+                p->nfiles = m;
+        }
 }
 
 void lockd_scanner_free(struct lockd_scanner *s)
@@ -99,6 +123,7 @@ static bool matches(struct lockd_scanner *s, pid_t pid, const char *comm)
 
 struct collect {
         struct lockd_scanner *s;
+        uid_t uid;
         uint32_t *files;
         uint32_t n, cap;
         int error;
@@ -107,20 +132,26 @@ struct collect {
 static int collect_mapping(const struct lockd_mapping *m, void *userdata)
 {
         struct collect *c = userdata;
+        struct lockd_ident ident;
         long id;
 
         if (m->kind != LOCKD_MAP_FILE || m->deleted || !m->exec)
                 return 0;
-        id = c->s->ops->file(m->path, c->s->userdata);
+        ident = (struct lockd_ident){ m->dev_major, m->dev_minor, m->inode };
+        id = c->s->ops->file(m->path, &ident, c->uid, c->s->userdata);
         if (id < 0)
                 return 0;
-        for (uint32_t i = 0; i < c->n; i++)
-                if (c->files[i] == (uint32_t)id)
+        for (uint32_t i = 0; i < c->n; i++) {
+                if (c->files[i] == (uint32_t)id) {
+                        c->s->ops->release((uint32_t)id, c->s->userdata);
                         return 0;
+                }
+        }
         if (c->n == c->cap) {
                 uint32_t cap = c->cap ? c->cap * 2 : 16;
                 uint32_t *f = realloc(c->files, cap * sizeof(uint32_t));
                 if (!f) {
+                        c->s->ops->release((uint32_t)id, c->s->userdata);
                         c->error = -ENOMEM;
                         return 1;
                 }
@@ -131,15 +162,23 @@ static int collect_mapping(const struct lockd_mapping *m, void *userdata)
         return 0;
 }
 
+/* The owner of proc/PID: the process's user. */
+static uid_t proc_uid(struct lockd_scanner *s, pid_t pid)
+{
+        char path[32];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "proc/%d", (int)pid);
+        return ms_stat_at(s->rootfd, path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
 /* A process image seen for the first time (new pid, or exec'd). */
 static void examine(struct lockd_scanner *s, struct lockd_proc *p, const char *comm, unsigned flags)
 {
         struct collect c = { .s = s };
         int r;
 
-        free(p->files);
-        p->files = NULL;
-        p->nfiles = 0;
+        drop_files(s, p);
         p->matched = false;
         snprintf(p->comm, sizeof(p->comm), "%s", comm);
         if (flags & PF_KTHREAD_FLAG || p->pid == s->self)
@@ -147,6 +186,7 @@ static void examine(struct lockd_scanner *s, struct lockd_proc *p, const char *c
         if (!matches(s, p->pid, comm))
                 return;
         p->matched = true;
+        p->uid = c.uid = proc_uid(s, p->pid);
         s->last.maps_reads++;
         r = lockd_maps_read(s->rootfd, p->pid, s->buf, s->bufsize, collect_mapping, &c, NULL);
         if (r < 0 && r != -ESRCH && r != -ENOENT)
@@ -179,12 +219,13 @@ static bool scan_known(struct lockd_scanner *s, struct lockd_proc *p, const stru
         r = read_stat(s, p->pid, &st);
         if (r < 0) {
                 count_failure(s, r);
-                free(p->files);
+                drop_files(s, p);
                 return false;
         }
         if (st.starttime != p->starttime) {
                 *p = (struct lockd_proc){ .pid = p->pid, .ino = ino, .starttime = st.starttime,
-                                          .first_scan = s->scan, .files = p->files };
+                                          .first_scan = s->scan, .files = p->files,
+                                          .nfiles = p->nfiles };
                 examine(s, p, st.comm, st.flags);
         } else if (strcmp(st.comm, p->comm) != 0 || (p->matched && young)) {
                 /* exec'd, or just started: libraries may be loaded late (dlopen) */
@@ -207,6 +248,7 @@ static bool scan_new(struct lockd_scanner *s, struct lockd_proc *p, struct lockd
                 /* Same process, its /proc inode was only re-made. */
                 *p = *old;
                 old->files = NULL;
+                old->nfiles = 0;
                 p->ino = ino;
                 if (strcmp(st.comm, p->comm) != 0)
                         examine(s, p, st.comm, st.flags);
@@ -246,6 +288,7 @@ static bool scan_entry(struct lockd_scanner *s, pid_t pid, uint64_t ino, size_t 
         if (old && old->ino == ino) {
                 *p = *old;
                 old->files = NULL; /* moved */
+                old->nfiles = 0;
                 if (!scan_known(s, p, old, ino))
                         return true;
         } else if (!scan_new(s, p, old, pid, ino)) {
@@ -262,7 +305,7 @@ static void swap_lists(struct lockd_scanner *s, size_t m)
         size_t tcap = s->cap;
         bool sorted = true;
 
-        procs_free(s->procs, s->n);
+        procs_free(s, s->procs, s->n);
         s->procs = s->next;
         s->cap = s->next_cap;
         s->n = m;

@@ -12,8 +12,10 @@
  * just exec'd). proc/PID/maps is read only for matching processes, once per
  * process image: each later scan only marks its files as used.
  *
- * The scanner does not know what a file is: it hands paths to a callback
- * that returns an id, and reports uses of ids.
+ * The scanner does not know what a file is: it hands each path, with the
+ * device and inode the maps line gives and the process's user, to a callback
+ * that returns an id (taking a reference), reports uses of ids at each scan,
+ * and releases each reference when the process is gone or has exec'd.
  */
 #pragma once
 
@@ -23,15 +25,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lockd/lockset.h"
 #include "probe/proc.h"
 
 struct lockd_scan_ops {
         /* Whether a program (comm, or the base name of its executable) is one to protect. */
         bool (*match)(const char *name, void *userdata);
-        /* A file with executable mappings in a matched process: its id (>= 0), or < 0 to ignore. */
-        long (*file)(const char *path, void *userdata);
+        /* A file with executable mappings in a matched process of user uid:
+         * its id (>= 0; a reference is taken), or < 0 to ignore. */
+        long (*file)(const char *path, const struct lockd_ident *ident, uid_t uid, void *userdata);
         /* A matched process still uses file id. */
         void (*use)(uint32_t id, void *userdata);
+        /* The reference file() returned is no longer held. */
+        void (*release)(uint32_t id, void *userdata);
 };
 
 #define TASK_COMM_LEN MS_PROC_COMM_SIZE
@@ -40,6 +46,7 @@ struct lockd_proc {
         pid_t pid;
         char comm[TASK_COMM_LEN];
         bool matched;
+        uid_t uid;
         uint32_t nfiles;
         uint64_t ino;
         uint64_t starttime;
@@ -76,8 +83,13 @@ struct lockd_scanner {
 int lockd_scanner_init(struct lockd_scanner *s, int rootfd, const struct lockd_scan_ops *ops, void *userdata);
 void lockd_scanner_free(struct lockd_scanner *s);
 
-/* Forget every process (after a reload: matching may have changed). */
+/* Forget every process (after a reload: matching may have changed),
+ * releasing every file reference. */
 void lockd_scanner_reset(struct lockd_scanner *s);
+
+/* The caller renumbered its files: map[old id] is the new id (UINT32_MAX:
+ * gone, which only a file without references may be). */
+void lockd_scanner_remap(struct lockd_scanner *s, const uint32_t *map);
 
 /* One scan. Returns 0 or -errno if proc/ cannot be listed. */
 int lockd_scan(struct lockd_scanner *s);

@@ -44,9 +44,12 @@ int lockd_watch_file_dir(struct lockd_watch *w, int rootfd, const char *path)
                 return -ENAMETOOLONG;
         memcpy(dir, path, len);
         dir[len] = '\0';
-        for (size_t i = 0; i < w->n; i++)
-                if (strcmp(w->dirs[i].dir, dir) == 0)
-                        return 0;
+        for (size_t i = 0; i < w->n; i++) {
+                if (strcmp(w->dirs[i].dir, dir) == 0) {
+                        w->dirs[i].refs++;
+                        return w->dirs[i].wd;
+                }
+        }
         if (ms_root_prefix(rootfd, root, sizeof(root)) < 0 ||
             (size_t)snprintf(full, sizeof(full), "%s%s", root, dir) >= sizeof(full))
                 return -ENAMETOOLONG;
@@ -54,15 +57,30 @@ int lockd_watch_file_dir(struct lockd_watch *w, int rootfd, const char *path)
         if (wd < 0)
                 return -errno;
         dirs = realloc(w->dirs, (w->n + 1) * sizeof(*dirs));
-        if (!dirs)
+        if (dirs)
+                w->dirs = dirs;
+        if (!dirs || !(w->dirs[w->n].dir = strdup(dir))) {
+                inotify_rm_watch(w->fd, wd);
                 return -ENOMEM;
-        w->dirs = dirs;
+        }
         w->dirs[w->n].wd = wd;
-        w->dirs[w->n].dir = strdup(dir);
-        if (!w->dirs[w->n].dir)
-                return -ENOMEM;
+        w->dirs[w->n].refs = 1;
         w->n++;
-        return 0;
+        return wd;
+}
+
+void lockd_watch_put(struct lockd_watch *w, int wd)
+{
+        for (size_t i = 0; i < w->n; i++) {
+                if (w->dirs[i].wd != wd)
+                        continue;
+                if (--w->dirs[i].refs > 0)
+                        return;
+                inotify_rm_watch(w->fd, wd);
+                free(w->dirs[i].dir);
+                w->dirs[i] = w->dirs[--w->n];
+                return;
+        }
 }
 
 int lockd_watch_read(struct lockd_watch *w, lockd_watch_fn fn, void *userdata)

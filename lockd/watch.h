@@ -11,6 +11,7 @@
 
 struct lockd_watch_dir {
         int wd;
+        unsigned refs;  /* files watched through it */
         char *dir;
 };
 
@@ -25,8 +26,12 @@ int lockd_watch_init(struct lockd_watch *w);
 void lockd_watch_free(struct lockd_watch *w);
 
 /* Watch the directory of path below rootfd (ms_root_open() or MS_ROOT_HOST),
- * reported as dir. Returns 0 or -errno. */
+ * reported as dir, for one more file. Returns the watch descriptor (hand it
+ * to lockd_watch_put() when the file is no longer watched) or -errno. */
 int lockd_watch_file_dir(struct lockd_watch *w, int rootfd, const char *path);
+
+/* One file less watched through wd; the directory's watch goes with the last. */
+void lockd_watch_put(struct lockd_watch *w, int wd);
 
 typedef void (*lockd_watch_fn)(const char *path, void *userdata);
 

@@ -22,6 +22,9 @@ struct ctx {
         char files[32][128];
         unsigned nfiles;
         unsigned uses[32];
+        int refs[32];
+        uid_t uid[32];
+        struct lockd_ident ident[32];
         unsigned file_calls;
 };
 
@@ -32,18 +35,31 @@ static bool match(const char *name, void *userdata)
         return lockd_patterns_match(&c->programs, name) >= 0;
 }
 
-static long file(const char *path, void *userdata)
+static long file(const char *path, const struct lockd_ident *ident, uid_t uid, void *userdata)
 {
         struct ctx *c = userdata;
+        unsigned i;
 
         c->file_calls++;
         if (strncmp(path, "/usr/", 5) != 0)
                 return -1;
-        for (unsigned i = 0; i < c->nfiles; i++)
+        for (i = 0; i < c->nfiles; i++)
                 if (strcmp(c->files[i], path) == 0)
-                        return i;
-        snprintf(c->files[c->nfiles], sizeof(c->files[0]), "%s", path);
-        return c->nfiles++;
+                        break;
+        if (i == c->nfiles)
+                snprintf(c->files[c->nfiles++], sizeof(c->files[0]), "%s", path);
+        c->refs[i]++;
+        c->uid[i] = uid;
+        c->ident[i] = *ident;
+        return i;
+}
+
+static void release(uint32_t id, void *userdata)
+{
+        struct ctx *c = userdata;
+
+        assert_true(c->refs[id] > 0);
+        c->refs[id]--;
 }
 
 static void use(uint32_t id, void *userdata)
@@ -53,7 +69,7 @@ static void use(uint32_t id, void *userdata)
         c->uses[id]++;
 }
 
-static const struct lockd_scan_ops ops = { match, file, use };
+static const struct lockd_scan_ops ops = { match, file, use, release };
 
 static void fake_proc(const char *root, int pid, const char *comm, uint64_t start, const char *maps)
 {
@@ -88,6 +104,7 @@ static void test_scan(void **state)
 
         assert_int_equal(lockd_patterns_parse("cc1, make", false, &c.programs, &bad), 0);
         fake_proc(root, 100, "cc1", 5000, cc1_maps);
+        assert_int_equal(chown(tree_path(root, "proc/100"), 1234, 1234), 0);
         fake_proc(root, 200, "bash", 6000, NULL); /* not matched: its maps are never read */
         fake_proc(root, 300, "kworker/0:1", 10, NULL);
         tree_mkdir(root, "proc/self");
@@ -107,6 +124,13 @@ static void test_scan(void **state)
         assert_int_equal(c.file_calls, 3);
         assert_int_equal(c.uses[0], 1);
         assert_int_equal(c.uses[1], 1);
+        /* With the maps line's device and inode, and the process's user;
+         * one reference per process, however many mappings. */
+        assert_int_equal(c.ident[0].major, 0xfe);
+        assert_true(c.ident[0].ino == 10 && c.ident[1].ino == 11);
+        assert_int_equal(c.uid[0], 1234);
+        assert_int_equal(c.refs[0], 1);
+        assert_int_equal(c.refs[1], 1);
 
         /* Second scan: young processes are looked at again (cc1 may have dlopen'ed),
          * the files are used again. */
@@ -143,12 +167,28 @@ static void test_scan(void **state)
         assert_int_equal(lockd_scan(&s), 0);
         assert_int_equal(c.uses[0], before);
         assert_int_equal(s.last.matched, 1);
+        /* Its references are released. */
+        assert_int_equal(c.refs[0], 0);
+        assert_int_equal(c.refs[1], 0);
+        assert_int_equal(c.refs[2], 1);
 
         /* An exec in a matched process (comm changes) re-reads its maps. */
         fake_proc(root, 200, "cc1", 7000, "400000-500000 r-xp 00000000 fe:00 30 /usr/bin/cc1new\n");
         assert_int_equal(lockd_scan(&s), 0);
         assert_int_equal(s.last.maps_reads, 1);
         assert_string_equal(c.files[3], "/usr/bin/cc1new");
+        assert_int_equal(c.refs[2], 0); /* make's image is gone */
+        assert_int_equal(c.refs[3], 1);
+        /* The caller renumbers its files: the next uses follow. */
+        {
+                uint32_t map[4] = { UINT32_MAX, UINT32_MAX, UINT32_MAX, 0 };
+                lockd_scanner_remap(&s, map);
+                c.refs[0] = c.refs[3];
+                c.refs[3] = 0;
+                before = c.uses[0];
+                assert_int_equal(lockd_scan(&s), 0);
+                assert_int_equal(c.uses[0], before + 1);
+        }
 
         /* A process that vanishes between the listing and the read is not an error. */
         tree_mkdir(root, "proc/400");
@@ -157,9 +197,12 @@ static void test_scan(void **state)
         assert_int_equal(s.last.vanished, 1);
 
         lockd_scanner_reset(&s);
+        assert_int_equal(c.refs[0], 0);
         assert_int_equal(lockd_scan(&s), 0);
         assert_int_equal(s.last.maps_reads, 1);
         lockd_scanner_free(&s);
+        for (unsigned i = 0; i < c.nfiles; i++)
+                assert_int_equal(c.refs[i], 0);
         lockd_list_free(&c.programs);
         tree_remove(root);
 }
