@@ -329,7 +329,7 @@ static void start(struct daemon *d, uint64_t t_start)
         char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], status_msg[128];
 
         daemon_measure_own(d);
-        daemon_log(d, L_INFO, "%s: budget %s (its own memory %s), max_file_size %s, max_files %u, keeping %s, uid %u",
+        daemon_log(d, L_INFO, "version %s: budget %s (its own memory %s), max_file_size %s, max_files %u, keeping %s, uid %u",
                    MS_VERSION, fmt_size(d->budget, a), fmt_size(d->own_locked, c),
                    d->conf.max_file_size ? fmt_size(d->conf.max_file_size, b) : "none", d->conf.max_files,
                    lockd_caps_kept_text(), (unsigned)getuid());

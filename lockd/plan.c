@@ -226,7 +226,7 @@ static void forget_unused(struct daemon *d)
         if (d->scanner_ok)
                 lockd_scanner_remap(&d->scanner, d->renumber);
         d->full_logged = 0;
-        daemon_log(d, L_TRACE, "forgot %zu files no longer in use; %zu known", n, d->set.n);
+        daemon_log(d, L_DEBUG, "forgot %zu files no longer in use; %zu known", n, d->set.n);
 }
 
 void daemon_plan(struct daemon *d, bool dry_run)

@@ -6,6 +6,9 @@ set -u
 
 : "${LOCKD:?LOCKD must name the built memstop-lockd}"
 T=$(mktemp -d /tmp/lockd-it.XXXXXX)
+# The daemon started as root runs as an unprivileged user: it must reach
+# the files the tests lock below $T.
+chmod 755 "$T"
 DAEMON_PID=
 CGROUPS=()
 CHILDREN=()
@@ -97,7 +100,9 @@ stop_daemon() {
 # mode the unlocked rest of a file (section headers...) is a separate part.
 # smaps' "Locked:" is proportional (Pss) and so is not used.
 locked_kb() {
-        awk -v path="$2" '
+        # The path through the environment: awk -v would decode backslashes.
+        LK_PATH=$2 awk '
+                BEGIN { path = ENVIRON["LK_PATH"] }
                 /^[0-9a-f]+-[0-9a-f]+ / { cur = ($2 == "r--s" && $NF == path); next }
                 cur && /^Size:/ { size = $2; total += $2 }
                 cur && /^Rss:/ { rss = $2 }
@@ -149,4 +154,32 @@ make_memcg() {
         mkdir "$MEMCG" || return 1
         CGROUPS+=("$MEMCG")
         echo "$2" > "$MEMCG/memory.limit_in_bytes"
+}
+
+# Two unprivileged users by number only (no passwd entry is needed):
+# as_user UID COMMAND... runs COMMAND as UID with no supplementary groups;
+# spawn_as UID COMMAND... starts it in the background (its pid in SPAWNED,
+# killed at exit: setpriv execs the command, so that pid is the command's).
+U1=61001
+U2=61002
+as_user() {
+        local uid=$1
+        shift
+        setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"
+}
+spawn_as() {
+        local uid=$1
+        shift
+        setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@" &
+        SPAWNED=$!
+        CHILDREN+=("$SPAWNED")
+}
+need_setpriv() {
+        command -v setpriv >/dev/null || skip_all "setpriv (util-linux) not installed"
+}
+
+# maps_has PID PATH: PID maps PATH (the daemon holds it open, locked or not).
+maps_has() {
+        LK_PATH=$2 awk '{ p = $0; sub(/^([^ ]+ +){5}/, "", p); if (p == ENVIRON["LK_PATH"]) found = 1 }
+                END { exit !found }' "/proc/$1/maps"
 }

@@ -22,7 +22,7 @@ if ! start_daemon "$conf" -o "programs=$TOOL,$(awk -F' = ' '/^#programs/ {print 
 fi
 check "the state file shows the 40M budget" [ "$(state_field budget_bytes)" = $((40 << 20)) ]
 check "files were skipped over budget" [ "$(state_field skipped_files)" -gt 0 ]
-check "the log names a skipped file and why" grep -q "^skipped /.* over budget" "$LOG"
+check "the log names a skipped file and why" grep -q "^memstop-lockd: skipped /.* over budget" "$LOG"
 max=0
 "$T/bin/$TOOL" 20 &
 tool=$!
@@ -43,7 +43,7 @@ check "SIGTERM: exit status 0" [ $? = 0 ]
 : > "$LOG"
 printf 'max_file_size = 10M\nscan_interval = 100ms\n' > "$conf"
 if ! start_daemon "$conf"; then not_ok "the daemon starts"; finish; exit; fi
-check "cc1 (> 10M) is reported as too large" grep -q "^skipped $cc1 .*larger than max_file_size" "$LOG"
+check "cc1 (> 10M) is reported as too large" grep -q "^memstop-lockd: skipped $cc1 .*larger than max_file_size" "$LOG"
 gcc -O2 -c "$T/a.c" -o "$T/a.o"
 sleep 0.3
 check "and never locked" bash -c "! grep -q ' r--s .*$cc1\$' /proc/$DAEMON_PID/maps"

@@ -6,6 +6,9 @@
  *   lockd-helper thrash FILE SECONDS
  *                               reads every page of FILE through a mapping, again and again:
  *                               in a cgroup too small for it, every pass refaults (memory pressure)
+ *   lockd-helper mapexec FILE...
+ *                               maps each FILE executable (as a loader maps code), prints "ready",
+ *                               waits to be killed: a process whose maps name many files
  */
 #include <time.h>
 #include <errno.h>
@@ -96,14 +99,36 @@ static int do_thrash(const char *path, const char *seconds)
         return 0;
 }
 
+static int do_mapexec(int n, char **files)
+{
+        for (int i = 0; i < n; i++) {
+                struct stat st;
+                int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+                if (fd < 0 || fstat(fd, &st) < 0 ||
+                    mmap(NULL, st.st_size ? (size_t)st.st_size : 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) ==
+                            MAP_FAILED) {
+                        fprintf(stderr, "mapexec %s: %s\n", files[i], strerror(errno));
+                        return 1;
+                }
+                close(fd);
+        }
+        printf("ready\n");
+        fflush(stdout);
+        for (;;)
+                pause();
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 3 && strcmp(argv[1], "mapexec") == 0)
+                return do_mapexec(argc - 2, argv + 2);
         if (argc == 4 && strcmp(argv[1], "thrash") == 0)
                 return do_thrash(argv[2], argv[3]);
         if (argc == 3 && strcmp(argv[1], "mincore") == 0)
                 return do_mincore(argv[2]);
         if (argc == 3 && strcmp(argv[1], "hog") == 0)
                 return do_hog(argv[2]);
-        fprintf(stderr, "usage: lockd-helper mincore FILE | hog MIB | thrash FILE SECONDS\n");
+        fprintf(stderr, "usage: lockd-helper mincore FILE | hog MIB | thrash FILE SECONDS | mapexec FILE...\n");
         return 2;
 }

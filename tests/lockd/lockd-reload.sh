@@ -34,7 +34,7 @@ check "a program taken off the list is released" wait_for 3 bash -c "! grep -q '
 
 printf 'programs = %s\nmax_locked = plenty\n' "$TOOL" > "$conf"
 kill -HUP "$DAEMON_PID"
-check "a bad file is reported with file:line and value" wait_for 3 grep -q "^$conf:2: max_locked: bad value \"plenty\"" "$LOG"
+check "a bad file is reported with file:line and value" wait_for 3 grep -q "^memstop-lockd: error: $conf:2: max_locked: bad value \"plenty\"" "$LOG"
 check "and the running configuration kept" grep -q "keeping the running configuration" "$LOG"
 check "the daemon still runs" kill -0 "$DAEMON_PID"
 check "and still holds $OTHER" is_locked "$DAEMON_PID" "$T/bin/$OTHER"

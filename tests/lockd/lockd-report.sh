@@ -11,13 +11,15 @@ need_memcg
 # The report lists up to 100 processes: whatever else runs on the machine
 # (a test VM of a GiB, another build), the hog is among them.
 conf=$T/lockd.conf
+# report_command runs as the daemon's unprivileged user.
+mkdir -m 1777 "$T/out"
 cat > "$conf" <<CONF
 programs = nothing-to-lock
 proactive = no
 pressure_trigger = some 50ms 2s
 report_interval = 1h
 report_processes = 100
-report_command = echo "\$MEMSTOP_AVAILABLE" > $T/marker
+report_command = echo "\$MEMSTOP_AVAILABLE" > $T/out/marker
 report_timeout = 5s
 CONF
 if ! start_daemon "$conf"; then not_ok "the daemon starts"; finish; exit; fi
@@ -37,7 +39,7 @@ kill "$reader" 2>/dev/null
 check "with PSI figures" grep -q "low memory: PSI some avg10=" "$LOG"
 check "with the top processes, their cgroups and command lines" grep -q "low memory:   [0-9]* [0-9.]*M /lockd-test-$$-report: .*lockd-helper hog 120" "$LOG"
 check "with its own locked set" grep -q "low memory: memstop-lockd holds" "$LOG"
-check "report_command ran with MEMSTOP_AVAILABLE" wait_for 5 grep -qE '^[0-9]+$' "$T/marker"
+check "report_command ran with MEMSTOP_AVAILABLE" wait_for 5 grep -qE '^[0-9]+$' "$T/out/marker"
 check "one report only (rate-limited)" [ "$(grep -c 'low memory: available' "$LOG")" = 1 ]
 stop_daemon
 check "SIGTERM: exit status 0" [ $? = 0 ]

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# The real daemon as root: the GCC toolchain is locked and resident while gcc
-# runs, it keeps exactly its two capabilities, reports its state, and SIGTERM
-# unlocks and exits 0.
+# The real daemon started as root: it runs as an unprivileged user (issue 12),
+# the GCC toolchain is locked and resident while gcc runs, it keeps exactly
+# its two capabilities, reports its state (its own locked memory included),
+# and SIGTERM unlocks and exits 0.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v gcc >/dev/null || skip_all "gcc not installed"
@@ -19,6 +20,8 @@ done
 check "CapInh is empty" grep -qx $'CapInh:\t0000000000000000' "$st"
 check "CapAmb is empty" grep -qx $'CapAmb:\t0000000000000000' "$st"
 check "no_new_privs is set" grep -qx $'NoNewPrivs:\t1' "$st"
+uid=$(awk '/^Uid:/ { print $2 }' "$st")
+check "not uid 0 (uid $uid: memstop-lockd, else nobody)" [ "$uid" != 0 ]
 
 printf 'int f%d(int x) { return x * %d; }\n' 1 2 3 4 5 6 > "$T/a.c"
 check "gcc -O2 -c works" gcc -O2 -c "$T/a.c" -o "$T/a.o"
@@ -40,7 +43,10 @@ vmlck=$(awk '/^VmLck:/ { print $2 }' "$st")
 check "the state file shows locked bytes ($locked)" [ "$locked" -gt 30000000 ]
 check "locked bytes within the budget ($locked <= $budget)" [ "$locked" -le "$budget" ]
 check "VmLck ($vmlck kB) covers the locked files" [ $((vmlck * 1024)) -ge "$locked" ]
-check "smaps agrees with the state file" [ $(( $(total_locked_kb "$DAEMON_PID") * 1024 )) = "$locked" ]
+# The state counts the files and the daemon's own locked memory (VmLck).
+files_b=$(( $(total_locked_kb "$DAEMON_PID") * 1024 ))
+check "the state file counts the files ($files_b) and its own memory ($locked)" \
+        [ "$files_b" -lt "$locked" ] && [ "$locked" -le $(( vmlck * 1024 + (1 << 20) )) ]
 out=$("$LOCKD" --status --state-root "$T/root")
 printf '# %s\n' "${out//$'\n'/ | }"
 check "--status says it runs" grep -q "is running (pid $DAEMON_PID)" <<< "$out"
@@ -63,6 +69,7 @@ if command -v python3 >/dev/null; then
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
+import os; os.chmod(sys.argv[1], 0o777)  # the daemon runs as another user
 open(sys.argv[2], "w").close()
 while True:
     m = s.recv(4096).decode()
@@ -83,7 +90,8 @@ read -r l s < <(locked_kb "$DAEMON_PID" "$cc1")
 check "segments: cc1's loaded segments are locked and resident ($l of $s kB)" test "$l" -gt 0 -a $((l * 10)) -ge $((s * 9))
 seg=$(state_field locked_bytes)
 check "segments: $seg bytes locked, no more than whole files ($locked)" [ "$seg" -le "$locked" ]
-check "segments: smaps agrees with the state file" [ $(( $(total_locked_kb "$DAEMON_PID") * 1024 )) = "$seg" ]
+segfiles=$(( $(total_locked_kb "$DAEMON_PID") * 1024 ))
+check "segments: the state file counts the files ($segfiles) and its own memory ($seg)" [ "$segfiles" -lt "$seg" ]
 check "segments: gcc -O2 -c works" gcc -O2 -c "$T/a.c" -o "$T/a.o"
 stop_daemon
 check "segments: SIGTERM, exit status 0" [ $? = 0 ]
