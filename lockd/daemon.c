@@ -35,7 +35,7 @@ bool lockd_stderr_is_journal(void)
         return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-static void emit(int fd, bool journal, enum level l, const char *text)
+static void emit(int fd, bool journal, enum level l, bool label, const char *text)
 {
         static const char *const what[] = { "error: ", "warning: ", "", "", "" };
         static const int priority[] = { 3, 4, 6, 7, 7 };
@@ -52,9 +52,9 @@ static void emit(int fd, bool journal, enum level l, const char *text)
         }
         clean[o] = '\0';
         if (journal)
-                ms_log(fd, "<%d>%s: %s%s", priority[l], PROGRAM, what[l], clean);
+                ms_log(fd, "<%d>%s: %s%s", priority[l], PROGRAM, label ? what[l] : "", clean);
         else
-                ms_log(fd, "%s: %s%s", PROGRAM, what[l], clean);
+                ms_log(fd, "%s: %s%s", PROGRAM, label ? what[l] : "", clean);
 }
 
 void daemon_log(struct daemon *d, enum level l, const char *fmt, ...)
@@ -68,7 +68,7 @@ void daemon_log(struct daemon *d, enum level l, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
-        emit(d->logfd, d->journal, l, line);
+        emit(d->logfd, d->journal, l, true, line);
 }
 
 void lockd_error(const char *fmt, ...)
@@ -79,7 +79,7 @@ void lockd_error(const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
-        emit(STDERR_FILENO, lockd_stderr_is_journal(), L_ERR, line);
+        emit(STDERR_FILENO, lockd_stderr_is_journal(), L_ERR, false, line);
 }
 
 static void conf_error(const char *file, unsigned line, const char *msg, void *userdata)
@@ -112,7 +112,7 @@ int daemon_load_conf(struct daemon *d, struct lockd_conf *c)
         if (!bad) {
                 const char *reason;
                 if (lockd_conf_check(c, &reason) < 0) {
-                        daemon_log(d, L_ERR, "%s: %s", d->opt.config, reason);
+                        daemon_log(d, L_ERR, "configuration: %s", reason);
                         bad++;
                 }
         }

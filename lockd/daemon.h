@@ -80,7 +80,8 @@ static inline const char *fmt_size(uint64_t b, char *buf)
  * characters of TEXT written as \ooo (a path cannot add lines), with a <N>
  * priority prefix when d->journal. */
 void daemon_log(struct daemon *d, enum level l, const char *fmt, ...) MS_PRINTF(3, 4);
-/* The same on standard error, before the daemon is set up. */
+/* An error on standard error before the daemon is set up (usage errors):
+ * "memstop-lockd: TEXT", <3> under the journal. */
 void lockd_error(const char *fmt, ...) MS_PRINTF(1, 2);
 /* Whether standard error is the journal (JOURNAL_STREAM names its device and inode). */
 bool lockd_stderr_is_journal(void);

@@ -23,7 +23,39 @@ check "naming the command line and value" grep -qF 'command line: lock_mode: bad
 out=$("$LOCKD" --version)
 check "--version: $out" grep -qE '^memstop-lockd [0-9]+\.[0-9]+' <<< "$out"
 check "--help" bash -c "'$LOCKD' --help | grep -q -- --dry-run"
-check "an unknown option fails" bash -c "! '$LOCKD' --frobnicate 2>/dev/null"
+# Issue 13: a usage error is one line naming the option, and exit status 2.
+out=$("$LOCKD" --frobnicate 2>&1)
+rc=$?
+check "an unknown option: exit 2 (got $rc)" [ "$rc" = 2 ]
+check "in one line: $out" [ "$out" = "memstop-lockd: unknown option '--frobnicate'; see --help" ]
+out=$("$LOCKD" -x 2>&1)
+check "an unknown short option: $out" [ "$out" = "memstop-lockd: unknown option '-x'; see --help" ]
+out=$("$LOCKD" --config 2>&1)
+rc=$?
+check "a missing value: exit 2, one line ($out)" [ "$rc" = 2 ] && [ "$(wc -l <<< "$out")" = 1 ]
+out=$("$LOCKD" --dry-run extra 2>&1)
+rc=$?
+check "an extra argument: exit 2 ($out)" [ "$rc" = 2 ] && grep -qx "memstop-lockd: unexpected argument 'extra'; see --help" <<< "$out"
+# Every message starts with memstop-lockd:, and with <N> priorities when
+# standard error is the journal (JOURNAL_STREAM names it).
+"$LOCKD" --config "$conf" --dry-run 2> "$T/err"
+check "every line starts with memstop-lockd:" bash -c "! grep -v '^memstop-lockd: ' '$T/err'"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/err") "$LOCKD" --config "$conf" --dry-run 2> "$T/err"
+check "under the journal, errors carry <3>" grep -qF "<3>memstop-lockd: error: $conf:3: max_locked: bad value" "$T/err"
+check "every line carries a priority" bash -c "! grep -v '^<[0-7]>memstop-lockd: ' '$T/err'"
+JOURNAL_STREAM=1:1 "$LOCKD" --config "$conf" --dry-run 2> "$T/err"
+check "not when JOURNAL_STREAM names another file" bash -c "! grep -q '^<' '$T/err'"
+
+# Issue 12: a budget without bound is refused; only regular files are read
+# as configuration (a FIFO would block it forever).
+out=$("$LOCKD" --config /dev/null -o max_locked=0 -o max_locked_percent=0 --dry-run 2>&1)
+check "max_locked = 0 with max_locked_percent = 0 fails" [ $? = 1 ]
+check "saying why" grep -q "both 0: locked memory would have no bound" <<< "$out"
+mkfifo "$T/fifo.conf"
+out=$(timeout 10 "$LOCKD" --config "$T/fifo.conf" --dry-run 2>&1)
+rc=$?
+check "a FIFO as configuration fails at once (exit $rc)" [ "$rc" = 1 ]
+check "as not a regular file" grep -qF "$T/fifo.conf: not a regular file" <<< "$out"
 
 if command -v gcc >/dev/null; then
         cc1=$(readlink -f "$(gcc -print-prog-name=cc1)")
