@@ -95,6 +95,34 @@ static const char cc1_maps[] =
         "7f3000-7f4000 r-xp 00000000 fe:00 14 /home/u/libmine.so\n"
         "7ff000-7ff100 r-xp 00000000 00:00 0 [vdso]\n";
 
+/* An exec in a matched process, a vanished one, and the caller renumbering its files. */
+static void scan_exec_and_renumber(const char *root, struct lockd_scanner *s, struct ctx *c)
+{
+        /* An exec in a matched process (comm changes) re-reads its maps. */
+        fake_proc(root, 200, "cc1", 7000, "400000-500000 r-xp 00000000 fe:00 30 /usr/bin/cc1new\n");
+        assert_int_equal(lockd_scan(s), 0);
+        assert_int_equal(s->last.maps_reads, 1);
+        assert_string_equal(c->files[3], "/usr/bin/cc1new");
+        assert_int_equal(c->refs[2], 0); /* make's image is gone */
+        assert_int_equal(c->refs[3], 1);
+        /* The caller renumbers its files: the next uses follow. */
+        {
+                uint32_t map[4] = { UINT32_MAX, UINT32_MAX, UINT32_MAX, 0 };
+                lockd_scanner_remap(s, map);
+                c->refs[0] = c->refs[3];
+                c->refs[3] = 0;
+                unsigned before = c->uses[0];
+                assert_int_equal(lockd_scan(s), 0);
+                assert_int_equal(c->uses[0], before + 1);
+        }
+
+        /* A process that vanishes between the listing and the read is not an error. */
+        tree_mkdir(root, "proc/400");
+        assert_int_equal(lockd_scan(s), 0);
+        assert_int_equal(s->last.errors, 0);
+        assert_int_equal(s->last.vanished, 1);
+}
+
 static void test_scan(void **state)
 {
         char *root = tree_make();
@@ -172,30 +200,7 @@ static void test_scan(void **state)
         assert_int_equal(c.refs[1], 0);
         assert_int_equal(c.refs[2], 1);
 
-        /* An exec in a matched process (comm changes) re-reads its maps. */
-        fake_proc(root, 200, "cc1", 7000, "400000-500000 r-xp 00000000 fe:00 30 /usr/bin/cc1new\n");
-        assert_int_equal(lockd_scan(&s), 0);
-        assert_int_equal(s.last.maps_reads, 1);
-        assert_string_equal(c.files[3], "/usr/bin/cc1new");
-        assert_int_equal(c.refs[2], 0); /* make's image is gone */
-        assert_int_equal(c.refs[3], 1);
-        /* The caller renumbers its files: the next uses follow. */
-        {
-                uint32_t map[4] = { UINT32_MAX, UINT32_MAX, UINT32_MAX, 0 };
-                lockd_scanner_remap(&s, map);
-                c.refs[0] = c.refs[3];
-                c.refs[3] = 0;
-                before = c.uses[0];
-                assert_int_equal(lockd_scan(&s), 0);
-                assert_int_equal(c.uses[0], before + 1);
-        }
-
-        /* A process that vanishes between the listing and the read is not an error. */
-        tree_mkdir(root, "proc/400");
-        assert_int_equal(lockd_scan(&s), 0);
-        assert_int_equal(s.last.errors, 0);
-        assert_int_equal(s.last.vanished, 1);
-
+        scan_exec_and_renumber(root, &s, &c);
         lockd_scanner_reset(&s);
         assert_int_equal(c.refs[0], 0);
         assert_int_equal(lockd_scan(&s), 0);
