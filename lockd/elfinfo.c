@@ -276,6 +276,30 @@ int lockd_elf_parse_fd(int fd, uint64_t file_size, struct lockd_elf *out)
         return lockd_elf_parse(read_fd, &fd, file_size, out);
 }
 
+struct mem {
+        const unsigned char *data;
+        size_t size;
+};
+
+static long read_mem(void *buf, size_t len, uint64_t off, void *userdata)
+{
+        const struct mem *m = userdata;
+
+        if (off >= m->size)
+                return 0;
+        if (len > m->size - off)
+                len = (size_t)(m->size - off);
+        memcpy(buf, m->data + off, len);
+        return (long)len;
+}
+
+int lockd_elf_parse_mem(const void *data, size_t size, struct lockd_elf *out)
+{
+        struct mem m = { data, size };
+
+        return lockd_elf_parse(read_mem, &m, size, out);
+}
+
 void lockd_elf_free(struct lockd_elf *e)
 {
         for (size_t i = 0; i < e->nneeded; i++)

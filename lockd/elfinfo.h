@@ -48,6 +48,9 @@ int lockd_elf_parse(lockd_elf_read_fn read, void *userdata, uint64_t file_size, 
 /* lockd_elf_parse() over an open file. */
 int lockd_elf_parse_fd(int fd, uint64_t file_size, struct lockd_elf *out);
 
+/* lockd_elf_parse() over size bytes in memory (tests, the fuzzer). */
+int lockd_elf_parse_mem(const void *data, size_t size, struct lockd_elf *out);
+
 void lockd_elf_free(struct lockd_elf *e);
 
 /*

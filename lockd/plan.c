@@ -86,31 +86,26 @@ int daemon_proactive(struct daemon *d)
         return 0;
 }
 
+/* realloc() *p to n elements of size bytes; *p is kept on failure. */
+static int grow(void *p, size_t n, size_t size)
+{
+        void *q = realloc(*(void **)p, n * size);
+
+        if (!q)
+                return -ENOMEM;
+        *(void **)p = q;
+        return 0;
+}
+
 static int ensure_scratch(struct daemon *d)
 {
+        size_t cap = d->set.n * 2;
+
         if (d->items_cap >= d->set.n)
                 return 0;
-        size_t cap = d->set.n * 2;
-        struct lockd_budget_item *items = realloc(d->items, cap * sizeof(*items));
-        size_t *sortbuf;
-        uint32_t *renumber;
-        bool *drop;
-
-        if (!items)
+        if (grow(&d->items, cap, sizeof(*d->items)) < 0 || grow(&d->sortbuf, cap, sizeof(*d->sortbuf)) < 0 ||
+            grow(&d->drop, cap, sizeof(*d->drop)) < 0 || grow(&d->renumber, cap, sizeof(*d->renumber)) < 0)
                 return -ENOMEM;
-        d->items = items;
-        sortbuf = realloc(d->sortbuf, cap * sizeof(*sortbuf));
-        if (!sortbuf)
-                return -ENOMEM;
-        d->sortbuf = sortbuf;
-        drop = realloc(d->drop, cap * sizeof(*drop));
-        if (!drop)
-                return -ENOMEM;
-        d->drop = drop;
-        renumber = realloc(d->renumber, cap * sizeof(*renumber));
-        if (!renumber)
-                return -ENOMEM;
-        d->renumber = renumber;
         d->items_cap = cap;
         return 0;
 }

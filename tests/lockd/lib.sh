@@ -183,3 +183,27 @@ maps_has() {
         LK_PATH=$2 awk '{ p = $0; sub(/^([^ ]+ +){5}/, "", p); if (p == ENVIRON["LK_PATH"]) found = 1 }
                 END { exit !found }' "/proc/$1/maps"
 }
+
+# user_dirs: A=$T/allowed, with $A/u1 and $A/u2 belonging to $U1 and $U2.
+user_dirs() {
+        A=$T/allowed
+        mkdir -p "$A/u1" "$A/u2"
+        chown "$U1" "$A/u1"
+        chown "$U2" "$A/u2"
+}
+
+# start_scanning PROGRAMS ALLOWED [KEY=VALUE...]: start the daemon (-v) with
+# no start-up search, a 100ms /proc scan and the given keys; a failed start
+# ends the test.
+start_scanning() {
+        local conf=$T/lockd.conf kv
+        {
+                printf 'programs = %s\nproactive = no\nallowed_paths = %s\nscan_interval = 100ms\n' "$1" "$2"
+                shift 2
+                for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+        } > "$conf"
+        start_daemon "$conf" -v && return 0
+        not_ok "the daemon starts"
+        finish
+        exit
+}

@@ -13,23 +13,13 @@
 need_root
 need_setpriv
 
-A=$T/allowed
-mkdir -p "$A/u1" "$A/ns" "$T/secret"
-chown "$U1" "$A/u1"
+user_dirs
+mkdir -p "$A/ns" "$T/secret"
 head -c 20000 /dev/urandom > "$T/secret/$TOOL"
 head -c 20000 /dev/urandom > "$T/secret/other"
 head -c 20000 /dev/urandom > "$A/ns/$TOOL" # the host's file where user 2 mounts a tmpfs
 chmod 644 "$T/secret/$TOOL" "$T/secret/other" "$A/ns/$TOOL"
-conf=$T/lockd.conf
-cat > "$conf" <<CONF
-programs = $TOOL
-proactive = no
-allowed_paths = $A
-scan_interval = 100ms
-release_after = 1h
-user = root
-CONF
-if ! start_daemon "$conf" -v; then not_ok "the daemon starts"; finish; exit; fi
+start_scanning "$TOOL" "$A" release_after=1h user=root
 
 # 1. $A/u1/x/\056\056/\056\056/\056\056/secret/$TOOL decoded is $T/secret/$TOOL.
 esc='\056\056'

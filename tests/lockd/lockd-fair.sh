@@ -11,10 +11,7 @@ need_setpriv
 command -v gcc >/dev/null || skip_all "gcc not installed"
 cc1=$(readlink -f "$(gcc -print-prog-name=cc1)")
 
-A=$T/allowed
-mkdir -p "$A/u1" "$A/u2"
-chown "$U1" "$A/u1"
-chown "$U2" "$A/u2"
+user_dirs
 for u in u1 u2; do cp "$HELPER" "$A/$u/cc1"; chmod 755 "$A/$u/cc1"; done
 as_user "$U1" bash -c "head -c 20M /dev/urandom > '$A/u1/big'"
 conf=$T/lockd.conf
@@ -39,15 +36,7 @@ check "SIGTERM: exit status 0" [ $? = 0 ]
 # One user's own files take at most max_user_share (25% of 40M: 10M).
 for i in 1 2 3; do as_user "$U1" bash -c "head -c 6M /dev/urandom > '$A/u1/f$i'"; done
 as_user "$U2" bash -c "head -c 6M /dev/urandom > '$A/u2/f1'"
-cat > "$conf" <<CONF
-programs = cc1
-proactive = no
-allowed_paths = /usr, /lib, /lib64, $A
-scan_interval = 100ms
-max_locked = 40M
-max_user_share = 25
-CONF
-if ! start_daemon "$conf" -v; then not_ok "the daemon starts again"; finish; exit; fi
+start_scanning cc1 "/usr, /lib, /lib64, $A" max_locked=40M max_user_share=25
 spawn_as "$U1" "$A/u1/cc1" mapexec "$A/u1/f1" "$A/u1/f2" "$A/u1/f3" > "$T/u1b.out"
 check "user 1's cc1 maps 3 x 6M" wait_for 5 grep -q ready "$T/u1b.out"
 check "the daemon sees them" wait_for 5 grep -q "in use by a build: $A/u1/f3" "$LOG"

@@ -9,24 +9,13 @@ need_root
 need_setpriv
 : "${HELPER:?HELPER must name lockd-helper}"
 
-A=$T/allowed
-mkdir -p "$A/u1"
-chown "$U1" "$A/u1"
+user_dirs
 cp "$HELPER" "$A/u1/$TOOL"
 chmod 755 "$A/u1/$TOOL"
 long=$(printf 'odd-name-%.0s' $(seq 20))
 as_user "$U1" mkdir "$A/u1/many"
 as_user "$U1" bash -c "for i in \$(seq 1000); do head -c 4096 /dev/zero > '$A/u1/many/$long'\$i; done"
-conf=$T/lockd.conf
-cat > "$conf" <<CONF
-programs = $TOOL
-proactive = no
-allowed_paths = /usr, /lib, /lib64, $A
-scan_interval = 100ms
-release_after = 1s
-max_files = 100
-CONF
-if ! start_daemon "$conf" -v; then not_ok "the daemon starts"; finish; exit; fi
+start_scanning "$TOOL" "/usr, /lib, /lib64, $A" release_after=1s max_files=100
 
 # The daemon's own locked memory: VmLck less its locked files.
 own_kb() { echo $(( $(awk '/^VmLck:/ { print $2 }' "/proc/$DAEMON_PID/status") - $(total_locked_kb "$DAEMON_PID") )); }

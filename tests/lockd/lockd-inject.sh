@@ -7,23 +7,14 @@
 need_root
 need_setpriv
 
-A=$T/allowed
-mkdir -p "$A/u1"
-chown "$U1" "$A/u1"
+user_dirs
 nl_dir="$A/u1/a"$'\n'"memstop-lockd: error: INJECTED"
 cr_dir="$A/u1/b"$'\r'"c"
 for d in "$nl_dir" "$cr_dir"; do
         as_user "$U1" mkdir -p "$d"
         as_user "$U1" cp /bin/sleep "$d/$TOOL"
 done
-conf=$T/lockd.conf
-cat > "$conf" <<CONF
-programs = $TOOL
-proactive = no
-allowed_paths = $A
-scan_interval = 100ms
-CONF
-if ! start_daemon "$conf" -v; then not_ok "the daemon starts"; finish; exit; fi
+start_scanning "$TOOL" "$A"
 spawn_as "$U1" "$nl_dir/$TOOL" 60
 spawn_as "$U1" "$cr_dir/$TOOL" 60
 check "the path with a carriage return is logged" wait_for 5 grep -qF "in use by a build: $A/u1/b\\015c/$TOOL" "$LOG"

@@ -18,23 +18,6 @@
 #include "lockd/libpath.h"
 #include "tmptree.h"
 
-struct membuf {
-        const unsigned char *p;
-        size_t size;
-};
-
-static long read_mem(void *buf, size_t len, uint64_t off, void *userdata)
-{
-        const struct membuf *m = userdata;
-
-        if (off >= m->size)
-                return 0;
-        if (len > m->size - off)
-                len = (size_t)(m->size - off);
-        memcpy(buf, m->p + off, len);
-        return (long)len;
-}
-
 /* A small but complete ELF64 image: PT_LOAD of everything, PT_DYNAMIC, PT_INTERP. */
 static unsigned char img[4096];
 
@@ -70,9 +53,7 @@ static void build_image(void)
 
 static int parse_img(size_t size, struct lockd_elf *e)
 {
-        struct membuf m = { img, size };
-
-        return lockd_elf_parse(read_mem, &m, size, e);
+        return lockd_elf_parse_mem(img, size, e);
 }
 
 static void test_image(void **state)

@@ -95,6 +95,25 @@ static const char cc1_maps[] =
         "7f3000-7f4000 r-xp 00000000 fe:00 14 /home/u/libmine.so\n"
         "7ff000-7ff100 r-xp 00000000 00:00 0 [vdso]\n";
 
+/* bash exec's make: pid 200 is a new process (a new /proc inode). */
+static void scan_new_process(const char *root, struct lockd_scanner *s, struct ctx *c)
+{
+        /* bash exec's make: pid 200 is not young any more and not matched, so it is
+         * only seen again if its /proc inode changes (a new process). Make pid 200 a
+         * new process: a new directory (new inode), another start time. */
+        tree_rename(root, "proc/200", "proc/old200");
+        fake_proc(root, 200, "make", 7000, "400000-500000 r-xp 00000000 fe:00 20 /usr/bin/make\n");
+        {
+                char cmd[512];
+                snprintf(cmd, sizeof(cmd), "rm -rf %s", tree_path(root, "proc/old200"));
+                assert_int_equal(system(cmd), 0);
+        }
+        assert_int_equal(lockd_scan(s), 0);
+        assert_int_equal(s->last.matched, 2);
+        assert_int_equal(c->nfiles, 3);
+        assert_string_equal(c->files[2], "/usr/bin/make");
+}
+
 /* An exec in a matched process, a vanished one, and the caller renumbering its files. */
 static void scan_exec_and_renumber(const char *root, struct lockd_scanner *s, struct ctx *c)
 {
@@ -170,20 +189,7 @@ static void test_scan(void **state)
         assert_int_equal(s.last.maps_reads, 0);
         assert_int_equal(c.uses[0], 3);
 
-        /* bash exec's make: pid 200 is not young any more and not matched, so it is
-         * only seen again if its /proc inode changes (a new process). Make pid 200 a
-         * new process: a new directory (new inode), another start time. */
-        tree_rename(root, "proc/200", "proc/old200");
-        fake_proc(root, 200, "make", 7000, "400000-500000 r-xp 00000000 fe:00 20 /usr/bin/make\n");
-        {
-                char cmd[512];
-                snprintf(cmd, sizeof(cmd), "rm -rf %s", tree_path(root, "proc/old200"));
-                assert_int_equal(system(cmd), 0);
-        }
-        assert_int_equal(lockd_scan(&s), 0);
-        assert_int_equal(s.last.matched, 2);
-        assert_int_equal(c.nfiles, 3);
-        assert_string_equal(c.files[2], "/usr/bin/make");
+        scan_new_process(root, &s, &c);
 
         /* cc1 exits: its files are no longer used. */
         {
