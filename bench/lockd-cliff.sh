@@ -38,6 +38,9 @@ done
 command -v gcc >/dev/null || { echo "lockd-cliff: gcc not installed" >&2; exit 77; }
 
 T=$(mktemp -d /tmp/lockd-cliff.XXXXXX)
+# The daemon started as root becomes an unprivileged user: it must reach the
+# toolchain copy below $T.
+chmod 755 "$T"
 PIDS=()
 cleanup() {
         local p
