@@ -122,16 +122,14 @@ static int open_checked(const struct lockd_set *s, const char *path, struct stat
         char abs[4096];
         const char *prefix, *at;
         _cleanup_close_ int dirfd = -1;
-        _cleanup_free_ char *dir = NULL;
         size_t len;
 
         prefix = lockd_path_below(s->allowed ? s->allowed : &everything, path, &len);
         if (!prefix)
                 return -EPERM;
-        dir = strndup(prefix, len);
-        at = dir ? ms_at_path(s->rootfd, dir, abs, sizeof(abs)) : NULL;
+        at = ms_at_path(s->rootfd, prefix, abs, sizeof(abs));
         if (!at)
-                return -ENOMEM;
+                return -ENAMETOOLONG;
         /* The configured directory itself may be a symbolic link (/lib -> usr/lib). */
         dirfd = openat(s->rootfd, at, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
