@@ -193,12 +193,14 @@ user_dirs() {
 }
 
 # start_scanning PROGRAMS ALLOWED [KEY=VALUE...]: start the daemon (-v) with
-# no start-up search, a 100ms /proc scan and the given keys; a failed start
-# ends the test.
+# no start-up search, a 500ms /proc scan and the given keys; a failed start
+# ends the test. A process not of the list is looked at again for an exec
+# only in the two scans after it appears: 500ms leaves setpriv a second to
+# exec the program on a loaded machine.
 start_scanning() {
         local conf=$T/lockd.conf kv
         {
-                printf 'programs = %s\nproactive = no\nallowed_paths = %s\nscan_interval = 100ms\n' "$1" "$2"
+                printf 'programs = %s\nproactive = no\nallowed_paths = %s\nscan_interval = 500ms\n' "$1" "$2"
                 shift 2
                 for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
         } > "$conf"

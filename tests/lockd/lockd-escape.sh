@@ -28,26 +28,26 @@ as_user "$U1" mkdir -p "$dir"
 as_user "$U1" cp /bin/sleep "$dir/$TOOL"
 spawn_as "$U1" "$dir/$TOOL" 60
 check "the user's own program with literal \\056 names is found and locked" \
-        wait_for 5 is_locked "$DAEMON_PID" "$dir/$TOOL"
+        wait_for 10 is_locked "$DAEMON_PID" "$dir/$TOOL"
 check "1: $T/secret/$TOOL (what \\056\\056 decodes to) is not opened" bash -c "! grep -qF '$T/secret/' /proc/$DAEMON_PID/maps"
 
 # 2. A locked file of the user's swapped for a symbolic link to a secret.
 as_user "$U1" mkdir "$A/u1/bin"
 as_user "$U1" cp /bin/sleep "$A/u1/bin/$TOOL"
 spawn_as "$U1" "$A/u1/bin/$TOOL" 60
-check "the user's program is locked" wait_for 5 is_locked "$DAEMON_PID" "$A/u1/bin/$TOOL"
+check "the user's program is locked" wait_for 10 is_locked "$DAEMON_PID" "$A/u1/bin/$TOOL"
 as_user "$U1" ln -s "$T/secret/other" "$A/u1/bin/.new"
 as_user "$U1" mv -T "$A/u1/bin/.new" "$A/u1/bin/$TOOL"
-check "the swap is noticed: released" wait_for 5 grep -q "$A/u1/bin/$TOOL was removed: released" "$LOG"
-sleep 1
+check "the swap is noticed: released" wait_for 10 grep -q "$A/u1/bin/$TOOL was removed: released" "$LOG"
+sleep 2
 check "2: the symbolic link's target $T/secret/other is not opened" bash -c "! grep -qF '$T/secret/' /proc/$DAEMON_PID/maps"
 
 # 3. User 2's tmpfs over $A/ns, in its own user and mount namespace.
 cp /bin/sleep "$T/tool-copy"
 chmod 755 "$T/tool-copy"
 spawn_as "$U2" unshare -Urm sh -c "mount -t tmpfs none '$A/ns' && cp '$T/tool-copy' '$A/ns/$TOOL' && exec '$A/ns/$TOOL' 60"
-check "user 2's process runs from its tmpfs" wait_for 5 bash -c "pgrep -u $U2 -x $TOOL >/dev/null"
-sleep 1.5
+check "user 2's process runs from its tmpfs" wait_for 10 bash -c "pgrep -u $U2 -x $TOOL >/dev/null"
+sleep 2
 ! maps_has "$DAEMON_PID" "$A/ns/$TOOL"
 check "3: the host's $A/ns/$TOOL is not opened" [ $? = 0 ]
 stop_daemon

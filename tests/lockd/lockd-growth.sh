@@ -23,8 +23,8 @@ before=$(own_kb)
 spawn_as "$U1" "$A/u1/$TOOL" mapexec "$A/u1/many/"* > "$T/mapexec.out"
 user=$SPAWNED
 check "the user's process maps 1000 files" wait_for 10 grep -q ready "$T/mapexec.out"
-check "max_files is reached and said so" wait_for 5 grep -q "max_files (100) reached" "$LOG"
-sleep 1
+check "max_files is reached and said so" wait_for 10 grep -q "max_files (100) reached" "$LOG"
+sleep 2
 after=$(own_kb)
 check "its own locked memory grew by less than 512K ($before kB -> $after kB)" [ $((after - before)) -lt 512 ]
 files=$(state_field locked_files)
@@ -33,7 +33,7 @@ kill "$user"
 wait "$user" 2>/dev/null
 check "once the process is gone and release_after passed, they are released" \
         wait_for 10 bash -c "[ \$(awk '\$1 == \"locked_files\" { print \$2 }' '$STATE') = 0 ]"
-check "and forgotten" wait_for 5 grep -q "forgot [0-9]* files no longer in use; 0 known" "$LOG"
+check "and forgotten" wait_for 10 grep -q "forgot [0-9]* files no longer in use; 0 known" "$LOG"
 stop_daemon
 check "SIGTERM: exit status 0" [ $? = 0 ]
 finish

@@ -17,7 +17,7 @@ done
 start_scanning "$TOOL" "$A"
 spawn_as "$U1" "$nl_dir/$TOOL" 60
 spawn_as "$U1" "$cr_dir/$TOOL" 60
-check "the path with a carriage return is logged" wait_for 5 grep -qF "in use by a build: $A/u1/b\\015c/$TOOL" "$LOG"
+check "the path with a carriage return is logged" wait_for 10 grep -qF "in use by a build: $A/u1/b\\015c/$TOOL" "$LOG"
 sleep 0.5
 check "no line of the user's making in the log" bash -c "! grep -q '^memstop-lockd: error: INJECTED' '$LOG'"
 check "no raw control character in the log" bash -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$LOG'"
