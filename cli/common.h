@@ -40,6 +40,7 @@ struct cli {
         bool no_freeze;
         const char *report;   /* --report FILE: JSON */
         const char *timeline; /* --timeline FILE: SVG */
+        const char *trace;    /* --trace FILE: Chrome trace-event JSON */
         uint64_t freeze_below_bytes; /* --freeze-below SIZE, 0: the default */
 };
 

@@ -97,6 +97,7 @@ enum {
         OPT_NO_FREEZE,
         OPT_REPORT,
         OPT_TIMELINE,
+        OPT_TRACE,
         OPT_FREEZE_BELOW,
         OPT_SETTING,
 };
@@ -108,6 +109,7 @@ static const struct option own_options[] = {
         { "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
         { "report", required_argument, NULL, OPT_REPORT },
         { "timeline", required_argument, NULL, OPT_TIMELINE },
+        { "trace", required_argument, NULL, OPT_TRACE },
         { "freeze-below", required_argument, NULL, OPT_FREEZE_BELOW },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -233,6 +235,8 @@ static int take_own(struct cli *cli, int c, const char *arg)
                 return take_file(&cli->report, "--report", arg);
         case OPT_TIMELINE:
                 return take_file(&cli->timeline, "--timeline", arg);
+        case OPT_TRACE:
+                return take_file(&cli->trace, "--trace", arg);
         case OPT_FREEZE_BELOW:
                 return take_level(cli, arg);
         case 'h':
