@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "ms-build.h"
 #include "util/macro.h"
 #include "util/size.h"
@@ -160,6 +161,7 @@ static int setting_of(int c)
 static int take_setting(struct cli *cli, enum ms_setting_id id, const char *arg)
 {
         const struct ms_setting_doc *d = &ms_setting_docs[id];
+        const char *reason = NULL;
         struct ms_config scratch;
 
         switch (d->kind) {
@@ -173,8 +175,8 @@ static int take_setting(struct cli *cli, enum ms_setting_id id, const char *arg)
                 return 0;
         default:
                 ms_config_init(&scratch);
-                if (ms_setting_parse(id, arg, &scratch, NULL) < 0) {
-                        cli_error("invalid value '%s' for --%s", arg, d->option);
+                if (ms_setting_parse(id, arg, &scratch, &reason) < 0) {
+                        cli_error("invalid value '%s' for --%s: %s", arg, d->option, reason);
                         return -EINVAL;
                 }
                 cli->setting[id] = arg;
@@ -187,8 +189,12 @@ static int take_level(struct cli *cli, const char *arg)
 {
         uint64_t v;
 
-        if (ms_size_parse(arg, &v) < 0 || v < (1u << 20)) {
-                cli_error("invalid value '%s' for --freeze-below", arg);
+        if (ms_size_parse(arg, &v) < 0) {
+                cli_error("invalid value '%s' for --freeze-below: not a size such as 512M, 2G or 1.5GiB", arg);
+                return -EINVAL;
+        }
+        if (v < (1u << 20)) {
+                cli_error("invalid value '%s' for --freeze-below: less than the minimum, 1M", arg);
                 return -EINVAL;
         }
         cli->freeze_below_bytes = v;
@@ -200,7 +206,7 @@ static int take_file(const char **where, const char *opt, const char *arg)
         *where = arg;
         if (*arg)
                 return 0;
-        cli_error("invalid value '%s' for %s", arg, opt);
+        cli_error("invalid value '' for %s: empty file name ('-' is standard output)", opt);
         return -EINVAL;
 }
 
@@ -269,22 +275,78 @@ static int parse_options(struct cli *cli, int argc, char **argv)
         return -1;
 }
 
-/* Options that only make sense together. Returns 0 or EXIT_USAGE (reported). */
-static int check_combination(const struct cli *cli, bool status, bool running)
-{
-        bool supervising = cli->no_freeze || cli->report || cli->timeline || cli->freeze_below_bytes;
+enum mode { RUN, STATUS, WAIT };
 
-        if (cli->json && !status) {
+static const char *const mode_name[] = { [RUN] = "a command", [STATUS] = "'status'", [WAIT] = "'wait'" };
+
+/* Whether a setting means anything to the mode: status and wait take the
+ * threshold and the root; wait its timeout too. */
+static bool setting_applies(enum mode mode, enum ms_setting_id id)
+{
+        switch (id) {
+        case MS_SETTING_PERCENT:
+        case MS_SETTING_MIN_AVAILABLE:
+        case MS_SETTING_SYSROOT:
+                return true;
+        case MS_SETTING_TIMEOUT:
+        case MS_SETTING_ON_TIMEOUT:
+                return mode != STATUS;
+        default:
+                return mode == RUN;
+        }
+}
+
+/* The settings given as options that the mode does not take. Returns 0 or
+ * EXIT_USAGE (reported). */
+static int check_settings(const struct cli *cli, enum mode mode)
+{
+        for (unsigned i = 0; i < MS_SETTING_COUNT; i++) {
+                const struct ms_setting_doc *d = &ms_setting_docs[i];
+                if (!cli->setting[i] || setting_applies(mode, (enum ms_setting_id)i))
+                        continue;
+                cli_error("--%s does not apply to %s", d->option, mode_name[mode]);
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* Options that only make sense together. Returns 0 or EXIT_USAGE (reported). */
+static int check_combination(const struct cli *cli, enum mode mode)
+{
+        bool supervising = cli->no_freeze || cli->report || cli->timeline || cli->trace || cli->freeze_below_bytes;
+
+        if (cli->json && mode != STATUS) {
                 cli_error("--json goes with 'status'");
                 return EXIT_USAGE;
         }
-        if (!running && (cli->exec || supervising)) {
-                cli_error("--exec, --no-freeze, --report, --timeline and --freeze-below go with a command");
+        if (cli->quiet && mode == STATUS) {
+                cli_error("--quiet does not apply to 'status': it only prints");
+                return EXIT_USAGE;
+        }
+        if (mode != RUN && (cli->exec || supervising)) {
+                cli_error("--exec, --no-freeze, --report, --timeline, --trace and --freeze-below go with a command");
                 return EXIT_USAGE;
         }
         if (cli->exec && supervising) {
-                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, --freeze-below");
+                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, "
+                          "--trace, --freeze-below");
                 return EXIT_USAGE;
+        }
+        return check_settings(cli, mode);
+}
+
+/* The report files, checked before anything starts. Returns 0 or EXIT_USAGE. */
+static int check_outputs(const struct cli *cli)
+{
+        const char *const files[][2] = { { "--report", cli->report }, { "--timeline", cli->timeline },
+                                         { "--trace", cli->trace } };
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(files); i++) {
+                int r = files[i][1] ? cli_out_check(files[i][1]) : 0;
+                if (r < 0) {
+                        cli_error("cannot write %s %s: %s", files[i][0], files[i][1], strerror(-r));
+                        return EXIT_USAGE;
+                }
         }
         return 0;
 }
@@ -292,7 +354,7 @@ static int check_combination(const struct cli *cli, bool status, bool running)
 int main(int argc, char **argv)
 {
         struct cli cli = {};
-        enum { RUN, STATUS, WAIT } mode = RUN;
+        enum mode mode = RUN;
         int r;
 
         r = parse_options(&cli, argc, argv);
@@ -317,7 +379,11 @@ int main(int argc, char **argv)
                 fputs("Try 'memstop --help' for more information.\n", stderr);
                 return EXIT_USAGE;
         }
-        if (check_combination(&cli, mode == STATUS, mode == RUN) != 0)
+        if (mode == RUN && !argv[optind][0]) {
+                cli_error("empty command");
+                return EXIT_USAGE;
+        }
+        if (check_combination(&cli, mode) != 0 || check_outputs(&cli) != 0)
                 return EXIT_USAGE;
 
         /* Every setting, from options or the environment, is valid or we stop here. */

@@ -196,54 +196,70 @@ static void note_zombies(struct sv_joblog *l, const struct ms_procs *procs)
         }
 }
 
-/* One job of the look: its record (made if new) brought up to date. */
-static struct sv_job_record *look_job(struct sv_joblog *l, const struct ms_job *job, const struct ms_procs *procs,
-                                      uint64_t t_ms)
+/* A job of the look brought up to date in its record r. */
+static int look_job(struct sv_job_record *r, const struct ms_job *job, const struct ms_procs *procs,
+                    size_t j, uint64_t t_ms)
 {
-        struct sv_job_record *r = rec_find(l, job->pid, job->start, true);
         const struct ms_proc *root = ms_procs_find(procs, job->pid);
 
-        if (!r && !(r = rec_new(l, job, t_ms)))
-                return NULL;
         if (root)
                 rec_name(r, &root->info);
         if (job->rss > r->peak)
                 r->peak = job->rss;
-        return rec_switch(r, job_state(job), t_ms) < 0 ? NULL : r;
+        for (size_t i = 0; i < procs->n; i++)
+                if (procs->p[i].job == (int)j)
+                        rec_note_pid(r, procs->p[i].info.pid);
+        return rec_switch(r, job_state(job), t_ms);
+}
+
+/* The jobs of the look that have a record: up to date, marked in seen; the
+ * records of jobs gone are ended (their lanes free for the new ones). */
+static int look_known(struct sv_joblog *l, const struct ms_jobs *jobs, const struct ms_procs *procs,
+                      uint64_t t_ms, bool *seen, bool *known)
+{
+        int r = 0;
+
+        for (size_t j = 0; j < jobs->n; j++) {
+                struct sv_job_record *rec = rec_find(l, jobs->job[j].pid, jobs->job[j].start, true);
+                if (!rec)
+                        continue;
+                known[j] = seen[rec - l->rec] = true;
+                if (look_job(rec, &jobs->job[j], procs, j, t_ms) < 0)
+                        r = -ENOMEM;
+        }
+        for (size_t i = 0; i < l->n; i++)
+                if (rec_open(&l->rec[i]) && !seen[i])
+                        rec_end(l, &l->rec[i], t_ms);
+        return r;
 }
 
 int sv_joblog_look(struct sv_joblog *l, const struct ms_jobs *jobs, const struct ms_procs *procs, uint64_t t_ms,
                    struct sv_counts *counts)
 {
-        size_t first_new = l->n;
-        bool *seen = calloc(l->n + 1, sizeof(*seen));
-        int r = 0;
+        bool *seen = calloc(l->n + 1, sizeof(*seen)), *known = calloc(jobs->n + 1, sizeof(*known));
+        int r = -ENOMEM;
 
         *counts = (struct sv_counts){ 0 };
-        if (!seen)
-                return -ENOMEM;
+        if (!seen || !known)
+                goto out;
+        r = look_known(l, jobs, procs, t_ms, seen, known);
         for (size_t j = 0; j < jobs->n; j++) {
-                struct sv_job_record *rec = look_job(l, &jobs->job[j], procs, t_ms);
                 enum sv_job_state st = job_state(&jobs->job[j]);
+                struct sv_job_record *rec;
 
                 counts->held += st == SV_JOB_HELD;
                 counts->frozen += st == SV_JOB_FROZEN;
                 counts->running += st == SV_JOB_RUNNING;
-                if (!rec) {
-                        r = -ENOMEM;
+                if (known[j])
                         continue;
-                }
-                if ((size_t)(rec - l->rec) < first_new)
-                        seen[rec - l->rec] = true;
-                for (size_t i = 0; i < procs->n; i++)
-                        if (procs->p[i].job == (int)j)
-                                rec_note_pid(rec, procs->p[i].info.pid);
+                rec = rec_new(l, &jobs->job[j], t_ms);
+                if (!rec || look_job(rec, &jobs->job[j], procs, j, t_ms) < 0)
+                        r = -ENOMEM;
         }
-        for (size_t i = 0; i < first_new; i++)
-                if (rec_open(&l->rec[i]) && !seen[i])
-                        rec_end(l, &l->rec[i], t_ms);
-        free(seen);
         note_zombies(l, procs);
+out:
+        free(seen);
+        free(known);
         return r;
 }
 

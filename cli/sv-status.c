@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,7 @@ static void guard_run(int rfd, const char *tmpdir, bool term)
         char c, buf[64];
         ssize_t n;
 
+        (void)prctl(PR_SET_NAME, "memstop-guard");
         (void)setsid(); /* no signal of the terminal's: it outlives a ^C'd memstop by a moment */
         (void)!chdir("/");
         if (null >= 0) {

@@ -245,7 +245,7 @@ run "$MEMSTOP" status --json --sysroot "$V1"
 printf '%s' "$OUT" | python3 -m json.tool >/dev/null 2>&1
 result "status --json on a v1 tree parses" $? "stdout: $OUT"
 is "$(json '[j["cgroup"]["version"], j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["usage"], j["cgroup"]["inactive_file"], j["cgroup"]["limit_set_by"], j["cgroup"]["oom_kills"]]')" \
-	"[1, '/build', 1073741824, 734003200, 104857600, 'sys/fs/cgroup/memory/build', 3]" \
+	"[1, '/build', 1073741824, 734003200, 104857600, '/sys/fs/cgroup/memory/build', 3]" \
 	"status --json: the v1 cgroup's figures are the tree's"
 is "$(json '[j["host"]["total"], j["host"]["available"], j["effective"]["total"], j["effective"]["available"], j["effective"]["total_from"], j["effective"]["available_from"]]')" \
 	"[$((TOTAL_KB * 1024)), $((AVAIL50_KB * 1024)), 1073741824, $V1_AVAIL, 'cgroup', 'cgroup']" \
@@ -274,7 +274,7 @@ printf '12:memory:/build/job\n0::/build/job\n' >"$V1/proc/self/cgroup"
 v1_cgroup "$V1/sys/fs/cgroup/memory/build/job" $UNLIM 1073741824 104857600 0
 run "$MEMSTOP" status --json --sysroot "$V1"
 is "$(json '[j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["limit_set_by"], j["cgroup"]["available"]]')" \
-	"['/build/job', 1073741824, 'sys/fs/cgroup/memory/build', $((1073741824 - 104857600))]" \
+	"['/build/job', 1073741824, '/sys/fs/cgroup/memory/build', $((1073741824 - 104857600))]" \
 	"status --json on v1: an unlimited child gets the parent's (hierarchical) limit, set by the parent"
 
 # A v2 tree: /a limits to 512 MiB, /a/b (the process's) has max.
@@ -302,7 +302,7 @@ run "$MEMSTOP" status --json --sysroot "$V2"
 printf '%s' "$OUT" | python3 -m json.tool >/dev/null 2>&1
 result "status --json on a v2 tree parses" $? "stdout: $OUT" "stderr: $ERR"
 is "$(json '[j["cgroup"]["version"], j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["max"], j["cgroup"]["high"], j["cgroup"]["limit_set_by"], j["cgroup"]["available"], j["cgroup"]["oom_kills"]]')" \
-	"[2, '/a/b', 536870912, 536870912, None, 'sys/fs/cgroup/a', $((536870912 - (314572800 - 52428800))), 2]" \
+	"[2, '/a/b', 536870912, 536870912, None, '/sys/fs/cgroup/a', $((536870912 - (314572800 - 52428800))), 2]" \
 	"status --json on v2: the effective limit is the parent's 512 MiB ('max' below it is none)"
 is "$(json '[j["effective"]["total"], j["effective"]["total_from"], j["effective"]["available_from"]]')" \
 	"[536870912, 'cgroup', 'cgroup']" "status --json on v2: total and available from the cgroup"
@@ -312,13 +312,13 @@ like "$OUT" "cgroup     v2 /a/b: 262M available of 512M limit set by /sys/fs/cgr
 
 printf '268435456\n' >"$CG2/a/b/memory.max"
 run "$MEMSTOP" status --json --sysroot "$V2"
-is "$(json '[j["cgroup"]["limit"], j["cgroup"]["limit_set_by"]]')" "[268435456, 'sys/fs/cgroup/a/b']" \
+is "$(json '[j["cgroup"]["limit"], j["cgroup"]["limit_set_by"]]')" "[268435456, '/sys/fs/cgroup/a/b']" \
 	"status --json on v2: a smaller child limit is the effective one, set by the child"
 
 printf '400000000\n' >"$CG2/a/memory.high"
 run "$MEMSTOP" status --json --sysroot "$V2"
 is "$(json '[j["cgroup"]["limit"], j["cgroup"]["max"], j["cgroup"]["high"], j["cgroup"]["limit_set_by"]]')" \
-	"[268435456, 268435456, 400000000, 'sys/fs/cgroup/a/b']" \
+	"[268435456, 268435456, 400000000, '/sys/fs/cgroup/a/b']" \
 	"status --json on v2: memory.high counts over the ancestors too"
 printf 'max\n' >"$CG2/a/memory.high"
 
