@@ -41,6 +41,7 @@ struct cli {
         const char *report;   /* --report FILE: JSON */
         const char *timeline; /* --timeline FILE: SVG */
         const char *trace;    /* --trace FILE: Chrome trace-event JSON */
+        const char *forget;   /* history --forget PATTERN */
         uint64_t freeze_below_bytes; /* --freeze-below SIZE, 0: the default */
 };
 

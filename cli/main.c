@@ -21,11 +21,12 @@ static const char usage_head[] =
         "Usage: memstop [OPTIONS] [--] COMMAND [ARGUMENTS...]\n"
         "       memstop status [--json] [OPTIONS]\n"
         "       memstop wait [OPTIONS]\n"
+        "       memstop history [--json] [--forget PATTERN]\n"
         "\n"
         "Run COMMAND with memstop.so preloaded: every process it starts waits until\n"
         "enough memory is available (the host's and its memory cgroup's, whichever is\n"
         "smaller). 'status' shows the figures and the verdict; 'wait' blocks until\n"
-        "the threshold is met.\n"
+        "the threshold is met. 'history' lists the peaks learned from earlier runs.\n"
         "\n"
         "Options (each overrides the MEMSTOP_* variable named):\n";
 
@@ -39,17 +40,23 @@ static const char usage_tail[] =
         "                           gate's threshold, at least 64M)\n"
         "      --no-freeze          never freeze jobs; only watch and report\n"
         "      --report=FILE        write the build's report as JSON to FILE\n"
-        "      --timeline=FILE      draw memory over time as an SVG image in FILE\n"
+        "      --timeline=FILE      draw memory and jobs over time as an SVG image in FILE\n"
+        "      --trace=FILE         write the jobs as a Chrome trace (Perfetto, chrome://tracing)\n"
+        "                           Report files: '-' is standard output\n"
         "  -q, --quiet              no status line, no summary; wait: print nothing\n"
-        "      --json               status: print JSON\n"
+        "      --json               status, history: print JSON\n"
+        "      --forget=PATTERN     history: forget the programs matching PATTERN (a glob),\n"
+        "                           or the job whose hash it is\n"
         "  -h, --help               show this help\n"
         "  -V, --version            show the version\n"
         "\n"
         "Sizes: K, M, G, T and KiB... are powers of 1024; KB, MB... of 1000. Durations: ms, s, m, h, d;\n"
-        "a bare number is seconds. Use '--' before a command named 'status' or 'wait'.\n"
+        "a bare number is seconds. Use '--' before a command named 'status', 'wait' or 'history'.\n"
         "\n"
-        "Exit status: the command's; 124 if 'wait' timed out; 125 if memstop failed;\n"
-        "126 if COMMAND cannot be run; 127 if it was not found; 2 for bad usage.\n"
+        "Exit status: the command's; 1 if memstop could not read the figures (status,\n"
+        "wait) or the history; 2 for bad usage; 124 if 'wait' timed out; 125 if memstop\n"
+        "failed (or a report could not be written after a build that succeeded); 126 if\n"
+        "COMMAND cannot be run; 127 if it was not found.\n"
         "See memstop(1) and memstop(7).\n";
 
 /* One line of --help per setting with an option, from the settings table. */
@@ -100,6 +107,7 @@ enum {
         OPT_TIMELINE,
         OPT_TRACE,
         OPT_FREEZE_BELOW,
+        OPT_FORGET,
         OPT_SETTING,
 };
 
@@ -112,6 +120,7 @@ static const struct option own_options[] = {
         { "timeline", required_argument, NULL, OPT_TIMELINE },
         { "trace", required_argument, NULL, OPT_TRACE },
         { "freeze-below", required_argument, NULL, OPT_FREEZE_BELOW },
+        { "forget", required_argument, NULL, OPT_FORGET },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
 };
@@ -245,6 +254,8 @@ static int take_own(struct cli *cli, int c, const char *arg)
                 return take_file(&cli->trace, "--trace", arg);
         case OPT_FREEZE_BELOW:
                 return take_level(cli, arg);
+        case OPT_FORGET:
+                return take_file(&cli->forget, "--forget", arg);
         case 'h':
                 usage(stdout);
                 return 1 + (fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_);
@@ -275,9 +286,10 @@ static int parse_options(struct cli *cli, int argc, char **argv)
         return -1;
 }
 
-enum mode { RUN, STATUS, WAIT };
+enum mode { RUN, STATUS, WAIT, HISTORY };
 
-static const char *const mode_name[] = { [RUN] = "a command", [STATUS] = "'status'", [WAIT] = "'wait'" };
+static const char *const mode_name[] = { [RUN] = "a command", [STATUS] = "'status'", [WAIT] = "'wait'",
+                                         [HISTORY] = "'history'" };
 
 /* Whether a setting means anything to the mode: status and wait take the
  * threshold and the root; wait its timeout too. */
@@ -287,7 +299,7 @@ static bool setting_applies(enum mode mode, enum ms_setting_id id)
         case MS_SETTING_PERCENT:
         case MS_SETTING_MIN_AVAILABLE:
         case MS_SETTING_SYSROOT:
-                return true;
+                return mode != HISTORY;
         case MS_SETTING_TIMEOUT:
         case MS_SETTING_ON_TIMEOUT:
                 return mode != STATUS;
@@ -315,12 +327,16 @@ static int check_combination(const struct cli *cli, enum mode mode)
 {
         bool supervising = cli->no_freeze || cli->report || cli->timeline || cli->trace || cli->freeze_below_bytes;
 
-        if (cli->json && mode != STATUS) {
-                cli_error("--json goes with 'status'");
+        if (cli->json && mode != STATUS && mode != HISTORY) {
+                cli_error("--json goes with 'status' or 'history'");
                 return EXIT_USAGE;
         }
-        if (cli->quiet && mode == STATUS) {
-                cli_error("--quiet does not apply to 'status': it only prints");
+        if (cli->forget && mode != HISTORY) {
+                cli_error("--forget goes with 'history'");
+                return EXIT_USAGE;
+        }
+        if (cli->quiet && (mode == STATUS || mode == HISTORY)) {
+                cli_error("--quiet does not apply to %s: it only prints", mode_name[mode]);
                 return EXIT_USAGE;
         }
         if (mode != RUN && (cli->exec || supervising)) {
@@ -351,6 +367,17 @@ static int check_outputs(const struct cli *cli)
         return 0;
 }
 
+/* Whether word names a subcommand, and which. */
+static bool subcommand(const char *word, enum mode *mode)
+{
+        for (enum mode m = STATUS; m <= HISTORY; m++)
+                if (strncmp(mode_name[m] + 1, word, strlen(word)) == 0 && mode_name[m][strlen(word) + 1] == '\'') {
+                        *mode = m;
+                        return true;
+                }
+        return false;
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli = {};
@@ -360,9 +387,7 @@ int main(int argc, char **argv)
         r = parse_options(&cli, argc, argv);
         if (r >= 0)
                 return r;
-        if (optind < argc && strcmp(argv[optind - 1], "--") != 0 &&
-            (strcmp(argv[optind], "status") == 0 || strcmp(argv[optind], "wait") == 0)) {
-                mode = strcmp(argv[optind], "status") == 0 ? STATUS : WAIT;
+        if (optind < argc && strcmp(argv[optind - 1], "--") != 0 && subcommand(argv[optind], &mode)) {
                 /* Options may follow the subcommand too. */
                 argc -= optind;
                 argv += optind;
@@ -396,6 +421,8 @@ int main(int argc, char **argv)
                 return cli_status(&cli);
         case WAIT:
                 return cli_wait(&cli);
+        case HISTORY:
+                return cli_history(&cli);
         default:
                 return cli_run(&cli, argv + optind);
         }

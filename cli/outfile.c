@@ -114,7 +114,7 @@ static int write_fd(int fd, cli_out_writer_fn writer, const void *ctx)
         return close_stream(f, writer(ctx, f));
 }
 
-static int write_replacing(const char *path, cli_out_writer_fn writer, const void *ctx)
+static int write_replacing(const char *path, mode_t mode, cli_out_writer_fn writer, const void *ctx)
 {
         char dir[PATH_MAX], base[PATH_MAX], copy[PATH_MAX], tmp[PATH_MAX];
         mode_t mask;
@@ -132,7 +132,7 @@ static int write_replacing(const char *path, cli_out_writer_fn writer, const voi
                 return -errno;
         mask = umask(0);
         umask(mask);
-        if (fchmod(fd, 0666 & ~mask) < 0) {
+        if (fchmod(fd, mode & ~mask) < 0) {
                 r = -errno;
                 close(fd);
                 unlink(tmp);
@@ -147,6 +147,11 @@ static int write_replacing(const char *path, cli_out_writer_fn writer, const voi
 }
 
 int cli_out_write(const char *path, cli_out_writer_fn writer, const void *ctx)
+{
+        return cli_out_write_mode(path, 0666, writer, ctx);
+}
+
+int cli_out_write_mode(const char *path, mode_t mode, cli_out_writer_fn writer, const void *ctx)
 {
         enum out_way way;
         int fd, r = out_way(path, &way);
@@ -166,7 +171,7 @@ int cli_out_write(const char *path, cli_out_writer_fn writer, const void *ctx)
                 fd = open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
                 break;
         default:
-                return write_replacing(path, writer, ctx);
+                return write_replacing(path, mode, writer, ctx);
         }
         if (fd < 0)
                 return -errno;

@@ -22,6 +22,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Whether path can be written as above (a check before the build starts). */
 int cli_out_check(const char *path);
@@ -30,3 +31,5 @@ typedef int (*cli_out_writer_fn)(const void *ctx, FILE *f);
 
 /* Write path with writer(ctx, f), which returns 0 or -errno. */
 int cli_out_write(const char *path, cli_out_writer_fn writer, const void *ctx);
+/* The same with a file made or replaced getting mode (less the umask). */
+int cli_out_write_mode(const char *path, mode_t mode, cli_out_writer_fn writer, const void *ctx);
