@@ -395,6 +395,48 @@ done
 run "$MEMSTOP" wait extra
 like "$ERR" "'extra'" "memstop wait extra names the extra argument"
 
+# --- errors say why; options that do not apply are refused ---------------------------
+
+run "$MEMSTOP" --help
+result "--help shows percentages as '%', not '%%'" "$([[ $OUT == *"N% of total memory"* && $OUT != *%%* ]]; echo $?)" \
+	"$(printf '%s\n' "$OUT" | grep -i percent)"
+usage_error "--percent 101 names the allowed range" "0 to 100" --percent 101
+usage_error "--min-available 2X says what a size looks like" "a size such as" --min-available 2X
+usage_error "--freeze-below 100K names the minimum" "minimum, 1M" --freeze-below 100K
+usage_error "--freeze-below abc says what a size looks like" "a size such as" --freeze-below abc
+usage_error "--report '' says it is empty" "empty file name" --report ''
+
+# not_for ARGS...: exit 2 with one line naming the option, nothing printed on stdout.
+not_for() {
+	local desc="memstop $*: refused (exit 2, one line naming the option)"
+	run "$MEMSTOP" --sysroot "$PLENTY" "$@"
+	result "$desc" "$([[ $STATUS == 2 && $(lines "$ERR") == 1 && $ERR == *"does not apply"* && -z $OUT ]]; echo $?)" \
+		"status $STATUS" "stderr: $ERR"
+}
+not_for wait --gate cc1
+not_for wait --exempt sh
+not_for wait --no-learn
+not_for wait -v
+not_for status -q
+not_for status --timeout 5
+not_for status --on-timeout fail
+not_for --log "$W/log" status
+not_for history --percent 20
+
+run "$MEMSTOP" wait --sysroot "$LOW" --timeout 0.2 --on-timeout run
+result "wait --on-timeout run: exit 0 after the timeout, says it goes on" \
+	"$([[ $STATUS == 0 && $ERR == *"going on"* ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+run env MEMSTOP_ON_TIMEOUT=fail "$MEMSTOP" wait --sysroot "$LOW" --timeout 0.2
+is "$STATUS" 124 "wait with MEMSTOP_ON_TIMEOUT=fail: 124"
+
+run "$MEMSTOP" --sysroot "$PLENTY" -- ''
+result "memstop -- '': exit 2, 'empty command'" "$([[ $STATUS == 2 && $ERR == "memstop: empty command" ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+
+run "$MEMSTOP" status --json --sysroot "$V2"
+is "$(json '[j["cgroup"]["dir"][:1], (j["cgroup"]["limit_set_by"] or "/")[:1]]')" "['/', '/']" \
+	"status --json: the cgroup's directories are absolute"
+
 # --- under AddressSanitizer: memstop's own leaks ---------------------------------
 # lib.sh turns leak detection off for the programs memstop runs; memstop's
 # own paths that return (status, wait, errors) are checked here.
