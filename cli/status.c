@@ -164,12 +164,13 @@ static void json_cgroup(struct ms_json *j, const struct status *st)
         ms_json_int(j, "version", (int)st->cg.version);
         ms_json_string(j, "path", st->cg.path);
         json_dir(j, "dir", st->cg.dir);
-        json_size(j, "limit", s->cgroup.limit);
-        json_size(j, "max", s->cgroup.max);
-        json_size(j, "high", s->cgroup.high);
-        json_size(j, "usage", s->cgroup.usage);
-        json_size(j, "inactive_file", s->cgroup.inactive_file);
-        json_size(j, "available", s->cgroup.available);
+        const struct { const char *key; uint64_t v; } sizes[] = {
+                { "limit", s->cgroup.limit }, { "max", s->cgroup.max },
+                { "high", s->cgroup.high },   { "usage", s->cgroup.usage },
+                { "inactive_file", s->cgroup.inactive_file }, { "available", s->cgroup.available },
+        };
+        for (size_t i = 0; i < MS_ARRAY_SIZE(sizes); i++)
+                json_size(j, sizes[i].key, sizes[i].v);
         json_dir(j, "limit_set_by", s->cgroup.limit_dir);
         ms_json_uint(j, "oom_kills", s->cgroup.oom_kills);
         ms_json_object_end(j);
@@ -189,11 +190,13 @@ static void json_lockd(struct ms_json *j, const struct status *st)
         ms_json_object_begin(j, "lockd");
         ms_json_bool(j, "running", st->lockd_running);
         if (st->lockd_running) {
+                const struct { const char *key; uint64_t v; } counts[] = {
+                        { "locked_bytes", st->lockd.locked_bytes }, { "locked_files", st->lockd.locked_files },
+                        { "budget_bytes", st->lockd.budget_bytes }, { "skipped_files", st->lockd.skipped_files },
+                };
                 ms_json_int(j, "pid", st->lockd.pid);
-                ms_json_uint(j, "locked_bytes", st->lockd.locked_bytes);
-                ms_json_uint(j, "locked_files", st->lockd.locked_files);
-                ms_json_uint(j, "budget_bytes", st->lockd.budget_bytes);
-                ms_json_uint(j, "skipped_files", st->lockd.skipped_files);
+                for (size_t i = 0; i < MS_ARRAY_SIZE(counts); i++)
+                        ms_json_uint(j, counts[i].key, counts[i].v);
         }
         ms_json_object_end(j);
 }

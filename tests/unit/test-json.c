@@ -91,14 +91,28 @@ static void decode(void **state)
         assert_int_equal(cp, 0x10ffff);
 }
 
+/* A document in an object: begun here, ended and compared by doc_is(). */
+static void doc_begin(struct sink *s, struct ms_json *j, unsigned pretty_depth)
+{
+        sink_open(s);
+        ms_json_init(j, s->f, pretty_depth);
+        ms_json_object_begin(j, NULL);
+}
+
+static void doc_is(struct sink *s, struct ms_json *j, const char *want)
+{
+        ms_json_object_end(j);
+        assert_int_equal(ms_json_end(j), 0);
+        assert_string_equal(sink_text(s), want);
+        sink_close(s);
+}
+
 static void compact_document(void **state)
 {
         struct sink s;
         struct ms_json j;
 
-        sink_open(&s);
-        ms_json_init(&j, s.f, 0);
-        ms_json_object_begin(&j, NULL);
+        doc_begin(&s, &j, 0);
         ms_json_uint(&j, "n", 18446744073709551615ull);
         ms_json_int(&j, "i", -3);
         ms_json_double(&j, "d", 1.5, 3);
@@ -113,11 +127,8 @@ static void compact_document(void **state)
         ms_json_array_begin(&j, NULL);
         ms_json_array_end(&j);
         ms_json_array_end(&j);
-        ms_json_object_end(&j);
-        assert_int_equal(ms_json_end(&j), 0);
-        assert_string_equal(sink_text(&s), "{\"n\": 18446744073709551615, \"i\": -3, \"d\": 1.500, \"nan\": null, "
-                                           "\"b\": true, \"z\": null, \"s\": null, \"a\": [1, {}, []]}\n");
-        sink_close(&s);
+        doc_is(&s, &j, "{\"n\": 18446744073709551615, \"i\": -3, \"d\": 1.500, \"nan\": null, "
+                       "\"b\": true, \"z\": null, \"s\": null, \"a\": [1, {}, []]}\n");
 }
 
 static void pretty_document(void **state)
@@ -125,9 +136,7 @@ static void pretty_document(void **state)
         struct sink s;
         struct ms_json j;
 
-        sink_open(&s);
-        ms_json_init(&j, s.f, 2);
-        ms_json_object_begin(&j, NULL);
+        doc_begin(&s, &j, 2);
         ms_json_string(&j, "k", "v");
         ms_json_array_begin(&j, "jobs");
         ms_json_object_begin(&j, NULL);
@@ -141,17 +150,14 @@ static void pretty_document(void **state)
         ms_json_array_end(&j);
         ms_json_array_begin(&j, "empty");
         ms_json_array_end(&j);
-        ms_json_object_end(&j);
-        assert_int_equal(ms_json_end(&j), 0);
-        assert_string_equal(sink_text(&s), "{\n"
-                                           "  \"k\": \"v\",\n"
-                                           "  \"jobs\": [\n"
-                                           "    {\"pid\": 1, \"x\": [2]},\n"
-                                           "    {}\n"
-                                           "  ],\n"
-                                           "  \"empty\": []\n"
-                                           "}\n");
-        sink_close(&s);
+        doc_is(&s, &j, "{\n"
+                       "  \"k\": \"v\",\n"
+                       "  \"jobs\": [\n"
+                       "    {\"pid\": 1, \"x\": [2]},\n"
+                       "    {}\n"
+                       "  ],\n"
+                       "  \"empty\": []\n"
+                       "}\n");
 }
 
 int main(void)
