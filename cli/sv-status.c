@@ -104,12 +104,19 @@ static void guard_run(int rfd, const char *tmpdir, bool term)
         char c, buf[64];
         ssize_t n;
 
+        /* Nothing of memstop's held open but the pipe (as fd 3) and the terminal. */
+        if (rfd == 3 || dup2(rfd, 3) == 3) {
+                rfd = 3;
+                (void)close_range(4, ~0u, 0);
+        }
         (void)prctl(PR_SET_NAME, "memstop-guard");
         (void)setsid(); /* no signal of the terminal's: it outlives a ^C'd memstop by a moment */
         (void)!chdir("/");
         if (null >= 0) {
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
+                if (!term) /* nobody waits for the end of a pipe we hold */
+                        dup2(null, STDERR_FILENO);
         }
         do
                 n = read(rfd, &c, 1);
