@@ -40,10 +40,11 @@ size_t sv_term_setup(char *buf, size_t size, unsigned rows)
 
 size_t sv_term_bar(char *buf, size_t size, unsigned rows, unsigned cols, const char *text)
 {
-        size_t room = cols > sizeof(BAR_LABEL) ? cols - sizeof(BAR_LABEL) : 0; /* label, a blank, the last column */
+        /* The label, a blank, the text; the last column stays free (no wrap). */
+        size_t room = cols > sizeof(BAR_LABEL) + 1 ? cols - sizeof(BAR_LABEL) - 1 : 0;
         int n = snprintf(buf, size, SAVE "\033[%u;1H\033[0m\033[2K", rows);
 
-        if (cols > sizeof(BAR_LABEL))
+        if (room > 0)
                 n += snprintf(buf + put(buf, size, n), size - put(buf, size, n), "\033[7m" BAR_LABEL "\033[0m %.*s",
                               (int)room, text);
         n += snprintf(buf + put(buf, size, n), size - put(buf, size, n), RESTORE);

@@ -10,15 +10,16 @@
 #include "gate/history-list.h"
 #include "util/grow.h"
 
-/* Each line of text in turn: fn(line, len, userdata); the last one may lack '\n'. */
-static int each_line(const char *text, size_t len, int (*fn)(const char *, size_t, void *), void *userdata)
+/* Each line of text in turn: fn(line, len, whole, userdata); whole is false
+ * for a last line without '\n' (history.h: a truncated record, skipped). */
+static int each_line(const char *text, size_t len, int (*fn)(const char *, size_t, bool, void *), void *userdata)
 {
         size_t at = 0;
 
         while (at < len) {
                 const char *nl = memchr(text + at, '\n', len - at);
                 size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
-                int r = fn(text + at, n, userdata);
+                int r = fn(text + at, n, nl != NULL, userdata);
                 if (r < 0)
                         return r;
                 at += n + (nl != NULL);
@@ -31,13 +32,13 @@ struct entries {
         size_t n, cap;
 };
 
-static int add_record(const char *line, size_t len, void *userdata)
+static int add_record(const char *line, size_t len, bool whole, void *userdata)
 {
         struct entries *es = userdata;
         struct ms_history_record rec;
         struct ms_history_entry *e = NULL;
 
-        if (ms_history_parse_line(line, len, &rec) < 0)
+        if (!whole || ms_history_parse_line(line, len, &rec) < 0)
                 return 0;
         for (size_t i = 0; i < es->n && !e; i++)
                 if (es->e[i].job_hash == rec.job_hash && es->e[i].program_hash == rec.program_hash)
@@ -89,26 +90,28 @@ struct filter {
         unsigned removed;
 };
 
-static int keep_line(const char *line, size_t len, void *userdata)
+static int keep_line(const char *line, size_t len, bool whole, void *userdata)
 {
         struct filter *f = userdata;
         struct ms_history_record rec;
 
-        if (ms_history_parse_line(line, len, &rec) == 0 && ms_history_matches(f->pattern, rec.job_hash, rec.program)) {
+        if (whole && ms_history_parse_line(line, len, &rec) == 0 &&
+            ms_history_matches(f->pattern, rec.job_hash, rec.program)) {
                 f->removed++;
                 return 0;
         }
         memcpy(f->out + f->len, line, len);
         f->len += len;
-        f->out[f->len++] = '\n';
+        if (whole)
+                f->out[f->len++] = '\n';
         return 0;
 }
 
 int ms_history_without(const char *text, size_t len, const char *pattern, char **out, size_t *out_len,
                        unsigned *removed)
 {
-        /* Never longer than the text and a '\n' it may lack. */
-        struct filter f = { .pattern = pattern, .out = malloc(len + 2) };
+        /* Never longer than the text. */
+        struct filter f = { .pattern = pattern, .out = malloc(len + 1) };
 
         if (!f.out)
                 return -ENOMEM;

@@ -26,16 +26,16 @@ struct ms_history_entry {
 };
 
 /* The jobs of history text, in the order of their first record; *out is
- * malloc'd (NULL when there are none). Bad lines are skipped. Returns 0 or
- * -ENOMEM. */
+ * malloc'd (NULL when there are none). Bad lines, and a last line without
+ * '\n' (a truncated record), are skipped. Returns 0 or -ENOMEM. */
 int ms_history_entries(const char *text, size_t len, struct ms_history_entry **out, size_t *n);
 
 /* Whether a record is one to forget: its program matches the glob pattern,
  * or pattern is its job's hash (16 hex digits, as listed). */
 bool ms_history_matches(const char *pattern, uint64_t job_hash, const char *program);
 
-/* The text without the records pattern matches (bad lines kept as they
- * are: not ours to judge); *out is malloc'd and NUL-terminated, *removed
+/* The text without the records pattern matches (bad lines and a truncated
+ * last line kept as they are: not ours to judge); *out is malloc'd and NUL-terminated, *removed
  * counts what went. Returns 0 or -ENOMEM. */
 int ms_history_without(const char *text, size_t len, const char *pattern, char **out, size_t *out_len,
                        unsigned *removed);
