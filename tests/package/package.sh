@@ -61,7 +61,7 @@ zcat "$R/usr/share/man/man1/memstop.1.gz" >"$W/memstop.1"
 result "the packaged memstop(1) renders without a warning" \
 	"$([ -z "$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$W/memstop.1" 2>&1 >/dev/null)" ]; echo $?)"
 result "the packaged memstop(7) names the installed path" \
-	"$(zcat "$R/usr/share/man/man7/memstop.7.gz" | sed 's/\\//g' | grep -q "/usr/lib/$MA/memstop/memstop.so"; echo $?)"
+	"$(zcat "$R/usr/share/man/man7/memstop.7.gz" | sed 's/\\&//g; s/\\//g' | grep -q "/usr/lib/$MA/memstop/memstop.so"; echo $?)"
 check "the bash completion parses" bash -n "$R/usr/share/bash-completion/completions/memstop"
 
 if command -v lintian >/dev/null; then
