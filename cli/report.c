@@ -81,12 +81,18 @@ int sv_points_add(struct sv_report *r, const struct sv_point *p)
         return 0;
 }
 
+/* The OOM kills named since the last look, to their jobs. */
+static void report_look_ooms(struct sv_report *r, uint64_t t_ms)
+{
+        for (; r->jobs.ooms_seen < r->n_ooms; r->jobs.ooms_seen++)
+                sv_joblog_oom(&r->jobs, r->ooms[r->jobs.ooms_seen].pid, t_ms);
+}
+
 void sv_report_look(struct sv_report *r, const struct ms_jobs *jobs, const struct ms_procs *procs, uint64_t t_ms,
                     struct sv_counts *counts)
 {
         (void)sv_joblog_look(&r->jobs, jobs, procs, t_ms, counts);
-        for (; r->jobs.ooms_seen < r->n_ooms; r->jobs.ooms_seen++)
-                sv_joblog_oom(&r->jobs, r->ooms[r->jobs.ooms_seen].pid, t_ms);
+        report_look_ooms(r, t_ms);
 }
 
 /* --- the JSON report ------------------------------------------------------------ */
@@ -259,6 +265,8 @@ int sv_report_finish(struct sv_report *r, const struct cli *c)
         char line[768];
         bool ok = true;
 
+        /* The OOM kills named at the very end belong to their jobs too. */
+        report_look_ooms(r, r->wall_ns / 1000000);
         sv_joblog_end(&r->jobs, r->wall_ns / 1000000);
         ok &= write_requested(c->report, "report", sv_report_json_write, r);
         ok &= write_requested(c->timeline, "timeline", sv_report_svg_write, r);

@@ -277,11 +277,30 @@ void sv_joblog_oom(struct sv_joblog *l, pid_t pid, uint64_t t_ms)
         }
 }
 
+/* Nothing of a record after t_ms: the last look may come after the end. */
+static void rec_clamp(struct sv_job_record *r, uint64_t t_ms)
+{
+        if (r->ended_ms > t_ms)
+                r->ended_ms = t_ms;
+        if (r->admitted_ms != SV_NO_TIME && r->admitted_ms > t_ms)
+                r->admitted_ms = t_ms;
+        if (r->queued_ms > t_ms)
+                r->queued_ms = t_ms;
+        for (size_t k = 0; k < r->n_spans; k++) {
+                if (r->spans[k].start_ms > t_ms)
+                        r->spans[k].start_ms = t_ms;
+                if (r->spans[k].end_ms > t_ms)
+                        r->spans[k].end_ms = t_ms;
+        }
+}
+
 void sv_joblog_end(struct sv_joblog *l, uint64_t t_ms)
 {
-        for (size_t i = 0; i < l->n; i++)
+        for (size_t i = 0; i < l->n; i++) {
                 if (rec_open(&l->rec[i]))
                         rec_end(l, &l->rec[i], t_ms);
+                rec_clamp(&l->rec[i], t_ms);
+        }
 }
 
 void sv_joblog_free(struct sv_joblog *l)

@@ -86,7 +86,7 @@ void sv_joblog_oom(struct sv_joblog *l, pid_t pid, uint64_t t_ms);
 /* memstop reaped pid (an orphan of the build) with this wait status. */
 void sv_joblog_reaped(struct sv_joblog *l, pid_t pid, int status);
 
-/* The build is over at t_ms: every job still open ends. */
+/* The build is over at t_ms: every job still open ends; nothing is later. */
 void sv_joblog_end(struct sv_joblog *l, uint64_t t_ms);
 
 void sv_joblog_free(struct sv_joblog *l);

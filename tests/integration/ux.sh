@@ -271,6 +271,29 @@ assert sum(1 for e in t["traceEvents"] if e["ph"] == "i" and e["name"] == "freez
 		$? "$PYOUT"
 	check "... and frozen periods in its timeline lane" grep -q 'class="job-frozen"[^/]*><title>' "$R/late.svg"
 	cgroup_remove "$CG"
+
+	# A job bigger than the cgroup, never frozen: OOM-killed, and its entry says so.
+	mkdir -p "$W/oom"
+	printf 'all: a b\na:\n\t%s 400 0.3 0.2 1\nb:\n\tsleep 1.5\n' "$LATEJOB" >"$W/oom/Makefile"
+	CG=$V1/memstop-test-ux-oom-$$
+	cgroup_create "$CG" || bail_out "cannot create $CG"
+	echo 256M >"$CG/memory.limit_in_bytes"
+	bounded 120 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" "$MEMSTOP" --no-learn --no-freeze \
+		--report "$R/oom.json" --trace "$R/oom-trace.json" -- make -s -k -j2 -C "$W/oom"
+	py '
+import json, sys
+r = json.load(open(sys.argv[1]))
+killed = [j for j in r["jobs"] if j["oom_killed"]]
+assert r["oom_kills"] >= 1 and len(killed) == 1 and "latejob 400" in killed[0]["command"], r["jobs"]
+assert killed[0]["exit_status"] in (None, 137), killed
+other = [j for j in r["jobs"] if not j["oom_killed"]]
+assert len(other) == 1 and other[0]["command"] == "sleep 1.5", other
+t = json.load(open(sys.argv[2]))
+assert any(e["ph"] == "i" and e["name"] == "OOM kill" for e in t["traceEvents"])
+' "$R/oom.json" "$R/oom-trace.json"
+	result "an OOM-killed job says so: in the report's job entry and as an instant in the trace" $? "$PYOUT" \
+		"status $STATUS" "stderr: $ERR"
+	cgroup_remove "$CG"
 fi
 
 # --- memstop history -------------------------------------------------------------------
