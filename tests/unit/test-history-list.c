@@ -68,11 +68,8 @@ static void without(void **state)
 
 int main(void)
 {
-        const struct CMUnitTest tests[] = {
-                cmocka_unit_test(entries),
-                cmocka_unit_test(matches),
-                cmocka_unit_test(without),
-        };
+        const struct CMUnitTest tests[] = { cmocka_unit_test(entries), cmocka_unit_test(matches),
+                                            cmocka_unit_test(without) };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,11 +121,8 @@ static void terminal_sequences(void **state)
 
 int main(void)
 {
-        const struct CMUnitTest tests[] = {
-                cmocka_unit_test(states_and_times),
-                cmocka_unit_test(lanes_reused),
-                cmocka_unit_test(terminal_sequences),
-        };
+        const struct CMUnitTest tests[] = { cmocka_unit_test(states_and_times), cmocka_unit_test(lanes_reused),
+                                            cmocka_unit_test(terminal_sequences) };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
