@@ -15,3 +15,5 @@ int cli_supervise(struct cli *cli, char **argv);
 int cli_status(struct cli *cli);
 /* `memstop wait` (wait.c). */
 int cli_wait(struct cli *cli);
+/* `memstop history` (history.c). */
+int cli_history(struct cli *cli);

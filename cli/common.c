@@ -45,22 +45,31 @@ int cli_root(const struct cli *cli, int *root)
         return 0;
 }
 
+/* Whether the directory of our executable is the cli/ of a meson build tree:
+ * build.ninja above it, the preload beside it. An installed memstop
+ * (/usr/bin/memstop) has neither. */
+static bool build_tree_preload(char *buf, size_t size)
+{
+        char exe[PATH_MAX], marker[PATH_MAX + 16];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        char *slash;
+
+        if (n <= 0)
+                return false;
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+        if (!slash)
+                return false;
+        *slash = '\0';
+        snprintf(marker, sizeof(marker), "%s/../build.ninja", exe);
+        return access(marker, F_OK) == 0 &&
+               (size_t)snprintf(buf, size, "%s/../preload/memstop.so", exe) < size && access(buf, R_OK) == 0;
+}
+
 int cli_preload_path(char *buf, size_t size)
 {
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-        if (n > 0) {
-                exe[n] = '\0';
-                char *slash = strrchr(exe, '/');
-                if (slash) {
-                        *slash = '\0';
-                        /* Run from the build tree: cli/memstop next to preload/memstop.so. */
-                        if ((size_t)snprintf(buf, size, "%s/../preload/memstop.so", exe) < size &&
-                            access(buf, R_OK) == 0)
-                                return 0;
-                }
-        }
+        if (build_tree_preload(buf, size))
+                return 0;
         if ((size_t)snprintf(buf, size, "%s", MS_PRELOAD_PATH) >= size)
                 return -ENAMETOOLONG;
         return access(buf, R_OK) == 0 ? 0 : -errno;

@@ -40,6 +40,8 @@ struct cli {
         bool no_freeze;
         const char *report;   /* --report FILE: JSON */
         const char *timeline; /* --timeline FILE: SVG */
+        const char *trace;    /* --trace FILE: Chrome trace-event JSON */
+        const char *forget;   /* history --forget PATTERN */
         uint64_t freeze_below_bytes; /* --freeze-below SIZE, 0: the default */
 };
 
@@ -50,7 +52,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns 0 or -errno (reported). */
 int cli_root(const struct cli *cli, int *root);
 
-/* The memstop.so to preload: next to the build tree's binary, else installed. */
+/* The memstop.so to preload: the configured one (MS_PRELOAD_PATH), or the
+ * build tree's when memstop runs from a meson build tree (cli/memstop with
+ * build.ninja in the directory above it and preload/memstop.so beside). */
 int cli_preload_path(char *buf, size_t size);
 
 /* Programs whose recorded peaks all stay under MS_SMALL_PROGRAM, for MEMSTOP_SMALL. */

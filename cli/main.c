@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "ms-build.h"
 #include "util/macro.h"
 #include "util/size.h"
@@ -20,11 +21,12 @@ static const char usage_head[] =
         "Usage: memstop [OPTIONS] [--] COMMAND [ARGUMENTS...]\n"
         "       memstop status [--json] [OPTIONS]\n"
         "       memstop wait [OPTIONS]\n"
+        "       memstop history [--json] [--forget PATTERN]\n"
         "\n"
         "Run COMMAND with memstop.so preloaded: every process it starts waits until\n"
         "enough memory is available (the host's and its memory cgroup's, whichever is\n"
         "smaller). 'status' shows the figures and the verdict; 'wait' blocks until\n"
-        "the threshold is met.\n"
+        "the threshold is met. 'history' lists the peaks learned from earlier runs.\n"
         "\n"
         "Options (each overrides the MEMSTOP_* variable named):\n";
 
@@ -38,17 +40,23 @@ static const char usage_tail[] =
         "                           gate's threshold, at least 64M)\n"
         "      --no-freeze          never freeze jobs; only watch and report\n"
         "      --report=FILE        write the build's report as JSON to FILE\n"
-        "      --timeline=FILE      draw memory over time as an SVG image in FILE\n"
+        "      --timeline=FILE      draw memory and jobs over time as an SVG image in FILE\n"
+        "      --trace=FILE         write the jobs as a Chrome trace (Perfetto, chrome://tracing)\n"
+        "                           Report files: '-' is standard output\n"
         "  -q, --quiet              no status line, no summary; wait: print nothing\n"
-        "      --json               status: print JSON\n"
+        "      --json               status, history: print JSON\n"
+        "      --forget=PATTERN     history: forget the programs matching PATTERN (a glob),\n"
+        "                           or the job whose hash it is\n"
         "  -h, --help               show this help\n"
         "  -V, --version            show the version\n"
         "\n"
         "Sizes: K, M, G, T and KiB... are powers of 1024; KB, MB... of 1000. Durations: ms, s, m, h, d;\n"
-        "a bare number is seconds. Use '--' before a command named 'status' or 'wait'.\n"
+        "a bare number is seconds. Use '--' before a command named 'status', 'wait' or 'history'.\n"
         "\n"
-        "Exit status: the command's; 124 if 'wait' timed out; 125 if memstop failed;\n"
-        "126 if COMMAND cannot be run; 127 if it was not found; 2 for bad usage.\n"
+        "Exit status: the command's; 1 if memstop could not read the figures (status,\n"
+        "wait) or the history; 2 for bad usage; 124 if 'wait' timed out; 125 if memstop\n"
+        "failed (or a report could not be written after a build that succeeded); 126 if\n"
+        "COMMAND cannot be run; 127 if it was not found.\n"
         "See memstop(1) and memstop(7).\n";
 
 /* One line of --help per setting with an option, from the settings table. */
@@ -97,7 +105,9 @@ enum {
         OPT_NO_FREEZE,
         OPT_REPORT,
         OPT_TIMELINE,
+        OPT_TRACE,
         OPT_FREEZE_BELOW,
+        OPT_FORGET,
         OPT_SETTING,
 };
 
@@ -108,7 +118,9 @@ static const struct option own_options[] = {
         { "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
         { "report", required_argument, NULL, OPT_REPORT },
         { "timeline", required_argument, NULL, OPT_TIMELINE },
+        { "trace", required_argument, NULL, OPT_TRACE },
         { "freeze-below", required_argument, NULL, OPT_FREEZE_BELOW },
+        { "forget", required_argument, NULL, OPT_FORGET },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
 };
@@ -158,6 +170,7 @@ static int setting_of(int c)
 static int take_setting(struct cli *cli, enum ms_setting_id id, const char *arg)
 {
         const struct ms_setting_doc *d = &ms_setting_docs[id];
+        const char *reason = NULL;
         struct ms_config scratch;
 
         switch (d->kind) {
@@ -171,8 +184,8 @@ static int take_setting(struct cli *cli, enum ms_setting_id id, const char *arg)
                 return 0;
         default:
                 ms_config_init(&scratch);
-                if (ms_setting_parse(id, arg, &scratch, NULL) < 0) {
-                        cli_error("invalid value '%s' for --%s", arg, d->option);
+                if (ms_setting_parse(id, arg, &scratch, &reason) < 0) {
+                        cli_error("invalid value '%s' for --%s: %s", arg, d->option, reason);
                         return -EINVAL;
                 }
                 cli->setting[id] = arg;
@@ -185,8 +198,12 @@ static int take_level(struct cli *cli, const char *arg)
 {
         uint64_t v;
 
-        if (ms_size_parse(arg, &v) < 0 || v < (1u << 20)) {
-                cli_error("invalid value '%s' for --freeze-below", arg);
+        if (ms_size_parse(arg, &v) < 0) {
+                cli_error("invalid value '%s' for --freeze-below: not a size such as 512M, 2G or 1.5GiB", arg);
+                return -EINVAL;
+        }
+        if (v < (1u << 20)) {
+                cli_error("invalid value '%s' for --freeze-below: less than the minimum, 1M", arg);
                 return -EINVAL;
         }
         cli->freeze_below_bytes = v;
@@ -198,7 +215,7 @@ static int take_file(const char **where, const char *opt, const char *arg)
         *where = arg;
         if (*arg)
                 return 0;
-        cli_error("invalid value '%s' for %s", arg, opt);
+        cli_error("invalid value '' for %s: empty file name ('-' is standard output)", opt);
         return -EINVAL;
 }
 
@@ -233,8 +250,12 @@ static int take_own(struct cli *cli, int c, const char *arg)
                 return take_file(&cli->report, "--report", arg);
         case OPT_TIMELINE:
                 return take_file(&cli->timeline, "--timeline", arg);
+        case OPT_TRACE:
+                return take_file(&cli->trace, "--trace", arg);
         case OPT_FREEZE_BELOW:
                 return take_level(cli, arg);
+        case OPT_FORGET:
+                return take_file(&cli->forget, "--forget", arg);
         case 'h':
                 usage(stdout);
                 return 1 + (fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_);
@@ -265,38 +286,108 @@ static int parse_options(struct cli *cli, int argc, char **argv)
         return -1;
 }
 
-/* Options that only make sense together. Returns 0 or EXIT_USAGE (reported). */
-static int check_combination(const struct cli *cli, bool status, bool running)
-{
-        bool supervising = cli->no_freeze || cli->report || cli->timeline || cli->freeze_below_bytes;
+enum mode { RUN, STATUS, WAIT, HISTORY };
 
-        if (cli->json && !status) {
-                cli_error("--json goes with 'status'");
-                return EXIT_USAGE;
+static const char *const mode_name[] = { [RUN] = "a command", [STATUS] = "'status'", [WAIT] = "'wait'",
+                                         [HISTORY] = "'history'" };
+
+/* Whether a setting means anything to the mode: status and wait take the
+ * threshold and the root; wait its timeout too. */
+static bool setting_applies(enum mode mode, enum ms_setting_id id)
+{
+        switch (id) {
+        case MS_SETTING_PERCENT:
+        case MS_SETTING_MIN_AVAILABLE:
+        case MS_SETTING_SYSROOT:
+                return mode != HISTORY;
+        case MS_SETTING_TIMEOUT:
+        case MS_SETTING_ON_TIMEOUT:
+                return mode != STATUS;
+        default:
+                return mode == RUN;
         }
-        if (!running && (cli->exec || supervising)) {
-                cli_error("--exec, --no-freeze, --report, --timeline and --freeze-below go with a command");
-                return EXIT_USAGE;
-        }
-        if (cli->exec && supervising) {
-                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, --freeze-below");
+}
+
+/* The settings given as options that the mode does not take. Returns 0 or
+ * EXIT_USAGE (reported). */
+static int check_settings(const struct cli *cli, enum mode mode)
+{
+        for (unsigned i = 0; i < MS_SETTING_COUNT; i++) {
+                const struct ms_setting_doc *d = &ms_setting_docs[i];
+                if (!cli->setting[i] || setting_applies(mode, (enum ms_setting_id)i))
+                        continue;
+                cli_error("--%s does not apply to %s", d->option, mode_name[mode]);
                 return EXIT_USAGE;
         }
         return 0;
 }
 
+/* Options that only make sense together. Returns 0 or EXIT_USAGE (reported). */
+static int check_combination(const struct cli *cli, enum mode mode)
+{
+        bool supervising = cli->no_freeze || cli->report || cli->timeline || cli->trace || cli->freeze_below_bytes;
+
+        if (cli->json && mode != STATUS && mode != HISTORY) {
+                cli_error("--json goes with 'status' or 'history'");
+                return EXIT_USAGE;
+        }
+        if (cli->forget && mode != HISTORY) {
+                cli_error("--forget goes with 'history'");
+                return EXIT_USAGE;
+        }
+        if (cli->quiet && (mode == STATUS || mode == HISTORY)) {
+                cli_error("--quiet does not apply to %s: it only prints", mode_name[mode]);
+                return EXIT_USAGE;
+        }
+        if (mode != RUN && (cli->exec || supervising)) {
+                cli_error("--exec, --no-freeze, --report, --timeline, --trace and --freeze-below go with a command");
+                return EXIT_USAGE;
+        }
+        if (cli->exec && supervising) {
+                cli_error("--exec runs the command without supervision: no --no-freeze, --report, --timeline, "
+                          "--trace, --freeze-below");
+                return EXIT_USAGE;
+        }
+        return check_settings(cli, mode);
+}
+
+/* The report files, checked before anything starts. Returns 0 or EXIT_USAGE. */
+static int check_outputs(const struct cli *cli)
+{
+        const char *const files[][2] = { { "--report", cli->report }, { "--timeline", cli->timeline },
+                                         { "--trace", cli->trace } };
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(files); i++) {
+                int r = files[i][1] ? cli_out_check(files[i][1]) : 0;
+                if (r < 0) {
+                        cli_error("cannot write %s %s: %s", files[i][0], files[i][1], strerror(-r));
+                        return EXIT_USAGE;
+                }
+        }
+        return 0;
+}
+
+/* Whether word names a subcommand, and which. */
+static bool subcommand(const char *word, enum mode *mode)
+{
+        for (enum mode m = STATUS; m <= HISTORY; m++)
+                if (strncmp(mode_name[m] + 1, word, strlen(word)) == 0 && mode_name[m][strlen(word) + 1] == '\'') {
+                        *mode = m;
+                        return true;
+                }
+        return false;
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli = {};
-        enum { RUN, STATUS, WAIT } mode = RUN;
+        enum mode mode = RUN;
         int r;
 
         r = parse_options(&cli, argc, argv);
         if (r >= 0)
                 return r;
-        if (optind < argc && strcmp(argv[optind - 1], "--") != 0 &&
-            (strcmp(argv[optind], "status") == 0 || strcmp(argv[optind], "wait") == 0)) {
-                mode = strcmp(argv[optind], "status") == 0 ? STATUS : WAIT;
+        if (optind < argc && strcmp(argv[optind - 1], "--") != 0 && subcommand(argv[optind], &mode)) {
                 /* Options may follow the subcommand too. */
                 argc -= optind;
                 argv += optind;
@@ -313,7 +404,11 @@ int main(int argc, char **argv)
                 fputs("Try 'memstop --help' for more information.\n", stderr);
                 return EXIT_USAGE;
         }
-        if (check_combination(&cli, mode == STATUS, mode == RUN) != 0)
+        if (mode == RUN && !argv[optind][0]) {
+                cli_error("empty command");
+                return EXIT_USAGE;
+        }
+        if (check_combination(&cli, mode) != 0 || check_outputs(&cli) != 0)
                 return EXIT_USAGE;
 
         /* Every setting, from options or the environment, is valid or we stop here. */
@@ -326,6 +421,8 @@ int main(int argc, char **argv)
                 return cli_status(&cli);
         case WAIT:
                 return cli_wait(&cli);
+        case HISTORY:
+                return cli_history(&cli);
         default:
                 return cli_run(&cli, argv + optind);
         }

@@ -21,6 +21,7 @@
 #include "gate/policy.h"
 #include "probe/proc.h"
 #include "probe/psi.h"
+#include "util/json.h"
 #include "util/size.h"
 
 struct status {
@@ -102,117 +103,142 @@ static uint64_t slot_pending(const struct ms_slot *s)
         return ms_slot_admitted(s) ? ms_admitted_pending(&a) : 0;
 }
 
-static void json_string(const char *s)
-{
-        putchar('"');
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        printf("\\%c", c);
-                else if (c < 0x20)
-                        printf("\\u%04x", c);
-                else
-                        putchar(c);
-        }
-        putchar('"');
-}
-
-/* A size for JSON: null for "no limit". */
-static void json_size(const char *key, uint64_t v, bool last)
+/* A size; null for "no limit". */
+static void json_size(struct ms_json *j, const char *key, uint64_t v)
 {
         if (v == MS_UNLIMITED)
-                printf("\"%s\": null%s", key, last ? "" : ", ");
+                ms_json_null(j, key);
         else
-                printf("\"%s\": %" PRIu64 "%s", key, v, last ? "" : ", ");
+                ms_json_uint(j, key, v);
 }
 
-/* The queue's live entries as a JSON array, then ", ". */
-static void print_json_queue(const struct ms_ledger_file *queue)
+/* A directory below the root, absolute ("/sys/fs/cgroup/..."); null if "". */
+static void json_dir(struct ms_json *j, const char *key, const char *dir)
+{
+        char abs[PATH_MAX + 2];
+
+        if (!dir[0]) {
+                ms_json_null(j, key);
+                return;
+        }
+        snprintf(abs, sizeof(abs), "%s%s", dir[0] == '/' ? "" : "/", dir);
+        ms_json_string(j, key, abs);
+}
+
+/* The queue's live entries. */
+static void json_queue(struct ms_json *j, const struct ms_ledger_file *queue)
 {
         const struct ms_slot *e[MS_LEDGER_SLOTS];
         size_t n = queue_entries(queue, e, MS_LEDGER_SLOTS);
 
-        printf("\"queue\": [");
+        ms_json_array_begin(j, "queue");
         for (size_t i = 0; i < n; i++) {
-                printf("%s{\"pid\": %d, \"program\": ", i ? ", " : "", (int)e[i]->pid);
-                json_string(e[i]->program);
-                printf(", \"state\": \"%s\", \"prediction\": \"%s\", ", slot_state_name(ms_slot_state(e[i])),
-                       kind_name(e[i]->kind));
-                json_size("predicted", e[i]->predicted, false);
-                json_size("rss", e[i]->rss, false);
-                json_size("reserved", slot_pending(e[i]), false);
+                ms_json_object_begin(j, NULL);
+                ms_json_int(j, "pid", e[i]->pid);
+                ms_json_string(j, "program", e[i]->program);
+                ms_json_string(j, "state", slot_state_name(ms_slot_state(e[i])));
+                ms_json_string(j, "prediction", kind_name(e[i]->kind));
+                json_size(j, "predicted", e[i]->predicted);
+                json_size(j, "rss", e[i]->rss);
+                json_size(j, "reserved", slot_pending(e[i]));
                 /* Its learned duration, and whether it started counting on others' ends. */
                 if (ms_curve_valid(&e[i]->curve))
-                        printf("\"duration_ms\": %" PRIu32 ", ", e[i]->curve.duration_ms);
+                        ms_json_uint(j, "duration_ms", e[i]->curve.duration_ms);
                 else
-                        printf("\"duration_ms\": null, ");
-                printf("\"in_time\": %s}", e[i]->timed ? "true" : "false");
+                        ms_json_null(j, "duration_ms");
+                ms_json_bool(j, "in_time", e[i]->timed);
+                ms_json_object_end(j);
         }
-        printf("], ");
+        ms_json_array_end(j);
 }
 
-static void print_json(const struct cli *cli, const struct status *st)
+static void json_cgroup(struct ms_json *j, const struct status *st)
 {
         const struct ms_sample *s = &st->s;
-        const struct ms_config *c = &cli->config;
 
-        printf("{\"host\": {");
-        json_size("total", s->host.total, false);
-        json_size("available", s->host.available, false);
-        printf("\"has_memavailable\": %s}, ", s->host.has_available ? "true" : "false");
-
-        printf("\"cgroup\": ");
         if (st->cg.version == MS_CGROUP_NONE) {
-                printf("null, ");
-        } else {
-                printf("{\"version\": %d, \"path\": ", (int)st->cg.version);
-                json_string(st->cg.path);
-                printf(", \"dir\": ");
-                json_string(st->cg.dir);
-                printf(", ");
-                json_size("limit", s->cgroup.limit, false);
-                json_size("max", s->cgroup.max, false);
-                json_size("high", s->cgroup.high, false);
-                json_size("usage", s->cgroup.usage, false);
-                json_size("inactive_file", s->cgroup.inactive_file, false);
-                json_size("available", s->cgroup.available, false);
-                printf("\"limit_set_by\": ");
-                if (s->cgroup.limit_dir[0])
-                        json_string(s->cgroup.limit_dir);
-                else
-                        printf("null");
-                printf(", \"oom_kills\": %" PRIu64 "}, ", s->cgroup.oom_kills);
+                ms_json_null(j, "cgroup");
+                return;
         }
-        printf("\"effective\": {");
-        json_size("total", s->total, false);
-        json_size("available", s->available, false);
-        printf("\"total_from\": \"%s\", \"available_from\": \"%s\"}, ", ms_bound_name(s->total_bound),
-               ms_bound_name(s->available_bound));
+        ms_json_object_begin(j, "cgroup");
+        ms_json_int(j, "version", (int)st->cg.version);
+        ms_json_string(j, "path", st->cg.path);
+        json_dir(j, "dir", st->cg.dir);
+        const struct { const char *key; uint64_t v; } sizes[] = {
+                { "limit", s->cgroup.limit }, { "max", s->cgroup.max },
+                { "high", s->cgroup.high },   { "usage", s->cgroup.usage },
+                { "inactive_file", s->cgroup.inactive_file }, { "available", s->cgroup.available },
+        };
+        for (size_t i = 0; i < MS_ARRAY_SIZE(sizes); i++)
+                json_size(j, sizes[i].key, sizes[i].v);
+        json_dir(j, "limit_set_by", s->cgroup.limit_dir);
+        ms_json_uint(j, "oom_kills", s->cgroup.oom_kills);
+        ms_json_object_end(j);
+}
 
-        if (st->psi_err < 0)
-                printf("\"pressure\": null, ");
-        else
-                printf("\"pressure\": {\"some\": {\"avg10\": %.2f, \"avg60\": %.2f, \"avg300\": %.2f}, "
-                       "\"full\": {\"avg10\": %.2f, \"avg60\": %.2f, \"avg300\": %.2f}}, ",
-                       st->psi.some.avg10, st->psi.some.avg60, st->psi.some.avg300, st->psi.full.avg10,
-                       st->psi.full.avg60, st->psi.full.avg300);
+static void json_pressure(struct ms_json *j, const char *key, const struct ms_psi_line *l)
+{
+        ms_json_object_begin(j, key);
+        ms_json_double(j, "avg10", l->avg10, 2);
+        ms_json_double(j, "avg60", l->avg60, 2);
+        ms_json_double(j, "avg300", l->avg300, 2);
+        ms_json_object_end(j);
+}
 
-        printf("\"threshold\": {\"percent\": %u, ", c->percent);
-        json_size("min_available", c->min_available, false);
-        json_size("required", st->required, true);
-        printf("}, \"timeout_usec\": %" PRIu64 ", \"would_run\": %s, ", c->timeout_usec,
-               st->would_run ? "true" : "false");
+static void json_lockd(struct ms_json *j, const struct status *st)
+{
+        ms_json_object_begin(j, "lockd");
+        ms_json_bool(j, "running", st->lockd_running);
+        if (st->lockd_running) {
+                const struct { const char *key; uint64_t v; } counts[] = {
+                        { "locked_bytes", st->lockd.locked_bytes }, { "locked_files", st->lockd.locked_files },
+                        { "budget_bytes", st->lockd.budget_bytes }, { "skipped_files", st->lockd.skipped_files },
+                };
+                ms_json_int(j, "pid", st->lockd.pid);
+                for (size_t i = 0; i < MS_ARRAY_SIZE(counts); i++)
+                        ms_json_uint(j, counts[i].key, counts[i].v);
+        }
+        ms_json_object_end(j);
+}
 
-        print_json_queue(st->queue);
-        printf("\"lockd\": ");
-        if (!st->lockd_running)
-                printf("{\"running\": false}");
-        else
-                printf("{\"running\": true, \"pid\": %d, \"locked_bytes\": %" PRIu64 ", \"locked_files\": %" PRIu64
-                       ", \"budget_bytes\": %" PRIu64 ", \"skipped_files\": %" PRIu64 "}",
-                       (int)st->lockd.pid, st->lockd.locked_bytes, st->lockd.locked_files, st->lockd.budget_bytes,
-                       st->lockd.skipped_files);
-        printf("}\n");
+static int print_json(const struct cli *cli, const struct status *st)
+{
+        const struct ms_sample *s = &st->s;
+        struct ms_json j;
+
+        ms_json_init(&j, stdout, 0);
+        ms_json_object_begin(&j, NULL);
+        ms_json_object_begin(&j, "host");
+        json_size(&j, "total", s->host.total);
+        json_size(&j, "available", s->host.available);
+        ms_json_bool(&j, "has_memavailable", s->host.has_available);
+        ms_json_object_end(&j);
+        json_cgroup(&j, st);
+        ms_json_object_begin(&j, "effective");
+        json_size(&j, "total", s->total);
+        json_size(&j, "available", s->available);
+        ms_json_string(&j, "total_from", ms_bound_name(s->total_bound));
+        ms_json_string(&j, "available_from", ms_bound_name(s->available_bound));
+        ms_json_object_end(&j);
+        if (st->psi_err < 0) {
+                ms_json_null(&j, "pressure");
+        } else {
+                ms_json_object_begin(&j, "pressure");
+                json_pressure(&j, "some", &st->psi.some);
+                json_pressure(&j, "full", &st->psi.full);
+                ms_json_object_end(&j);
+        }
+        ms_json_object_begin(&j, "threshold");
+        ms_json_uint(&j, "percent", cli->config.percent);
+        json_size(&j, "min_available", cli->config.min_available);
+        json_size(&j, "required", st->required);
+        ms_json_object_end(&j);
+        ms_json_uint(&j, "timeout_usec", cli->config.timeout_usec);
+        ms_json_bool(&j, "would_run", st->would_run);
+        json_queue(&j, st->queue);
+        json_lockd(&j, st);
+        ms_json_object_end(&j);
+        return ms_json_end(&j);
 }
 
 #define SZ(v) ms_size_format((v), (char[MS_SIZE_BUF]){ 0 }, MS_SIZE_BUF)
@@ -315,7 +341,7 @@ int cli_status(struct cli *cli)
         st.would_run = st.s.available >= st.required;
 
         if (cli->json)
-                print_json(cli, &st);
+                (void)print_json(cli, &st);
         else
                 print_text(cli, &st);
         if (st.queue)

@@ -100,6 +100,7 @@ static void reap(struct sv *s)
                 }
                 /* An orphan of the build, reparented to us (subreaper). */
                 sv_ooms_reaped(&s->ooms, pid, status);
+                sv_joblog_reaped(&s->rep.jobs, pid, status); /* UX: its job's exit status */
         }
 }
 
@@ -127,7 +128,7 @@ static uint64_t tick(struct sv *s)
 {
         uint64_t now = now_ns();
         struct sv_figures f;
-        struct sv_counts c;
+        struct sv_counts c, shown;
         unsigned growing;
         bool watched, alert;
 
@@ -144,7 +145,9 @@ static uint64_t tick(struct sv *s)
 
         c.running = s->tree.jobs.running;
         c.frozen = s->tree.jobs.frozen;
-        sv_status_tick(&s->status, &s->rep, &f, &c, s->mem.psi.frac, s->child.done, now);
+        /* UX: each job's states for --trace and --report; the counts shown are jobs. */
+        sv_report_look(&s->rep, &s->tree.jobs, &s->tree.procs, (now - s->status.t0_ns) / 1000000, &shown);
+        sv_status_tick(&s->status, &s->rep, &f, &shown, s->mem.psi.frac, s->child.done, now);
         if (!ms_watch_build_waits(&s->watch, &s->tree.procs, s->tree.leaves, c.held, c.frozen))
                 s->idle_since_ns = 0;
         else if (!s->idle_since_ns)
@@ -233,7 +236,6 @@ static int setup(struct sv *s)
                 cli_error("%s", strerror(ENOMEM));
                 return EXIT_INTERNAL;
         }
-        s->status.line = !cli->quiet && isatty(STDERR_FILENO);
         if (sv_memory_open(&s->mem, cli) < 0)
                 return EXIT_INTERNAL;
         r = cli_prepare_env(cli);
@@ -243,6 +245,8 @@ static int setup(struct sv *s)
         cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);
+        /* UX: the status bar, and the guard that cleans up whatever memstop's end. */
+        sv_status_start(&s->status, cli, s->hold.dir);
         /* Jobs that outlive their predictions get frozen: the gate may count on time. */
         if (s->tree.freeze) {
                 char pid[MS_SUPERVISOR_BUF];
@@ -346,7 +350,9 @@ static void finish(struct sv *s)
         s->rep.forwarded = s->child.forwarded;
         sv_holdfile_read(&s->hold, &s->rep);
         sv_memory_peak(&s->mem, &s->rep);
-        sv_report_finish(&s->rep, s->cli, s->status.line);
+        /* UX: a requested report that cannot be written fails a build that did not. */
+        if (sv_report_finish(&s->rep, s->cli) < 0 && s->rep.exit_status == 0)
+                s->rep.exit_status = EXIT_INTERNAL;
 }
 
 int cli_supervise(struct cli *cli, char **argv)
@@ -380,6 +386,7 @@ out:
         /* The one way out, early returns included. */
         sv_memory_close(&s.mem);
         sv_holdfile_remove(&s.hold);
+        sv_status_stop(&s.status); /* UX: the guard has nothing left to do */
         ms_watch_close(&s.watch);
         sv_tree_free(&s.tree);
         sv_ooms_free(&s.ooms);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "cli/sv-joblog.h"
+
 struct cli;
 
 /* One point of the timeline. */
@@ -51,19 +53,24 @@ struct sv_report {
         double psi_full_max; /* percent, over sample intervals */
         struct sv_point *points;
         size_t n_points, cap_points;
+        struct sv_joblog jobs; /* each job's states (sv-joblog.h) */
 };
 
 /* The line printed at the end, without "memstop: " or newline. */
 void sv_summary_format(const struct sv_report *r, char *buf, size_t size);
-/* Returns 0 or -errno. */
-int sv_report_json_write(const struct sv_report *r, FILE *f);
-int sv_report_svg_write(const struct sv_report *r, FILE *f);
-/* Write to path (atomically: a temp file renamed). Returns 0 or -errno. */
-int sv_write_file(const char *path, int (*writer)(const struct sv_report *, FILE *), const struct sv_report *r);
+/* Each returns 0 or -errno; r is a const struct sv_report * (cli_out_writer_fn). */
+int sv_report_json_write(const void *r, FILE *f);
+int sv_report_svg_write(const void *r, FILE *f);   /* sv-svg.c */
+int sv_report_trace_write(const void *r, FILE *f); /* sv-trace.c */
 
-/* The live status line's text (no \r, no escape codes). */
-void sv_status_format(unsigned running, unsigned held, unsigned frozen, uint64_t used, uint64_t limit,
-                      double psi_full, char *buf, size_t size);
+/* A look at the jobs at t_ms since the start (sv-joblog.h), with the OOM
+ * kills named so far; *counts gets the counts in jobs. */
+void sv_report_look(struct sv_report *r, const struct ms_jobs *jobs, const struct ms_procs *procs, uint64_t t_ms,
+                    struct sv_counts *counts);
+
+/* The live status line's text (no escape codes), at most `width` columns. */
+void sv_status_format(const struct sv_counts *c, uint64_t used, uint64_t limit, double psi_full, char *buf,
+                      size_t size);
 
 /* Append a point; when full, every other point is dropped (the timeline keeps
  * its shape at half the resolution). Returns 0 or -ENOMEM. */
@@ -82,8 +89,8 @@ int sv_holdfile_make(struct sv_holdfile *h);
 void sv_holdfile_read(const struct sv_holdfile *h, struct sv_report *r);
 void sv_holdfile_remove(struct sv_holdfile *h);
 
-/* The end of a build: --report and --timeline written, the OOM-killed jobs
- * and the summary line on stderr (the summary on a terminal, or when jobs
- * were frozen or killed), unless -q. */
-void sv_report_finish(const struct sv_report *r, const struct cli *c, bool status_line);
+/* The end of a build: --report, --timeline and --trace written, the
+ * OOM-killed jobs and the summary line on stderr, unless -q. Returns 0, or
+ * -EIO when a requested file could not be written (said on stderr). */
+int sv_report_finish(struct sv_report *r, const struct cli *c);
 void sv_report_free(struct sv_report *r);

@@ -1,22 +1,212 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/sv-status.h"
 
 #define STATUS_EVERY_NS (250ull * 1000 * 1000)
 #define POINT_EVERY_NS (200ull * 1000 * 1000)
+#define BAR_LABEL " memstop "
+
+/* --- the escape sequences -------------------------------------------------------- */
+
+/* DECSC / DECRC: save and restore the cursor with its attributes (colours). */
+#define SAVE "\0337"
+#define RESTORE "\0338"
+
+static size_t put(char *buf, size_t size, int n)
+{
+        if (n < 0)
+                return 0;
+        return (size_t)n < size ? (size_t)n : size ? size - 1 : 0;
+}
+
+size_t sv_term_setup(char *buf, size_t size, unsigned rows)
+{
+        /* A line of room at the bottom first: the region ends above it; the
+         * cursor goes back to where it was (the region's set-up homes it). */
+        return put(buf, size, snprintf(buf, size, "\n" SAVE "\033[1;%ur" RESTORE "\033[1A", rows - 1));
+}
+
+size_t sv_term_bar(char *buf, size_t size, unsigned rows, unsigned cols, const char *text)
+{
+        /* The label, a blank, the text; the last column stays free (no wrap). */
+        size_t room = cols > sizeof(BAR_LABEL) + 1 ? cols - sizeof(BAR_LABEL) - 1 : 0;
+        int n = snprintf(buf, size, SAVE "\033[%u;1H\033[0m\033[2K", rows);
+
+        if (room > 0)
+                n += snprintf(buf + put(buf, size, n), size - put(buf, size, n), "\033[7m" BAR_LABEL "\033[0m %.*s",
+                              (int)room, text);
+        n += snprintf(buf + put(buf, size, n), size - put(buf, size, n), RESTORE);
+        return put(buf, size, n);
+}
+
+size_t sv_term_restore(char *buf, size_t size, unsigned rows)
+{
+        /* The whole screen back (which homes the cursor), the bar's row cleared. */
+        return put(buf, size, snprintf(buf, size, SAVE "\033[r\033[%u;1H\033[2K" RESTORE, rows));
+}
+
+static void term_write(const char *buf, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(STDERR_FILENO, buf, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return;
+                buf += w;
+                n -= (size_t)w;
+        }
+}
+
+static bool term_size(unsigned *rows, unsigned *cols)
+{
+        struct winsize ws;
+
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row < 3 || ws.ws_col < 20)
+                return false;
+        *rows = ws.ws_row;
+        *cols = ws.ws_col;
+        return true;
+}
+
+/* --- the guard ------------------------------------------------------------------ */
+
+static void remove_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+
+        if (!d)
+                return;
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+                        (void)unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
+        (void)rmdir(dir);
+}
+
+/* The guard's life: wait for memstop's word or its end. */
+static void guard_run(int rfd, const char *tmpdir, bool term)
+{
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        unsigned rows, cols;
+        char c, buf[64];
+        ssize_t n;
+
+        /* Nothing of memstop's held open but the pipe (as fd 3) and the terminal. */
+        if (rfd == 3 || dup2(rfd, 3) == 3) {
+                rfd = 3;
+                (void)close_range(4, ~0u, 0);
+        }
+        (void)prctl(PR_SET_NAME, "memstop-guard");
+        (void)setsid(); /* no signal of the terminal's: it outlives a ^C'd memstop by a moment */
+        (void)!chdir("/");
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                if (!term) /* nobody waits for the end of a pipe we hold */
+                        dup2(null, STDERR_FILENO);
+        }
+        do
+                n = read(rfd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 1)
+                _exit(0);
+        if (term && term_size(&rows, &cols))
+                term_write(buf, sv_term_restore(buf, sizeof(buf), rows));
+        if (tmpdir && tmpdir[0])
+                remove_dir(tmpdir);
+        _exit(0);
+}
+
+/* A grandchild, so that it is nobody's job: the pipe's write end is ours. */
+static int guard_start(const char *tmpdir, bool term)
+{
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        pid = fork();
+        if (pid == 0) {
+                close(p[1]);
+                if (fork() == 0)
+                        guard_run(p[0], tmpdir, term);
+                _exit(0);
+        }
+        close(p[0]);
+        if (pid < 0) {
+                close(p[1]);
+                return -1;
+        }
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return p[1];
+}
+
+/* --- the bar -------------------------------------------------------------------- */
+
+static volatile sig_atomic_t resized;
+
+static void on_winch(int sig)
+{
+        resized = 1;
+}
+
+static bool term_wanted(const struct cli *cli)
+{
+        const char *term = getenv("TERM");
+
+        return !cli->quiet && isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb") != 0;
+}
+
+void sv_status_start(struct sv_status *st, const struct cli *cli, const char *tmpdir)
+{
+        struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
+
+        st->line = term_wanted(cli);
+        if (st->line) {
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGWINCH, &sa, NULL);
+        }
+        if (st->line || (tmpdir && tmpdir[0])) {
+                st->guard_fd = guard_start(tmpdir, st->line);
+                st->guarded = st->guard_fd >= 0;
+        }
+}
 
 static void draw(struct sv_status *st, const struct sv_figures *f, const struct sv_counts *c, double psi_frac)
 {
-        char text[160], line[200];
-        int n;
+        char text[160], seq[320];
+        unsigned rows, cols;
 
-        sv_status_format(c->running, c->held, c->frozen, f->used, f->limit, psi_frac * 100, text, sizeof(text));
-        n = snprintf(line, sizeof(line), "\r%s\033[K", text);
-        if (n > 0)
-                (void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        st->drawn = true;
+        if (!term_size(&rows, &cols)) {
+                sv_status_clear(st);
+                return;
+        }
+        if (!st->drawn || resized || rows != st->rows || cols != st->cols) {
+                resized = 0;
+                if (st->drawn && rows > st->rows) /* the old bar's row is the build's now */
+                        term_write(seq, (size_t)snprintf(seq, sizeof(seq), SAVE "\033[%u;1H\033[2K" RESTORE, st->rows));
+                term_write(seq, sv_term_setup(seq, sizeof(seq), rows));
+                st->rows = rows;
+                st->cols = cols;
+                st->drawn = true;
+        }
+        sv_status_format(c, f->used, f->limit, psi_frac * 100, text, sizeof(text));
+        term_write(seq, sv_term_bar(seq, sizeof(seq), rows, cols, text));
 }
 
 void sv_status_tick(struct sv_status *st, struct sv_report *rep, const struct sv_figures *f,
@@ -29,7 +219,7 @@ void sv_status_tick(struct sv_status *st, struct sv_report *rep, const struct sv
                 (void)sv_points_add(rep, &p);
                 st->last_point_ns = now_ns;
         }
-        if (st->line && now_ns >= st->last_draw_ns + STATUS_EVERY_NS && !done) {
+        if (st->line && !done && (resized || now_ns >= st->last_draw_ns + STATUS_EVERY_NS)) {
                 draw(st, f, c, psi_frac);
                 st->last_draw_ns = now_ns;
         }
@@ -37,7 +227,22 @@ void sv_status_tick(struct sv_status *st, struct sv_report *rep, const struct sv
 
 void sv_status_clear(struct sv_status *st)
 {
-        if (st->drawn)
-                (void)!write(STDERR_FILENO, "\r\033[K", 4);
+        char seq[64];
+        unsigned rows = st->rows, cols;
+
+        if (!st->drawn)
+                return;
+        /* The size now if known: a shrunk screen's bottom row is elsewhere. */
+        (void)term_size(&rows, &cols);
+        term_write(seq, sv_term_restore(seq, sizeof(seq), rows));
         st->drawn = false;
+}
+
+void sv_status_stop(struct sv_status *st)
+{
+        if (!st->guarded)
+                return;
+        (void)!write(st->guard_fd, "", 1);
+        close(st->guard_fd);
+        st->guarded = false;
 }

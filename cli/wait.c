@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe/cgroup.h"
@@ -45,6 +46,14 @@ static void on_release(const struct ms_sample *s, const struct ms_step *st, uint
                         ms_duration_format(waited, d, sizeof(d)));
 }
 
+/* Whether --on-timeout run (or MEMSTOP_ON_TIMEOUT=run) was asked for. */
+static bool on_timeout_run(const struct cli *cli)
+{
+        bool given = cli->setting[MS_SETTING_ON_TIMEOUT] || getenv(MS_ENV_ON_TIMEOUT);
+
+        return given && cli->config.on_timeout == MS_ON_TIMEOUT_RUN;
+}
+
 int cli_wait(struct cli *cli)
 {
         struct waiter w = { .cli = cli };
@@ -69,12 +78,15 @@ int cli_wait(struct cli *cli)
                 return EXIT_FAILURE_;
         }
         if (res.verdict == MS_EXPIRED) {
+                /* 'run' only when asked for: wait's own default is to fail. */
+                bool go_on = on_timeout_run(cli);
                 if (!cli->quiet)
-                        cli_error("timed out after %s: %s available, %s required",
+                        cli_error("timed out after %s: %s available, %s required%s",
                                   ms_duration_format(res.waited_usec, d, sizeof(d)),
                                   ms_size_format(res.last.available, a, sizeof(a)),
-                                  ms_size_format(ms_config_required(&cli->config, res.last.total), r, sizeof(r)));
-                return EXIT_TIMEDOUT;
+                                  ms_size_format(ms_config_required(&cli->config, res.last.total), r, sizeof(r)),
+                                  go_on ? "; going on (--on-timeout run)" : "");
+                return go_on ? EXIT_OK : EXIT_TIMEDOUT;
         }
         return EXIT_OK;
 }

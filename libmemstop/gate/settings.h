@@ -71,7 +71,7 @@ enum ms_option_kind {
  */
 #define MS_SETTINGS(X)                                                                                       \
         X(PERCENT, MS_ENV_PERCENT, percent, MS_TYPE_PERCENT, .short_option = 'p', .option = "percent",       \
-          .arg = "N", .shown_default = "10", .help = "N%% of total memory must be available, 0-100")          \
+          .arg = "N", .shown_default = "10", .help = "N% of total memory must be available, 0-100")          \
         X(MIN_AVAILABLE, MS_ENV_MIN_AVAILABLE, min_available, MS_TYPE_SIZE, .short_option = 'm',             \
           .option = "min-available", .arg = "SIZE",                                                        \
           .help = "at least SIZE must be available, e.g. 512M, 2G")                                        \

@@ -245,7 +245,7 @@ run "$MEMSTOP" status --json --sysroot "$V1"
 printf '%s' "$OUT" | python3 -m json.tool >/dev/null 2>&1
 result "status --json on a v1 tree parses" $? "stdout: $OUT"
 is "$(json '[j["cgroup"]["version"], j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["usage"], j["cgroup"]["inactive_file"], j["cgroup"]["limit_set_by"], j["cgroup"]["oom_kills"]]')" \
-	"[1, '/build', 1073741824, 734003200, 104857600, 'sys/fs/cgroup/memory/build', 3]" \
+	"[1, '/build', 1073741824, 734003200, 104857600, '/sys/fs/cgroup/memory/build', 3]" \
 	"status --json: the v1 cgroup's figures are the tree's"
 is "$(json '[j["host"]["total"], j["host"]["available"], j["effective"]["total"], j["effective"]["available"], j["effective"]["total_from"], j["effective"]["available_from"]]')" \
 	"[$((TOTAL_KB * 1024)), $((AVAIL50_KB * 1024)), 1073741824, $V1_AVAIL, 'cgroup', 'cgroup']" \
@@ -274,7 +274,7 @@ printf '12:memory:/build/job\n0::/build/job\n' >"$V1/proc/self/cgroup"
 v1_cgroup "$V1/sys/fs/cgroup/memory/build/job" $UNLIM 1073741824 104857600 0
 run "$MEMSTOP" status --json --sysroot "$V1"
 is "$(json '[j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["limit_set_by"], j["cgroup"]["available"]]')" \
-	"['/build/job', 1073741824, 'sys/fs/cgroup/memory/build', $((1073741824 - 104857600))]" \
+	"['/build/job', 1073741824, '/sys/fs/cgroup/memory/build', $((1073741824 - 104857600))]" \
 	"status --json on v1: an unlimited child gets the parent's (hierarchical) limit, set by the parent"
 
 # A v2 tree: /a limits to 512 MiB, /a/b (the process's) has max.
@@ -302,7 +302,7 @@ run "$MEMSTOP" status --json --sysroot "$V2"
 printf '%s' "$OUT" | python3 -m json.tool >/dev/null 2>&1
 result "status --json on a v2 tree parses" $? "stdout: $OUT" "stderr: $ERR"
 is "$(json '[j["cgroup"]["version"], j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["max"], j["cgroup"]["high"], j["cgroup"]["limit_set_by"], j["cgroup"]["available"], j["cgroup"]["oom_kills"]]')" \
-	"[2, '/a/b', 536870912, 536870912, None, 'sys/fs/cgroup/a', $((536870912 - (314572800 - 52428800))), 2]" \
+	"[2, '/a/b', 536870912, 536870912, None, '/sys/fs/cgroup/a', $((536870912 - (314572800 - 52428800))), 2]" \
 	"status --json on v2: the effective limit is the parent's 512 MiB ('max' below it is none)"
 is "$(json '[j["effective"]["total"], j["effective"]["total_from"], j["effective"]["available_from"]]')" \
 	"[536870912, 'cgroup', 'cgroup']" "status --json on v2: total and available from the cgroup"
@@ -312,13 +312,13 @@ like "$OUT" "cgroup     v2 /a/b: 262M available of 512M limit set by /sys/fs/cgr
 
 printf '268435456\n' >"$CG2/a/b/memory.max"
 run "$MEMSTOP" status --json --sysroot "$V2"
-is "$(json '[j["cgroup"]["limit"], j["cgroup"]["limit_set_by"]]')" "[268435456, 'sys/fs/cgroup/a/b']" \
+is "$(json '[j["cgroup"]["limit"], j["cgroup"]["limit_set_by"]]')" "[268435456, '/sys/fs/cgroup/a/b']" \
 	"status --json on v2: a smaller child limit is the effective one, set by the child"
 
 printf '400000000\n' >"$CG2/a/memory.high"
 run "$MEMSTOP" status --json --sysroot "$V2"
 is "$(json '[j["cgroup"]["limit"], j["cgroup"]["max"], j["cgroup"]["high"], j["cgroup"]["limit_set_by"]]')" \
-	"[268435456, 268435456, 400000000, 'sys/fs/cgroup/a/b']" \
+	"[268435456, 268435456, 400000000, '/sys/fs/cgroup/a/b']" \
 	"status --json on v2: memory.high counts over the ancestors too"
 printf 'max\n' >"$CG2/a/memory.high"
 
@@ -394,6 +394,48 @@ for args in "wait extra" "status extra" "wait --percent 101" "status --json --pe
 done
 run "$MEMSTOP" wait extra
 like "$ERR" "'extra'" "memstop wait extra names the extra argument"
+
+# --- errors say why; options that do not apply are refused ---------------------------
+
+run "$MEMSTOP" --help
+result "--help shows percentages as '%', not '%%'" "$([[ $OUT == *"N% of total memory"* && $OUT != *%%* ]]; echo $?)" \
+	"$(printf '%s\n' "$OUT" | grep -i percent)"
+usage_error "--percent 101 names the allowed range" "0 to 100" --percent 101
+usage_error "--min-available 2X says what a size looks like" "a size such as" --min-available 2X
+usage_error "--freeze-below 100K names the minimum" "minimum, 1M" --freeze-below 100K
+usage_error "--freeze-below abc says what a size looks like" "a size such as" --freeze-below abc
+usage_error "--report '' says it is empty" "empty file name" --report ''
+
+# not_for ARGS...: exit 2 with one line naming the option, nothing printed on stdout.
+not_for() {
+	local desc="memstop $*: refused (exit 2, one line naming the option)"
+	run "$MEMSTOP" --sysroot "$PLENTY" "$@"
+	result "$desc" "$([[ $STATUS == 2 && $(lines "$ERR") == 1 && $ERR == *"does not apply"* && -z $OUT ]]; echo $?)" \
+		"status $STATUS" "stderr: $ERR"
+}
+not_for wait --gate cc1
+not_for wait --exempt sh
+not_for wait --no-learn
+not_for wait -v
+not_for status -q
+not_for status --timeout 5
+not_for status --on-timeout fail
+not_for --log "$W/log" status
+not_for history --percent 20
+
+run "$MEMSTOP" wait --sysroot "$LOW" --timeout 0.2 --on-timeout run
+result "wait --on-timeout run: exit 0 after the timeout, says it goes on" \
+	"$([[ $STATUS == 0 && $ERR == *"going on"* ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+run env MEMSTOP_ON_TIMEOUT=fail "$MEMSTOP" wait --sysroot "$LOW" --timeout 0.2
+is "$STATUS" 124 "wait with MEMSTOP_ON_TIMEOUT=fail: 124"
+
+run "$MEMSTOP" --sysroot "$PLENTY" -- ''
+result "memstop -- '': exit 2, 'empty command'" "$([[ $STATUS == 2 && $ERR == "memstop: empty command" ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+
+run "$MEMSTOP" status --json --sysroot "$V2"
+is "$(json '[j["cgroup"]["dir"][:1], (j["cgroup"]["limit_set_by"] or "/")[:1]]')" "['/', '/']" \
+	"status --json: the cgroup's directories are absolute"
 
 # --- under AddressSanitizer: memstop's own leaks ---------------------------------
 # lib.sh turns leak detection off for the programs memstop runs; memstop's

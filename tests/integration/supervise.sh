@@ -10,8 +10,8 @@
 #    status is the build's;
 #  - a command that exits while its jobs are frozen ends cleanly: nothing
 #    left stopped;
-#  - the status line is absent when stderr is not a terminal and present
-#    under a pseudo-terminal (script(1)).
+#  - the status line is absent when stderr is not a terminal (ux.sh tests
+#    the bar under a pseudo-terminal).
 
 . "$(dirname "$0")/lib.sh"
 need_env MEMSTOP MEMSTOP_SO LATEJOB
@@ -153,18 +153,9 @@ is "$(stopped $all)" "" "no stopped leftovers after the command exited"
 cgroup_remove "$CG"
 
 # --- the status line ------------------------------------------------------------
+# The status bar, on and off a terminal, is tested in ux.sh.
 bounded 20 "$MEMSTOP" -- sh -c 'sleep 0.6'
-result "stderr not a terminal: no status line" "$([[ $STATUS == 0 && $ERR != *running,* && $ERR != *$'\r'* ]]; echo $?)" \
+result "stderr not a terminal: no status line" "$([[ $STATUS == 0 && $ERR != *running,* && $ERR != *$'\e'* ]]; echo $?)" \
 	"status $STATUS" "stderr: $ERR"
-if command -v script >/dev/null; then
-	bounded 20 script -qec "'$MEMSTOP' -- sh -c 'sleep 0.6'" /dev/null
-	result "under a pseudo-terminal: the status line appears" \
-		"$([[ $OUT == *"running, "*" held, "*" frozen"* ]]; echo $?)" "output: $(printf '%q' "$OUT")"
-	result "... and is cleared at the end" "$([[ $OUT == *$'\r\e[K'* ]]; echo $?)" "output: $(printf '%q' "$OUT")"
-	bounded 20 script -qec "'$MEMSTOP' --quiet -- sh -c 'sleep 0.6'" /dev/null
-	result "--quiet: no status line on a terminal" "$([[ $OUT != *running,* ]]; echo $?)" "output: $(printf '%q' "$OUT")"
-else
-	skip "script(1) missing" "the status line under a pseudo-terminal"
-fi
 
 done_testing
