@@ -107,6 +107,45 @@ static void statedir_open_refuses_unsafe_directories(void **state)
         fake_rmroot(root);
 }
 
+/* Issue 12: any user could create /dev/shm/memstop-UID first and so disable
+ * UID's queue for good. UID then uses a directory of its own beside it, and
+ * every process of UID finds the same one; a planted look-alike is skipped. */
+static void planted_statedir_falls_back_to_our_own(void **state)
+{
+        char *base = fake_mkroot(), p[4096], used[4096], used2[4096];
+        uid_t uid = getuid();
+        struct stat st;
+        int fd, fd2;
+
+        /* The planted one: not private (or, as root, someone else's). */
+        snprintf(p, sizeof(p), "%s/memstop-%u", base, (unsigned)uid);
+        assert_int_equal(mkdir(p, 0777), 0);
+        assert_int_equal(chmod(p, 0777), 0);
+        /* A planted fallback look-alike that comes first by name. */
+        snprintf(p, sizeof(p), "%s/memstop-%u.000000", base, (unsigned)uid);
+        assert_int_equal(mkdir(p, 0700), 0);
+        if (geteuid() == 0)
+                assert_int_equal(chown(p, 65534, 65534), 0);
+        else
+                assert_int_equal(chmod(p, 0755), 0);
+
+        fd = ms_statedir_fallback(base, uid, used, sizeof(used));
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_uid, uid);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        assert_string_not_equal(used, p);
+        snprintf(p, sizeof(p), "%s/memstop-%u.", base, (unsigned)uid);
+        assert_int_equal(strncmp(used, p, strlen(p)), 0);
+        /* The next process picks the same directory. */
+        fd2 = ms_statedir_fallback(base, uid, used2, sizeof(used2));
+        assert_true(fd2 >= 0);
+        assert_string_equal(used, used2);
+        close(fd);
+        close(fd2);
+        fake_rmroot(base);
+}
+
 static void ledger_names_differ_per_cgroup(void **state)
 {
         char a[64], b[64], h[64], h2[64];
@@ -600,6 +639,7 @@ int main(void)
                 cmocka_unit_test(statedir_path_prefers_a_private_runtime_dir),
                 cmocka_unit_test(statedir_open_refuses_unsafe_directories),
                 cmocka_unit_test(ledger_names_differ_per_cgroup),
+                cmocka_unit_test(planted_statedir_falls_back_to_our_own),
                 cmocka_unit_test_setup_teardown(new_ledger_is_initialized, setup, teardown),
                 cmocka_unit_test_setup_teardown(corrupt_ledger_is_reset, setup, teardown),
                 cmocka_unit_test_setup_teardown(truncated_ledger_is_reset, setup, teardown),
