@@ -196,7 +196,7 @@ int ms_flock_within(int fd, int op, uint64_t timeout_ns)
                 struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)pause_ns };
                 (void)nanosleep(&ts, NULL);
                 /* A lock is held for microseconds: look often, then less. */
-                pause_ns = pause_ns < 5000000 ? pause_ns * 2 : 5000000;
+                pause_ns = pause_ns < 1000000 ? pause_ns * 2 : 1000000;
         }
 }
 
