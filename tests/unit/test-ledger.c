@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -633,6 +635,74 @@ static void dead_supervisor_hold_is_pruned(void **state)
         assert_false(ms_ledger_holding(t->l.map));
 }
 
+/* ---- issue 12: the fd out of the way, the lock bounded ---- */
+
+/* The program closed the ledger's fd and opened its own file at that
+ * number: the gate then locked and unlocked the program's file (a lock a
+ * background child relied on was dropped). The fd is high, and checked. */
+static void reused_fd_is_never_locked(void **state)
+{
+        struct t *t = *state;
+        char path[4096];
+        int own, other;
+
+        assert_true(t->l.fd >= MS_LEDGER_FD_MIN);
+        assert_true(fcntl(t->l.fd, F_GETFD) & FD_CLOEXEC);
+        assert_int_equal(ms_ledger_lock(&t->l), 0);
+        ms_ledger_unlock(&t->l);
+        /* The program's own file, locked, put at the ledger's number. */
+        snprintf(path, sizeof(path), "%s/program-file", t->root);
+        own = open(path, O_RDWR | O_CREAT, 0600);
+        assert_true(own >= 0);
+        assert_int_equal(flock(own, LOCK_EX), 0);
+        assert_int_equal(dup2(own, t->l.fd), t->l.fd);
+        assert_int_equal(ms_ledger_lock(&t->l), -EBADF);
+        /* Its lock is still held: another open file description cannot take it. */
+        other = open(path, O_RDWR);
+        assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
+        /* Leaving still works, without the lock. */
+        ms_queue_leave(&t->l, getpid(), 1);
+        close(other);
+        close(own);
+}
+
+/* A process stopped while it held the ledger's lock hung every gated start:
+ * MEMSTOP_TIMEOUT=1 was still hung at 6 s. */
+static void held_lock_is_waited_for_boundedly(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB };
+        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
+        struct ms_queue_request req = me;
+        struct ms_queue_result res;
+        struct ms_config c;
+        struct timespec a, b;
+        char path[4096];
+        int holder;
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        holder = open(path, O_RDWR);
+        assert_true(holder >= 0);
+        assert_int_equal(flock(holder, LOCK_EX), 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(ms_ledger_lock_within(&t->l, 50 * 1000 * 1000), -ETIMEDOUT);
+        ms_config_init(&c);
+        c.timeout_usec = 300 * 1000;
+        req.pid = getpid();
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), -ETIMEDOUT);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        assert_true((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec) < 900 * 1000 * 1000);
+        /* And opening a ledger whose lock is held gives up too. */
+        close(holder);
+        holder = open(path, O_RDWR);
+        assert_int_equal(flock(holder, LOCK_EX), 0);
+        {
+                struct ms_ledger l2;
+                assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &l2), -ETIMEDOUT);
+        }
+        close(holder);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -658,6 +728,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(big_waiting_job_goes_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(supervisor_hold_stops_admissions, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_supervisor_hold_is_pruned, setup, teardown),
+                cmocka_unit_test_setup_teardown(reused_fd_is_never_locked, setup, teardown),
+                cmocka_unit_test_setup_teardown(held_lock_is_waited_for_boundedly, setup, teardown),
         };
         return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }
