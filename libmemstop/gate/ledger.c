@@ -161,12 +161,23 @@ int ms_ledger_open_ro(int dirfd, const char *name, struct ms_ledger *ledger)
         return 0;
 }
 
+/* Whether fd is still the ledger's (the program may have reused its number). */
+static bool still_ours(const struct ms_ledger *ledger)
+{
+        struct stat st;
+
+        return fstat(ledger->fd, &st) == 0 && (uint64_t)st.st_dev == ledger->dev && (uint64_t)st.st_ino == ledger->ino;
+}
+
 void ms_ledger_close(struct ms_ledger *ledger)
 {
         if (ledger->map)
                 munmap(ledger->map, sizeof(*ledger->map));
         ledger->map = NULL;
-        ledger->fd = ms_close(ledger->fd);
+        /* Never close what the program put at that number. */
+        if (ledger->fd >= 0 && (!ledger->ino || still_ours(ledger)))
+                close(ledger->fd);
+        ledger->fd = -1;
 }
 
 static uint64_t monotonic_ns(void)
@@ -202,10 +213,7 @@ int ms_flock_within(int fd, int op, uint64_t timeout_ns)
 
 int ms_ledger_lock_within(struct ms_ledger *ledger, uint64_t timeout_ns)
 {
-        struct stat st;
-
-        if (ledger->fd < 0 || fstat(ledger->fd, &st) < 0 || (uint64_t)st.st_dev != ledger->dev ||
-            (uint64_t)st.st_ino != ledger->ino)
+        if (ledger->fd < 0 || !still_ours(ledger))
                 return -EBADF;
         return ms_flock_within(ledger->fd, LOCK_EX, timeout_ns);
 }
