@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -305,6 +307,28 @@ static uint64_t peak_to_learn(const struct gate *g, uint64_t rss_peak)
         return committed > rss_peak ? committed : rss_peak;
 }
 
+/*
+ * Set when the program sandboxes itself: PR_SET_NO_NEW_PRIVS (which an
+ * unprivileged seccomp filter needs first; libseccomp sets it) or
+ * PR_SET_SECCOMP through prctl(). Its exit then does nothing a filter would
+ * likely forbid: one atomic swap on the mapped slot and a futex wake.
+ */
+static volatile bool sandboxed;
+
+__attribute__((visibility("default"))) int prctl(int option, ...)
+{
+        unsigned long a[4];
+        va_list ap;
+
+        va_start(ap, option);
+        for (unsigned i = 0; i < 4; i++)
+                a[i] = va_arg(ap, unsigned long);
+        va_end(ap);
+        if (option == PR_SET_NO_NEW_PRIVS || option == PR_SET_SECCOMP)
+                sandboxed = true;
+        return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
+}
+
 /* At exit: record the peak for the next build, leave the ledger, wake the head. */
 static void leave_at_exit(void)
 {
@@ -312,9 +336,13 @@ static void leave_at_exit(void)
         struct rusage ru;
 
         /* A forked child that did not exec inherits this handler: not ours. */
-        if (!g->in_ledger || getpid() != g->pid)
+        if (!g->in_ledger || (pid_t)syscall(SYS_getpid) != g->pid)
                 return;
         g->in_ledger = false;
+        if (sandboxed) {
+                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
+                return;
+        }
         if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
                 uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024);
                 struct ms_curve curve = {};
@@ -329,17 +357,27 @@ static void leave_at_exit(void)
 /*
  * Programs that end with _exit() (dash does) skip atexit handlers: catch
  * that too, so that they leave the ledger at once. Only the program's own
- * calls come here; libc's internal ones do not. The program may have
- * sandboxed itself by now (seccomp): no file, no lock, no allocation; one
- * atomic swap on the mapped slot and a futex wake (ms_ledger_leave_unlocked).
- * A vfork()ed child shares our memory: only the process admitted leaves.
+ * calls come here; libc's internal ones do not. It may be called from a
+ * signal handler, or after the program sandboxed itself (seccomp): leaving
+ * is one atomic swap on the mapped slot and a futex wake, no lock, no file,
+ * no allocation. The peak is then appended without allocating (the shells
+ * of a build end so, and must be learned), unless the program sandboxed
+ * itself. A vfork()ed child shares our memory: only the process admitted
+ * leaves.
  */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
         struct gate *g = &gate;
+        struct rusage ru;
 
-        if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid)
+        if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
+                g->in_ledger = false;
                 (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
+                if (!sandboxed && g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 &&
+                    ru.ru_maxrss > 0)
+                        (void)ms_history_append(g->history_dir, &g->key, (uint64_t)ru.ru_maxrss * 1024, NULL,
+                                                (uint64_t)time(NULL));
+        }
         syscall(SYS_exit_group, status);
         for (;;)
                 syscall(SYS_exit, status);

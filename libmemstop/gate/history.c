@@ -448,11 +448,14 @@ static bool cut_last(char *path)
  */
 static int dir_make(const char *dir)
 {
-        _cleanup_free_ char *parent = strdup(dir), *grand = strdup(dir);
+        char parent[PATH_MAX], grand[PATH_MAX];
         struct stat st;
 
-        if (!parent || !grand)
-                return -ENOMEM;
+        /* No allocation: _exit() comes here (ms_history_append). */
+        if (strlen(dir) >= sizeof(parent))
+                return -ENAMETOOLONG;
+        memcpy(parent, dir, strlen(dir) + 1);
+        memcpy(grand, dir, strlen(dir) + 1);
         if (!cut_last(parent))
                 return -ENOENT;
         if (stat(parent, &st) < 0) {
@@ -686,8 +689,9 @@ int ms_history_compact(const char *dir)
         return compact_locked(dir, dfd, lockfd, true);
 }
 
-int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
-                      uint64_t now)
+/* Append a record; light: no compaction, so no allocation. */
+static int record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                  uint64_t now, bool light)
 {
         struct ms_history_record rec = {
                 .job_hash = key->job_hash,
@@ -744,10 +748,22 @@ int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, 
                 return -errno;
         fd = ms_close(fd);
         (void)lock(lockfd, LOCK_UN);
-        if ((uint64_t)st.st_size <= MS_HISTORY_MAX_BYTES)
+        if (light || (uint64_t)st.st_size <= MS_HISTORY_MAX_BYTES)
                 return 0;
         r = compact_locked(dir, dfd, lockfd, false);
         return r == -ETIMEDOUT ? 0 : r;
+}
+
+int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now)
+{
+        return record(dir, key, peak, curve, now, false);
+}
+
+int ms_history_append(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now)
+{
+        return record(dir, key, peak, curve, now, true);
 }
 
 int ms_history_small_list(const char *dir, char *buf, size_t size)

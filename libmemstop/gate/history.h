@@ -115,6 +115,12 @@ int ms_history_lookup(const char *dir, const struct ms_key *key, struct ms_predi
 int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
                       uint64_t now);
 
+/* ms_history_record() for _exit(), which may run in a signal handler: the
+ * file is not compacted (the next ms_history_record() does it), so nothing
+ * is allocated. */
+int ms_history_append(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now);
+
 /* Compact the file in dir now, whatever its size (under LOCK_EX as above).
  * A missing directory or file is fine. Returns 0 or -errno. */
 int ms_history_compact(const char *dir);
