@@ -106,12 +106,28 @@ static MS_HOT const char *env_lookup(const char *name, void *userdata)
         return NULL;
 }
 
+/*
+ * A variable of the environment, found in environ itself: a program may
+ * define getenv() (bash does, to look in its shell variables) and the
+ * preload's calls would go there, which after a setenv() before main finds
+ * nothing.
+ */
+static const char *env_get(const char *name)
+{
+        for (char **p = environ; p && *p; p++) {
+                const char *rest = ms_startswith(*p, name);
+                if (rest && *rest == '=')
+                        return rest + 1;
+        }
+        return NULL;
+}
+
 /* A warning about a setting or shared state (history, state directory):
  * once per process tree, through MEMSTOP_WARNED. */
 static void warn_once(const char *id, const char *fmt, ...) MS_PRINTF(2, 3);
 static void warn_once(const char *id, const char *fmt, ...)
 {
-        const char *warned = getenv(MS_ENV_WARNED);
+        const char *warned = env_get(MS_ENV_WARNED);
         char list[256];
         va_list ap;
 
@@ -453,7 +469,7 @@ static bool supervised(void)
         pid_t pid;
 
         /* EPERM: it lives, as another user (a root supervisor of a build that dropped privileges). */
-        return ms_supervisor_parse(getenv(MS_ENV_SUPERVISOR), &pid) == 0 && (kill(pid, 0) == 0 || errno == EPERM);
+        return ms_supervisor_parse(env_get(MS_ENV_SUPERVISOR), &pid) == 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 /* What the history says of this job. */
@@ -511,7 +527,7 @@ static bool ledger_join(struct gate *g, const struct ms_sample *first)
         bool fallback;
         int r;
 
-        if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
+        if (ms_statedir_path(env_get("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
                 return false;
         dirfd = ms_statedir_open_used(dir, getuid(), used, sizeof(used), &fallback);
         if (dirfd < 0) {
@@ -550,7 +566,7 @@ static void describe(struct gate *g, int argc, char **argv, struct ms_queue_requ
         *req = (struct ms_queue_request){ .pid = g->pid, .starttime = g->starttime, .program = g->key.program,
                                           .program_hash = g->key.program_hash };
         if (g->config.learn &&
-            ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
+            ms_history_dir(env_get("XDG_CACHE_HOME"), env_get("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
                 g->history_dir[0] = '\0';
         predict(g, &req->cand);
         req->cand.supervised = supervised();
@@ -640,7 +656,7 @@ static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_samp
  */
 static void report_admission(const struct gate *g)
 {
-        const char *path = getenv(MS_ENV_REPORT);
+        const char *path = env_get(MS_ENV_REPORT);
         struct ms_hold_line h = { .pid = getpid(), .held_usec = g->held_usec };
         char line[128];
         int fd, n;

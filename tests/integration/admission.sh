@@ -173,10 +173,14 @@ if ! wait_until 30 test -e "$W/hog-ready"; then
 	not_ok "system-wide: the hog fills the cgroup" "$(cat "$cg/memory.usage_in_bytes")"
 fi
 if id nobody >/dev/null 2>&1; then
-	mkdir -m 0700 "$W/run-nobody"
-	chown nobody "$W/run-nobody"
+	# nobody's own runtime directory, where nobody can reach it: nothing in /dev/shm.
+	tmpdir
+	chmod 0755 "$TMPD"
+	mkdir -m 0700 "$TMPD/run"
+	chown nobody "$TMPD/run"
 	bounded 15 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups env -i LD_PRELOAD="$MEMSTOP_SO" XDG_RUNTIME_DIR="$W/run-nobody" bash -c 'echo started'
+		--clear-groups env -i LD_PRELOAD="$MEMSTOP_SO" XDG_RUNTIME_DIR="$TMPD/run" bash -c 'echo started'
+	check "system-wide: nobody's queue was in its runtime directory" test -n "$(ls "$TMPD/run/memstop")"
 	diag "not opted in, as nobody, cgroup at $(($(cat "$cg/memory.usage_in_bytes") >> 20)) of 400 MiB: status $STATUS after $((ELAPSED / 1000)) ms"
 	result "system-wide: a user's process that did not opt in starts within the bound (5 s), held before" \
 		"$([[ $STATUS == 0 && $OUT == started && $ELAPSED -lt 8000000 && $ELAPSED -ge 3000000 ]]; echo $?)" \
@@ -189,7 +193,7 @@ result "system-wide: root's process that did not opt in is never held" \
 	"$([[ $STATUS == 0 && $OUT == started && $ELAPSED -lt 2000000 ]]; echo $?)" \
 	"status $STATUS after $((ELAPSED / 1000)) ms" "stderr: $ERR"
 bounded 15 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" env -i LD_PRELOAD="$MEMSTOP_SO" \
-	MEMSTOP_TIMEOUT=1 MEMSTOP_ON_TIMEOUT=fail bash -c 'echo started'
+	XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" MEMSTOP_TIMEOUT=1 MEMSTOP_ON_TIMEOUT=fail bash -c 'echo started'
 is "$STATUS" 124 "system-wide: a process that opted in (a MEMSTOP_* setting) is held by its rules, root or not"
 kill_tree "$HOGPID"
 cgroup_remove "$cg"

@@ -290,7 +290,7 @@ for f in run/memstop/off etc/memstop/disable; do
 	wait_until 2 eval '[ -e "$W/ks1" ] && [ -e "$W/ks2" ]'
 	result "kill switch $f: the held processes (queued, plain) run within 2 s" \
 		"$([[ $held == 0 && -e $W/ks1 && -e $W/ks2 ]]; echo $?)" "held before: $held"
-	wait "$p1" "$p2"
+	kill_tree "$p1"; kill_tree "$p2"
 	pre 5 MEMSTOP_SYSROOT="$KS" MEMSTOP_TIMEOUT=2 MEMSTOP_ON_TIMEOUT=fail -- /bin/true
 	is "$STATUS" 0 "kill switch $f: a new process is not held at all"
 done
