@@ -41,4 +41,4 @@ int ms_log_path(const char *spec, pid_t pid, char *buf, size_t size);
 /* Format one line (a '\n' is added if missing, long lines are cut) and write
  * it with a single write(2). Errors are ignored: logging never fails a program. */
 void ms_log(int fd, const char *fmt, ...) MS_PRINTF(2, 3);
-void ms_logv(int fd, const char *fmt, va_list ap);
+void ms_logv(int fd, const char *fmt, va_list ap) MS_PRINTF(2, 0);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The "some ..." and "full ..." lines of /proc/pressure/memory. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/psi.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        char *s = malloc(size + 1);
+        struct ms_psi p;
+
+        if (!s)
+                return 0;
+        memcpy(s, data, size);
+        s[size] = '\0';
+        (void)ms_psi_parse(s, &p);
+        free(s);
+        return 0;
+}
