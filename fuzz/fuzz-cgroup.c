@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz-input.h"
 #include "probe/cgroup.h"
 #include "util/fileio.h"
 
@@ -96,17 +97,14 @@ static void read_tree(char *part[PARTS])
         }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char *s = malloc(size + 1), *part[PARTS], *p;
+        char *s = fuzz_string(data, size), *part[PARTS], *p;
 
         if (!s)
                 return 0;
         if (rootfd < 0)
                 tree();
-        memcpy(s, data, size);
-        s[size] = '\0';
         p = s;
         for (int i = 0; i < PARTS; i++) {
                 part[i] = p;

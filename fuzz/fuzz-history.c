@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-input.h"
 #include "gate/history.h"
 #include "gate/key.h"
 
@@ -23,7 +24,6 @@ static void check_compacted(const char *out, long n)
         }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         const char *text = (const char *)data, *p = text, *end = text + size;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz-input.h"
 #include "gate/ledger.h"
 #include "gate/queue.h"
 
@@ -74,7 +75,6 @@ static void waiter(struct ms_ledger *l)
         ms_queue_leave(l, req.pid, req.starttime);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct ms_ledger l, ro;

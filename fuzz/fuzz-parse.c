@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-input.h"
 #include "util/parse.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const ms_word_t words[] = { "yes", "no", "on" };
-        char *s = malloc(size + 1);
+        char *s = fuzz_string(data, size);
         const char *p, *item, *second;
         uint64_t u;
         size_t len;
@@ -20,8 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (!s)
                 return 0;
-        memcpy(s, data, size);
-        s[size] = '\0';
         /* The first line (or all) as one value; the rest as a name to match. */
         second = strchr(s, '\n');
         second = second ? second + 1 : "cc1";

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "fuzz-input.h"
 #include "probe/proc.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char *s = malloc(size + 1), path[256], line[512];
+        char *s = fuzz_string(data, size), path[256], line[512];
         struct ms_proc_stat st;
         pid_t pids[64];
         size_t n = 0;
@@ -21,8 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (!s)
                 return 0;
-        memcpy(s, data, size);
-        s[size] = '\0';
         if (ms_proc_stat_parse(s, &st) == 0 && strnlen(st.comm, sizeof(st.comm)) >= sizeof(st.comm))
                 abort();
         (void)ms_proc_statm_parse(s, 4096, &u);

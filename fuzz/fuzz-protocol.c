@@ -7,21 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-input.h"
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char *s = malloc(size + 1), buf[256];
+        char *s = fuzz_string(data, size), buf[256];
         struct ms_cgroup_hint hint;
         struct ms_hold_line h, h2;
         pid_t pid;
 
         if (!s)
                 return 0;
-        memcpy(s, data, size);
-        s[size] = '\0';
         if (ms_cgroup_hint_parse(s, &hint) == 0 && hint.dir && (hint.dir < s || hint.dir > s + size))
                 abort();
         if (ms_cgroup_hint_read(s, 8ull << 30, &hint) == 0 && hint.limit > (8ull << 30) &&

@@ -4,18 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-input.h"
 #include "probe/psi.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char *s = malloc(size + 1);
+        char *s = fuzz_string(data, size);
         struct ms_psi p;
 
         if (!s)
                 return 0;
-        memcpy(s, data, size);
-        s[size] = '\0';
         (void)ms_psi_parse(s, &p);
         free(s);
         return 0;

@@ -9,25 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-input.h"
 #include "gate/config.h"
 #include "gate/protocol.h"
 #include "gate/settings.h"
-#include "util/strutil.h"
 
 struct env {
         const char *var[64];
         unsigned n;
 };
 
+/* The last definition of name wins, as setenv() would have it. */
 static const char *lookup(const char *name, void *userdata)
 {
         const struct env *e = userdata;
+        size_t len = strlen(name);
 
-        for (unsigned i = 0; i < e->n; i++) {
-                const char *rest = ms_startswith(e->var[i], name);
-                if (rest && *rest == '=')
-                        return rest + 1;
-        }
+        for (unsigned i = e->n; i-- > 0;)
+                if (strncmp(e->var[i], name, len) == 0 && e->var[i][len] == '=')
+                        return e->var[i] + len + 1;
         return NULL;
 }
 
@@ -37,17 +37,14 @@ static void on_error(const char *name, const char *value, const char *reason, vo
                 abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char *s = malloc(size + 1), *line, *save = NULL;
+        char *s = fuzz_string(data, size), *line, *save = NULL;
         struct env e = {};
         struct ms_config c;
 
         if (!s)
                 return 0;
-        memcpy(s, data, size);
-        s[size] = '\0';
         for (line = strtok_r(s, "\n", &save); line && e.n < 64; line = strtok_r(NULL, "\n", &save))
                 e.var[e.n++] = line;
         ms_config_init(&c);

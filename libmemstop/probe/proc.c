@@ -425,27 +425,27 @@ int ms_proc_stat_owner_read(int rootfd, pid_t pid, struct ms_proc_stat *out, uid
 
 int ms_proc_status_commit_parse(const char *text, uint64_t *bytes)
 {
-        uint64_t data, stk;
-        int r = ms_field_u64(text, "VmData:", &data);
+        static const char fields[][8] = { "VmData:", "VmStk:" };
+        uint64_t kib = 0;
 
-        if (r < 0)
-                return r;
-        r = ms_field_u64(text, "VmStk:", &stk);
-        if (r < 0)
-                return r;
-        if (data > UINT64_MAX / 1024 - stk)
-                return -EINVAL;
-        *bytes = (data + stk) * 1024;
+        for (size_t i = 0; i < MS_ARRAY_SIZE(fields); i++) {
+                uint64_t v;
+                int r = ms_field_u64(text, fields[i], &v);
+                if (r < 0)
+                        return r;
+                if (v > UINT64_MAX / 1024 - kib)
+                        return -EINVAL;
+                kib += v;
+        }
+        *bytes = kib * 1024;
         return 0;
 }
 
 int ms_proc_commit_read(int rootfd, pid_t pid, uint64_t *bytes)
 {
-        char buf[8192];
-        int r = proc_read(rootfd, pid, "status", buf, sizeof(buf));
+        char status[8192];
+        int r = proc_read(rootfd, pid, "status", status, sizeof(status));
 
-        /* -EFBIG: VmData and VmStk are in the first half; parse what we have. */
-        if (r < 0 && r != -EFBIG)
-                return r;
-        return ms_proc_status_commit_parse(buf, bytes);
+        /* Both fields come early: a status cut short (-EFBIG) still has them. */
+        return r < 0 && r != -EFBIG ? r : ms_proc_status_commit_parse(status, bytes);
 }

@@ -671,11 +671,13 @@ static void reused_fd_is_never_locked(void **state)
 static void held_lock_is_waited_for_boundedly(void **state)
 {
         struct t *t = *state;
-        struct fake_ops o = { .available = 4000 * MIB, .total = 8000 * MIB };
-        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .userdata = &o };
-        struct ms_queue_request req = me;
+        struct fake_ops plenty = { .available = 4000 * MIB, .total = 8000 * MIB };
+        const struct ms_queue_ops ops = {
+                .sample = fake_sample, .rss = fake_rss, .alive = fake_alive, .now_ns = fake_now, .userdata = &plenty,
+        };
+        struct ms_queue_request req = { .pid = getpid(), .starttime = 1, .program = "test" };
+        struct ms_config c = { .timeout_usec = 300 * 1000 };
         struct ms_queue_result res;
-        struct ms_config c;
         struct timespec a, b;
         char path[4096];
         int holder;
@@ -686,9 +688,6 @@ static void held_lock_is_waited_for_boundedly(void **state)
         assert_int_equal(flock(holder, LOCK_EX), 0);
         clock_gettime(CLOCK_MONOTONIC, &a);
         assert_int_equal(ms_ledger_lock_within(&t->l, 50 * 1000 * 1000), -ETIMEDOUT);
-        ms_config_init(&c);
-        c.timeout_usec = 300 * 1000;
-        req.pid = getpid();
         assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), -ETIMEDOUT);
         clock_gettime(CLOCK_MONOTONIC, &b);
         assert_true((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec) < 900 * 1000 * 1000);

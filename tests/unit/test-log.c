@@ -245,15 +245,17 @@ static void checked_open_appends_to_our_file(void **state)
         char spec[4096], *text;
         int fd;
 
-        snprintf(spec, sizeof(spec), "%s/ms.log-", f->root);
-        fd = ms_log_open_checked(spec, 7);
-        assert_true(fd > STDERR_FILENO);
-        ms_log(fd, "one");
-        close(fd);
-        text = fake_read(f->root, "ms.log-7");
-        assert_string_equal(text, "one\n");
-        free(text);
         assert_int_equal(ms_log_open_checked("", 7), STDERR_FILENO);
+        snprintf(spec, sizeof(spec), "%s/ms.log-", f->root);
+        for (int i = 0; i < 2; i++) {
+                fd = ms_log_open_checked(spec, 7);
+                assert_true(fd > STDERR_FILENO);
+                ms_log(fd, "line %d", i);
+                assert_int_equal(close(fd), 0);
+        }
+        text = fake_read(f->root, "ms.log-7");
+        assert_string_equal(text, "line 0\nline 1\n");
+        free(text);
 }
 
 static void checked_open_never_follows_a_symlink(void **state)
