@@ -281,14 +281,15 @@ static int live_head(struct ms_ledger_file *f, int self, uint64_t pidns, const s
  * processes are gone), when it waits for a stricter threshold than ours
  * (its needs are not ours), or when it is stopped.
  */
-static bool keeps_waiting(const struct ms_slot *s, const struct ms_config *c, const struct ms_queue_ops *ops,
-                          uint64_t now)
+static bool keeps_waiting(const struct ms_slot *s, const struct ms_config *c, uint64_t pidns,
+                          const struct ms_queue_ops *ops, uint64_t now)
 {
         if (s->looked_ns > now || now - s->looked_ns > MS_SLOT_STALE_NS)
                 return false;
         if (s->percent > c->percent || s->min_available > c->min_available)
                 return false;
-        return !ops->stopped || !ops->stopped(s->pid, s->starttime, ops->userdata);
+        /* Another namespace's pid names another process here: staleness alone tells. */
+        return !ops->stopped || !same_pidns(s, pidns) || !ops->stopped(s->pid, s->starttime, ops->userdata);
 }
 
 /* The waiter that keeps self waiting (the head, normally), or self when
@@ -300,10 +301,11 @@ static int effective_head(struct ms_ledger_file *f, const struct ms_config *c, i
 
         if (head == self || head < 0)
                 return head;
-        if (keeps_waiting(&f->slot[head], c, ops, now))
+        if (keeps_waiting(&f->slot[head], c, pidns, ops, now))
                 return head;
         MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)
-                if (i != head && f->slot[i].ticket < f->slot[self].ticket && keeps_waiting(&f->slot[i], c, ops, now))
+                if (i != head && f->slot[i].ticket < f->slot[self].ticket &&
+                    keeps_waiting(&f->slot[i], c, pidns, ops, now))
                         return i;
         return self;
 }
