@@ -44,9 +44,7 @@ static void tree(void)
                                             "sys/fs/cgroup/job" };
         char path[512];
 
-        snprintf(root, sizeof(root), "/tmp/memstop-fuzz-cgroup.XXXXXX");
-        if (!mkdtemp(root))
-                abort();
+        snprintf(root, sizeof(root), "%s", fuzz_dir("cgroup"));
         for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
                 snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
                 mkdir(path, 0700);

@@ -17,7 +17,6 @@
 #include "gate/ledger.h"
 #include "gate/queue.h"
 
-static char dir[64];
 static int dirfd = -1;
 
 static int fake_sample(struct ms_sample *s, void *userdata)
@@ -80,11 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct ms_ledger l, ro;
         int fd;
 
-        if (dirfd < 0) {
-                snprintf(dir, sizeof(dir), "/tmp/memstop-fuzz-ledger.XXXXXX");
-                if (!mkdtemp(dir) || (dirfd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
-                        abort();
-        }
+        if (dirfd < 0 && (dirfd = open(fuzz_dir("ledger"), O_RDONLY | O_DIRECTORY)) < 0)
+                abort();
         fd = openat(dirfd, "queue-fuzz", O_RDWR | O_CREAT | O_TRUNC, 0600);
         if (fd < 0)
                 abort();

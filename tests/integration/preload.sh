@@ -328,10 +328,16 @@ fi
 
 # A program that sandboxed itself (seccomp) and ends with _exit: the gate's
 # _exit did file I/O and flock, and the program died of SIGSYS (status 159).
-pre 5 MEMSTOP_SYSROOT="$H15" -- "$ERRNO_PROBE" sandboxed
-result "a seccomp-sandboxed program admitted by the queue ends with _exit: status 0, its stdout kept" \
-	"$([[ $STATUS == 0 && $OUT == sandboxed ]]; echo $?)" "status $STATUS" "stdout: $OUT" "stderr: $ERR"
-[ ${#STDOUT_USED[@]} -gt 0 ] && unset 'STDOUT_USED[-1]'
+if [ -n "$ASAN_RUNTIME" ]; then
+	# The sanitizer's own exit makes system calls the filter forbids.
+	skip "the ASan runtime dies of SIGSYS by itself" \
+		"a seccomp-sandboxed program admitted by the queue ends with _exit: status 0, its stdout kept"
+else
+	pre 5 MEMSTOP_SYSROOT="$H15" -- "$ERRNO_PROBE" sandboxed
+	result "a seccomp-sandboxed program admitted by the queue ends with _exit: status 0, its stdout kept" \
+		"$([[ $STATUS == 0 && $OUT == sandboxed ]]; echo $?)" "status $STATUS" "stdout: $OUT" "stderr: $ERR"
+	[ ${#STDOUT_USED[@]} -gt 0 ] && unset 'STDOUT_USED[-1]'
+fi
 # A program that put its own locked file at the ledger fd's number: the
 # gate's exit handler unlocked it (a child relying on the lock lost it).
 pre 5 MEMSTOP_SYSROOT="$H15" -- "$ERRNO_PROBE" reuse-fd "$W/own-lock"
