@@ -141,6 +141,20 @@ check "the stopped head has not run" test ! -e "$W/st-a"
 kill -CONT "$A"
 released_within 2 "$A" "$W/st-a" "the head, resumed, runs too"
 
+# A head with MEMSTOP_MIN_AVAILABLE=1T blocked a process whose own threshold
+# was met: needs that are not ours do not keep us waiting.
+BIG=$W/stricter
+fake_host "$BIG" "$TOTAL_KB" "$AVAIL50_KB"
+rm -f "$W/big-a" "$W/big-b"
+spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$BIG" MEMSTOP_MIN_AVAILABLE=1T touch "$W/big-a"
+A=$SPAWNED
+sleep 0.5
+bounded 3 env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$BIG" sh -c 'exit 6'
+result "behind a head waiting for 1T, a process whose own 10% is met starts at once (exit 6)" \
+	"$([[ $STATUS == 6 && $ELAPSED -lt 1500000 ]] && alive "$A" && [ ! -e "$W/big-a" ]; echo $?)" \
+	"status $STATUS after $((ELAPSED / 1000)) ms"
+kill_tree "$A"
+
 # A process stopped while holding the ledger's lock hung every gated start:
 # MEMSTOP_TIMEOUT=1 was still hung at 6 s.
 LK=$W/locked
