@@ -826,7 +826,10 @@ static enum outcome gate_plain(struct gate *g)
         return ADMITTED;
 }
 
-static void run_gate(struct gate *g, const struct ms_config *config, bool opted_in, int argc, char **argv)
+/* The slow path, out of the fast path's pages (GCC would count it hot,
+ * called from the constructor only, and lay it out among the hot code). */
+__attribute__((cold, noinline)) static void run_gate(struct gate *g, const struct ms_config *config, bool opted_in,
+                                                     int argc, char **argv)
 {
         enum outcome o = FALLBACK;
 
