@@ -13,6 +13,11 @@
  *
  * It never kills the program it is loaded into (unless MEMSTOP_ON_TIMEOUT=fail
  * asks for it), never uses stdout, writes whole lines with write(2).
+ *
+ * Loaded system-wide (/etc/ld.so.preload) it must never lock anyone out: a
+ * process that did not opt in (no MEMSTOP_* setting, ms_env_opted_in) is
+ * held at most MS_IMPLICIT_TIMEOUT_USEC, and not at all when it runs as root
+ * or is a child of PID 1; the kill switch (config.h) releases everyone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -64,10 +71,12 @@ struct gate {
         bool in_ledger;
         pid_t pid;
         uint64_t starttime;
+        int slot;           /* ... its slot, for _exit() */
         struct ms_key key;
         char history_dir[PATH_MAX];
         off_t history_size;
         struct timespec history_mtime;
+        bool opted_in;      /* see ms_env_opted_in() */
 };
 
 static struct gate gate;
@@ -97,16 +106,28 @@ static MS_HOT const char *env_lookup(const char *name, void *userdata)
         return NULL;
 }
 
-static void warn_bad_env(const char *name, const char *value, const char *reason, void *userdata)
+/*
+ * A variable of the environment, found in environ itself: a program may
+ * define getenv() (bash does, to look in its shell variables) and the
+ * preload's calls would go there, which after a setenv() before main finds
+ * nothing.
+ */
+static const char *env_get(const char *name)
 {
-        ms_log(STDERR_FILENO, "memstop: ignoring %s='%s': %s; using the default", name, value, reason);
+        for (char **p = environ; p && *p; p++) {
+                const char *rest = ms_startswith(*p, name);
+                if (rest && *rest == '=')
+                        return rest + 1;
+        }
+        return NULL;
 }
 
-/* A warning about shared state (history, state directory): once per process tree. */
+/* A warning about a setting or shared state (history, state directory):
+ * once per process tree, through MEMSTOP_WARNED. */
 static void warn_once(const char *id, const char *fmt, ...) MS_PRINTF(2, 3);
 static void warn_once(const char *id, const char *fmt, ...)
 {
-        const char *warned = getenv(MS_ENV_WARNED);
+        const char *warned = env_get(MS_ENV_WARNED);
         char list[256];
         va_list ap;
 
@@ -117,6 +138,12 @@ static void warn_once(const char *id, const char *fmt, ...)
         va_end(ap);
         snprintf(list, sizeof(list), "%s%s%s", warned ? warned : "", warned && *warned ? "," : "", id);
         setenv(MS_ENV_WARNED, list, 1);
+}
+
+/* A bad setting: once per tree (a make -j64 said it thousands of times). */
+static void warn_bad_env(const char *name, const char *value, const char *reason, void *userdata)
+{
+        warn_once(name, "memstop: ignoring %s='%s': %s; using the default", name, value, reason);
 }
 
 static MS_HOT const char *program_name(void)
@@ -201,7 +228,15 @@ static int sample(struct ms_sample *s, void *userdata)
 {
         struct gate *g = userdata;
 
+        /* The kill switch, looked at whenever memory is: held processes run. */
+        if (ms_gate_switched_off(g->rootfd))
+                return -ECANCELED;
         return ms_sample_read(g->rootfd, &g->cgroup, s);
+}
+
+static bool cancelled(void *userdata)
+{
+        return ms_gate_switched_off(((struct gate *)userdata)->rootfd);
 }
 
 /* The original memstop's first line, byte for byte. */
@@ -272,6 +307,44 @@ static void summary_at_exit(void)
 
 static uint64_t now_ns(void *userdata);
 
+/*
+ * The peak to learn: the peak RSS; under strict overcommit
+ * (vm.overcommit_memory = 2) what the process committed, if more: a job is
+ * refused memory by its commit charge there, not by its RSS. Looked at only
+ * in that mode.
+ */
+static uint64_t peak_to_learn(const struct gate *g, uint64_t rss_peak)
+{
+        uint64_t mode, committed;
+
+        if (ms_read_u64_at(g->rootfd, "proc/sys/vm/overcommit_memory", &mode) < 0 || mode != 2 ||
+            ms_proc_commit_read(g->rootfd, 0, &committed) < 0)
+                return rss_peak;
+        return committed > rss_peak ? committed : rss_peak;
+}
+
+/*
+ * Set when the program sandboxes itself: PR_SET_NO_NEW_PRIVS (which an
+ * unprivileged seccomp filter needs first; libseccomp sets it) or
+ * PR_SET_SECCOMP through prctl(). Its exit then does nothing a filter would
+ * likely forbid: one atomic swap on the mapped slot and a futex wake.
+ */
+static volatile bool sandboxed;
+
+__attribute__((visibility("default"))) int prctl(int option, ...)
+{
+        unsigned long a[4];
+        va_list ap;
+
+        va_start(ap, option);
+        for (unsigned i = 0; i < 4; i++)
+                a[i] = va_arg(ap, unsigned long);
+        va_end(ap);
+        if (option == PR_SET_NO_NEW_PRIVS || option == PR_SET_SECCOMP)
+                sandboxed = true;
+        return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
+}
+
 /* At exit: record the peak for the next build, leave the ledger, wake the head. */
 static void leave_at_exit(void)
 {
@@ -279,27 +352,48 @@ static void leave_at_exit(void)
         struct rusage ru;
 
         /* A forked child that did not exec inherits this handler: not ours. */
-        if (!g->in_ledger || getpid() != g->pid)
+        if (!g->in_ledger || (pid_t)syscall(SYS_getpid) != g->pid)
                 return;
+        g->in_ledger = false;
+        if (sandboxed) {
+                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
+                return;
+        }
         if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
-                uint64_t peak = (uint64_t)ru.ru_maxrss * 1024;
+                uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024);
                 struct ms_curve curve = {};
                 (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
                 (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
         }
+        /* Its lock, if the fd is still the ledger's; else without it. */
         ms_queue_leave(&g->ledger, g->pid, g->starttime);
         ms_ledger_close(&g->ledger);
-        g->in_ledger = false;
 }
 
 /*
  * Programs that end with _exit() (dash does) skip atexit handlers: catch
- * that too, so that they leave the ledger at once and their peak is learned.
- * Only the program's own calls come here; libc's internal ones do not.
+ * that too, so that they leave the ledger at once. Only the program's own
+ * calls come here; libc's internal ones do not. It may be called from a
+ * signal handler, or after the program sandboxed itself (seccomp): leaving
+ * is one atomic swap on the mapped slot and a futex wake, no lock, no file,
+ * no allocation. The peak is then appended without allocating (the shells
+ * of a build end so, and must be learned), unless the program sandboxed
+ * itself. A vfork()ed child shares our memory: only the process admitted
+ * leaves.
  */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
-        leave_at_exit();
+        struct gate *g = &gate;
+        struct rusage ru;
+
+        if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
+                g->in_ledger = false;
+                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
+                if (!sandboxed && g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 &&
+                    ru.ru_maxrss > 0)
+                        (void)ms_history_append(g->history_dir, &g->key, (uint64_t)ru.ru_maxrss * 1024, NULL,
+                                                (uint64_t)time(NULL));
+        }
         syscall(SYS_exit_group, status);
         for (;;)
                 syscall(SYS_exit, status);
@@ -323,9 +417,28 @@ static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
         return ms_proc_rss_read(MS_ROOT_HOST, pid, rss);
 }
 
+/* A slot's process: alive, the same start, and the user's (the ledger is
+ * per user: a slot naming someone else's process, pid 1 say, is not kept). */
 static bool alive(pid_t pid, uint64_t starttime, void *userdata)
 {
-        return ms_proc_alive(MS_ROOT_HOST, pid, starttime);
+        struct ms_proc_stat st;
+        uid_t uid;
+
+        if (ms_proc_stat_owner_read(MS_ROOT_HOST, pid, &st, &uid) < 0)
+                return false;
+        /* 'x' is how kernels before 3.14 wrote a dead task. */
+        if (st.state == 'Z' || st.state == 'X' || st.state == 'x')
+                return false;
+        return st.starttime == starttime && uid == geteuid();
+}
+
+/* Stopped by a signal (T) or a debugger (t): skipped as the head. */
+static bool stopped(pid_t pid, uint64_t starttime, void *userdata)
+{
+        struct ms_proc_stat st;
+
+        return ms_proc_stat_read(MS_ROOT_HOST, pid, &st) == 0 && st.starttime == starttime &&
+               (st.state == 'T' || st.state == 't');
 }
 
 static void on_queue_held(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead, void *userdata)
@@ -356,7 +469,7 @@ static bool supervised(void)
         pid_t pid;
 
         /* EPERM: it lives, as another user (a root supervisor of a build that dropped privileges). */
-        return ms_supervisor_parse(getenv(MS_ENV_SUPERVISOR), &pid) == 0 && (kill(pid, 0) == 0 || errno == EPERM);
+        return ms_supervisor_parse(env_get(MS_ENV_SUPERVISOR), &pid) == 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 /* What the history says of this job. */
@@ -408,19 +521,23 @@ static void predict_again(struct ms_candidate *cand, void *userdata)
  * Returns false when there is none to join: the plain gate then runs. */
 static bool ledger_join(struct gate *g, const struct ms_sample *first)
 {
-        char dir[PATH_MAX], name[64];
+        char dir[PATH_MAX], used[PATH_MAX], name[64];
         _cleanup_close_ int dirfd = -1;
         struct ms_proc_stat st;
+        bool fallback;
         int r;
 
-        if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
+        if (ms_statedir_path(env_get("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
                 return false;
-        dirfd = ms_statedir_open(dir, getuid());
+        dirfd = ms_statedir_open_used(dir, getuid(), used, sizeof(used), &fallback);
         if (dirfd < 0) {
                 warn_once("statedir", "memstop: cannot use the state directory %s: %s; no queue, no reservations",
                           dir, strerror(-dirfd));
                 return false;
         }
+        if (fallback)
+                warn_once("statedir-taken", "memstop: %s is not a private directory of uid %u (made by another user?); "
+                          "using %s instead", dir, (unsigned)getuid(), used);
         ms_ledger_name(ms_sample_scope(first), name, sizeof(name));
         r = ms_ledger_open(dirfd, name, &g->ledger);
         if (r < 0) {
@@ -449,7 +566,7 @@ static void describe(struct gate *g, int argc, char **argv, struct ms_queue_requ
         *req = (struct ms_queue_request){ .pid = g->pid, .starttime = g->starttime, .program = g->key.program,
                                           .program_hash = g->key.program_hash };
         if (g->config.learn &&
-            ms_history_dir(getenv("XDG_CACHE_HOME"), getenv("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
+            ms_history_dir(env_get("XDG_CACHE_HOME"), env_get("HOME"), g->history_dir, sizeof(g->history_dir)) < 0)
                 g->history_dir[0] = '\0';
         predict(g, &req->cand);
         req->cand.supervised = supervised();
@@ -463,7 +580,8 @@ static void describe(struct gate *g, int argc, char **argv, struct ms_queue_requ
 
 /*
  * Wait in the fair queue. Returns 1 when it decided (admitted or timed out:
- * *res filled in), 0 when the queue cannot be used (the plain gate then runs).
+ * *res filled in), 0 when the queue cannot be used (the plain gate then runs),
+ * -ECANCELED when the kill switch is on (run).
  */
 static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, char **argv,
                       struct ms_queue_result *res)
@@ -476,6 +594,8 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
                 .now_ns = now_ns,
                 .held = on_queue_held,
                 .predict = predict_again,
+                .stopped = stopped,
+                .cancelled = cancelled,
                 .userdata = g,
         };
         int r;
@@ -483,16 +603,18 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
         if (!ledger_join(g, first))
                 return 0;
         describe(g, argc, argv, &req);
+        req.pidns = ms_pidns_self();
         r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
         if (r < 0) {
-                if (g->config.verbose)
+                if (g->config.verbose && r != -ECANCELED)
                         ms_log(g->logfd, "memstop: the queue failed: %s; falling back to the threshold alone",
                                strerror(-r));
                 ms_ledger_close(&g->ledger);
-                return 0;
+                return r == -ECANCELED ? r : 0;
         }
         if (res->outcome == MS_QUEUE_ADMITTED) {
                 g->in_ledger = true;
+                g->slot = res->slot;
                 atexit(leave_at_exit);
         } else {
                 ms_ledger_close(&g->ledger);
@@ -534,7 +656,7 @@ static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_samp
  */
 static void report_admission(const struct gate *g)
 {
-        const char *path = getenv(MS_ENV_REPORT);
+        const char *path = env_get(MS_ENV_REPORT);
         struct ms_hold_line h = { .pid = getpid(), .held_usec = g->held_usec };
         char line[128];
         int fd, n;
@@ -545,11 +667,39 @@ static void report_admission(const struct gate *g)
         n = ms_hold_line_format(&h, line, sizeof(line));
         if (n <= 0)
                 return;
-        fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        /* Of this user's, regular, no symlink: the variable may be inherited
+         * from another user (su without '-'). */
+        fd = ms_open_append_checked(path, false);
         if (fd < 0)
                 return;
         (void)!write(fd, line, (size_t)n);
         close(fd);
+}
+
+/*
+ * MEMSTOP_LOG, which may come from another user's environment (su without
+ * '-'): not in a process whose effective ids differ from its real ones, and
+ * only a regular file of the effective uid reached without a symlink, opened
+ * without blocking (ms_log_open_checked). Else stderr, said once per tree.
+ */
+static void log_open(struct gate *g, const char *spec)
+{
+        int r;
+
+        if (getuid() != geteuid() || getgid() != getegid()) {
+                warn_once("log-ids", "memstop: ignoring " MS_ENV_LOG "='%s' in a process whose effective user or "
+                          "group differs from the real one; logging to stderr", spec);
+                return;
+        }
+        r = ms_log_open_checked(spec, getpid());
+        if (r < 0)
+                warn_once("log", "memstop: cannot use " MS_ENV_LOG "='%s': %s; logging to stderr", spec,
+                          r == -ELOOP    ? "a symbolic link"
+                          : r == -EINVAL ? "not a regular file"
+                          : r == -EPERM  ? "not the user's own file"
+                                         : strerror(-r));
+        else
+                g->logfd = r;
 }
 
 /* The slow path's root and log. Returns false to run ungated. */
@@ -571,14 +721,8 @@ static bool gate_open(struct gate *g, const struct ms_config *config)
                 }
                 g->rootfd = r;
         }
-        if (c->log) {
-                r = ms_log_open(c->log, getpid());
-                if (r < 0)
-                        ms_log(STDERR_FILENO, "memstop: cannot open " MS_ENV_LOG "='%s': %s; logging to stderr",
-                               c->log, strerror(-r));
-                else
-                        g->logfd = r;
-        }
+        if (c->log)
+                log_open(g, c->log);
         r = ms_cgroup_locate(g->rootfd, &g->cgroup);
         if (r < 0) {
                 if (c->verbose)
@@ -596,11 +740,28 @@ enum outcome {
         FALLBACK, /* the queue cannot be used: the plain gate decides */
 };
 
+/* After the queue could not be used for a while: the plain gate gets what
+ * is left of the timeout. Returns false when nothing is left. */
+static bool timeout_left(struct gate *g, uint64_t start_ns)
+{
+        uint64_t waited_usec = (now_ns(NULL) - start_ns) / 1000;
+
+        if (!g->config.timeout_usec)
+                return true;
+        if (waited_usec >= g->config.timeout_usec) {
+                timed_out(g, waited_usec, NULL, false);
+                return false;
+        }
+        g->config.timeout_usec -= waited_usec;
+        return true;
+}
+
 /* Through the fair queue, with reservations. */
 static enum outcome gate_queued(struct gate *g, int argc, char **argv)
 {
         struct ms_sample first;
         struct ms_queue_result qres;
+        uint64_t start = now_ns(NULL);
         int r;
 
         /* The queue to join depends on whose limit binds; the original's
@@ -614,8 +775,11 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
         if (g->config.verbose)
                 log_figures(g, &first);
         export_hint(g, &first);
-        if (!queue_gate(g, &first, argc, argv, &qres))
-                return FALLBACK;
+        r = queue_gate(g, &first, argc, argv, &qres);
+        if (r < 0)
+                return RUN;
+        if (r == 0)
+                return timeout_left(g, start) ? FALLBACK : RUN;
         if (qres.sampled)
                 export_hint(g, &qres.last);
         if (qres.outcome == MS_QUEUE_EXPIRED) {
@@ -648,7 +812,7 @@ static enum outcome gate_plain(struct gate *g)
 
         r = ms_wait(c, sample, g, &ms_clock_monotonic, c->reserve && c->verbose ? &hooks_after_queue : &hooks, &res);
         if (r < 0) {
-                if (c->verbose)
+                if (c->verbose && r != -ECANCELED)
                         log_unreadable(g, r);
                 return RUN;
         }
@@ -662,11 +826,20 @@ static enum outcome gate_plain(struct gate *g)
         return ADMITTED;
 }
 
-static void run_gate(struct gate *g, const struct ms_config *config, int argc, char **argv)
+/* The slow path, out of the fast path's pages (GCC would count it hot,
+ * called from the constructor only, and lay it out among the hot code). */
+__attribute__((cold, noinline)) static void run_gate(struct gate *g, const struct ms_config *config, bool opted_in,
+                                                     int argc, char **argv)
 {
         enum outcome o = FALLBACK;
 
+        g->opted_in = opted_in;
+        /* What this process passes down keeps its children under the same rules. */
+        if (!opted_in)
+                setenv(MS_ENV_IMPLICIT, "1", 1);
         if (!gate_open(g, config))
+                return;
+        if (ms_gate_switched_off(g->rootfd))
                 return;
         if (g->config.reserve)
                 o = gate_queued(g, argc, argv);
@@ -679,6 +852,21 @@ static void run_gate(struct gate *g, const struct ms_config *config, int argc, c
                 atexit(summary_at_exit);
 }
 
+/*
+ * A process that did not opt in (system-wide use): never held when it runs
+ * as root (an admin must always get in) or is a child of PID 1 (services,
+ * getty, a container's init); else held at most MS_IMPLICIT_TIMEOUT_USEC.
+ * Returns false when it is not to be held at all.
+ */
+static bool implicit_rules(struct ms_config *c)
+{
+        if (getuid() == 0 || geteuid() == 0 || getppid() == 1)
+                return false;
+        c->timeout_usec = MS_IMPLICIT_TIMEOUT_USEC;
+        c->on_timeout = MS_ON_TIMEOUT_RUN;
+        return true;
+}
+
 /* glibc passes argc, argv and envp to constructors. */
 __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, char **argv, char **envp)
 {
@@ -686,6 +874,7 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         struct ms_config config;
         struct env env = {};
         const char *program;
+        bool opted_in;
 
         /* Setuid and setgid programs are never held. */
         if (getauxval(AT_SECURE))
@@ -693,13 +882,17 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         env_collect(&env);
         ms_config_init(&config);
         ms_config_load(&config, env_lookup, warn_bad_env, &env);
+        /* Not gate.opted_in: the fast path never touches the slow path's pages. */
+        opted_in = ms_env_opted_in(env.vars, env.n);
+        if (!opted_in && !implicit_rules(&config))
+                goto out;
         program = program_name();
         if (!ms_config_gates(&config, program))
                 goto out;
         /* Plenty of memory by the cheap figures: run at once. */
         if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
                 goto out;
-        run_gate(&gate, &config, argc, argv);
+        run_gate(&gate, &config, opted_in, argc, argv);
 out:
         errno = saved_errno;
 }

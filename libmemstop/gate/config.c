@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "gate/config.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 #include "util/strutil.h"
 #include "util/macro.h"
@@ -57,4 +58,9 @@ MS_HOT uint64_t ms_config_required(const struct ms_config *c, uint64_t total)
         uint64_t by_percent = total / 100 * c->percent + total % 100 * c->percent / 100;
 
         return by_percent > c->min_available ? by_percent : c->min_available;
+}
+
+bool ms_gate_switched_off(int rootfd)
+{
+        return ms_access_at(rootfd, MS_KILL_SWITCH_RUN) == 0 || ms_access_at(rootfd, MS_KILL_SWITCH_ETC) == 0;
 }

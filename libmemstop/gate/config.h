@@ -14,6 +14,25 @@
 
 #define MS_DEFAULT_PERCENT 10u
 
+/*
+ * System-wide use (/etc/ld.so.preload, or a bare LD_PRELOAD): a process that
+ * did not opt in (ms_env_opted_in() in protocol.h) is held at most this long,
+ * and never if it runs as root or is a child of PID 1 (services, getty).
+ */
+#define MS_IMPLICIT_TIMEOUT_USEC (5ull * 1000 * 1000)
+
+/*
+ * The kill switch: while either file exists (below MEMSTOP_SYSROOT when it is
+ * set), nothing is held and held processes run at their next look. An admin
+ * creates it from any shell, as root: mkdir -p /run/memstop && : >/run/memstop/off
+ * (until reboot), or /etc/memstop/disable (until removed).
+ */
+#define MS_KILL_SWITCH_RUN "run/memstop/off"
+#define MS_KILL_SWITCH_ETC "etc/memstop/disable"
+
+/* Whether the kill switch is on below rootfd (MS_ROOT_HOST: /). */
+bool ms_gate_switched_off(int rootfd);
+
 enum ms_timeout_action {
         MS_ON_TIMEOUT_RUN = 0,
         MS_ON_TIMEOUT_FAIL = 1,

@@ -13,6 +13,7 @@
 
 #include "util/fileio.h"
 #include "gate/history.h"
+#include "gate/ledger.h"
 #include "util/macro.h"
 
 #define HISTORY_FILE "peaks"
@@ -428,9 +429,54 @@ int ms_history_dir(const char *xdg_cache_home, const char *home, char *buf, size
         return len < 0 || (size_t)len >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Cut path at its last '/' (in place). Returns false if there is none to cut. */
+static bool cut_last(char *path)
+{
+        char *slash = strrchr(path, '/');
+
+        if (!slash || slash == path)
+                return false;
+        *slash = '\0';
+        return true;
+}
+
+/*
+ * Make dir (and its parent, ~/.cache, if missing) 0700, but only below a
+ * directory of the effective uid: a root process with a user's HOME (sudo
+ * -E, su without '-') must not leave root's directories in the user's home.
+ * Returns 0 or -errno (-EPERM: the directory to create in is someone else's).
+ */
+static int dir_make(const char *dir)
+{
+        char parent[PATH_MAX], grand[PATH_MAX];
+        struct stat st;
+
+        /* No allocation: _exit() comes here (ms_history_append). */
+        if (strlen(dir) >= sizeof(parent))
+                return -ENAMETOOLONG;
+        memcpy(parent, dir, strlen(dir) + 1);
+        memcpy(grand, dir, strlen(dir) + 1);
+        if (!cut_last(parent))
+                return -ENOENT;
+        if (stat(parent, &st) < 0) {
+                if (errno != ENOENT || !cut_last(grand) || !cut_last(grand))
+                        return -errno;
+                if (stat(grand, &st) < 0)
+                        return -errno;
+                if (st.st_uid != geteuid())
+                        return -EPERM;
+                if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+        } else if (st.st_uid != geteuid()) {
+                return -EPERM;
+        }
+        return mkdir(dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 /*
  * Open the history directory: not a symlink, owned by us, writable by nobody
- * else. With create, make it (and its parent, ~/.cache) 0700 if missing.
+ * else. With create, make it (and its parent, ~/.cache) 0700 if missing,
+ * below a directory of ours only (dir_make).
  */
 static int dir_open(const char *dir, bool create)
 {
@@ -441,17 +487,9 @@ static int dir_open(const char *dir, bool create)
                 return -EINVAL;
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && create) {
-                if (mkdir(dir, 0700) < 0 && errno == ENOENT) {
-                        _cleanup_free_ char *parent = strdup(dir);
-                        char *slash = parent ? strrchr(parent, '/') : NULL;
-                        if (!parent)
-                                return -ENOMEM;
-                        if (slash && slash != parent) {
-                                *slash = '\0';
-                                (void)mkdir(parent, 0700);
-                        }
-                        (void)mkdir(dir, 0700);
-                }
+                int r = dir_make(dir);
+                if (r < 0)
+                        return r;
                 fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (fd < 0)
@@ -466,9 +504,10 @@ static int dir_open(const char *dir, bool create)
 /*
  * Read the history file below dirfd: all of it, or if it is larger than
  * 2 x MS_HISTORY_MAX_BYTES its end from the first whole line. A missing file
- * reads as empty. *text is malloc'd and NUL-terminated.
+ * reads as empty. *text is malloc'd and NUL-terminated; *size (may be NULL)
+ * is the file's size, which may be much more than what was read.
  */
-static int read_text(int dirfd, char **text, size_t *len)
+static int read_text(int dirfd, char **text, size_t *len, uint64_t *size)
 {
         const size_t cap = 2 * (size_t)MS_HISTORY_MAX_BYTES;
         _cleanup_close_ int fd = -1;
@@ -490,6 +529,10 @@ static int read_text(int dirfd, char **text, size_t *len)
                 /* What is there now, at most its last `cap` bytes (later appends wait). */
                 want = (uint64_t)st.st_size > cap ? cap : (size_t)st.st_size;
                 off = st.st_size - (off_t)want;
+                if (size)
+                        *size = (uint64_t)st.st_size;
+        } else if (size) {
+                *size = 0;
         }
         buf = malloc(want + 1);
         if (!buf)
@@ -526,7 +569,7 @@ int ms_history_read(const char *dir, char **text, size_t *len)
         }
         if (dfd < 0)
                 return dfd;
-        return read_text(dfd, text, len);
+        return read_text(dfd, text, len, NULL);
 }
 
 int ms_history_lookup(const char *dir, const struct ms_key *key, struct ms_prediction *out)
@@ -551,12 +594,13 @@ static int lock_open(int dirfd)
         return fd < 0 ? -errno : fd;
 }
 
+/* A process stopped while it holds the lock must not hang the others:
+ * at most MS_HISTORY_LOCK_NS, then the record is given up (-ETIMEDOUT). */
 static int lock(int fd, int op)
 {
-        while (flock(fd, op) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return 0;
+        if (op == LOCK_UN)
+                return flock(fd, op) < 0 ? -errno : 0;
+        return ms_flock_within(fd, op, MS_HISTORY_LOCK_NS);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -585,17 +629,22 @@ static int compact_locked(const char *dir, int dirfd, int lockfd, bool force)
 {
         _cleanup_free_ char *text = NULL, *out = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -1;
+        uint64_t size = 0;
         size_t len;
         long n;
         int r;
 
-        r = lock(lockfd, LOCK_EX);
+        /* Compaction after an append is no one's hurry: it waits little for
+         * the appends in flight, and the next append tries again. */
+        r = force ? lock(lockfd, LOCK_EX) : ms_flock_within(lockfd, LOCK_EX, MS_HISTORY_LOCK_NS / 10);
         if (r < 0)
                 return r;
-        r = read_text(dirfd, &text, &len);
+        r = read_text(dirfd, &text, &len, &size);
         if (r < 0)
                 return r;
-        if (!force && len <= MS_HISTORY_MAX_BYTES)
+        /* The file's size, not what was read of it: a huge or sparse file
+         * reads as little, and must be compacted all the same. */
+        if (!force && size <= MS_HISTORY_MAX_BYTES)
                 return 0;
         out = malloc(MS_HISTORY_MAX_BYTES);
         if (!out)
@@ -640,8 +689,9 @@ int ms_history_compact(const char *dir)
         return compact_locked(dir, dfd, lockfd, true);
 }
 
-int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
-                      uint64_t now)
+/* Append a record; light: no compaction, so no allocation. */
+static int record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                  uint64_t now, bool light)
 {
         struct ms_history_record rec = {
                 .job_hash = key->job_hash,
@@ -698,9 +748,22 @@ int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, 
                 return -errno;
         fd = ms_close(fd);
         (void)lock(lockfd, LOCK_UN);
-        if ((uint64_t)st.st_size <= MS_HISTORY_MAX_BYTES)
+        if (light || (uint64_t)st.st_size <= MS_HISTORY_MAX_BYTES)
                 return 0;
-        return compact_locked(dir, dfd, lockfd, false);
+        r = compact_locked(dir, dfd, lockfd, false);
+        return r == -ETIMEDOUT ? 0 : r;
+}
+
+int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now)
+{
+        return record(dir, key, peak, curve, now, false);
+}
+
+int ms_history_append(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now)
+{
+        return record(dir, key, peak, curve, now, true);
 }
 
 int ms_history_small_list(const char *dir, char *buf, size_t size)

@@ -49,6 +49,10 @@
 #include "gate/curve.h"
 #include "gate/key.h"
 
+/* The longest wait for the history's lock: a holder stopped or stuck never
+ * hangs the others' exits (the record is given up). */
+#define MS_HISTORY_LOCK_NS (500ull * 1000 * 1000)
+
 /* Room for MS_HISTORY_MAX_JOBS v2 lines (about 200 bytes each). */
 #define MS_HISTORY_MAX_BYTES (1024u * 1024u)
 
@@ -102,10 +106,19 @@ int ms_history_dir(const char *xdg_cache_home, const char *home, char *buf, size
 int ms_history_lookup(const char *dir, const struct ms_key *key, struct ms_prediction *out);
 
 /* Append a record (creating dir 0700, its parent 0700 if missing, and the
- * files 0600 as needed) and compact when too large. curve may be NULL or
- * invalid: a v1 record. Returns 0, -EINVAL (peak 0 or > 1 PiB, empty program
- * name) or -errno. */
+ * files 0600 as needed) and compact when the file is larger than
+ * MS_HISTORY_MAX_BYTES. Directories are created only in a directory owned by
+ * the effective uid (a root process with a user's HOME leaves nothing
+ * there). curve may be NULL or invalid: a v1 record. Returns 0, -EINVAL
+ * (peak 0 or > 1 PiB, empty program name), -EPERM (not our directory),
+ * -ETIMEDOUT (the lock is held too long) or -errno. */
 int ms_history_record(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
+                      uint64_t now);
+
+/* ms_history_record() for _exit(), which may run in a signal handler: the
+ * file is not compacted (the next ms_history_record() does it), so nothing
+ * is allocated. */
+int ms_history_append(const char *dir, const struct ms_key *key, uint64_t peak, const struct ms_curve *curve,
                       uint64_t now);
 
 /* Compact the file in dir now, whatever its size (under LOCK_EX as above).

@@ -42,22 +42,42 @@ static bool header_valid(const struct ms_ledger_file *f)
                h->slot_size == sizeof(struct ms_slot) && h->next_ticket > 0;
 }
 
-/* Slots with impossible contents are freed, not trusted. */
-static bool repair_slots(struct ms_ledger_file *f)
+/* Slots with impossible contents are freed, not trusted: a state, kind or
+ * grant that does not exist, no pid, a ticket never given out. */
+unsigned ms_ledger_repair(struct ms_ledger_file *f)
 {
-        bool repaired = false;
+        unsigned n = 0;
 
         for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
                 struct ms_slot *s = &f->slot[i];
                 if (s->state == MS_SLOT_FREE)
                         continue;
                 if (s->state > MS_SLOT_HOLD || s->pid <= 0 || s->kind > MS_PREDICT_VERIFIED ||
-                    s->ticket >= f->header.next_ticket) {
+                    s->granted > MS_GRANT_BIG_FIRST || s->ticket == 0 || s->ticket >= f->header.next_ticket) {
                         memset(s, 0, sizeof(*s));
-                        repaired = true;
+                        n++;
                 }
         }
-        return repaired;
+        return n;
+}
+
+uint64_t ms_pidns_self(void)
+{
+        struct stat st;
+
+        return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* Out of the program's way: a program that closes and reuses low numbers
+ * (or dup2()s onto them) never meets the ledger's fd. */
+static int move_high(int fd)
+{
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, MS_LEDGER_FD_MIN);
+
+        if (high < 0)
+                return fd; /* a low RLIMIT_NOFILE: keep it where it is, still checked */
+        close(fd);
+        return high;
 }
 
 /* Open name in dirfd (never through a symlink): a regular file of ours, or
@@ -81,20 +101,23 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         struct ms_ledger_file *map;
         struct stat st;
         bool reset = false;
+        int r;
 
         fd = open_ours(dirfd, name, O_RDWR | O_CREAT, &st);
         if (fd < 0)
                 return fd;
-        if (flock(fd, LOCK_EX) < 0)
-                return -errno;
+        fd = move_high(fd);
+        r = ms_flock_within(fd, LOCK_EX, MS_LEDGER_LOCK_NS);
+        if (r < 0)
+                return r;
         if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*map) && ftruncate(fd, sizeof(*map)) < 0)) {
-                int r = -errno;
+                r = -errno;
                 flock(fd, LOCK_UN);
                 return r;
         }
         map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (map == MAP_FAILED) {
-                int r = -errno;
+                r = -errno;
                 flock(fd, LOCK_UN);
                 return r;
         }
@@ -103,13 +126,15 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
                  * start afresh. Only a non-empty file without our magic is reported. */
                 reset = st.st_size != 0 && map->header.magic != MS_LEDGER_MAGIC;
                 init_file(map);
-        } else if (repair_slots(map)) {
+        } else if (ms_ledger_repair(map)) {
                 reset = true;
         }
         flock(fd, LOCK_UN);
         ledger->fd = MS_TAKE_FD(fd);
         ledger->map = map;
         ledger->reset = reset;
+        ledger->dev = (uint64_t)st.st_dev;
+        ledger->ino = (uint64_t)st.st_ino;
         return 0;
 }
 
@@ -136,20 +161,66 @@ int ms_ledger_open_ro(int dirfd, const char *name, struct ms_ledger *ledger)
         return 0;
 }
 
+/* Whether fd is still the ledger's (the program may have reused its number). */
+static bool still_ours(const struct ms_ledger *ledger)
+{
+        struct stat st;
+
+        return fstat(ledger->fd, &st) == 0 && (uint64_t)st.st_dev == ledger->dev && (uint64_t)st.st_ino == ledger->ino;
+}
+
 void ms_ledger_close(struct ms_ledger *ledger)
 {
         if (ledger->map)
                 munmap(ledger->map, sizeof(*ledger->map));
         ledger->map = NULL;
-        ledger->fd = ms_close(ledger->fd);
+        /* Never close what the program put at that number. */
+        if (ledger->fd >= 0 && (!ledger->ino || still_ours(ledger)))
+                close(ledger->fd);
+        ledger->fd = -1;
+}
+
+static uint64_t monotonic_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int ms_flock_within(int fd, int op, uint64_t timeout_ns)
+{
+        uint64_t deadline = monotonic_ns() + timeout_ns, pause_ns = 50000;
+
+        for (;;) {
+                if (flock(fd, op | LOCK_NB) == 0)
+                        return 0;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EWOULDBLOCK)
+                        return -errno;
+                uint64_t now = monotonic_ns();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                if (pause_ns > deadline - now)
+                        pause_ns = deadline - now;
+                struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)pause_ns };
+                (void)nanosleep(&ts, NULL);
+                /* A lock is held for microseconds: look often, then less. */
+                pause_ns = pause_ns < 1000000 ? pause_ns * 2 : 1000000;
+        }
+}
+
+int ms_ledger_lock_within(struct ms_ledger *ledger, uint64_t timeout_ns)
+{
+        if (ledger->fd < 0 || !still_ours(ledger))
+                return -EBADF;
+        return ms_flock_within(ledger->fd, LOCK_EX, timeout_ns);
 }
 
 int ms_ledger_lock(struct ms_ledger *ledger)
 {
-        while (flock(ledger->fd, LOCK_EX) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return 0;
+        return ms_ledger_lock_within(ledger, MS_LEDGER_LOCK_NS);
 }
 
 void ms_ledger_unlock(struct ms_ledger *ledger)
@@ -157,13 +228,40 @@ void ms_ledger_unlock(struct ms_ledger *ledger)
         flock(ledger->fd, LOCK_UN);
 }
 
-unsigned ms_ledger_prune(struct ms_ledger_file *f, ms_alive_fn alive, void *userdata)
+bool ms_ledger_leave_unlocked(struct ms_ledger_file *f, int i, pid_t pid, uint64_t starttime)
+{
+        struct ms_slot *s;
+        uint32_t st;
+
+        if (i < 0 || (unsigned)i >= MS_LEDGER_SLOTS)
+                return false;
+        s = &f->slot[i];
+        if (s->pid != pid || s->starttime != starttime)
+                return false;
+        /* Only this process frees its slot while it lives; the lock holder
+         * may change its state meanwhile (a grant): swap again then. */
+        st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+        do {
+                if (st == MS_SLOT_FREE || st > MS_SLOT_HOLD)
+                        return false;
+        } while (!__atomic_compare_exchange_n(&s->state, &st, MS_SLOT_FREE, false, __ATOMIC_RELEASE,
+                                              __ATOMIC_ACQUIRE));
+        ms_ledger_wake(f, ms_ledger_head(f));
+        return true;
+}
+
+unsigned ms_ledger_prune(struct ms_ledger_file *f, uint64_t pidns, ms_alive_fn alive, void *userdata)
 {
         unsigned n = 0;
 
         for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++) {
                 struct ms_slot *s = &f->slot[i];
-                if (s->state == MS_SLOT_FREE || alive(s->pid, s->starttime, userdata))
+                if (s->state == MS_SLOT_FREE)
+                        continue;
+                /* A pid means something only in the namespace that wrote it. */
+                if (s->pidns && pidns && s->pidns != pidns)
+                        continue;
+                if (alive(s->pid, s->starttime, userdata))
                         continue;
                 memset(s, 0, sizeof(*s));
                 n++;

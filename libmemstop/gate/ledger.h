@@ -10,6 +10,16 @@
  * Waiters sleep on a futex on their own slot's state word and are woken when
  * they become the head of the queue or are granted admission; the head is
  * woken when an admitted process exits.
+ *
+ * Nothing a process of the user can write into the file stops the others:
+ * the lock is taken with a deadline (ms_ledger_lock_within), slots with
+ * impossible contents are freed on open and at every look (ms_ledger_repair),
+ * and a slot's pid is judged only by processes of the pid namespace that
+ * wrote it (pidns): a slot of another namespace is never pruned here.
+ *
+ * The fd is kept out of the program's way (above MS_LEDGER_FD_MIN, close on
+ * exec) and checked (device and inode) before every lock: a program that
+ * reused its number is never locked or unlocked by the gate.
  */
 #pragma once
 
@@ -23,7 +33,7 @@
 #include "gate/key.h"
 
 #define MS_LEDGER_MAGIC UINT32_C(0x4753534d) /* "MSSG" */
-#define MS_LEDGER_VERSION 2u
+#define MS_LEDGER_VERSION 3u
 #define MS_LEDGER_SLOTS 512u
 
 _Static_assert(MS_LEDGER_SLOTS <= MS_ADMIT_MAX, "a decision sees every admitted slot");
@@ -63,6 +73,11 @@ struct ms_slot {
         struct ms_curve_trace trace; /* its RSS as seen since admission (curve.h) */
         uint64_t paused_ns;          /* time frozen by a supervisor, over */
         uint64_t stopped_ns;         /* frozen since (monotonic), 0: running */
+        uint64_t pidns;              /* inode of the writer's /proc/self/ns/pid, 0: unknown */
+        uint64_t looked_ns;          /* a waiter's last look (monotonic): stale when old */
+        uint64_t min_available;      /* a waiter's own threshold: MEMSTOP_MIN_AVAILABLE */
+        uint32_t percent;            /* ... and MEMSTOP_PERCENT */
+        uint32_t unused;
 };
 
 struct ms_ledger_header {
@@ -82,8 +97,18 @@ struct ms_ledger_file {
 struct ms_ledger {
         int fd;
         struct ms_ledger_file *map;
-        bool reset; /* the file was corrupt and was reinitialized */
+        bool reset;    /* the file was corrupt and was reinitialized */
+        uint64_t dev;  /* what fd must still be before it is locked */
+        uint64_t ino;
 };
+
+/* The ledger's fd is moved to this number or above (F_DUPFD_CLOEXEC). */
+#define MS_LEDGER_FD_MIN 512
+/* ms_ledger_lock() waits at most this long. */
+#define MS_LEDGER_LOCK_NS (1000ull * 1000 * 1000)
+/* A waiter that has not looked at the ledger for this long is stopped or
+ * stuck: it is skipped as the head (queue.h). */
+#define MS_SLOT_STALE_NS (3000ull * 1000 * 1000)
 
 /* The ledger's file name for a cgroup directory ("" or NULL: the host). */
 void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size);
@@ -100,14 +125,42 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger);
 int ms_ledger_open_ro(int dirfd, const char *name, struct ms_ledger *ledger);
 void ms_ledger_close(struct ms_ledger *ledger);
 
+/*
+ * flock(fd, op) without waiting for ever: LOCK_NB tried again with short
+ * sleeps until timeout_ns has passed. Returns 0, -ETIMEDOUT or -errno. (The
+ * history's locks use it too.)
+ */
+int ms_flock_within(int fd, int op, uint64_t timeout_ns);
+
+/* Lock the ledger, waiting at most timeout_ns (ms_ledger_lock: at most
+ * MS_LEDGER_LOCK_NS). Returns 0, -ETIMEDOUT, -EBADF when the fd is no longer
+ * the ledger's (the program closed it and reused its number), or -errno. */
+int ms_ledger_lock_within(struct ms_ledger *ledger, uint64_t timeout_ns);
 int ms_ledger_lock(struct ms_ledger *ledger);
 void ms_ledger_unlock(struct ms_ledger *ledger);
+
+/*
+ * Leave slot i without the lock, if it is still pid's: one atomic
+ * compare-and-swap of its state word to free, and a futex wake of the head.
+ * No other system call: for _exit(), which may run in a program that
+ * sandboxed itself (seccomp). Returns whether it left.
+ */
+bool ms_ledger_leave_unlocked(struct ms_ledger_file *f, int i, pid_t pid, uint64_t starttime);
+
+/* The inode of /proc/self/ns/pid (0 if unknown): the pid namespace whose
+ * pids a slot's pid is meaningful in. */
+uint64_t ms_pidns_self(void);
 
 /* Whether a slot still belongs to a live process; injected for tests. */
 typedef bool (*ms_alive_fn)(pid_t pid, uint64_t starttime, void *userdata);
 
-/* Free the slots of dead processes. Returns how many. Caller holds the lock. */
-unsigned ms_ledger_prune(struct ms_ledger_file *f, ms_alive_fn alive, void *userdata);
+/* Free the slots of dead processes of pid namespace pidns (slots of other
+ * namespaces are left alone). Returns how many. Caller holds the lock. */
+unsigned ms_ledger_prune(struct ms_ledger_file *f, uint64_t pidns, ms_alive_fn alive, void *userdata);
+
+/* Free the slots with impossible contents (state, pid, ticket, kind).
+ * Returns how many. Caller holds the lock. */
+unsigned ms_ledger_repair(struct ms_ledger_file *f);
 
 /* The waiting slot with the lowest ticket, or -1. */
 int ms_ledger_head(const struct ms_ledger_file *f);

@@ -5,6 +5,7 @@
 #include "gate/protocol.h"
 #include "util/macro.h"
 #include "util/parse.h"
+#include "util/strutil.h"
 
 /* Append s to buf at *n (bounded by size); false when it did not fit. */
 static bool put(char *buf, size_t size, size_t *n, const char *s)
@@ -108,4 +109,28 @@ MS_HOT int ms_cgroup_hint_read(const char *value, uint64_t host_total, struct ms
         if (hint->limit >= host_total)
                 *hint = (struct ms_cgroup_hint){ .version = MS_CGROUP_NONE, .limit = MS_UNLIMITED };
         return 0;
+}
+
+/* The variables memstop.so passes down itself, as "NAME=" after the prefix. */
+static MS_HOT bool passed_down(const char *rest)
+{
+        return ms_startswith(rest, "CGROUP=") || ms_startswith(rest, "SMALL=") || ms_startswith(rest, "WARNED=");
+}
+
+MS_HOT bool ms_env_opted_in(const char *const *vars, unsigned n)
+{
+        bool implicit = false, hints = false;
+
+        for (unsigned i = 0; i < n; i++) {
+                const char *rest = ms_startswith(vars[i], MS_ENV_PREFIX);
+                if (!rest)
+                        continue;
+                if (ms_startswith(rest, "IMPLICIT="))
+                        implicit = true;
+                else if (passed_down(rest))
+                        hints = true;
+                else
+                        return true;
+        }
+        return hints && !implicit;
 }

@@ -14,13 +14,19 @@
  *   MEMSTOP_CGROUP      the cgroup hint (probe/cgroup.h): "none" or
  *                       "v1:LIMIT:DIR" / "v2:LIMIT:DIR"; written with
  *                       ms_cgroup_hint_make, read with ms_cgroup_hint_read
- *   MEMSTOP_WARNED      set once a bad setting was reported in this process
- *                       tree: its children stay quiet
+ *   MEMSTOP_WARNED      the warnings given in this process tree (bad
+ *                       settings, shared state), comma-separated ids: its
+ *                       children stay quiet about them
+ *   MEMSTOP_IMPLICIT    set by memstop.so in a process tree that did not
+ *                       opt in, beside the hints it passes down: the
+ *                       processes below stay under the rules of system-wide
+ *                       use (ms_env_opted_in)
  *
  * Pure functions: no I/O, no allocation (the preload calls them).
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -34,6 +40,16 @@
 #define MS_ENV_SMALL "MEMSTOP_SMALL"
 #define MS_ENV_CGROUP "MEMSTOP_CGROUP"
 #define MS_ENV_WARNED "MEMSTOP_WARNED"
+#define MS_ENV_IMPLICIT "MEMSTOP_IMPLICIT"
+
+/*
+ * Whether a process opted in to being held, from its MEMSTOP_* variables
+ * (the "NAME=value" strings, n of them): any setting, MEMSTOP_SUPERVISOR or
+ * MEMSTOP_REPORT does; so do the hints memstop.so passes down (CGROUP,
+ * SMALL, WARNED) unless MEMSTOP_IMPLICIT says they were passed down in a
+ * tree that had not opted in. No variable at all: not opted in.
+ */
+bool ms_env_opted_in(const char *const *vars, unsigned n);
 
 /* The longest program name a hold line carries. */
 #define MS_HOLD_PROGRAM_MAX 64u

@@ -20,6 +20,8 @@ static void fill_slot(struct ms_slot *s, const struct ms_queue_request *req, uin
         s->supervised = req->cand.supervised;
         snprintf(s->program, sizeof(s->program), "%s", req->program ? req->program : "?");
         s->program_hash = req->program_hash;
+        s->pidns = req->pidns;
+        s->looked_ns = now;
         s->state = MS_SLOT_WAITING;
 }
 
@@ -211,7 +213,8 @@ int ms_queue_join(struct ms_ledger_file *f, const struct ms_queue_request *req, 
 {
         int self;
 
-        ms_ledger_prune(f, ops->alive, ops->userdata);
+        ms_ledger_repair(f);
+        ms_ledger_prune(f, req->pidns, ops->alive, ops->userdata);
         /* After an exec the new program is gated anew. */
         self = ms_ledger_find(f, req->pid, req->starttime);
         if (self < 0)
@@ -244,17 +247,25 @@ static int take_grant(struct ms_ledger_file *f, const struct ms_queue_request *r
         /* Keep how it was let in: backfilled jobs count as staying. */
         me->granted = grant;
         res->granted = true;
+        res->slot = (int)(me - f->slot);
         ms_ledger_wake(f, ms_ledger_head(f));
         res->outcome = MS_QUEUE_ADMITTED;
         return MS_QUEUE_DONE;
 }
 
+/* Whether slot s was written in pid namespace pidns (0: unknown, either). */
+static bool same_pidns(const struct ms_slot *s, uint64_t pidns)
+{
+        return !s->pidns || !pidns || s->pidns == pidns;
+}
+
 /* The head of the queue, after replacing a head that died while waiting. */
-static int live_head(struct ms_ledger_file *f, int self, const struct ms_queue_ops *ops)
+static int live_head(struct ms_ledger_file *f, int self, uint64_t pidns, const struct ms_queue_ops *ops)
 {
         int head = ms_ledger_head(f);
 
-        if (head != self && head >= 0 && !ops->alive(f->slot[head].pid, f->slot[head].starttime, ops->userdata)) {
+        if (head != self && head >= 0 && same_pidns(&f->slot[head], pidns) &&
+            !ops->alive(f->slot[head].pid, f->slot[head].starttime, ops->userdata)) {
                 /* The next in line takes over. */
                 leave_slot(f, head);
                 head = ms_ledger_head(f);
@@ -262,6 +273,41 @@ static int live_head(struct ms_ledger_file *f, int self, const struct ms_queue_o
                         ms_ledger_wake(f, head);
         }
         return head;
+}
+
+/*
+ * Whether waiting slot s, ahead of us, keeps us waiting: not when it has
+ * stopped looking (stale: stopped, stuck, or of a pid namespace whose
+ * processes are gone), when it waits for a stricter threshold than ours
+ * (its needs are not ours), or when it is stopped.
+ */
+static bool keeps_waiting(const struct ms_slot *s, const struct ms_config *c, uint64_t pidns,
+                          const struct ms_queue_ops *ops, uint64_t now)
+{
+        if (s->looked_ns > now || now - s->looked_ns > MS_SLOT_STALE_NS)
+                return false;
+        if (s->percent > c->percent || s->min_available > c->min_available)
+                return false;
+        /* Another namespace's pid names another process here: staleness alone tells. */
+        return !ops->stopped || !same_pidns(s, pidns) || !ops->stopped(s->pid, s->starttime, ops->userdata);
+}
+
+/* The waiter that keeps self waiting (the head, normally), or self when
+ * none does: then self looks at memory as a head. */
+static int effective_head(struct ms_ledger_file *f, const struct ms_config *c, int self, uint64_t pidns,
+                          const struct ms_queue_ops *ops, uint64_t now)
+{
+        int head = live_head(f, self, pidns, ops);
+
+        if (head == self || head < 0)
+                return head;
+        if (keeps_waiting(&f->slot[head], c, pidns, ops, now))
+                return head;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)
+                if (i != head && f->slot[i].ticket < f->slot[self].ticket &&
+                    keeps_waiting(&f->slot[i], c, pidns, ops, now))
+                        return i;
+        return self;
 }
 
 /* The head looks at memory, at what the admitted hold, and at what it has
@@ -272,7 +318,7 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
         struct ms_slot *me = &f->slot[w->self];
         int r;
 
-        ms_ledger_prune(f, ops->alive, ops->userdata);
+        ms_ledger_prune(f, req->pidns, ops->alive, ops->userdata);
         r = ops->sample(&res->last, ops->userdata);
         if (r < 0)
                 return r;
@@ -345,6 +391,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 (void)ops->rss(req->pid, &rss, ops->userdata);
                 admit_slot(&f->slot[w->self], rss, now, MS_GRANT_NONE, res->decision.timed);
                 ms_ledger_wake(f, ms_ledger_head(f));
+                res->slot = w->self;
                 res->outcome = MS_QUEUE_ADMITTED;
                 return MS_QUEUE_DONE;
         }
@@ -366,18 +413,27 @@ int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const str
         int head, r;
 
         res->waited_ns = now - w->start_ns;
+        ms_ledger_repair(f);
         if (me->pid != req->pid || me->starttime != req->starttime || me->ticket != w->ticket ||
             ms_slot_state(me) == MS_SLOT_FREE)
                 return -ESTALE;
         if (ms_slot_state(me) == MS_SLOT_GRANTED)
                 return take_grant(f, req, ops, me, now, res);
-        head = live_head(f, w->self, ops);
+        if (ops->cancelled && ops->cancelled(ops->userdata)) {
+                leave_and_hand_off(f, w->self);
+                return -ECANCELED;
+        }
+        /* What the others judge us by: alive and looking, and our needs. */
+        me->looked_ns = now;
+        me->percent = c->percent;
+        me->min_available = c->min_available;
+        head = effective_head(f, c, w->self, req->pidns, ops, now);
         if (timeout_ns && res->waited_ns >= timeout_ns) {
                 leave_and_hand_off(f, w->self);
                 res->outcome = MS_QUEUE_EXPIRED;
                 return MS_QUEUE_DONE;
         }
-        if (head != w->self) {
+        if (head != w->self && head >= 0) {
                 if (!res->held) {
                         res->held = true;
                         if (ops->held)
@@ -397,6 +453,30 @@ int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const str
         return r;
 }
 
+/* How long the next lock may be waited for: MS_LEDGER_LOCK_NS, and not past
+ * the timeout (a moment at least, to give up cleanly). */
+static uint64_t lock_bound(const struct ms_config *c, uint64_t waited_ns)
+{
+        uint64_t timeout_ns = c->timeout_usec * 1000, bound = MS_LEDGER_LOCK_NS;
+
+        if (timeout_ns && timeout_ns > waited_ns && timeout_ns - waited_ns < bound)
+                bound = timeout_ns - waited_ns;
+        else if (timeout_ns && timeout_ns <= waited_ns)
+                bound = 1000000;
+        return bound;
+}
+
+/* The lock could not be had: leave our slot without it. */
+static int lock_failed(struct ms_ledger *l, const struct ms_queue_request *req, const struct ms_queue_waiter *w,
+                       const struct ms_queue_ops *ops, struct ms_queue_result *res, int r)
+{
+        if (w->self >= 0) {
+                (void)ms_ledger_leave_unlocked(l->map, w->self, req->pid, req->starttime);
+                res->waited_ns = ops->now_ns(ops->userdata) - w->start_ns;
+        }
+        return r;
+}
+
 int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
                   const struct ms_queue_ops *ops, struct ms_queue_result *res)
 {
@@ -405,10 +485,12 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
         int r;
 
         memset(res, 0, sizeof(*res));
+        res->slot = -1;
         for (;;) {
-                r = ms_ledger_lock(l);
+                /* Bounded by the time waited as of the last look (sleeps come on top). */
+                r = ms_ledger_lock_within(l, lock_bound(c, res->waited_ns + sleep_ns));
                 if (r < 0)
-                        return r;
+                        return lock_failed(l, req, &w, ops, res, r);
                 uint64_t now = ops->now_ns(ops->userdata);
                 if (w.self < 0)
                         r = ms_queue_join(l->map, req, ops, now, &w);
@@ -440,6 +522,7 @@ int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
                 l->map->slot[i].pid = pid;
                 l->map->slot[i].starttime = starttime;
                 l->map->slot[i].ticket = l->map->header.next_ticket++;
+                l->map->slot[i].pidns = ms_pidns_self();
                 snprintf(l->map->slot[i].program, sizeof(l->map->slot[i].program), "(supervisor)");
                 l->map->slot[i].state = MS_SLOT_HOLD;
         }
@@ -477,8 +560,10 @@ void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime)
 {
         int i;
 
-        if (ms_ledger_lock(l) < 0)
+        if (ms_ledger_lock(l) < 0) {
+                (void)ms_ledger_leave_unlocked(l->map, ms_ledger_find(l->map, pid, starttime), pid, starttime);
                 return;
+        }
         i = ms_ledger_find(l->map, pid, starttime);
         if (i >= 0)
                 leave_slot(l->map, i);

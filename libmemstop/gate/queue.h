@@ -15,6 +15,14 @@
  * now: the biggest jobs are a build's critical path. The others sleep on their futex, waking every
  * MS_WAITER_CHECK_NS to see whether the head died. An admitted process
  * leaves the ledger at exit (ms_queue_leave) and wakes the head.
+ *
+ * No process holds the others for ever: a waiter ahead that is dead, stopped
+ * (state T or t), stale (no look for MS_SLOT_STALE_NS) or waits for a
+ * stricter threshold than ours (a higher MEMSTOP_PERCENT or
+ * MEMSTOP_MIN_AVAILABLE) does not keep us waiting: we then look at memory
+ * ourselves, as a head. Lock waits are bounded (ms_ledger_lock_within); a
+ * waiter that cannot get the lock leaves its slot without it and judges
+ * memory alone (-ETIMEDOUT).
  */
 #pragma once
 
@@ -42,6 +50,12 @@ struct ms_queue_ops {
         uint64_t (*now_ns)(void *userdata);
         /* May be NULL: predict again (the history grows while we wait). */
         void (*predict)(struct ms_candidate *cand, void *userdata);
+        /* May be NULL: whether a process is stopped (SIGSTOP, a debugger, a
+         * supervisor's freeze): a stopped waiter ahead is skipped. */
+        bool (*stopped)(pid_t pid, uint64_t starttime, void *userdata);
+        /* May be NULL: whether the gate was switched off (the kill switch):
+         * the waiter leaves at its next look with -ECANCELED. */
+        bool (*cancelled)(void *userdata);
         /* Hooks, may be NULL. */
         void (*held)(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead, void *userdata);
         void *userdata;
@@ -50,6 +64,7 @@ struct ms_queue_ops {
 struct ms_queue_request {
         pid_t pid;
         uint64_t starttime;
+        uint64_t pidns; /* ms_pidns_self(): slots of other namespaces are never pruned */
         struct ms_candidate cand;
         const char *program;
         uint64_t program_hash;
@@ -68,6 +83,7 @@ struct ms_queue_result {
         struct ms_sample last; /* the last sample this process took (if any) */
         bool sampled;
         struct ms_admit_result decision;
+        int slot;              /* admitted: its slot (ms_ledger_leave_unlocked) */
 };
 
 /*
@@ -114,8 +130,11 @@ int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const str
                   struct ms_queue_result *res, uint64_t *sleep_ns);
 
 /* Wait in the queue until admitted or config->timeout_usec passes.
- * Returns 0 or -errno (-ENOSPC: ledger full; -ESTALE: our entry vanished),
- * after which the caller falls back to the plain gate. */
+ * Returns 0 or -errno (-ENOSPC: ledger full; -ESTALE: our entry vanished;
+ * -ETIMEDOUT: the lock could not be had within MS_LEDGER_LOCK_NS or the
+ * timeout; -EBADF: the ledger's fd was taken over; -ECANCELED: switched
+ * off), after which the caller falls back to the plain gate (res->waited_ns
+ * says how long it waited already). */
 int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct ms_queue_request *req,
                   const struct ms_queue_ops *ops, struct ms_queue_result *res);
 
@@ -134,5 +153,6 @@ void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
                    struct ms_curve *out);
 
-/* Remove pid's entry (at exit) and wake the head. */
+/* Remove pid's entry (at exit) and wake the head; without the lock
+ * (ms_ledger_leave_unlocked) when it cannot be had. */
 void ms_queue_leave(struct ms_ledger *l, pid_t pid, uint64_t starttime);

@@ -84,8 +84,25 @@ static const uint16_t reason_at[MS_TYPE_COUNT_] = {
 };
 _Static_assert(sizeof(reason_text) <= UINT16_MAX, "reasons are found by their offset");
 
-static const char *reason_of(enum ms_setting_type t)
+/* What a value too large for its type reads like (-ERANGE from its parser). */
+static const struct {
+        char size[sizeof("too large: at most 16E (2^64-1 bytes)")];
+        char duration[sizeof("too long: at most 213503d (about 584 years)")];
+        char other[sizeof("out of range")];
+} range_text = {
+        "too large: at most 16E (2^64-1 bytes)",
+        "too long: at most 213503d (about 584 years)",
+        "out of range",
+};
+
+static const char *reason_of(enum ms_setting_type t, int r)
 {
+        if (r == -ERANGE && t == MS_TYPE_SIZE)
+                return range_text.size;
+        if (r == -ERANGE && t == MS_TYPE_DURATION)
+                return range_text.duration;
+        if (r == -ERANGE && t != MS_TYPE_PERCENT)
+                return range_text.other;
         return (const char *)&reason_text + reason_at[t];
 }
 
@@ -102,7 +119,7 @@ int ms_setting_find(const char *name)
         return -1;
 }
 
-/* Parse v as type t into the field at p. Returns 0 or -EINVAL (p untouched). */
+/* Parse v as type t into the field at p. Returns 0, -EINVAL or -ERANGE (p untouched). */
 static MS_HOT int parse_into(enum ms_setting_type t, const char *v, void *p)
 {
         union {
@@ -128,7 +145,7 @@ static MS_HOT int parse_into(enum ms_setting_type t, const char *v, void *p)
         default: break;
         }
         if (r < 0)
-                return -EINVAL;
+                return r == -ERANGE ? -ERANGE : -EINVAL;
         /* The member parsed into starts the union: copy as many bytes as the
          * field has (constant sizes: one move each, no call to memcpy). */
         switch (TYPE_SIZE(t)) {
@@ -148,11 +165,12 @@ static MS_HOT int parse_into(enum ms_setting_type t, const char *v, void *p)
 MS_HOT int ms_setting_parse(enum ms_setting_id id, const char *value, struct ms_config *c, const char **reason)
 {
         const struct setting *s = &settings[id];
+        int r = parse_into((enum ms_setting_type)s->type, value, (char *)c + s->offset);
 
-        if (parse_into((enum ms_setting_type)s->type, value, (char *)c + s->offset) == 0)
+        if (r == 0)
                 return 0;
         if (reason)
-                *reason = reason_of((enum ms_setting_type)s->type);
+                *reason = reason_of((enum ms_setting_type)s->type, r);
         return -EINVAL;
 }
 

@@ -396,3 +396,56 @@ void ms_pid_dir_close(struct ms_pid_dir *d)
                 closedir(d->dir);
         d->dir = NULL;
 }
+
+/* ---- for the gate: owner and state in one read; committed memory ---- */
+
+int ms_proc_stat_owner_read(int rootfd, pid_t pid, struct ms_proc_stat *out, uid_t *uid)
+{
+        char path[64], buf[STAT_BUF];
+        struct stat st;
+        _cleanup_close_ int fd = -1;
+        long n;
+        int r = proc_path(pid, "stat", path, sizeof(path));
+
+        if (r < 0)
+                return r;
+        fd = ms_open_regular_at(rootfd, path, &st);
+        if (fd < 0)
+                return fd == -ENOENT ? -ESRCH : fd;
+        n = ms_read_full(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return n == -ESRCH ? -ESRCH : (int)n;
+        buf[n] = '\0';
+        r = ms_proc_stat_parse(buf, out);
+        if (r < 0)
+                return r;
+        *uid = st.st_uid;
+        return 0;
+}
+
+int ms_proc_status_commit_parse(const char *text, uint64_t *bytes)
+{
+        static const char fields[][8] = { "VmData:", "VmStk:" };
+        uint64_t kib = 0;
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(fields); i++) {
+                uint64_t v;
+                int r = ms_field_u64(text, fields[i], &v);
+                if (r < 0)
+                        return r;
+                if (v > UINT64_MAX / 1024 - kib)
+                        return -EINVAL;
+                kib += v;
+        }
+        *bytes = kib * 1024;
+        return 0;
+}
+
+int ms_proc_commit_read(int rootfd, pid_t pid, uint64_t *bytes)
+{
+        char status[8192];
+        int r = proc_read(rootfd, pid, "status", status, sizeof(status));
+
+        /* Both fields come early: a status cut short (-EFBIG) still has them. */
+        return r < 0 && r != -EFBIG ? r : ms_proc_status_commit_parse(status, bytes);
+}

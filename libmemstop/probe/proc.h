@@ -91,3 +91,16 @@ pid_t ms_pid_dir_next(struct ms_pid_dir *d, uint64_t *ino);
 /* List again from the start (a kept listing of proc/ sees new processes). */
 void ms_pid_dir_rewind(struct ms_pid_dir *d);
 void ms_pid_dir_close(struct ms_pid_dir *d);
+
+/* proc/PID/stat parsed, and the owner of the file (the process's effective
+ * uid; root for a process that is not dumpable), from one open. Returns 0,
+ * -ESRCH, -EINVAL or -errno. */
+int ms_proc_stat_owner_read(int rootfd, pid_t pid, struct ms_proc_stat *out, uid_t *uid);
+
+/* Private memory a process has committed, VmData + VmStk of proc/PID/status
+ * in bytes: what strict overcommit (vm.overcommit_memory = 2) charges it.
+ * Returns 0, -ENOENT if a field is absent, -EINVAL if malformed. */
+int ms_proc_status_commit_parse(const char *text, uint64_t *bytes);
+/* The same read from proc/PID/status (pid 0: self). Returns 0, -ESRCH,
+ * -ENOENT, -EINVAL or -errno. */
+int ms_proc_commit_read(int rootfd, pid_t pid, uint64_t *bytes);

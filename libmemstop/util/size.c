@@ -111,13 +111,22 @@ static const struct unit duration_units[] = {
 
 MS_HOT int ms_duration_parse(const char *s, uint64_t *usec)
 {
+        uint64_t v;
+        int r;
+
         /* Units are case-sensitive in spirit ("m" is minutes, "M" would be
          * a size): reject upper case rather than guess. */
         for (const char *p = s; p && *p; p++)
                 if ((*p >= 'A' && *p <= 'Z'))
                         return -EINVAL;
-        return parse_with_units(s, duration_units, sizeof(duration_units) / sizeof(duration_units[0]),
-                                1000000ull, usec);
+        r = parse_with_units(s, duration_units, sizeof(duration_units) / sizeof(duration_units[0]), 1000000ull, &v);
+        if (r < 0)
+                return r;
+        /* Users of a duration count in nanoseconds too: it must fit there. */
+        if (v > MS_DURATION_MAX_USEC)
+                return -ERANGE;
+        *usec = v;
+        return 0;
 }
 
 MS_HOT int ms_percent_parse(const char *s, unsigned *percent)

@@ -9,7 +9,9 @@
  * trailing garbage are rejected.
  *
  * Durations: a number with an optional unit ms, s, m, h, d; no unit means
- * seconds as in timeout(1). "0" means zero. Fractions allowed ("1.5s").
+ * seconds as in timeout(1). "0" means zero. Fractions allowed ("1.5s"). At
+ * most MS_DURATION_MAX_USEC (about 584 years), so that every duration also
+ * fits in 64-bit nanoseconds: a longer one is -ERANGE, never wrapped.
  *
  * Percentages: a whole number 0..100, optionally followed by '%'.
  */
@@ -18,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Returns 0 or -EINVAL (malformed), -ERANGE (does not fit in 64 bits). */
+#define MS_DURATION_MAX_USEC (UINT64_MAX / 1000u)
+
+/* Returns 0 or -EINVAL (malformed), -ERANGE (does not fit in 64 bits; a
+ * duration: longer than MS_DURATION_MAX_USEC). */
 int ms_size_parse(const char *s, uint64_t *bytes);
 int ms_duration_parse(const char *s, uint64_t *usec);
 int ms_percent_parse(const char *s, unsigned *percent);

@@ -16,7 +16,7 @@
 # The real-cgroup part needs root and the v1 memory controller.
 
 . "$(dirname "$0")/lib.sh"
-need_env MEMSTOP MEMSTOP_SO JOB
+need_env MEMSTOP MEMSTOP_SO JOB HOG
 
 tmpdir
 W=$TMPD
@@ -125,6 +125,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f "$V1/cgroup.procs" ]; then
 	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: memstop cold"
 	skip "needs root and the cgroup v1 memory controller at $V1" "real cgroup: memstop warm"
 	skip "needs root and the cgroup v1 memory controller at $V1" "curves: growth curves and admission in time"
+	skip "needs root and the cgroup v1 memory controller at $V1" "system-wide: processes that did not opt in"
 	done_testing
 	exit 0
 fi
@@ -158,6 +159,44 @@ build_in_cgroup "memstop cold" 2 "$MEMSTOP" --
 is "$FINISHED $KILLS" "$J 0" "real cgroup: memstop cold: all finish, no OOM kill"
 build_in_cgroup "memstop warm" 3 "$MEMSTOP" --
 is "$FINISHED $KILLS" "$J 0" "real cgroup: memstop warm: all finish, no OOM kill"
+
+# --- system-wide use (/etc/ld.so.preload): a process that did not opt in ----------
+# A cgroup at ~362 of 400 MiB. With no MEMSTOP_* variable (env -i), the gate
+# held every process, root's shell included, at 10% and with no timeout:
+# `bash -c 'echo started'` was still held after 8 s.
+cg=$V1/memstop-test-adm-$$-implicit
+cgroup_create "$cg" || bail_out "cannot create $cg"
+echo 400M >"$cg/memory.limit_in_bytes"
+spawn sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" "$HOG" 362M --hold forever --ready "$W/hog-ready"
+HOGPID=$SPAWNED
+if ! wait_until 30 test -e "$W/hog-ready"; then
+	not_ok "system-wide: the hog fills the cgroup" "$(cat "$cg/memory.usage_in_bytes")"
+fi
+if id nobody >/dev/null 2>&1; then
+	# nobody's own runtime directory, where nobody can reach it: nothing in /dev/shm.
+	tmpdir
+	chmod 0755 "$TMPD"
+	mkdir -m 0700 "$TMPD/run"
+	chown nobody "$TMPD/run"
+	bounded 15 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups env -i LD_PRELOAD="$MEMSTOP_SO" XDG_RUNTIME_DIR="$TMPD/run" bash -c 'echo started'
+	check "system-wide: nobody's queue was in its runtime directory" test -n "$(ls "$TMPD/run/memstop")"
+	diag "not opted in, as nobody, cgroup at $(($(cat "$cg/memory.usage_in_bytes") >> 20)) of 400 MiB: status $STATUS after $((ELAPSED / 1000)) ms"
+	result "system-wide: a user's process that did not opt in starts within the bound (5 s), held before" \
+		"$([[ $STATUS == 0 && $OUT == started && $ELAPSED -lt 8000000 && $ELAPSED -ge 3000000 ]]; echo $?)" \
+		"status $STATUS after $((ELAPSED / 1000)) ms" "stdout: $OUT" "stderr: $ERR"
+else
+	skip "no user nobody" "system-wide: a user's process that did not opt in starts within the bound (5 s)"
+fi
+bounded 15 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" env -i LD_PRELOAD="$MEMSTOP_SO" bash -c 'echo started'
+result "system-wide: root's process that did not opt in is never held" \
+	"$([[ $STATUS == 0 && $OUT == started && $ELAPSED -lt 2000000 ]]; echo $?)" \
+	"status $STATUS after $((ELAPSED / 1000)) ms" "stderr: $ERR"
+bounded 15 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" env -i LD_PRELOAD="$MEMSTOP_SO" \
+	XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" MEMSTOP_TIMEOUT=1 MEMSTOP_ON_TIMEOUT=fail bash -c 'echo started'
+is "$STATUS" 124 "system-wide: a process that opted in (a MEMSTOP_* setting) is held by its rules, root or not"
+kill_tree "$HOGPID"
+cgroup_remove "$cg"
 
 # --- growth curves: a big job starts while the one before still runs -------------
 # Two jobs of 400 MiB (ramp 1.0 s, hold 0.3 s) in 700 MiB never fit at once at

@@ -121,4 +121,57 @@ write_atomic "$J/memory.usage_in_bytes" "$((100 * 1024 * 1024))
 "
 released_within 1.5 "$pid" "$M3" "released within 1.5 s of the cgroup's usage dropping"
 
+# --- issue 12: no one process stalls the queue ------------------------------------------
+
+# A head stopped while waiting (Ctrl-Z, a debugger) kept the next waiter
+# waiting although memory was back.
+ST=$W/stopped
+fake_host "$ST" "$TOTAL_KB" "$AVAIL5_KB"
+rm -f "$W/st-a" "$W/st-b"
+spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$ST" touch "$W/st-a"
+A=$SPAWNED
+sleep 0.3
+spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$ST" touch "$W/st-b"
+B=$SPAWNED
+sleep 0.5
+kill -STOP "$A"
+fake_meminfo "$ST" "$TOTAL_KB" "$AVAIL50_KB"
+released_within 2 "$B" "$W/st-b" "behind a stopped head: released within 2 s once memory is back"
+check "the stopped head has not run" test ! -e "$W/st-a"
+kill -CONT "$A"
+released_within 2 "$A" "$W/st-a" "the head, resumed, runs too"
+
+# A head with MEMSTOP_MIN_AVAILABLE=1T blocked a process whose own threshold
+# was met: needs that are not ours do not keep us waiting.
+BIG=$W/stricter
+fake_host "$BIG" "$TOTAL_KB" "$AVAIL50_KB"
+rm -f "$W/big-a" "$W/big-b"
+spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$BIG" MEMSTOP_MIN_AVAILABLE=1T touch "$W/big-a"
+A=$SPAWNED
+sleep 0.5
+bounded 3 env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$BIG" sh -c 'exit 6'
+result "behind a head waiting for 1T, a process whose own 10% is met starts at once (exit 6)" \
+	"$([[ $STATUS == 6 && $ELAPSED -lt 1500000 ]] && alive "$A" && [ ! -e "$W/big-a" ]; echo $?)" \
+	"status $STATUS after $((ELAPSED / 1000)) ms"
+kill_tree "$A"
+
+# A process stopped while holding the ledger's lock hung every gated start:
+# MEMSTOP_TIMEOUT=1 was still hung at 6 s.
+LK=$W/locked
+fake_host "$LK" "$TOTAL_KB" "$AVAIL5_KB"
+env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$LK" MEMSTOP_TIMEOUT=0.1 true
+ledger=$(ls "$XDG_RUNTIME_DIR"/memstop/queue-v* | head -1)
+spawn flock "$ledger" sleep 60
+LOCKER=$SPAWNED
+sleep 0.3
+t0=$(now_usec)
+bounded 6 env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$LK" MEMSTOP_TIMEOUT=1 sh -c 'exit 6'
+result "ledger locked by a stuck process, MEMSTOP_TIMEOUT=1: runs anyway within 3 s (exit 6)" \
+	"$([[ $STATUS == 6 && $ELAPSED -lt 3000000 ]]; echo $?)" "status $STATUS after $((ELAPSED / 1000)) ms"
+fake_meminfo "$LK" "$TOTAL_KB" "$AVAIL50_KB"
+bounded 6 env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$LK" sh -c 'exit 6'
+result "ledger locked, no timeout, memory plentiful: judged by memory alone, runs within 3 s" \
+	"$([[ $STATUS == 6 && $ELAPSED -lt 3000000 ]]; echo $?)" "status $STATUS after $((ELAPSED / 1000)) ms"
+kill_tree "$LOCKER"
+
 done_testing

@@ -263,6 +263,119 @@ gate_case "MEMSTOP_GATE=cc1: /bin/true is not held" 0 MEMSTOP_GATE=cc1
 gate_case "MEMSTOP_GATE='cc1,true': /bin/true is held" 124 MEMSTOP_GATE=cc1,true
 gate_case "MEMSTOP_GATE=true MEMSTOP_EXEMPT=true: exempt wins" 0 MEMSTOP_GATE=true MEMSTOP_EXEMPT=true
 
+# --- issue 12/13: once per tree, too long, the kill switch ---------------------------------
+
+# A bad value was reported by every process (a make -j64: thousands of times).
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_PERCENT=abc -- sh -c 'true; /bin/true; sh -c /bin/true'
+is "$(lines "$ERR")" 1 "MEMSTOP_PERCENT=abc in sh, /bin/true and a nested sh: one warning per process tree"
+# A duration past 2^64 ns wrapped to 0.29 s: refused, with the reason.
+bad_var MEMSTOP_TIMEOUT 18446744074s
+like "$ERR" "too long" "MEMSTOP_TIMEOUT=18446744074s: the warning says it is too long"
+pre 5 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=18446744074s MEMSTOP_ON_TIMEOUT=fail -- /bin/true
+is "$STATUS" hung "MEMSTOP_TIMEOUT=18446744074s: no 0.29 s timeout (still held after 5 s)"
+
+# The kill switch releases held processes: the head and one waiting behind it.
+KS=$W/killswitch
+fake_host "$KS" "$TOTAL_KB" "$AVAIL5_KB"
+for f in run/memstop/off etc/memstop/disable; do
+	rm -f "$W/ks1" "$W/ks2" "$KS/run/memstop/off" "$KS/etc/memstop/disable"
+	spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$KS" touch "$W/ks1"
+	p1=$SPAWNED
+	spawn env LD_PRELOAD="$PRELOAD" MEMSTOP_SYSROOT="$KS" MEMSTOP_RESERVE=0 touch "$W/ks2"
+	p2=$SPAWNED
+	sleep 0.7
+	held=$([[ ! -e $W/ks1 && ! -e $W/ks2 ]] && alive "$p1" && alive "$p2"; echo $?)
+	mkdir -p "$(dirname "$KS/$f")"
+	: >"$KS/$f"
+	wait_until 2 eval '[ -e "$W/ks1" ] && [ -e "$W/ks2" ]'
+	result "kill switch $f: the held processes (queued, plain) run within 2 s" \
+		"$([[ $held == 0 && -e $W/ks1 && -e $W/ks2 ]]; echo $?)" "held before: $held"
+	kill_tree "$p1"; kill_tree "$p2"
+	pre 5 MEMSTOP_SYSROOT="$KS" MEMSTOP_TIMEOUT=2 MEMSTOP_ON_TIMEOUT=fail -- /bin/true
+	is "$STATUS" 0 "kill switch $f: a new process is not held at all"
+done
+
+# --- issue 12: MEMSTOP_LOG inherited from another user -------------------------------------
+
+mkdir -p "$W/lg"
+printf 'precious\n' >"$W/lg/target"
+ln -s "$W/lg/target" "$W/lg/link"
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/lg/link" -- sh -c 'true; /bin/true'
+is "$(cat "$W/lg/target")" precious "MEMSTOP_LOG=a symlink: not followed (the target is untouched)"
+is "$(grep -c 'MEMSTOP_LOG' "$BERR")" 1 "MEMSTOP_LOG=a symlink: one warning per process tree, naming it"
+like "$ERR" "symbolic link" "MEMSTOP_LOG=a symlink: the warning says why"
+mkfifo "$W/lg/fifo"
+pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/lg/fifo" -- sh -c 'exit 5'
+result "MEMSTOP_LOG=a FIFO: the process does not hang in its constructor, runs (exit 5)" \
+	"$([[ $STATUS == 5 && $ERR == *"not a regular file"* ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+if [ "$(id -u)" = 0 ]; then
+	: >"$W/lg/theirs"
+	chown 65534 "$W/lg/theirs"
+	pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/lg/theirs" -- /bin/true
+	result "root with MEMSTOP_LOG=another user's file: not written to" \
+		"$([[ ! -s $W/lg/theirs && $ERR == *"not the user's own"* ]]; echo $?)" "stderr: $ERR"
+	mkdir "$W/lg/realdir"
+	ln -s "$W/lg/realdir" "$W/lg/dirlink"
+	pre 5 MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/lg/dirlink/new" -- /bin/true
+	result "root with MEMSTOP_LOG through a symlinked directory: nothing created" \
+		"$([[ ! -e $W/lg/realdir/new ]]; echo $?)" "stderr: $ERR"
+else
+	skip "needs root" "root with MEMSTOP_LOG=another user's file: not written to"
+	skip "needs root" "root with MEMSTOP_LOG through a symlinked directory: nothing created"
+fi
+
+# --- issue 12: the exit path -----------------------------------------------------------------
+
+# A program that sandboxed itself (seccomp) and ends with _exit: the gate's
+# _exit did file I/O and flock, and the program died of SIGSYS (status 159).
+if [ -n "$ASAN_RUNTIME" ]; then
+	# The sanitizer's own exit makes system calls the filter forbids.
+	skip "the ASan runtime dies of SIGSYS by itself" \
+		"a seccomp-sandboxed program admitted by the queue ends with _exit: status 0, its stdout kept"
+else
+	pre 5 MEMSTOP_SYSROOT="$H15" -- "$ERRNO_PROBE" sandboxed
+	result "a seccomp-sandboxed program admitted by the queue ends with _exit: status 0, its stdout kept" \
+		"$([[ $STATUS == 0 && $OUT == sandboxed ]]; echo $?)" "status $STATUS" "stdout: $OUT" "stderr: $ERR"
+	[ ${#STDOUT_USED[@]} -gt 0 ] && unset 'STDOUT_USED[-1]'
+fi
+# A program that put its own locked file at the ledger fd's number: the
+# gate's exit handler unlocked it (a child relying on the lock lost it).
+pre 5 MEMSTOP_SYSROOT="$H15" -- "$ERRNO_PROBE" reuse-fd "$W/own-lock"
+[ ${#STDOUT_USED[@]} -gt 0 ] && unset 'STDOUT_USED[-1]'
+kept=$(flock -n "$W/own-lock" true && echo lost || echo kept)
+result "the program's own lock at the ledger fd's number survives the gate's exit handler" \
+	"$([[ $STATUS == 0 && $kept == kept ]]; echo $?)" "status $STATUS, lock $kept" "stdout: $OUT" "stderr: $ERR"
+like "$OUT" "ledger fd ([5-9][0-9][0-9]|[0-9]{4})" "the ledger fd is kept out of the way (512 or above)"
+[ ${#STDOUT_USED[@]} -gt 0 ] && unset 'STDOUT_USED[-1]'
+
+# --- issue 12: someone else's HOME; strict overcommit ----------------------------------------
+
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 0755 "$W/userhome"
+	chown 65534:65534 "$W/userhome"
+	pre 5 MEMSTOP_SYSROOT="$H15" HOME="$W/userhome" XDG_CACHE_HOME= -- /bin/true
+	result "root with a user's HOME (sudo -E): nothing created in it" \
+		"$([[ $STATUS == 0 && ! -e $W/userhome/.cache ]]; echo $?)" "$(ls -la "$W/userhome")"
+else
+	skip "needs root" "root with a user's HOME (sudo -E): nothing created in it"
+fi
+OC=$W/overcommit
+fake_host "$OC" "$TOTAL_KB" "$AVAIL50_KB"
+mkdir -p "$OC/proc/sys/vm"
+echo 2 >"$OC/proc/sys/vm/overcommit_memory"
+printf 'Name:\ttrue\nVmData:\t  921600 kB\nVmStk:\t     132 kB\n' >"$OC/proc/self/status"
+mkdir -m 0700 "$W/oc-cache"
+pre 5 MEMSTOP_SYSROOT="$OC" XDG_CACHE_HOME="$W/oc-cache" -- /bin/true
+peak=$(awk '{ print $4 }' "$W/oc-cache/memstop/peaks" 2>/dev/null | tail -1)
+result "vm.overcommit_memory=2: the learned peak is what the job committed (VmData+VmStk), not its RSS" \
+	"$([[ ${peak:-0} -ge 921732 ]]; echo $?)" "peak ${peak:-none} KiB"
+echo 0 >"$OC/proc/sys/vm/overcommit_memory"
+rm -rf "$W/oc-cache/memstop"
+pre 5 MEMSTOP_SYSROOT="$OC" XDG_CACHE_HOME="$W/oc-cache" -- /bin/true
+peak=$(awk '{ print $4 }' "$W/oc-cache/memstop/peaks" 2>/dev/null | tail -1)
+result "vm.overcommit_memory=0: the learned peak is the RSS" "$([[ ${peak:-0} -gt 0 && ${peak:-0} -lt 921600 ]]; echo $?)" \
+	"peak ${peak:-none} KiB"
+
 # --- stdout ------------------------------------------------------------------------------------
 
 result "the preload never wrote to stdout (in any of the runs above)" "${#STDOUT_USED[@]}" \

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -921,9 +923,16 @@ static void concurrent_writers_and_compactor(void **state)
                 fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
                 /* Until every writer is done (EOF on the pipe). */
                 while (read(pipefd[0], &c, 1) < 0) {
-                        if (ms_history_compact(dir) < 0)
+                        /* Lock waits are bounded (a stopped holder must not hang
+                         * everyone): a compactor may find the appenders' shared
+                         * lock held all along (-ETIMEDOUT), and try again. */
+                        int rc = ms_history_compact(dir);
+                        if (rc < 0 && rc != -ETIMEDOUT)
                                 _exit(255);
-                        n++;
+                        n += rc == 0;
+                        /* A compactor that never lets go would starve the
+                         * appenders likewise; real ones compact now and then. */
+                        usleep(200);
                 }
                 _exit(n > 250 ? 250 : (int)n);
         }
@@ -936,8 +945,11 @@ static void concurrent_writers_and_compactor(void **state)
                                 unsigned job = i % WRITER_JOBS, round = i / WRITER_JOBS;
                                 struct ms_key k = mkkey("writer", w * 1000 + job);
                                 snprintf(k.program, sizeof(k.program), "writer%u", w);
-                                if (ms_history_record(dir, &k, race_peak(w, job, round), NULL, i) < 0)
+                                int rr = ms_history_record(dir, &k, race_peak(w, job, round), NULL, i);
+                                if (rr < 0) {
+                                        fprintf(stderr, "record: %s\n", strerror(-rr));
                                         _exit(1);
+                                }
                         }
                         _exit(0);
                 }
@@ -953,7 +965,7 @@ static void concurrent_writers_and_compactor(void **state)
         assert_true(WIFEXITED(status));
         assert_int_not_equal(WEXITSTATUS(status), 255);
         /* The compactor really ran alongside. */
-        assert_true(WEXITSTATUS(status) >= 2);
+        assert_true(WEXITSTATUS(status) >= 1);
 
         snprintf(path, sizeof(path), "%s/peaks", dir);
         (void)check_file(path, race_each, &r);
@@ -1059,6 +1071,86 @@ static void small_programs_from_file(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
+/* ---- issue 12: whose home, how large, how long ---- */
+
+/* A root process with a user's HOME (sudo -E, su without '-') made
+ * ~/.cache owned by root in it. Nothing is created in a directory that is
+ * not the effective uid's. */
+static void nothing_is_created_in_someone_elses_home(void **state)
+{
+        struct fake *f = *state;
+        char home[PATH_MAX - 64], dir[PATH_MAX], cache[PATH_MAX];
+        struct ms_key k = mkkey("cc1", 1);
+
+        snprintf(home, sizeof(home), "%s/home", f->root);
+        assert_int_equal(mkdir(home, 0755), 0);
+        if (geteuid() == 0)
+                assert_int_equal(chown(home, 65534, 65534), 0);
+        else
+                skip(); /* only root can own a home of another user's here */
+        assert_int_equal(ms_history_dir(NULL, home, dir, sizeof(dir)), 0);
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 1), -EPERM);
+        snprintf(cache, sizeof(cache), "%s/.cache", home);
+        assert_int_equal(access(cache, F_OK), -1);
+        /* ~/.cache of the user's own: memstop/ is not made in it either. */
+        assert_int_equal(mkdir(cache, 0700), 0);
+        assert_int_equal(chown(cache, 65534, 65534), 0);
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 1), -EPERM);
+        assert_int_equal(access(dir, F_OK), -1);
+        /* Our own home: made as before. */
+        assert_int_equal(chown(home, geteuid(), getegid()), 0);
+        assert_int_equal(rmdir(cache), 0);
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 1), 0);
+        assert_int_equal(access(dir, F_OK), 0);
+}
+
+/* A 3 GB sparse history file reads as nothing (its end is zeros) and was
+ * never compacted: the file's size decides, not what was read of it. */
+static void huge_sparse_history_is_compacted(void **state)
+{
+        struct fake *f = *state;
+        char *dir = dir_path(f), path[PATH_MAX];
+        struct ms_key k = mkkey("cc1", 1);
+        struct stat st;
+        int fd;
+
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 1), 0);
+        snprintf(path, sizeof(path), "%s/peaks", dir);
+        fd = open(path, O_WRONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, INT64_C(3) << 30), 0);
+        close(fd);
+        assert_int_equal(ms_history_record(dir, &k, MiB(200), NULL, 2), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size <= (off_t)MS_HISTORY_MAX_BYTES);
+        free(dir);
+}
+
+/* A process stopped while it holds the history's lock (Ctrl-Z, a debugger)
+ * hung every exit. The wait is bounded. */
+static void stopped_lock_holder_does_not_hang_a_record(void **state)
+{
+        struct fake *f = *state;
+        char *dir = dir_path(f), path[PATH_MAX];
+        struct ms_key k = mkkey("cc1", 1);
+        struct timespec a, b;
+        int fd;
+
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 1), 0);
+        snprintf(path, sizeof(path), "%s/peaks.lock", dir);
+        /* Another open file description: as another process's. */
+        fd = open(path, O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_EX), 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 2), -ETIMEDOUT);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        assert_true(b.tv_sec - a.tv_sec <= 2);
+        close(fd);
+        assert_int_equal(ms_history_record(dir, &k, MiB(100), NULL, 3), 0);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1085,6 +1177,9 @@ int main(void)
                 T(compaction_bounds_size_with_curves),
                 T(concurrent_writers_and_compactor),
                 T(odd_directories),
+                T(nothing_is_created_in_someone_elses_home),
+                T(huge_sparse_history_is_compacted),
+                T(stopped_lock_holder_does_not_hang_a_record),
                 T(small_programs_from_file),
         };
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -107,6 +109,45 @@ static void statedir_open_refuses_unsafe_directories(void **state)
         fake_rmroot(root);
 }
 
+/* Issue 12: any user could create /dev/shm/memstop-UID first and so disable
+ * UID's queue for good. UID then uses a directory of its own beside it, and
+ * every process of UID finds the same one; a planted look-alike is skipped. */
+static void planted_statedir_falls_back_to_our_own(void **state)
+{
+        char *base = fake_mkroot(), p[4096], used[4096], used2[4096];
+        uid_t uid = getuid();
+        struct stat st;
+        int fd, fd2;
+
+        /* The planted one: not private (or, as root, someone else's). */
+        snprintf(p, sizeof(p), "%s/memstop-%u", base, (unsigned)uid);
+        assert_int_equal(mkdir(p, 0777), 0);
+        assert_int_equal(chmod(p, 0777), 0);
+        /* A planted fallback look-alike that comes first by name. */
+        snprintf(p, sizeof(p), "%s/memstop-%u.000000", base, (unsigned)uid);
+        assert_int_equal(mkdir(p, 0700), 0);
+        if (geteuid() == 0)
+                assert_int_equal(chown(p, 65534, 65534), 0);
+        else
+                assert_int_equal(chmod(p, 0755), 0);
+
+        fd = ms_statedir_fallback(base, uid, used, sizeof(used));
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_uid, uid);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        assert_string_not_equal(used, p);
+        snprintf(p, sizeof(p), "%s/memstop-%u.", base, (unsigned)uid);
+        assert_int_equal(strncmp(used, p, strlen(p)), 0);
+        /* The next process picks the same directory. */
+        fd2 = ms_statedir_fallback(base, uid, used2, sizeof(used2));
+        assert_true(fd2 >= 0);
+        assert_string_equal(used, used2);
+        close(fd);
+        close(fd2);
+        fake_rmroot(base);
+}
+
 static void ledger_names_differ_per_cgroup(void **state)
 {
         char a[64], b[64], h[64], h2[64];
@@ -118,7 +159,7 @@ static void ledger_names_differ_per_cgroup(void **state)
         assert_string_not_equal(a, b);
         assert_string_not_equal(a, h);
         assert_string_equal(h, h2);
-        assert_int_equal(strncmp(a, "queue-v2-", 9), 0);
+        assert_int_equal(strncmp(a, "queue-v3-", 9), 0);
         assert_int_equal(strlen(a), 9 + 16);
 }
 
@@ -264,7 +305,7 @@ static void prune_head_find(void **state)
         f->slot[2] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 13, .starttime = 1, .ticket = 20 };
         f->slot[3] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = 15, .starttime = 7, .ticket = 5 };
         assert_int_equal(ms_ledger_head(f), 1);
-        assert_int_equal(ms_ledger_prune(f, alive_if_odd, NULL), 1);
+        assert_int_equal(ms_ledger_prune(f, 0, alive_if_odd, NULL), 1);
         assert_int_equal(f->slot[1].state, MS_SLOT_FREE);
         assert_int_equal(ms_ledger_head(f), 2);
         assert_int_equal(ms_ledger_free_slot(f), 1);
@@ -518,6 +559,18 @@ static void head_backfills_only_what_cannot_delay_it(void **state)
         assert_int_equal(t->l.map->slot[8].granted, MS_GRANT_BACKFILL);
 }
 
+/* Called at every look (as the kill switch): slot 9 appears, behind us. */
+static bool big_job_arrives(void *userdata)
+{
+        struct ms_ledger_file *f = ((struct fake_ops *)userdata)->ledger;
+
+        if (f->slot[9].state == MS_SLOT_FREE && !f->slot[9].pid)
+                f->slot[9] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999996, .starttime = 3,
+                                               .ticket = f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
+                                               .predicted = 2000 * MIB, .worst = 2000 * MIB };
+        return false;
+}
+
 static void big_waiting_job_goes_first(void **state)
 {
         struct t *t = *state;
@@ -527,11 +580,10 @@ static void big_waiting_job_goes_first(void **state)
         struct ms_config c;
         struct ms_queue_result res;
 
-        /* A big job behind us in line (ticket 5; we take ticket 2): it fits now and starts first. */
-        t->l.map->slot[9] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999996, .starttime = 3,
-                                              .ticket = 5, .kind = MS_PREDICT_VERIFIED,
-                                              .predicted = 2000 * MIB, .worst = 2000 * MIB };
-        t->l.map->header.next_ticket = 2;
+        /* A big job behind us in line (it arrives after we took our ticket):
+         * it fits now and starts first. */
+        ops.cancelled = big_job_arrives;
+        o.ledger = t->l.map;
         req.pid = getpid();
         ms_config_init(&c);
         assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
@@ -583,12 +635,80 @@ static void dead_supervisor_hold_is_pruned(void **state)
         assert_false(ms_ledger_holding(t->l.map));
 }
 
+/* ---- issue 12: the fd out of the way, the lock bounded ---- */
+
+/* The program closed the ledger's fd and opened its own file at that
+ * number: the gate then locked and unlocked the program's file (a lock a
+ * background child relied on was dropped). The fd is high, and checked. */
+static void reused_fd_is_never_locked(void **state)
+{
+        struct t *t = *state;
+        char path[4096];
+        int own, other;
+
+        assert_true(t->l.fd >= MS_LEDGER_FD_MIN);
+        assert_true(fcntl(t->l.fd, F_GETFD) & FD_CLOEXEC);
+        assert_int_equal(ms_ledger_lock(&t->l), 0);
+        ms_ledger_unlock(&t->l);
+        /* The program's own file, locked, put at the ledger's number. */
+        snprintf(path, sizeof(path), "%s/program-file", t->root);
+        own = open(path, O_RDWR | O_CREAT, 0600);
+        assert_true(own >= 0);
+        assert_int_equal(flock(own, LOCK_EX), 0);
+        assert_int_equal(dup2(own, t->l.fd), t->l.fd);
+        assert_int_equal(ms_ledger_lock(&t->l), -EBADF);
+        /* Its lock is still held: another open file description cannot take it. */
+        other = open(path, O_RDWR);
+        assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
+        /* Leaving still works, without the lock. */
+        ms_queue_leave(&t->l, getpid(), 1);
+        close(other);
+        close(own);
+}
+
+/* A process stopped while it held the ledger's lock hung every gated start:
+ * MEMSTOP_TIMEOUT=1 was still hung at 6 s. */
+static void held_lock_is_waited_for_boundedly(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops plenty = { .available = 4000 * MIB, .total = 8000 * MIB };
+        const struct ms_queue_ops ops = {
+                .sample = fake_sample, .rss = fake_rss, .alive = fake_alive, .now_ns = fake_now, .userdata = &plenty,
+        };
+        struct ms_queue_request req = { .pid = getpid(), .starttime = 1, .program = "test" };
+        struct ms_config c = { .timeout_usec = 300 * 1000 };
+        struct ms_queue_result res;
+        struct timespec a, b;
+        char path[4096];
+        int holder;
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        holder = open(path, O_RDWR);
+        assert_true(holder >= 0);
+        assert_int_equal(flock(holder, LOCK_EX), 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(ms_ledger_lock_within(&t->l, 50 * 1000 * 1000), -ETIMEDOUT);
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), -ETIMEDOUT);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        assert_true((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec) < 900 * 1000 * 1000);
+        /* And opening a ledger whose lock is held gives up too. */
+        close(holder);
+        holder = open(path, O_RDWR);
+        assert_int_equal(flock(holder, LOCK_EX), 0);
+        {
+                struct ms_ledger l2;
+                assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &l2), -ETIMEDOUT);
+        }
+        close(holder);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(statedir_path_prefers_a_private_runtime_dir),
                 cmocka_unit_test(statedir_open_refuses_unsafe_directories),
                 cmocka_unit_test(ledger_names_differ_per_cgroup),
+                cmocka_unit_test(planted_statedir_falls_back_to_our_own),
                 cmocka_unit_test_setup_teardown(new_ledger_is_initialized, setup, teardown),
                 cmocka_unit_test_setup_teardown(corrupt_ledger_is_reset, setup, teardown),
                 cmocka_unit_test_setup_teardown(truncated_ledger_is_reset, setup, teardown),
@@ -607,6 +727,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(big_waiting_job_goes_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(supervisor_hold_stops_admissions, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_supervisor_hold_is_pruned, setup, teardown),
+                cmocka_unit_test_setup_teardown(reused_fd_is_never_locked, setup, teardown),
+                cmocka_unit_test_setup_teardown(held_lock_is_waited_for_boundedly, setup, teardown),
         };
         return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }

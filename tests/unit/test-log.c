@@ -237,6 +237,79 @@ static void log_keeps_errno(void **state)
         close(sv[1]);
 }
 
+/* ---- ms_log_open_checked: MEMSTOP_LOG may come from another user (issue 12) ---- */
+
+static void checked_open_appends_to_our_file(void **state)
+{
+        struct fake *f = *state;
+        char spec[4096], *text;
+        int fd;
+
+        assert_int_equal(ms_log_open_checked("", 7), STDERR_FILENO);
+        snprintf(spec, sizeof(spec), "%s/ms.log-", f->root);
+        for (int i = 0; i < 2; i++) {
+                fd = ms_log_open_checked(spec, 7);
+                assert_true(fd > STDERR_FILENO);
+                ms_log(fd, "line %d", i);
+                assert_int_equal(close(fd), 0);
+        }
+        text = fake_read(f->root, "ms.log-7");
+        assert_string_equal(text, "line 0\nline 1\n");
+        free(text);
+}
+
+static void checked_open_never_follows_a_symlink(void **state)
+{
+        struct fake *f = *state;
+        char spec[4096], target[4096], *text;
+
+        fake_write(f->root, "target", "x\n");
+        snprintf(target, sizeof(target), "%s/target", f->root);
+        snprintf(spec, sizeof(spec), "%s/link", f->root);
+        assert_int_equal(symlink(target, spec), 0);
+        assert_int_equal(ms_log_open_checked(spec, 1), -ELOOP);
+        /* A dangling one is not created through either. */
+        snprintf(target, sizeof(target), "%s/created", f->root);
+        snprintf(spec, sizeof(spec), "%s/dangling", f->root);
+        assert_int_equal(symlink(target, spec), 0);
+        assert_int_equal(ms_log_open_checked(spec, 1), -ELOOP);
+        assert_int_equal(access(target, F_OK), -1);
+        text = fake_read(f->root, "target");
+        assert_string_equal(text, "x\n");
+        free(text);
+        /* Root: not through a symlinked directory either. */
+        if (geteuid() == 0) {
+                fake_mkdir(f->root, "realdir");
+                snprintf(target, sizeof(target), "%s/realdir", f->root);
+                snprintf(spec, sizeof(spec), "%s/dirlink", f->root);
+                assert_int_equal(symlink(target, spec), 0);
+                snprintf(spec, sizeof(spec), "%s/dirlink/log", f->root);
+                assert_int_equal(ms_log_open_checked(spec, 1), -ELOOP);
+        }
+}
+
+static void checked_open_refuses_fifos_and_others_files(void **state)
+{
+        struct fake *f = *state;
+        char spec[4096];
+
+        /* Opening a FIFO without a reader for writing would block for ever. */
+        snprintf(spec, sizeof(spec), "%s/fifo", f->root);
+        assert_int_equal(mkfifo(spec, 0600), 0);
+        assert_int_equal(ms_log_open_checked(spec, 1), -EINVAL);
+        assert_int_equal(ms_log_open_checked(f->root, 1), -EISDIR);
+        assert_int_equal(ms_open_append_checked("/dev/null", false), -EINVAL);
+        if (geteuid() == 0) {
+                fake_write(f->root, "theirs", "");
+                snprintf(spec, sizeof(spec), "%s/theirs", f->root);
+                assert_int_equal(chown(spec, 65534, 65534), 0);
+                assert_int_equal(ms_log_open_checked(spec, 1), -EPERM);
+        }
+        /* Without create, a missing file stays missing. */
+        snprintf(spec, sizeof(spec), "%s/missing", f->root);
+        assert_int_equal(ms_open_append_checked(spec, false), -ENOENT);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
 int main(void)
@@ -254,6 +327,9 @@ int main(void)
                 cmocka_unit_test(log_long_line_truncated_with_newline),
                 cmocka_unit_test(log_lines_at_the_cut),
                 cmocka_unit_test(log_keeps_errno),
+                T(checked_open_appends_to_our_file),
+                T(checked_open_never_follows_a_symlink),
+                T(checked_open_refuses_fifos_and_others_files),
         };
 
         return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -423,6 +423,58 @@ static void hwm_read(void **state)
         assert_true(hwm > 0);
 }
 
+/* ---- owner and state in one read; committed memory ---- */
+
+static void stat_owner_read(void **state)
+{
+        struct fake *f = *state;
+        char *line = stat_line("cc1", 'T', 1, 0, 0, 777);
+        struct ms_proc_stat st;
+        uid_t uid = 12345;
+
+        fake_write(f->root, "proc/4242/stat", line);
+        free(line);
+        assert_int_equal(ms_proc_stat_owner_read(f->fd, 4242, &st, &uid), 0);
+        assert_int_equal(st.state, 'T');
+        assert_true(st.starttime == 777);
+        assert_int_equal(uid, geteuid());
+        assert_int_equal(ms_proc_stat_owner_read(f->fd, 4243, &st, &uid), -ESRCH);
+        fake_write(f->root, "proc/4244/stat", "garbage");
+        assert_int_equal(ms_proc_stat_owner_read(f->fd, 4244, &st, &uid), -EINVAL);
+        /* The real one: ours, running. */
+        assert_int_equal(ms_proc_stat_owner_read(MS_ROOT_HOST, getpid(), &st, &uid), 0);
+        assert_int_equal(uid, geteuid());
+        assert_int_equal(st.state, 'R');
+}
+
+static void commit_parse(void **state)
+{
+        uint64_t b = 42;
+
+        assert_int_equal(ms_proc_status_commit_parse("VmPeak:\t1 kB\nVmData:\t  1000 kB\nVmStk:\t 24 kB\n", &b), 0);
+        assert_true(b == 1024 * 1024);
+        assert_int_equal(ms_proc_status_commit_parse("Name:\tkthreadd\n", &b), -ENOENT);
+        assert_int_equal(ms_proc_status_commit_parse("VmData:\t1 kB\n", &b), -ENOENT);
+        assert_int_equal(ms_proc_status_commit_parse("VmData:\tx kB\nVmStk:\t1 kB\n", &b), -EINVAL);
+        assert_int_equal(ms_proc_status_commit_parse("VmData:\t18014398509481983 kB\nVmStk:\t1 kB\n", &b),
+                         -EINVAL);
+        assert_int_equal(ms_proc_status_commit_parse("VmData:\t18014398509481982 kB\nVmStk:\t1 kB\n", &b), 0);
+        assert_true(b == UINT64_C(18014398509481983) * 1024);
+}
+
+static void commit_read(void **state)
+{
+        struct fake *f = *state;
+        uint64_t b;
+
+        fake_write(f->root, "proc/4242/status", "VmData:\t2048 kB\nVmStk:\t0 kB\n");
+        assert_int_equal(ms_proc_commit_read(f->fd, 4242, &b), 0);
+        assert_true(b == 2048 * 1024);
+        assert_int_equal(ms_proc_commit_read(f->fd, 4243, &b), -ESRCH);
+        assert_int_equal(ms_proc_commit_read(MS_ROOT_HOST, 0, &b), 0);
+        assert_true(b > 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
 int main(void)
@@ -445,6 +497,9 @@ int main(void)
                 T(rss_read),
                 cmocka_unit_test(hwm_parse),
                 T(hwm_read),
+                T(stat_owner_read),
+                cmocka_unit_test(commit_parse),
+                T(commit_read),
         };
 
         return cmocka_run_group_tests_name("proc", tests, NULL, NULL);

@@ -281,6 +281,155 @@ static void full_ledger_cannot_be_joined(void **state)
         assert_int_equal(join(t, 0), -ENOSPC);
 }
 
+/* ---- issue 12: no one process stalls the queue ---- */
+
+static bool other_stopped(pid_t pid, uint64_t starttime, void *userdata)
+{
+        return pid == OTHER;
+}
+
+/* A head stopped while waiting (Ctrl-Z, a debugger, a supervisor's freeze of
+ * a job still in its constructor) kept everyone behind it waiting. */
+static void stopped_head_is_skipped(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = true;
+        t->ops.stopped = other_stopped;
+        someone_ahead(t);
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        /* It stays in line, for when it resumes. */
+        assert_int_equal(ms_slot_state(&t->f->slot[5]), MS_SLOT_WAITING);
+}
+
+/* A head that has not looked for MS_SLOT_STALE_NS (stuck, or of a pid
+ * namespace whose processes are gone) is skipped too; a fresh one is not. */
+static void stale_head_is_skipped(void **state)
+{
+        struct t *t = *state;
+        uint64_t now = 10ull * 1000 * MS_, sleep_ns;
+
+        t->others_alive = true;
+        someone_ahead(t);
+        t->f->slot[5].looked_ns = now - MS_SLOT_STALE_NS / 2;
+        assert_int_equal(join(t, now), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, now + 1 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->samples, 0);
+        assert_int_equal(step(t, now + MS_SLOT_STALE_NS, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        /* From the future (garbage, another time namespace): stale as well. */
+        memset(t->f->slot, 0, sizeof(t->f->slot));
+        someone_ahead(t);
+        t->f->slot[5].looked_ns = UINT64_MAX;
+        assert_int_equal(join(t, now), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, now + 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+}
+
+/* A head with MEMSTOP_MIN_AVAILABLE=1T blocked a process whose own threshold
+ * was met (22 GB free): needs that are not ours do not keep us waiting. */
+static void stricter_head_does_not_block_us(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = true;
+        someone_ahead(t);
+        t->f->slot[5].min_available = UINT64_C(1) << 40;
+        t->f->slot[5].percent = 10;
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        /* The same needs as ours: it goes first, as ever. */
+        memset(t->f->slot, 0, sizeof(t->f->slot));
+        someone_ahead(t);
+        t->f->slot[5].percent = 10;
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        /* A waiter ahead with a lower threshold is no reason either way. */
+        t->f->slot[5].percent = 5;
+        assert_int_equal(step(t, 2 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+}
+
+/* {pid 1, init's start time, WAITING, ticket 0} parked the queue for ever. */
+static void impossible_slots_are_repaired_at_every_look(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = true;
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        t->f->slot[7] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 1, .starttime = 1, .ticket = 0 };
+        t->f->slot[8] = (struct ms_slot){ .state = 77, .pid = OTHER, .ticket = 1 };
+        t->f->slot[9] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = OTHER, .ticket = UINT64_MAX };
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->f->slot[7].state, MS_SLOT_FREE);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_FREE);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_FREE);
+}
+
+/* Processes of another pid namespace sharing /dev/shm pruned the host's
+ * slots: a pid is judged only in the namespace that wrote it. */
+static void other_namespaces_slots_are_never_pruned(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->others_alive = false; /* as we see pids: OTHER is dead */
+        t->req.pidns = 4026531836u;
+        t->f->slot[3] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++, .pidns = 4026532999u };
+        t->f->slot[4] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + 1, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++, .pidns = 4026531836u };
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(t->f->slot[3].state, MS_SLOT_ADMITTED);
+        assert_int_equal(t->f->slot[4].state, MS_SLOT_FREE);
+        assert_int_equal(t->f->slot[t->w.self].pidns, 4026531836u);
+        /* The head prunes too: still not theirs. */
+        assert_true(step(t, 1 * MS_, &sleep_ns) >= 0);
+        assert_int_equal(t->f->slot[3].state, MS_SLOT_ADMITTED);
+}
+
+static bool switched_off(void *userdata)
+{
+        return true;
+}
+
+/* The kill switch releases waiters at their next look. */
+static void kill_switch_releases_waiters(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        /* Held behind a live head, as in waiter_behind_a_live_head_sleeps. */
+        waiter_behind_a_live_head_sleeps(state);
+        t->ops.cancelled = switched_off;
+        assert_int_equal(step(t, 3 * MS_, &sleep_ns), -ECANCELED);
+        assert_int_equal(ms_ledger_find(t->f, ME, 1), -1);
+}
+
+/* Leaving without the lock (_exit): one swap of our own slot's state. */
+static void leave_without_the_lock(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+        int self;
+
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        self = t->res.slot;
+        assert_int_equal(self, t->w.self);
+        assert_false(ms_ledger_leave_unlocked(t->f, self, ME, 2)); /* not ours: another start time */
+        assert_false(ms_ledger_leave_unlocked(t->f, -1, ME, 1));
+        assert_false(ms_ledger_leave_unlocked(t->f, MS_LEDGER_SLOTS, ME, 1));
+        assert_true(ms_ledger_leave_unlocked(t->f, self, ME, 1));
+        assert_int_equal(ms_ledger_find(t->f, ME, 1), -1);
+        assert_false(ms_ledger_leave_unlocked(t->f, self, ME, 1));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -294,6 +443,13 @@ int main(void)
                 cmocka_unit_test_setup_teardown(unreadable_figures_leave_the_queue, setup, teardown),
                 cmocka_unit_test_setup_teardown(supervisor_hold_keeps_the_head_waiting, setup, teardown),
                 cmocka_unit_test_setup_teardown(full_ledger_cannot_be_joined, setup, teardown),
+                cmocka_unit_test_setup_teardown(stopped_head_is_skipped, setup, teardown),
+                cmocka_unit_test_setup_teardown(stale_head_is_skipped, setup, teardown),
+                cmocka_unit_test_setup_teardown(stricter_head_does_not_block_us, setup, teardown),
+                cmocka_unit_test_setup_teardown(impossible_slots_are_repaired_at_every_look, setup, teardown),
+                cmocka_unit_test_setup_teardown(other_namespaces_slots_are_never_pruned, setup, teardown),
+                cmocka_unit_test_setup_teardown(kill_switch_releases_waiters, setup, teardown),
+                cmocka_unit_test_setup_teardown(leave_without_the_lock, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

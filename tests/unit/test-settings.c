@@ -65,6 +65,25 @@ static void every_setting_has_a_variable_and_a_parser(void **state)
         assert_int_equal(ms_setting_find("MEMSTOP_NO_SUCH_THING"), -1);
 }
 
+/* Issue 12: MEMSTOP_TIMEOUT=18446744074s was read as 0.29 s (nanoseconds
+ * wrapped); it is refused, and the reason says it is too long. */
+static void too_long_a_timeout_is_refused_with_its_reason(void **state)
+{
+        const char *reason = NULL;
+        struct ms_config c;
+
+        ms_config_init(&c);
+        assert_int_equal(ms_setting_parse(MS_SETTING_TIMEOUT, "18446744074s", &c, &reason), -EINVAL);
+        assert_int_equal(c.timeout_usec, 0);
+        assert_non_null(reason);
+        assert_non_null(strstr(reason, "too long"));
+        assert_int_equal(ms_setting_parse(MS_SETTING_MIN_AVAILABLE, "16777216T", &c, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "too large"));
+        assert_int_equal(ms_setting_parse(MS_SETTING_MIN_AVAILABLE, "2X", &c, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "not a size"));
+        assert_int_equal(ms_setting_parse(MS_SETTING_TIMEOUT, "213503d", &c, &reason), 0);
+}
+
 static void every_setting_has_an_option_or_a_reason_and_help(void **state)
 {
         for (unsigned i = 0; i < MS_SETTING_COUNT; i++) {
@@ -118,7 +137,7 @@ static void every_setting_is_in_the_man_pages(void **state)
 static void every_variable_of_the_man_page_is_known(void **state)
 {
         static const char *const protocol[] = { MS_ENV_SUPERVISOR, MS_ENV_REPORT, MS_ENV_SMALL, MS_ENV_CGROUP,
-                                                MS_ENV_WARNED };
+                                                MS_ENV_WARNED, MS_ENV_IMPLICIT };
         char *man7 = read_man("memstop.7.scd");
         char name[64];
 
@@ -167,6 +186,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(every_setting_has_a_variable_and_a_parser),
                 cmocka_unit_test(every_setting_has_an_option_or_a_reason_and_help),
+                cmocka_unit_test(too_long_a_timeout_is_refused_with_its_reason),
                 cmocka_unit_test(every_setting_is_in_the_man_pages),
                 cmocka_unit_test(every_variable_of_the_man_page_is_known),
                 cmocka_unit_test(parsers_fill_their_field),

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -209,8 +210,41 @@ static void duration_parse_overflow_is_erange(void **state)
         assert_int_equal(ms_duration_parse("213503983d", &v), -ERANGE);
         assert_int_equal(ms_duration_parse("18446744073709551616ms", &v), -ERANGE);
         assert_int_equal(v, 42);
-        assert_int_equal(ms_duration_parse("213503982d", &v), 0);
-        assert_true(v == UINT64_C(213503982) * UINT64_C(86400000000));
+        /* Issue 12: durations are also counted in nanoseconds; one that does not
+         * fit there must be refused, not wrapped (18446744074s was 0.29 s). */
+        assert_int_equal(ms_duration_parse("213503982d", &v), -ERANGE);
+        assert_int_equal(ms_duration_parse("18446744074s", &v), -ERANGE);
+        assert_int_equal(ms_duration_parse("18446744073709552ms", &v), -ERANGE);
+        assert_int_equal(ms_duration_parse("18446744073709552", &v), -ERANGE);
+        assert_int_equal(ms_duration_parse("213504d", &v), -ERANGE);
+        assert_int_equal(ms_duration_parse("5124096h", &v), -ERANGE);
+        assert_int_equal(ms_duration_parse("307445735m", &v), -ERANGE);
+        assert_int_equal(v, 42);
+        assert_int_equal(ms_duration_parse("213503d", &v), 0);
+        assert_true(v == UINT64_C(213503) * UINT64_C(86400000000));
+        assert_int_equal(ms_duration_parse("18446744073s", &v), 0);
+        assert_true(v * 1000 / 1000 == v);
+        assert_int_equal(ms_duration_parse("18446744073709551us", &v), 0);
+        assert_true(v == MS_DURATION_MAX_USEC);
+}
+
+/* Every size and duration around 2^64 (bytes, us) and 2^64 ns: refused, or
+ * exactly what it says; never a wrapped small number. */
+static void parsers_never_wrap(void **state)
+{
+        static const char *const units[] = { "", "B", "K", "KiB", "KB", "M", "MiB", "MB", "G", "GiB", "GB",
+                                             "T", "TiB", "TB", "ms", "s", "m", "h", "d", "us" };
+        char buf[64];
+
+        for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+                for (uint64_t n = 1; n && n < UINT64_MAX / 3; n = n * 3 + 1) {
+                        uint64_t v;
+                        snprintf(buf, sizeof(buf), "%llu%s", (unsigned long long)n, units[u]);
+                        if (ms_size_parse(buf, &v) == 0 && v < n)
+                                fail_msg("ms_size_parse(\"%s\") wrapped to %llu", buf, (unsigned long long)v);
+                        if (ms_duration_parse(buf, &v) == 0 && (v < n / 1000 || v > MS_DURATION_MAX_USEC))
+                                fail_msg("ms_duration_parse(\"%s\") wrapped to %llu", buf, (unsigned long long)v);
+                }
 }
 
 /* ---- ms_percent_parse ---- */
@@ -382,6 +416,7 @@ int main(void)
                 cmocka_unit_test(duration_parse_valid),
                 cmocka_unit_test(duration_parse_invalid),
                 cmocka_unit_test(duration_parse_overflow_is_erange),
+                cmocka_unit_test(parsers_never_wrap),
                 cmocka_unit_test(percent_parse_valid),
                 cmocka_unit_test(percent_parse_invalid),
                 cmocka_unit_test(percent_parse_out_of_range),
