@@ -43,13 +43,20 @@ struct status {
 /* This user's ledger for the cgroup, read-only, if there is one. */
 static struct ms_ledger_file *map_queue(const struct ms_sample *s, struct ms_ledger *ledger)
 {
-        char dir[PATH_MAX], name[64], path[PATH_MAX + 80];
+        char dir[PATH_MAX], name[64];
+        int dirfd, r;
 
         if (ms_statedir_path(getenv("XDG_RUNTIME_DIR"), getuid(), dir, sizeof(dir)) < 0)
                 return NULL;
+        /* The directory the gate uses: the default, or its fallback when
+         * someone else planted the default (statedir.h). */
+        dirfd = ms_statedir_open_used(dir, getuid(), NULL, 0, NULL);
+        if (dirfd < 0)
+                return NULL;
         ms_ledger_name(ms_sample_scope(s), name, sizeof(name));
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        return ms_ledger_open_ro(AT_FDCWD, path, ledger) == 0 ? ledger->map : NULL;
+        r = ms_ledger_open_ro(dirfd, name, ledger);
+        close(dirfd);
+        return r == 0 ? ledger->map : NULL;
 }
 
 static const char *slot_state_name(uint32_t s)
