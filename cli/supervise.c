@@ -334,7 +334,6 @@ static void finish(struct sv *s)
         sv_tree_resume_all(&s->tree, &s->watch, &s->rep, now_ns());
         s->rep.wall_ns = now_ns() - s->status.t0_ns;
         tick(s);
-        s->ooms.seen_ns = 0;
         sv_ooms_name(&s->ooms, &s->rep, UINT64_MAX);
         sv_stopped_resume();
         reap(s);

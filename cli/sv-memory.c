@@ -43,7 +43,6 @@ static int create_build_cgroup(struct sv_memory *m, pid_t self)
 
 static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
-        struct ms_cgroup_mem mem;
         int r;
 
         rep->watch = "process tree";
@@ -66,9 +65,23 @@ static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self,
         m->has_build = true;
         rep->watch = m->build.version == MS_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
         snprintf(rep->cgroup, sizeof(rep->cgroup), "/%s", m->build.dir);
-        /* Its counters start at 0, but a reused directory may not. */
-        if (ms_cgroup_read(MS_ROOT_HOST, &m->build, &mem) == 0)
-                m->oom_base = mem.oom_kills;
+}
+
+/*
+ * The OOM kills of this build are those counted from now on: the counter of
+ * the cgroup the build runs in, the build's own or (watch mode) ours, has
+ * counted every kill there since it was made (docker --memory, a CI job's
+ * cgroup, an earlier build's). Victims are counted where they were: v1
+ * memory.oom_control counts the cgroup's own, v2 memory.events those of
+ * its subtree (a job's cgroup below the build's included).
+ */
+static void oom_baseline(struct sv_memory *m)
+{
+        const struct ms_cgroup *cg = m->has_build ? &m->build : &m->own;
+        struct ms_cgroup_mem mem;
+
+        m->oom_based = cg->version != MS_CGROUP_NONE && ms_cgroup_read(m->rootfd, cg, &mem) == 0;
+        m->oom_base = m->oom_based ? mem.oom_kills : 0;
 }
 
 int sv_memory_open(struct sv_memory *m, const struct cli *cli)
@@ -80,6 +93,7 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli)
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
         setup_cgroup(m, cli, self, rep);
+        oom_baseline(m);
         if (m->has_build && m->build.version == MS_CGROUP_V2)
                 snprintf(m->psi.path, sizeof(m->psi.path), "%s/memory.pressure", m->build.dir);
         else
@@ -87,7 +101,7 @@ void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, str
         m->psi.on = true;
 }
 
-void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f)
+void sv_memory_read(struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f)
 {
         struct ms_sample own, build;
         uint64_t kills;
@@ -107,7 +121,13 @@ void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, str
         } else {
                 for (size_t i = 0; i < procs->n; i++)
                         f->used += procs->p[i].info.rss;
-                kills = own.has_cgroup ? own.cgroup.oom_kills : 0;
+                /* Not the own cgroup's count for a build cgroup's. */
+                kills = m->has_build ? m->oom_base : own.has_cgroup ? own.cgroup.oom_kills : 0;
+        }
+        if (!m->oom_based) {
+                /* Unreadable at the start: from the first figures on. */
+                m->oom_base = kills;
+                m->oom_based = true;
         }
         f->oom_kills = kills > m->oom_base ? kills - m->oom_base : 0;
 }

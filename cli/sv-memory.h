@@ -36,7 +36,8 @@ struct sv_memory {
         bool sysroot;
         struct ms_cgroup own, build;
         bool has_build;
-        uint64_t oom_base; /* the build cgroup's OOM count at its start */
+        uint64_t oom_base; /* the OOM count of the build's cgroup at the start */
+        bool oom_based;    /* oom_base taken */
         struct sv_pressure psi;
 };
 
@@ -46,8 +47,10 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli);
 /* Find our cgroup; make the build's where it can, telling rep how the build
  * is watched; choose the pressure file. */
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep);
-/* The figures of a look; used memory from the tree's RSS without a cgroup. */
-void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f);
+/* The figures of a look; used memory from the tree's RSS without a cgroup;
+ * OOM kills counted since the start (the first look's count, if the start's
+ * was unreadable). */
+void sv_memory_read(struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f);
 /* A look at pressure at now_ns; rep keeps the highest. */
 void sv_memory_pressure(struct sv_memory *m, uint64_t now_ns, struct sv_report *rep);
 /* The peak the kernel recorded, which the looks may have missed. */

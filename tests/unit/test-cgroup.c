@@ -565,10 +565,11 @@ static void read_v1_nested_limits_smallest_ancestor(void **state)
         struct ms_cgroup cg;
         struct ms_cgroup_mem m;
 
-        /* a: 1 GiB, a/b: 300 MiB (binds), a/b/c: 2 GiB (above its parent's). */
+        /* a: 1 GiB, a/b: 300 MiB (binds), a/b/c: 2 GiB (above its parent's);
+         * usage and total_inactive_file are hierarchical. */
         fake_v1_tree(f->root, "/a/b/c");
-        fake_v1_set(f->root, "a", GiB(1), MiB(10), GiB(1), 0, 0);
-        fake_v1_set(f->root, "a/b", MiB(300), MiB(10), MiB(300), 0, 0);
+        fake_v1_set(f->root, "a", GiB(1), MiB(10), GiB(1), MiB(4), 0);
+        fake_v1_set(f->root, "a/b", MiB(300), MiB(10), MiB(300), MiB(4), 0);
         fake_v1_set(f->root, "a/b/c", GiB(2), MiB(10), MiB(300), MiB(4), 0);
         cg = located(f, MS_CGROUP_V1);
         assert_int_equal(ms_cgroup_read(f->fd, &cg, &m), 0);
