@@ -45,6 +45,7 @@
 #include "util/fileio.h"
 #include "cli/cli.h"
 #include "cli/supervise.h"
+#include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
 #include "cli/sv-memory.h"
 #include "cli/sv-oom.h"
@@ -196,7 +197,7 @@ static int catch_signals(sigset_t *oldmask)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, oldmask);
-        sv_stopped_install();
+        sv_guard_install();
         return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
@@ -240,6 +241,9 @@ static int setup(struct sv *s)
         if (r != 0)
                 return r;
         sv_memory_setup(&s->mem, cli, s->tree.self, &s->rep);
+        /* Nothing stays stopped behind us, kill -9 included. */
+        if (s->tree.freeze && sv_guard_start() < 0 && cli->verbose_flags)
+                cli_error("no guardian: jobs frozen when memstop is killed stay stopped");
         cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);
@@ -335,7 +339,7 @@ static void finish(struct sv *s)
         s->rep.wall_ns = now_ns() - s->status.t0_ns;
         tick(s);
         sv_ooms_name(&s->ooms, &s->rep, UINT64_MAX);
-        sv_stopped_resume();
+        sv_guard_resume_all();
         reap(s);
         sv_status_clear(&s->status);
         sv_memory_remove_cgroup(&s->mem);

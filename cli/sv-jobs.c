@@ -7,58 +7,11 @@
 #include "util/macro.h"
 #include "util/size.h"
 #include "cli/cli.h"
+#include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
 
 #define STALL_FRACTION 0.10 /* of time fully stalled: the build stalls */
 #define CALM_FRACTION 0.02
-
-/* --- what must be resumed on every way out ---------------------------------- */
-
-/* Every pid we stopped and not yet continued. Global, not a member of
- * struct sv_tree: the fatal-signal and atexit handlers read it. */
-static volatile pid_t stopped[SV_MAX_PROCS];
-static volatile size_t n_stopped;
-
-static void stopped_add(pid_t pid)
-{
-        for (size_t i = 0; i < n_stopped; i++)
-                if (stopped[i] == pid)
-                        return;
-        if (n_stopped < SV_MAX_PROCS)
-                stopped[n_stopped++] = pid;
-}
-
-static void stopped_del(pid_t pid)
-{
-        for (size_t i = 0; i < n_stopped; i++)
-                if (stopped[i] == pid) {
-                        stopped[i] = stopped[--n_stopped];
-                        return;
-                }
-}
-
-void sv_stopped_resume(void)
-{
-        for (size_t i = 0; i < n_stopped; i++)
-                kill(stopped[i], SIGCONT);
-        n_stopped = 0;
-}
-
-static void on_fatal(int sig)
-{
-        sv_stopped_resume();
-        signal(sig, SIG_DFL);
-        raise(sig);
-}
-
-void sv_stopped_install(void)
-{
-        const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
-
-        for (size_t i = 0; i < MS_ARRAY_SIZE(fatal); i++)
-                signal(fatal[i], on_fatal);
-        atexit(sv_stopped_resume);
-}
 
 /* --- the tree ------------------------------------------------------------- */
 
@@ -88,19 +41,19 @@ void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns)
         uint64_t ended_frozen_ns;
         size_t m = 0;
 
-        /* pids[0] is ourselves. */
+        /* pids[0] is ourselves; the guardian is no part of the build. */
         for (int i = 1; i < n; i++)
-                if (ms_proc_info_read(MS_ROOT_HOST, t->pids[i], &t->procs.p[m].info) == 0)
+                if (t->pids[i] != sv_guard_pid() &&
+                    ms_proc_info_read(MS_ROOT_HOST, t->pids[i], &t->procs.p[m].info) == 0)
                         m++;
         t->procs.n = m;
         t->leaves = ms_procs_index(&t->procs);
         (void)ms_jobs_update(&t->jobs, &t->procs, t->self, t->child, now_ns, &ended_frozen_ns);
         rep->frozen_ns += ended_frozen_ns;
+        sv_guard_prune();
         for (size_t i = 0; i < m; i++)
-                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i])) {
-                        kill(t->procs.p[i].info.pid, SIGSTOP);
-                        stopped_add(t->procs.p[i].info.pid);
-                }
+                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i]))
+                        (void)sv_guard_stop(t->procs.p[i].info.pid, t->procs.p[i].info.starttime);
 }
 
 static void signal_job(struct sv_tree *t, size_t j, int sig)
@@ -108,11 +61,10 @@ static void signal_job(struct sv_tree *t, size_t j, int sig)
         for (size_t i = 0; i < t->procs.n; i++) {
                 if (t->procs.p[i].job != (int)j)
                         continue;
-                kill(t->procs.p[i].info.pid, sig);
                 if (sig == SIGSTOP)
-                        stopped_add(t->procs.p[i].info.pid);
+                        (void)sv_guard_stop(t->procs.p[i].info.pid, t->procs.p[i].info.starttime);
                 else
-                        stopped_del(t->procs.p[i].info.pid);
+                        sv_guard_cont(t->procs.p[i].info.pid);
         }
 }
 
@@ -186,7 +138,7 @@ void sv_tree_resume_all(struct sv_tree *t, struct ms_watch *w, struct sv_report 
         for (size_t j = 0; j < t->jobs.n; j++)
                 if (t->jobs.job[j].frozen)
                         resume_job(t, w, j, rep, now_ns);
-        sv_stopped_resume();
+        sv_guard_resume_all();
         ms_watch_hold(w, t->jobs.frozen > 0);
 }
 

@@ -3,8 +3,8 @@
  * The supervised build's jobs, as the front end handles them: the looks at
  * the process tree (proctree.h, grouped by jobs.h), freezing and resuming
  * jobs as freeze.h decides, with the gate told through the ledger
- * (watch.h), and the set of stopped processes that must be continued on
- * every way out, crashes of memstop included.
+ * (watch.h); what was stopped is continued on every way out, kill -9 of
+ * memstop included (sv-guard.h).
  */
 #pragma once
 
@@ -39,12 +39,6 @@ struct sv_tree {
 /* Returns 0 or -ENOMEM. */
 int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose);
 void sv_tree_free(struct sv_tree *t);
-
-/* Catch crashes of memstop (fatal signals, exit) to continue whatever it
- * stopped; the set of stopped pids is global for their handlers. */
-void sv_stopped_install(void);
-/* Continue every process we stopped (async-signal-safe). */
-void sv_stopped_resume(void);
 
 /* A look at the tree at now_ns: processes, jobs and their rates; a frozen
  * job's processes that run again are stopped again. rep counts the frozen

@@ -90,14 +90,30 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli)
         return cli_root(cli, &m->rootfd);
 }
 
+/* Pressure: the build cgroup's (v2), else whose limit binds us (psi.h). */
+static void choose_pressure(struct sv_memory *m)
+{
+        struct ms_psi_source src;
+        struct ms_sample own;
+        const char *limit_dir = "";
+
+        if (m->has_build && m->build.version == MS_CGROUP_V2) {
+                snprintf(m->psi.path, sizeof(m->psi.path), "%s/memory.pressure", m->build.dir);
+                m->psi.scope = MS_PSI_CGROUP;
+                return;
+        }
+        if (ms_sample_read(m->rootfd, &m->own, &own) == 0 && own.has_cgroup)
+                limit_dir = own.cgroup.limit_dir;
+        (void)ms_psi_locate(m->rootfd, &m->own, limit_dir, &src);
+        snprintf(m->psi.path, sizeof(m->psi.path), "%s", src.path);
+        m->psi.scope = src.scope;
+}
+
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
         setup_cgroup(m, cli, self, rep);
         oom_baseline(m);
-        if (m->has_build && m->build.version == MS_CGROUP_V2)
-                snprintf(m->psi.path, sizeof(m->psi.path), "%s/memory.pressure", m->build.dir);
-        else
-                snprintf(m->psi.path, sizeof(m->psi.path), "proc/pressure/memory");
+        choose_pressure(m);
         m->psi.on = true;
 }
 

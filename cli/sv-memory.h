@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "probe/cgroup.h"
+#include "probe/psi.h"
 #include "supervise/jobs.h"
 #include "cli/cli.h"
 #include "cli/supervise.h"
@@ -26,6 +27,7 @@ struct sv_figures {
 /* Memory pressure ("full" stall time), smoothed over looks. */
 struct sv_pressure {
         bool on; /* readable, so far */
+        enum ms_psi_scope scope; /* the build's or limiting cgroup's, or the host's */
         char path[PATH_MAX + 32];
         uint64_t prev_total, prev_ns;
         double frac; /* of time fully stalled, 0..1 */
