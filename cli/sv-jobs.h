@@ -23,8 +23,16 @@
 /* At most this many processes are seen in one look. */
 #define SV_MAX_PROCS 4096
 
+/* At most this many jobs are frozen through cgroups at once (more: SIGSTOP). */
+#define SV_MAX_CG_JOBS 64
+
 struct sv_tree {
         pid_t self, child;
+        /* The build's v2 cgroup: jobs are frozen in cgroups below it
+         * (buildcg.h); NULL: by SIGSTOP. */
+        const struct ms_cgroup *freezer;
+        pid_t cg_jobs[SV_MAX_CG_JOBS]; /* roots of the jobs frozen so */
+        size_t n_cg_jobs;
         bool freeze;     /* freezing allowed (not --no-freeze) */
         unsigned verbose; /* -vv: say which job was frozen or resumed */
         struct ms_freeze_params fp;

@@ -10,6 +10,7 @@
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "gate/protocol.h"
+#include "cli/sv-guard.h"
 #include "cli/sv-memory.h"
 
 /*
@@ -24,6 +25,15 @@ static bool own_limit_binds(const struct sv_memory *m)
 
         return ms_sample_read(MS_ROOT_HOST, &m->own, &own) < 0 ||
                (own.has_cgroup && own.cgroup.limit != MS_UNLIMITED && own.cgroup.limit < own.host.total);
+}
+
+/* Back where we were, the guardian with us. */
+static void undelegate(struct sv_memory *m, pid_t self)
+{
+        pid_t guard = sv_guard_pid();
+
+        (void)ms_build_cgroup_undelegate(MS_ROOT_HOST, &m->own, self, m->memory_enabled, &guard, guard > 0);
+        m->delegated = m->memory_enabled = false;
 }
 
 static int create_build_cgroup(struct sv_memory *m, pid_t self)
@@ -41,6 +51,21 @@ static int create_build_cgroup(struct sv_memory *m, pid_t self)
         return r;
 }
 
+/* v2: a build cgroup beside a leaf of ours, where our cgroup is ours to
+ * divide (buildcg.h). Returns 0 or -errno. */
+static int create_delegated(struct sv_memory *m, pid_t self)
+{
+        int r = ms_build_cgroup_delegate(MS_ROOT_HOST, &m->own, self, &m->memory_enabled);
+
+        if (r < 0)
+                return r;
+        m->delegated = true;
+        r = create_build_cgroup(m, self);
+        if (r < 0)
+                undelegate(m, self);
+        return r;
+}
+
 static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
         int r;
@@ -51,18 +76,23 @@ static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self,
         /* A fake root is for reading figures: the build's cgroup is real. */
         if (m->sysroot || m->own.version == MS_CGROUP_NONE)
                 return;
-        if (own_limit_binds(m)) {
+        if (m->own.version == MS_CGROUP_V1 && own_limit_binds(m)) {
                 if (cli->verbose_flags)
                         cli_error("memory cgroup /%s has a limit: watching the build's process tree", m->own.dir);
                 return;
         }
         r = create_build_cgroup(m, self);
+        /* v2 below the root: the memory controller is handed down by us or not at all. */
+        if (r == -EOPNOTSUPP && m->own.version == MS_CGROUP_V2)
+                r = create_delegated(m, self);
         if (r < 0) {
                 if (cli->verbose_flags)
-                        cli_error("no memory cgroup for the build (%s): watching the process tree", strerror(-r));
+                        cli_error("no memory cgroup for the build below /%s (%s): watching the process tree",
+                                  m->own.dir, strerror(-r));
                 return;
         }
         m->has_build = true;
+        m->self = self;
         rep->watch = m->build.version == MS_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
         snprintf(rep->cgroup, sizeof(rep->cgroup), "/%s", m->build.dir);
 }
@@ -197,6 +227,8 @@ void sv_memory_remove_cgroup(struct sv_memory *m)
         if (r < 0)
                 cli_error("cannot remove the build's cgroup /%s: %s", m->build.dir, strerror(-r));
         m->has_build = false;
+        if (m->delegated)
+                undelegate(m, m->self);
 }
 
 void sv_memory_close(struct sv_memory *m)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The supervised build's memory: the cgroup of its own (buildcg.h) where
- * the hierarchy allows, else the process tree; the figures of each look,
+ * the hierarchy allows (on v2 below a cgroup delegated to us, the
+ * supervisor in a leaf beside it), else the process tree; the figures of each look,
  * memory pressure, and the kernel's recorded peak.
  */
 #pragma once
@@ -38,6 +39,9 @@ struct sv_memory {
         bool sysroot;
         struct ms_cgroup own, build;
         bool has_build;
+        bool delegated;      /* v2: we moved to a leaf of our own beside the build's */
+        bool memory_enabled; /* ... and wrote "+memory" to our cgroup's subtree_control */
+        pid_t self;
         uint64_t oom_base; /* the OOM count of the build's cgroup at the start */
         bool oom_based;    /* oom_base taken */
         struct sv_pressure psi;

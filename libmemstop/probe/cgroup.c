@@ -171,28 +171,55 @@ static bool exists_at(int rootfd, const char *dir, const char *file)
         return ms_access_at(rootfd, p) == 0;
 }
 
+/* The cgroup of version `version` in proc/self/cgroup and mountinfo text. */
+static int locate_text(const char *self, const char *mounts, enum ms_cgroup_version version, struct ms_cgroup *out)
+{
+        char path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        struct ms_cgroup c = { .version = version };
+        int r;
+
+        r = ms_proc_cgroup_parse(self, version, path, sizeof(path));
+        if (r == 0)
+                r = ms_mountinfo_parse(mounts, version, root, sizeof(root), mnt, sizeof(mnt));
+        if (r == 0)
+                r = ms_cgroup_join(&c, mnt, root, path);
+        if (r == 0)
+                *out = c;
+        return r;
+}
+
+static int read_self(int rootfd, char *self, size_t self_size, char *mounts, size_t mounts_size)
+{
+        int r = ms_read_at(rootfd, "proc/self/cgroup", self, self_size, NULL);
+
+        if (r < 0)
+                return r;
+        /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
+        r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, mounts_size, NULL);
+        return r == -EFBIG ? 0 : r;
+}
+
+int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cgroup *cg)
+{
+        char self[16384], mounts[65536];
+        int r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
+
+        return r < 0 ? r : locate_text(self, mounts, version, cg);
+}
+
 int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
 {
-        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        char self[16384], mounts[65536];
         static const enum ms_cgroup_version order[] = { MS_CGROUP_V1, MS_CGROUP_V2 };
         int r;
 
         memset(cg, 0, sizeof(*cg));
-        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
+        r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
         if (r < 0)
                 return r;
-        /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
-        r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, sizeof(mounts), NULL);
-        if (r < 0 && r != -EFBIG)
-                return r;
-
         for (size_t i = 0; i < MS_ARRAY_SIZE(order); i++) {
-                struct ms_cgroup c = { .version = order[i] };
-                if (ms_proc_cgroup_parse(self, c.version, path, sizeof(path)) < 0)
-                        continue;
-                if (ms_mountinfo_parse(mounts, c.version, root, sizeof(root), mnt, sizeof(mnt)) < 0)
-                        continue;
-                if (ms_cgroup_join(&c, mnt, root, path) < 0)
+                struct ms_cgroup c;
+                if (locate_text(self, mounts, order[i], &c) < 0)
                         continue;
                 /* v2: only with the memory controller enabled here. */
                 if (c.version == MS_CGROUP_V2 && !exists_at(rootfd, c.dir, "memory.current"))

@@ -107,23 +107,11 @@ static int set_cgroup(struct ms_psi_source *out, const char *dir)
         return n < 0 || (size_t)n >= sizeof(out->path) ? -ENAMETOOLONG : 0;
 }
 
-/* The calling process's cgroup in the unified hierarchy, "" at its root. */
+/* The calling process's cgroup in the unified hierarchy; -ENOENT at its root. */
 static int unified_dir(int rootfd, struct ms_cgroup *u)
 {
-        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
-        int r;
+        int r = ms_cgroup_locate_in(rootfd, MS_CGROUP_V2, u);
 
-        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
-        if (r < 0)
-                return r;
-        r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, sizeof(mounts), NULL);
-        if (r < 0 && r != -EFBIG)
-                return r;
-        r = ms_proc_cgroup_parse(self, MS_CGROUP_V2, path, sizeof(path));
-        if (r == 0)
-                r = ms_mountinfo_parse(mounts, MS_CGROUP_V2, root, sizeof(root), mnt, sizeof(mnt));
-        if (r == 0)
-                r = ms_cgroup_join(u, mnt, root, path);
         if (r == 0 && strlen(u->dir) <= u->mount_len)
                 r = -ENOENT; /* the root: the host's figures */
         return r;

@@ -158,11 +158,13 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                 }
                 return k;
         }
+        i = oldest_frozen(jobs, n);
+        /* A job of unknown peak resumes into growth: as much again as its RSS. */
+        if (i < n && !jobs[i].peak)
+                projected -= clamp_i64(jobs[i].rss);
         if (frozen > 0 && in->calm && projected >= clamp_i64(p->resume_above) &&
             since(in->now_ns, in->last_resume_ns, p->resume_interval_ns) &&
-            since(in->now_ns, in->last_freeze_ns, p->resume_interval_ns) && k < max) {
-                i = oldest_frozen(jobs, n);
+            since(in->now_ns, in->last_freeze_ns, p->resume_interval_ns) && k < max)
                 out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };
-        }
         return k;
 }

@@ -103,22 +103,31 @@ fi
 check "the SVG shows the limit line" grep -q '<line id="limit"' "$W/late.svg"
 cgroup_remove "$CG"
 
+# frozen_build NAME [PREFIX...]: memstop runs 4 jobs of 200 MiB that hold
+# long, in a 1G cgroup, with a high critical level so that it freezes early;
+# returns once jobs are frozen (ok) with M the memstop and all its
+# descendants.
+frozen_build() {
+	local name=$1
+	shift
+	makefile "$W/$name" 4 200 0.5 30
+	new_cgroup "$name" 1G
+	spawn "$@" sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
+		"$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/$name" >"$W/$name.out" 2>"$W/$name.err"
+	M=$SPAWNED
+	all=
+	if wait_until 30 eval '[ -n "$(stopped $(descendants $M))" ]'; then
+		all=$(descendants "$M")
+		ok "$name: jobs are frozen (stopped: $(stopped $all))"
+	else
+		not_ok "$name: jobs are frozen" "$(cat "$W/$name.err")"
+	fi
+}
+
 # --- SIGINT while jobs are frozen -----------------------------------------------
-# A high critical level makes it freeze early; the jobs hold long.
-makefile "$W/int" 4 200 0.5 30
-new_cgroup int 1G
 # Background jobs of a script start with SIGINT ignored: give it back, as a
 # terminal's foreground build has it.
-spawn env --default-signal=INT sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
-	"$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/int" >"$W/int.out" 2>"$W/int.err"
-M=$SPAWNED
-all=
-if wait_until 30 eval '[ -n "$(stopped $(descendants $M))" ]'; then
-	all=$(descendants "$M")
-	ok "jobs are frozen (stopped: $(stopped $all))"
-else
-	not_ok "jobs are frozen" "$(cat "$W/int.err")"
-fi
+frozen_build int env --default-signal=INT
 kill -INT "$M"
 if wait_until 20 eval '! alive $M'; then
 	wait "$M"
@@ -159,18 +168,7 @@ is "$(stopped $all)" "" "no stopped leftovers after the command exited"
 cgroup_remove "$CG"
 
 # --- kill -9 of memstop while jobs are frozen ------------------------------------
-makefile "$W/kill9" 4 200 0.5 30
-new_cgroup kill9 1G
-spawn sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
-	"$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/kill9" >"$W/kill9.out" 2>"$W/kill9.err"
-M=$SPAWNED
-all=
-if wait_until 30 eval '[ -n "$(stopped $(descendants $M))" ]'; then
-	all=$(descendants "$M")
-	ok "kill -9: jobs are frozen first (stopped: $(stopped $all))"
-else
-	not_ok "kill -9: jobs are frozen first" "$(cat "$W/kill9.err")"
-fi
+frozen_build kill9 env
 kill -KILL "$M"
 wait "$M" 2>/dev/null
 wait_until 10 eval '[ -z "$(stopped $all)" ]'
