@@ -241,6 +241,9 @@ static int setup(struct sv *s)
         if (r != 0)
                 return r;
         sv_memory_setup(&s->mem, cli, s->tree.self, &s->rep);
+        /* v2: jobs are frozen through cgroup.freeze below the build's cgroup. */
+        if (s->mem.has_build && s->mem.build.version == MS_CGROUP_V2)
+                s->tree.freezer = &s->mem.build;
         /* Nothing stays stopped behind us, kill -9 included. */
         if (s->tree.freeze && sv_guard_start() < 0 && cli->verbose_flags)
                 cli_error("no guardian: jobs frozen when memstop is killed stay stopped");

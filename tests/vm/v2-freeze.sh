@@ -16,7 +16,7 @@ plan 6
 
 stopped_in() {  # CG: pids in state T at or below CG
 	local p
-	for p in $(cat $(find "$1" -name cgroup.procs)); do
+	for p in $(find "$1" -name cgroup.procs -exec cat {} +); do
 		[ "$(proc_state "$p" 2>/dev/null)" = T ] && printf '%s ' "$p"
 	done
 	return 0
@@ -30,7 +30,9 @@ chown -R nobody: "$W/build"
 # --- a build cgroup: cgroup.freeze ------------------------------------------------
 CG=$CG2/freeze
 cg2_create "$CG" 1G || bail_out "cannot create $CG"
-spawn cg2_exec "$CG" "$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/build"
+# (spawn sh itself: cg2_exec, a function, would run in a subshell of its own)
+spawn sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" \
+	"$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/build"
 M=$SPAWNED
 if wait_until 120 eval '[ -n "$(cg2_frozen "$CG")" ]'; then
 	ok "build cgroup: jobs are frozen in cgroups of their own: $(cg2_frozen "$CG" | tr '\n' ' ')"
@@ -48,7 +50,8 @@ cg2_remove_tree "$CG"
 rm -f "$W"/build/done*
 CG=$CG2/freeze-watch
 cg2_create "$CG" 1G || bail_out "cannot create $CG"
-spawn cg2_exec "$CG" "${NOBODY[@]}" "$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/build"
+spawn sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" \
+	"${NOBODY[@]}" "$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/build"
 M=$SPAWNED
 if wait_until 120 eval '[ -n "$(stopped_in "$CG")" ]'; then
 	ok "watch mode: jobs are stopped (SIGSTOP): $(stopped_in "$CG")"

@@ -10,19 +10,21 @@
 #    and warm; its report says "cgroup v2" and as many OOM kills as
 #    memory.events counted (0);
 #  - memstop's summary, in the cgroup where plain make lost jobs earlier,
-#    does not claim those OOM kills as its own.
+#    does not claim those OOM kills as its own;
+#  - a real OOM kill under memstop with a build cgroup (a 300 MiB hog in
+#    200M, --no-freeze) is reported once, as memory.events counts it.
 # Cold, the VM's one slow CPU grows all jobs at once slowly enough that the
 # gate lets them all in (see freeze.h: jobs of unknown peak are projected to
 # double); the supervisor must leave room for those it keeps running.
 # VM_MAKE_JOBS, VM_MAKE_MIB, VM_MAKE_RAMP, VM_MAKE_HOLD (seconds) change the
 # load (default 8 x 300 MiB, 2 s ramp, 2 s hold).
 . "$(dirname "$0")/lib-vm.sh"
-need_env MEMSTOP MEMSTOP_SO JOB
+need_env MEMSTOP MEMSTOP_SO JOB HOG
 N=${VM_MAKE_JOBS:-8}
 MIB=${VM_MAKE_MIB:-300}
 RAMP=${VM_MAKE_RAMP:-2}
 HOLD=${VM_MAKE_HOLD:-2}
-plan 8
+plan 9
 
 tmpdir
 W=$TMPD
@@ -59,4 +61,18 @@ result "memstop -- true, in a cgroup with $(cg2_oom_kills "$CG2/make") earlier O
 import json, sys
 sys.exit(0 if json.load(open(sys.argv[1]))["oom_kills"] == 0 else 1)' "$W/true.json"; echo $?)" \
 	"exit $STATUS; memstop said:" "$ERR"
+
+cg2_create "$CG2/oom-build" 200M || bail_out "cannot create $CG2/oom-build"
+k0=$(cg2_oom_kills "$CG2/oom-build")
+bounded 300 cg2_exec "$CG2/oom-build" "$MEMSTOP" --no-freeze --report "$W/kill.json" -- \
+	sh -c '"$0" 300M --ramp 1.5 --hold 0; true' "$HOG"
+kills=$(($(cg2_oom_kills "$CG2/oom-build") - k0))
+diag "a real OOM kill under memstop (build cgroup): exit $STATUS, memory.events oom_kill +$kills; memstop said:" "$ERR"
+check "build cgroup: reported OOM kills = memory.events delta = 1; only the hog named" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["watched_by"] == "cgroup v2", r
+assert r["oom_kills"] == int(sys.argv[2]) == 1, r
+assert len(r["oom_killed"]) <= 1 and all("hog" in k["command"] for k in r["oom_killed"]), r
+' "$W/kill.json" "$kills"
 done_testing

@@ -16,7 +16,7 @@
 need_env MEMSTOP MEMSTOP_SO JOB HOG
 N=${VM_MAKE_JOBS:-8}
 MIB=${VM_MAKE_MIB:-300}
-plan 8
+plan 7
 
 nobody_setup
 W=$NOBODY_DIR
