@@ -121,7 +121,7 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli)
 }
 
 /* Pressure: the build cgroup's (v2), else whose limit binds us (psi.h). */
-static void choose_pressure(struct sv_memory *m)
+static void choose_pressure(struct sv_memory *m, const struct cli *cli)
 {
         struct ms_psi_source src;
         struct ms_sample own;
@@ -137,13 +137,18 @@ static void choose_pressure(struct sv_memory *m)
         (void)ms_psi_locate(m->rootfd, &m->own, limit_dir, &src);
         snprintf(m->psi.path, sizeof(m->psi.path), "%s", src.path);
         m->psi.scope = src.scope;
+        if (cli->verbose_flags) {
+                char name[PATH_MAX + 16];
+                ms_psi_source_name(&src, name, sizeof(name));
+                cli_error("memory pressure of the %s", name);
+        }
 }
 
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
         setup_cgroup(m, cli, self, rep);
         oom_baseline(m);
-        choose_pressure(m);
+        choose_pressure(m, cli);
         m->psi.on = true;
 }
 
