@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "supervise/buildcg.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/size.h"
 #include "cli/cli.h"
+#include "cli/sv-freezer.h"
 #include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
 
@@ -38,92 +37,6 @@ void sv_tree_free(struct sv_tree *t)
         t->views = NULL;
 }
 
-/* --- freezing through cgroup.freeze (v2) ------------------------------------- */
-
-static int cg_job_find(const struct sv_tree *t, pid_t job)
-{
-        for (size_t i = 0; i < t->n_cg_jobs; i++)
-                if (t->cg_jobs[i] == job)
-                        return (int)i;
-        return -1;
-}
-
-static int freeze_file(const struct sv_tree *t, pid_t job, char *buf, size_t size)
-{
-        char dir[PATH_MAX];
-        int r = ms_job_cgroup_dir(t->freezer, job, dir, sizeof(dir));
-
-        if (r == 0 && (size_t)snprintf(buf, size, "/%s/cgroup.freeze", dir) >= size)
-                r = -ENAMETOOLONG;
-        return r;
-}
-
-/* Freeze job j's processes in a cgroup of its own. Returns 0 or -errno
- * (then nothing is frozen: the caller stops it by signal). */
-static int cg_freeze(struct sv_tree *t, size_t j)
-{
-        pid_t job = t->jobs.job[j].pid;
-        char file[PATH_MAX + 32];
-        size_t n = 0;
-        int r;
-
-        if (!t->freezer || t->n_cg_jobs >= SV_MAX_CG_JOBS || freeze_file(t, job, file, sizeof(file)) < 0)
-                return -EOPNOTSUPP;
-        for (size_t i = 0; i < t->procs.n; i++)
-                if (t->procs.p[i].job == (int)j)
-                        t->pids[n++] = t->procs.p[i].info.pid;
-        /* Known to the guardian before it is frozen: a crash in between thaws it. */
-        r = sv_guard_frozen_cgroup(file, true);
-        if (r == 0)
-                r = ms_job_cgroup_freeze(MS_ROOT_HOST, t->freezer, job, t->pids, n);
-        if (r < 0) {
-                (void)ms_job_cgroup_thaw(MS_ROOT_HOST, t->freezer, job);
-                (void)sv_guard_frozen_cgroup(file, false);
-                return r;
-        }
-        t->cg_jobs[t->n_cg_jobs++] = job;
-        return 0;
-}
-
-static void cg_thaw(struct sv_tree *t, size_t i)
-{
-        char file[PATH_MAX + 32];
-
-        (void)ms_job_cgroup_thaw(MS_ROOT_HOST, t->freezer, t->cg_jobs[i]);
-        if (freeze_file(t, t->cg_jobs[i], file, sizeof(file)) == 0)
-                (void)sv_guard_frozen_cgroup(file, false);
-        t->cg_jobs[i] = t->cg_jobs[--t->n_cg_jobs];
-}
-
-/* Jobs frozen in cgroups that are gone (an OOM kill, a kill from outside):
- * their cgroups go too. */
-static void cg_forget_gone(struct sv_tree *t)
-{
-        for (size_t i = 0; i < t->n_cg_jobs;) {
-                bool found = false;
-                for (size_t j = 0; j < t->jobs.n && !found; j++)
-                        found = t->jobs.job[j].pid == t->cg_jobs[i] && t->jobs.job[j].frozen;
-                if (found)
-                        i++;
-                else
-                        cg_thaw(t, i);
-        }
-}
-
-/* A process of a frozen job that runs: stopped again, or moved into the
- * job's frozen cgroup. */
-static void stop_again(struct sv_tree *t, const struct ms_proc *p)
-{
-        pid_t job = t->jobs.job[p->job].pid;
-
-        if (cg_job_find(t, job) >= 0)
-                (void)ms_job_cgroup_freeze(MS_ROOT_HOST, t->freezer, job, &p->info.pid, 1);
-        else
-                (void)sv_guard_stop(p->info.pid, p->info.starttime);
-}
-
-/* --- the looks ------------------------------------------------------------------ */
-
 void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns)
 {
         int n = ms_proc_tree_read(MS_ROOT_HOST, t->self, t->pids, SV_MAX_PROCS);
@@ -140,10 +53,10 @@ void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns)
         (void)ms_jobs_update(&t->jobs, &t->procs, t->self, t->child, now_ns, &ended_frozen_ns);
         rep->frozen_ns += ended_frozen_ns;
         sv_guard_prune();
-        cg_forget_gone(t);
+        sv_freezer_forget_gone(t);
         for (size_t i = 0; i < m; i++)
-                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i]))
-                        stop_again(t, &t->procs.p[i]);
+                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i]) && !sv_freezer_refreeze(t, &t->procs.p[i]))
+                        (void)sv_guard_stop(t->procs.p[i].info.pid, t->procs.p[i].info.starttime);
 }
 
 static void signal_job(struct sv_tree *t, size_t j, int sig)
@@ -179,7 +92,7 @@ static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct s
         /* Frozen time is not the job's own: its slots say when it stopped. */
         ms_watch_pause(w, &t->procs, (int)j, now_ns, true);
         ms_jobs_freeze(&t->jobs, j, now_ns);
-        if (cg_freeze(t, j) < 0)
+        if (sv_freezer_freeze(t, j) < 0)
                 signal_job(t, j, SIGSTOP);
         rep->freezes++;
         if (t->jobs.frozen > rep->max_frozen)
@@ -188,11 +101,8 @@ static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct s
 
 static void resume_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct sv_report *rep, uint64_t now_ns)
 {
-        int c = cg_job_find(t, t->jobs.job[j].pid);
-
         log_job(t, j, "resumed", "memory is back");
-        if (c >= 0)
-                cg_thaw(t, (size_t)c);
+        sv_freezer_thaw(t, t->jobs.job[j].pid);
         signal_job(t, j, SIGCONT);
         ms_watch_pause(w, &t->procs, (int)j, now_ns, false);
         rep->frozen_ns += ms_jobs_resume(&t->jobs, j, now_ns);
@@ -233,8 +143,7 @@ void sv_tree_resume_all(struct sv_tree *t, struct ms_watch *w, struct sv_report 
         for (size_t j = 0; j < t->jobs.n; j++)
                 if (t->jobs.job[j].frozen)
                         resume_job(t, w, j, rep, now_ns);
-        while (t->n_cg_jobs > 0)
-                cg_thaw(t, t->n_cg_jobs - 1);
+        sv_freezer_thaw_all(t);
         sv_guard_resume_all();
         ms_watch_hold(w, t->jobs.frozen > 0);
 }

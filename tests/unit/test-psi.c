@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -230,23 +231,28 @@ static void locate_v1_hybrid_unified_cgroup(void **state)
         struct ms_psi_source src;
         struct ms_cgroup cg;
 
+        char *self, *v2;
+
         /* The v1 memory cgroup has the limit; the process's unified cgroup
-         * (hybrid hierarchy) keeps its pressure. */
-        fake_write(f->root, "proc/self/cgroup", "4:memory:/box\n0::/box\n");
-        fake_write(f->root, "proc/self/mountinfo",
-                   "30 25 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-                   "31 25 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
-        fake_write(f->root, "sys/fs/cgroup/memory/box/memory.usage_in_bytes", "0\n");
+         * (the fake's hybrid hierarchy, its "0::" line moved to /box) keeps
+         * its pressure. */
+        fake_v1_tree(f->root, "/box");
+        self = fake_read(f->root, "proc/self/cgroup");
+        v2 = strstr(self, "0::/\n");
+        assert_non_null(v2);
+        *v2 = '\0';
+        fake_writef(f->root, "proc/self/cgroup", "%s0::/box\n", self);
         fake_write(f->root, "sys/fs/cgroup/unified/box/memory.pressure", psi_text);
+        free(self);
         assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
         assert_int_equal(cg.version, MS_CGROUP_V1);
-        assert_int_equal(ms_psi_locate(f->fd, &cg, "sys/fs/cgroup/memory/box", &src), 0);
+        assert_int_equal(ms_psi_locate(f->fd, &cg, FAKE_V1_MNT "/box", &src), 0);
         assert_int_equal(src.scope, MS_PSI_CGROUP);
         assert_string_equal(src.path, "sys/fs/cgroup/unified/box/memory.pressure");
 
         /* In the unified root: the host's. */
         fake_write(f->root, "proc/self/cgroup", "4:memory:/box\n0::/\n");
-        assert_int_equal(ms_psi_locate(f->fd, &cg, "sys/fs/cgroup/memory/box", &src), 0);
+        assert_int_equal(ms_psi_locate(f->fd, &cg, FAKE_V1_MNT "/box", &src), 0);
         assert_int_equal(src.scope, MS_PSI_HOST);
 }
 
