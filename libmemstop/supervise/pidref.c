@@ -45,7 +45,8 @@ int ms_pidref_open(int rootfd, pid_t pid, uint64_t starttime, struct ms_pidref *
         if (pid <= 0)
                 return -ESRCH;
         fd = syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0 && errno != ENOSYS)
+        /* No pidfds (before 5.3) or none left: by pid and start time. */
+        if (fd < 0 && errno != ENOSYS && errno != EMFILE && errno != ENFILE)
                 return errno == EINVAL ? -ESRCH : -errno;
         ref.fd = fd < 0 ? -1 : (int)fd;
         /* Opened after the look: the pid may name a newer process by now. */

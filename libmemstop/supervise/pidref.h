@@ -5,7 +5,7 @@
  * that a signal reaches that process or none, never one that took its pid
  * later. Where pidfds are missing (ENOSYS) the reference keeps pid and start
  * time and checks the start time again before each kill(2) (a small window
- * remains there).
+ * remains there); so does it when the process has no file descriptor left.
  *
  * On Linux 6.15+ a pidfd held while its process exits also tells how it
  * died (PIDFD_GET_INFO with PIDFD_INFO_EXIT), after whoever reaped it.

@@ -24,7 +24,7 @@ N=${VM_MAKE_JOBS:-8}
 MIB=${VM_MAKE_MIB:-300}
 RAMP=${VM_MAKE_RAMP:-2}
 HOLD=${VM_MAKE_HOLD:-2}
-plan 9
+plan 8
 
 tmpdir
 W=$TMPD
