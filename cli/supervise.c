@@ -45,6 +45,7 @@
 #include "util/fileio.h"
 #include "cli/cli.h"
 #include "cli/supervise.h"
+#include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
 #include "cli/sv-memory.h"
 #include "cli/sv-oom.h"
@@ -199,7 +200,7 @@ static int catch_signals(sigset_t *oldmask)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, oldmask);
-        sv_stopped_install();
+        sv_guard_install();
         return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
@@ -242,6 +243,12 @@ static int setup(struct sv *s)
         if (r != 0)
                 return r;
         sv_memory_setup(&s->mem, cli, s->tree.self, &s->rep);
+        /* v2: jobs are frozen through cgroup.freeze below the build's cgroup. */
+        if (s->mem.has_build && s->mem.build.version == MS_CGROUP_V2)
+                s->tree.freezer = &s->mem.build;
+        /* Nothing stays stopped behind us, kill -9 included. */
+        if (s->tree.freeze && sv_guard_start() < 0 && cli->verbose_flags)
+                cli_error("no guardian: jobs frozen when memstop is killed stay stopped");
         cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);
@@ -338,9 +345,8 @@ static void finish(struct sv *s)
         sv_tree_resume_all(&s->tree, &s->watch, &s->rep, now_ns());
         s->rep.wall_ns = now_ns() - s->status.t0_ns;
         tick(s);
-        s->ooms.seen_ns = 0;
         sv_ooms_name(&s->ooms, &s->rep, UINT64_MAX);
-        sv_stopped_resume();
+        sv_guard_resume_all();
         reap(s);
         sv_status_clear(&s->status);
         sv_memory_remove_cgroup(&s->mem);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,58 +8,12 @@
 #include "util/macro.h"
 #include "util/size.h"
 #include "cli/cli.h"
+#include "cli/sv-freezer.h"
+#include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
 
 #define STALL_FRACTION 0.10 /* of time fully stalled: the build stalls */
 #define CALM_FRACTION 0.02
-
-/* --- what must be resumed on every way out ---------------------------------- */
-
-/* Every pid we stopped and not yet continued. Global, not a member of
- * struct sv_tree: the fatal-signal and atexit handlers read it. */
-static volatile pid_t stopped[SV_MAX_PROCS];
-static volatile size_t n_stopped;
-
-static void stopped_add(pid_t pid)
-{
-        for (size_t i = 0; i < n_stopped; i++)
-                if (stopped[i] == pid)
-                        return;
-        if (n_stopped < SV_MAX_PROCS)
-                stopped[n_stopped++] = pid;
-}
-
-static void stopped_del(pid_t pid)
-{
-        for (size_t i = 0; i < n_stopped; i++)
-                if (stopped[i] == pid) {
-                        stopped[i] = stopped[--n_stopped];
-                        return;
-                }
-}
-
-void sv_stopped_resume(void)
-{
-        for (size_t i = 0; i < n_stopped; i++)
-                kill(stopped[i], SIGCONT);
-        n_stopped = 0;
-}
-
-static void on_fatal(int sig)
-{
-        sv_stopped_resume();
-        signal(sig, SIG_DFL);
-        raise(sig);
-}
-
-void sv_stopped_install(void)
-{
-        const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
-
-        for (size_t i = 0; i < MS_ARRAY_SIZE(fatal); i++)
-                signal(fatal[i], on_fatal);
-        atexit(sv_stopped_resume);
-}
 
 /* --- the tree ------------------------------------------------------------- */
 
@@ -88,19 +43,20 @@ void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns)
         uint64_t ended_frozen_ns;
         size_t m = 0;
 
-        /* pids[0] is ourselves. */
+        /* pids[0] is ourselves; the guardian is no part of the build. */
         for (int i = 1; i < n; i++)
-                if (ms_proc_info_read(MS_ROOT_HOST, t->pids[i], &t->procs.p[m].info) == 0)
+                if (t->pids[i] != sv_guard_pid() &&
+                    ms_proc_info_read(MS_ROOT_HOST, t->pids[i], &t->procs.p[m].info) == 0)
                         m++;
         t->procs.n = m;
         t->leaves = ms_procs_index(&t->procs);
         (void)ms_jobs_update(&t->jobs, &t->procs, t->self, t->child, now_ns, &ended_frozen_ns);
         rep->frozen_ns += ended_frozen_ns;
+        sv_guard_prune();
+        sv_freezer_forget_gone(t);
         for (size_t i = 0; i < m; i++)
-                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i])) {
-                        kill(t->procs.p[i].info.pid, SIGSTOP);
-                        stopped_add(t->procs.p[i].info.pid);
-                }
+                if (ms_jobs_must_stop(&t->jobs, &t->procs.p[i]) && !sv_freezer_refreeze(t, &t->procs.p[i]))
+                        (void)sv_guard_stop(t->procs.p[i].info.pid, t->procs.p[i].info.starttime);
 }
 
 static void signal_job(struct sv_tree *t, size_t j, int sig)
@@ -108,11 +64,10 @@ static void signal_job(struct sv_tree *t, size_t j, int sig)
         for (size_t i = 0; i < t->procs.n; i++) {
                 if (t->procs.p[i].job != (int)j)
                         continue;
-                kill(t->procs.p[i].info.pid, sig);
                 if (sig == SIGSTOP)
-                        stopped_add(t->procs.p[i].info.pid);
+                        (void)sv_guard_stop(t->procs.p[i].info.pid, t->procs.p[i].info.starttime);
                 else
-                        stopped_del(t->procs.p[i].info.pid);
+                        sv_guard_cont(t->procs.p[i].info.pid);
         }
 }
 
@@ -137,7 +92,8 @@ static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct s
         /* Frozen time is not the job's own: its slots say when it stopped. */
         ms_watch_pause(w, &t->procs, (int)j, now_ns, true);
         ms_jobs_freeze(&t->jobs, j, now_ns);
-        signal_job(t, j, SIGSTOP);
+        if (sv_freezer_freeze(t, j) < 0)
+                signal_job(t, j, SIGSTOP);
         rep->freezes++;
         if (t->jobs.frozen > rep->max_frozen)
                 rep->max_frozen = t->jobs.frozen;
@@ -146,6 +102,7 @@ static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct s
 static void resume_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct sv_report *rep, uint64_t now_ns)
 {
         log_job(t, j, "resumed", "memory is back");
+        sv_freezer_thaw(t, t->jobs.job[j].pid);
         signal_job(t, j, SIGCONT);
         ms_watch_pause(w, &t->procs, (int)j, now_ns, false);
         rep->frozen_ns += ms_jobs_resume(&t->jobs, j, now_ns);
@@ -186,7 +143,8 @@ void sv_tree_resume_all(struct sv_tree *t, struct ms_watch *w, struct sv_report 
         for (size_t j = 0; j < t->jobs.n; j++)
                 if (t->jobs.job[j].frozen)
                         resume_job(t, w, j, rep, now_ns);
-        sv_stopped_resume();
+        sv_freezer_thaw_all(t);
+        sv_guard_resume_all();
         ms_watch_hold(w, t->jobs.frozen > 0);
 }
 

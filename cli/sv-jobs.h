@@ -3,8 +3,8 @@
  * The supervised build's jobs, as the front end handles them: the looks at
  * the process tree (proctree.h, grouped by jobs.h), freezing and resuming
  * jobs as freeze.h decides, with the gate told through the ledger
- * (watch.h), and the set of stopped processes that must be continued on
- * every way out, crashes of memstop included.
+ * (watch.h); what was stopped is continued on every way out, kill -9 of
+ * memstop included (sv-guard.h).
  */
 #pragma once
 
@@ -23,8 +23,16 @@
 /* At most this many processes are seen in one look. */
 #define SV_MAX_PROCS 4096
 
+/* At most this many jobs are frozen through cgroups at once (more: SIGSTOP). */
+#define SV_MAX_CG_JOBS 64
+
 struct sv_tree {
         pid_t self, child;
+        /* The build's v2 cgroup: jobs are frozen in cgroups below it
+         * (buildcg.h); NULL: by SIGSTOP. */
+        const struct ms_cgroup *freezer;
+        pid_t cg_jobs[SV_MAX_CG_JOBS]; /* roots of the jobs frozen so */
+        size_t n_cg_jobs;
         bool freeze;     /* freezing allowed (not --no-freeze) */
         unsigned verbose; /* -vv: say which job was frozen or resumed */
         struct ms_freeze_params fp;
@@ -39,12 +47,6 @@ struct sv_tree {
 /* Returns 0 or -ENOMEM. */
 int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose);
 void sv_tree_free(struct sv_tree *t);
-
-/* Catch crashes of memstop (fatal signals, exit) to continue whatever it
- * stopped; the set of stopped pids is global for their handlers. */
-void sv_stopped_install(void);
-/* Continue every process we stopped (async-signal-safe). */
-void sv_stopped_resume(void);
 
 /* A look at the tree at now_ns: processes, jobs and their rates; a frozen
  * job's processes that run again are stopped again. rep counts the frozen

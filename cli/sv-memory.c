@@ -10,6 +10,7 @@
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "gate/protocol.h"
+#include "cli/sv-guard.h"
 #include "cli/sv-memory.h"
 
 /*
@@ -24,6 +25,15 @@ static bool own_limit_binds(const struct sv_memory *m)
 
         return ms_sample_read(MS_ROOT_HOST, &m->own, &own) < 0 ||
                (own.has_cgroup && own.cgroup.limit != MS_UNLIMITED && own.cgroup.limit < own.host.total);
+}
+
+/* Back where we were, the guardian with us. */
+static void undelegate(struct sv_memory *m, pid_t self)
+{
+        pid_t guard = sv_guard_pid();
+
+        (void)ms_build_cgroup_undelegate(MS_ROOT_HOST, &m->own, self, m->memory_enabled, &guard, guard > 0);
+        m->delegated = m->memory_enabled = false;
 }
 
 static int create_build_cgroup(struct sv_memory *m, pid_t self)
@@ -41,9 +51,23 @@ static int create_build_cgroup(struct sv_memory *m, pid_t self)
         return r;
 }
 
+/* v2: a build cgroup beside a leaf of ours, where our cgroup is ours to
+ * divide (buildcg.h). Returns 0 or -errno. */
+static int create_delegated(struct sv_memory *m, pid_t self)
+{
+        int r = ms_build_cgroup_delegate(MS_ROOT_HOST, &m->own, self, &m->memory_enabled);
+
+        if (r < 0)
+                return r;
+        m->delegated = true;
+        r = create_build_cgroup(m, self);
+        if (r < 0)
+                undelegate(m, self);
+        return r;
+}
+
 static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
-        struct ms_cgroup_mem mem;
         int r;
 
         rep->watch = "process tree";
@@ -52,23 +76,42 @@ static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self,
         /* A fake root is for reading figures: the build's cgroup is real. */
         if (m->sysroot || m->own.version == MS_CGROUP_NONE)
                 return;
-        if (own_limit_binds(m)) {
+        if (m->own.version == MS_CGROUP_V1 && own_limit_binds(m)) {
                 if (cli->verbose_flags)
                         cli_error("memory cgroup /%s has a limit: watching the build's process tree", m->own.dir);
                 return;
         }
         r = create_build_cgroup(m, self);
+        /* v2 below the root: the memory controller is handed down by us or not at all. */
+        if (r == -EOPNOTSUPP && m->own.version == MS_CGROUP_V2)
+                r = create_delegated(m, self);
         if (r < 0) {
                 if (cli->verbose_flags)
-                        cli_error("no memory cgroup for the build (%s): watching the process tree", strerror(-r));
+                        cli_error("no memory cgroup for the build below /%s (%s): watching the process tree",
+                                  m->own.dir, strerror(-r));
                 return;
         }
         m->has_build = true;
+        m->self = self;
         rep->watch = m->build.version == MS_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
         snprintf(rep->cgroup, sizeof(rep->cgroup), "/%s", m->build.dir);
-        /* Its counters start at 0, but a reused directory may not. */
-        if (ms_cgroup_read(MS_ROOT_HOST, &m->build, &mem) == 0)
-                m->oom_base = mem.oom_kills;
+}
+
+/*
+ * The OOM kills of this build are those counted from now on: the counter of
+ * the cgroup the build runs in, the build's own or (watch mode) ours, has
+ * counted every kill there since it was made (docker --memory, a CI job's
+ * cgroup, an earlier build's). Victims are counted where they were: v1
+ * memory.oom_control counts the cgroup's own, v2 memory.events those of
+ * its subtree (a job's cgroup below the build's included).
+ */
+static void oom_baseline(struct sv_memory *m)
+{
+        const struct ms_cgroup *cg = m->has_build ? &m->build : &m->own;
+        struct ms_cgroup_mem mem;
+
+        m->oom_based = cg->version != MS_CGROUP_NONE && ms_cgroup_read(m->rootfd, cg, &mem) == 0;
+        m->oom_base = m->oom_based ? mem.oom_kills : 0;
 }
 
 int sv_memory_open(struct sv_memory *m, const struct cli *cli)
@@ -77,17 +120,39 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli)
         return cli_root(cli, &m->rootfd);
 }
 
+/* Pressure: the build cgroup's (v2), else whose limit binds us (psi.h). */
+static void choose_pressure(struct sv_memory *m, const struct cli *cli)
+{
+        struct ms_psi_source src;
+        struct ms_sample own;
+        const char *limit_dir = "";
+
+        if (m->has_build && m->build.version == MS_CGROUP_V2) {
+                snprintf(m->psi.path, sizeof(m->psi.path), "%s/memory.pressure", m->build.dir);
+                m->psi.scope = MS_PSI_CGROUP;
+                return;
+        }
+        if (ms_sample_read(m->rootfd, &m->own, &own) == 0 && own.has_cgroup)
+                limit_dir = own.cgroup.limit_dir;
+        (void)ms_psi_locate(m->rootfd, &m->own, limit_dir, &src);
+        snprintf(m->psi.path, sizeof(m->psi.path), "%s", src.path);
+        m->psi.scope = src.scope;
+        if (cli->verbose_flags) {
+                char name[PATH_MAX + 16];
+                ms_psi_source_name(&src, name, sizeof(name));
+                cli_error("memory pressure of the %s", name);
+        }
+}
+
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep)
 {
         setup_cgroup(m, cli, self, rep);
-        if (m->has_build && m->build.version == MS_CGROUP_V2)
-                snprintf(m->psi.path, sizeof(m->psi.path), "%s/memory.pressure", m->build.dir);
-        else
-                snprintf(m->psi.path, sizeof(m->psi.path), "proc/pressure/memory");
+        oom_baseline(m);
+        choose_pressure(m, cli);
         m->psi.on = true;
 }
 
-void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f)
+void sv_memory_read(struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f)
 {
         struct ms_sample own, build;
         uint64_t kills;
@@ -107,7 +172,13 @@ void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, str
         } else {
                 for (size_t i = 0; i < procs->n; i++)
                         f->used += procs->p[i].info.rss;
-                kills = own.has_cgroup ? own.cgroup.oom_kills : 0;
+                /* Not the own cgroup's count for a build cgroup's. */
+                kills = m->has_build ? m->oom_base : own.has_cgroup ? own.cgroup.oom_kills : 0;
+        }
+        if (!m->oom_based) {
+                /* Unreadable at the start: from the first figures on. */
+                m->oom_base = kills;
+                m->oom_based = true;
         }
         f->oom_kills = kills > m->oom_base ? kills - m->oom_base : 0;
 }
@@ -161,6 +232,8 @@ void sv_memory_remove_cgroup(struct sv_memory *m)
         if (r < 0)
                 cli_error("cannot remove the build's cgroup /%s: %s", m->build.dir, strerror(-r));
         m->has_build = false;
+        if (m->delegated)
+                undelegate(m, m->self);
 }
 
 void sv_memory_close(struct sv_memory *m)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The supervised build's memory: the cgroup of its own (buildcg.h) where
- * the hierarchy allows, else the process tree; the figures of each look,
+ * the hierarchy allows (on v2 below a cgroup delegated to us, the
+ * supervisor in a leaf beside it), else the process tree; the figures of each look,
  * memory pressure, and the kernel's recorded peak.
  */
 #pragma once
@@ -12,6 +13,7 @@
 #include <sys/types.h>
 
 #include "probe/cgroup.h"
+#include "probe/psi.h"
 #include "supervise/jobs.h"
 #include "cli/cli.h"
 #include "cli/supervise.h"
@@ -26,6 +28,7 @@ struct sv_figures {
 /* Memory pressure ("full" stall time), smoothed over looks. */
 struct sv_pressure {
         bool on; /* readable, so far */
+        enum ms_psi_scope scope; /* the build's or limiting cgroup's, or the host's */
         char path[PATH_MAX + 32];
         uint64_t prev_total, prev_ns;
         double frac; /* of time fully stalled, 0..1 */
@@ -36,7 +39,11 @@ struct sv_memory {
         bool sysroot;
         struct ms_cgroup own, build;
         bool has_build;
-        uint64_t oom_base; /* the build cgroup's OOM count at its start */
+        bool delegated;      /* v2: we moved to a leaf of our own beside the build's */
+        bool memory_enabled; /* ... and wrote "+memory" to our cgroup's subtree_control */
+        pid_t self;
+        uint64_t oom_base; /* the OOM count of the build's cgroup at the start */
+        bool oom_based;    /* oom_base taken */
         struct sv_pressure psi;
 };
 
@@ -46,8 +53,10 @@ int sv_memory_open(struct sv_memory *m, const struct cli *cli);
 /* Find our cgroup; make the build's where it can, telling rep how the build
  * is watched; choose the pressure file. */
 void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, struct sv_report *rep);
-/* The figures of a look; used memory from the tree's RSS without a cgroup. */
-void sv_memory_read(const struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f);
+/* The figures of a look; used memory from the tree's RSS without a cgroup;
+ * OOM kills counted since the start (the first look's count, if the start's
+ * was unreadable). */
+void sv_memory_read(struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f);
 /* A look at pressure at now_ns; rep keeps the highest. */
 void sv_memory_pressure(struct sv_memory *m, uint64_t now_ns, struct sv_report *rep);
 /* The peak the kernel recorded, which the looks may have missed. */

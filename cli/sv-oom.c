@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include "cli/sv-oom.h"
 
 #define OOM_WINDOW_NS (3000ull * 1000 * 1000)
+#define LARGE (16ull << 20) /* held by pidfd from this RSS */
+#define MAX_REFS 256u       /* pidfds held at most */
 
 /* pid with start time start, or (start UINT64_MAX) the living one of pid. */
 static struct sv_known *known_find(struct sv_ooms *o, pid_t pid, uint64_t start)
@@ -27,26 +30,80 @@ static struct sv_known *known_add(struct sv_ooms *o, const struct ms_proc_info *
         if (ms_grow(&o->known, &o->cap_known, o->n_known, sizeof(*o->known), 256) < 0)
                 return NULL;
         k = &o->known[o->n_known++];
-        *k = (struct sv_known){ .pid = pi->pid, .start = pi->starttime };
+        *k = (struct sv_known){ .pid = pi->pid, .start = pi->starttime, .ref = MS_PIDREF_NONE };
         if (ms_proc_cmdline_read(MS_ROOT_HOST, pi->pid, k->cmd, sizeof(k->cmd)) < 0 || !k->cmd[0])
                 snprintf(k->cmd, sizeof(k->cmd), "%s", pi->comm);
         return k;
 }
 
+static void drop_ref(struct sv_ooms *o, struct sv_known *k)
+{
+        if (k->ref.fd >= 0)
+                o->n_refs--;
+        ms_pidref_close(&k->ref);
+}
+
+/* A large process is held by pidfd: the kernel tells how it died. */
+static void hold(struct sv_ooms *o, struct sv_known *k)
+{
+        if (k->ref.pid || k->rss < LARGE || o->n_refs >= MAX_REFS)
+                return;
+        if (ms_pidref_open(MS_ROOT_HOST, k->pid, k->start, &k->ref) < 0)
+                k->ref = (struct ms_pidref){ .pid = k->pid, .fd = -1 }; /* tried */
+        else if (k->ref.fd >= 0)
+                o->n_refs++;
+}
+
+/* What the pidfd of a process gone says of its death (once reaped). */
+static void learn_death(struct sv_ooms *o, struct sv_known *k)
+{
+        int status;
+        int r = ms_pidref_exit_status(&k->ref, &status);
+
+        if (r == -EAGAIN)
+                return;
+        if (r == 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                k->sigkilled = true;
+        drop_ref(o, k);
+}
+
+/* A zombie tells its wait status in proc/PID/stat until it is reaped. */
+static void learn_zombie(struct sv_known *k)
+{
+        char path[64], text[2048];
+        int status;
+
+        snprintf(path, sizeof(path), "proc/%d/stat", (int)k->pid);
+        if (ms_read_at(MS_ROOT_HOST, path, text, sizeof(text), NULL) == 0 &&
+            ms_proc_exit_code_parse(text, &status) == 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                k->sigkilled = true;
+}
+
 void sv_ooms_note(struct sv_ooms *o, const struct ms_procs *procs, uint64_t now_ns)
 {
-        for (size_t i = 0; i < o->n_known; i++)
-                if (!o->known[i].gone_ns && !ms_procs_find(procs, o->known[i].pid))
-                        o->known[i].gone_ns = now_ns;
+        for (size_t i = 0; i < o->n_known; i++) {
+                struct sv_known *k = &o->known[i];
+                const struct ms_proc *p = ms_procs_find(procs, k->pid);
+                if (!k->gone_ns && (!p || p->info.starttime != k->start))
+                        k->gone_ns = now_ns;
+                if (k->gone_ns && k->ref.fd >= 0)
+                        learn_death(o, k);
+        }
         for (size_t i = 0; i < procs->n; i++) {
                 const struct ms_proc *p = &procs->p[i];
                 struct sv_known *k = known_find(o, p->info.pid, p->info.starttime);
                 if (!k)
                         k = known_add(o, &p->info);
-                if (k && p->info.state == 'Z' && !k->gone_ns)
+                if (!k)
+                        continue;
+                if (p->info.state == 'Z' && !k->gone_ns) {
                         k->gone_ns = now_ns;
-                if (k && p->info.rss > k->rss)
+                        learn_zombie(k);
+                }
+                if (p->info.rss > k->rss)
                         k->rss = p->info.rss;
+                if (!k->gone_ns)
+                        hold(o, k);
         }
 }
 
@@ -67,19 +124,18 @@ void sv_ooms_count(struct sv_ooms *o, struct sv_report *rep, uint64_t kills, uin
         o->seen_ns = now_ns;
 }
 
-/* The likeliest victim not yet named: gone while the count rose, the
- * largest first (the killer's choice), those we reaped dead of SIGKILL
- * before all. */
+/* The likeliest victim not yet named: died of SIGKILL within the window of
+ * the count's rise, the largest first (the killer's choice). */
 static struct sv_known *victim(struct sv_ooms *o)
 {
         struct sv_known *best = NULL;
 
         for (size_t i = 0; i < o->n_known; i++) {
                 struct sv_known *k = &o->known[i];
-                if (!k->gone_ns || k->named || k->gone_ns + OOM_WINDOW_NS < o->seen_ns)
+                if (!k->gone_ns || k->named || !k->sigkilled || k->gone_ns + OOM_WINDOW_NS < o->seen_ns ||
+                    k->gone_ns > o->seen_ns + OOM_WINDOW_NS)
                         continue;
-                if (!best || (k->sigkilled && !best->sigkilled) ||
-                    (k->sigkilled == best->sigkilled && k->rss > best->rss))
+                if (!best || k->rss > best->rss)
                         best = k;
         }
         return best;
@@ -88,23 +144,24 @@ static struct sv_known *victim(struct sv_ooms *o)
 void sv_ooms_name(struct sv_ooms *o, struct sv_report *rep, uint64_t now_ns)
 {
         while (o->pending > 0) {
-                struct sv_known *best = victim(o), unknown = { .pid = 0 };
+                struct sv_known *best = victim(o);
+                struct sv_oom *n;
                 if (!best) {
-                        /* Not gone yet: wait, but not forever. */
-                        if (now_ns < o->seen_ns + OOM_WINDOW_NS)
-                                return;
-                        best = &unknown;
-                        snprintf(best->cmd, sizeof(best->cmd), "an unidentified process");
+                        /* Not known dead yet: wait, but not forever; then
+                         * the kills stay counted, unnamed. */
+                        if (now_ns >= o->seen_ns + OOM_WINDOW_NS)
+                                o->pending = 0;
+                        return;
                 }
                 best->named = true;
-                struct sv_oom *n = realloc(rep->ooms, (rep->n_ooms + 1) * sizeof(*n));
-                if (n) {
-                        rep->ooms = n;
-                        n[rep->n_ooms].pid = best->pid;
-                        snprintf(n[rep->n_ooms].cmd, sizeof(n[0].cmd), "%s", best->cmd);
-                        rep->n_ooms++;
-                }
                 o->pending--;
+                n = realloc(rep->ooms, (rep->n_ooms + 1) * sizeof(*n));
+                if (!n)
+                        continue;
+                rep->ooms = n;
+                n[rep->n_ooms].pid = best->pid;
+                snprintf(n[rep->n_ooms].cmd, sizeof(n[0].cmd), "%s", best->cmd);
+                rep->n_ooms++;
         }
 }
 
@@ -112,14 +169,19 @@ void sv_ooms_prune(struct sv_ooms *o, uint64_t now_ns)
 {
         size_t j = 0;
 
-        for (size_t i = 0; i < o->n_known; i++)
+        for (size_t i = 0; i < o->n_known; i++) {
                 if (!o->known[i].gone_ns || now_ns < o->known[i].gone_ns + 2 * OOM_WINDOW_NS)
                         o->known[j++] = o->known[i];
+                else
+                        drop_ref(o, &o->known[i]);
+        }
         o->n_known = j;
 }
 
 void sv_ooms_free(struct sv_ooms *o)
 {
+        for (size_t i = 0; i < o->n_known; i++)
+                drop_ref(o, &o->known[i]);
         free(o->known);
         *o = (struct sv_ooms){ 0 };
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * OOM kills in a supervised build: counted from the cgroup's figures and
- * named after the processes that vanished while the count rose. Every
- * process seen is remembered (command line, largest RSS) until its OOM
- * window is over, so that it can be named after it is gone.
+ * OOM kills in a supervised build: counted from the cgroup's figures since
+ * the build started (sv-memory.c takes the baseline), and named after the
+ * processes known to have died of SIGKILL while the count rose: reaped by
+ * us, seen as a zombie with that exit code, or told by a pidfd held on it
+ * (Linux 6.15+; held on the build's larger processes, the OOM killer's
+ * choice). A kill whose victim is not known so is counted, never guessed.
+ * Every process seen is remembered (command line, largest RSS) until its
+ * OOM window is over, so that it can be named after it is gone.
  */
 #pragma once
 
@@ -13,6 +17,7 @@
 #include <sys/types.h>
 
 #include "supervise/jobs.h"
+#include "supervise/pidref.h"
 #include "cli/supervise.h"
 
 /* A process seen, for its command line after it is gone. */
@@ -21,7 +26,8 @@ struct sv_known {
         uint64_t start;
         uint64_t rss;     /* the largest seen */
         uint64_t gone_ns; /* 0 while alive */
-        bool sigkilled;   /* reaped by us, died of SIGKILL */
+        bool sigkilled;   /* known to have died of SIGKILL */
+        struct ms_pidref ref; /* held while it is large, to learn how it died */
         bool named;       /* reported as OOM-killed */
         char cmd[256];
 };
@@ -30,6 +36,7 @@ struct sv_ooms {
         struct sv_known *known;
         size_t n_known, cap_known;
         uint64_t pending; /* counted, not yet named */
+        unsigned n_refs;  /* pidfds held */
         uint64_t seen_ns; /* when the count last rose; 0: name now */
 };
 

@@ -171,28 +171,55 @@ static bool exists_at(int rootfd, const char *dir, const char *file)
         return ms_access_at(rootfd, p) == 0;
 }
 
+/* The cgroup of version `version` in proc/self/cgroup and mountinfo text. */
+static int locate_text(const char *self, const char *mounts, enum ms_cgroup_version version, struct ms_cgroup *out)
+{
+        char path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        struct ms_cgroup c = { .version = version };
+        int r;
+
+        r = ms_proc_cgroup_parse(self, version, path, sizeof(path));
+        if (r == 0)
+                r = ms_mountinfo_parse(mounts, version, root, sizeof(root), mnt, sizeof(mnt));
+        if (r == 0)
+                r = ms_cgroup_join(&c, mnt, root, path);
+        if (r == 0)
+                *out = c;
+        return r;
+}
+
+static int read_self(int rootfd, char *self, size_t self_size, char *mounts, size_t mounts_size)
+{
+        int r = ms_read_at(rootfd, "proc/self/cgroup", self, self_size, NULL);
+
+        if (r < 0)
+                return r;
+        /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
+        r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, mounts_size, NULL);
+        return r == -EFBIG ? 0 : r;
+}
+
+int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cgroup *cg)
+{
+        char self[16384], mounts[65536];
+        int r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
+
+        return r < 0 ? r : locate_text(self, mounts, version, cg);
+}
+
 int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
 {
-        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        char self[16384], mounts[65536];
         static const enum ms_cgroup_version order[] = { MS_CGROUP_V1, MS_CGROUP_V2 };
         int r;
 
         memset(cg, 0, sizeof(*cg));
-        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
+        r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
         if (r < 0)
                 return r;
-        /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
-        r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, sizeof(mounts), NULL);
-        if (r < 0 && r != -EFBIG)
-                return r;
-
         for (size_t i = 0; i < MS_ARRAY_SIZE(order); i++) {
-                struct ms_cgroup c = { .version = order[i] };
-                if (ms_proc_cgroup_parse(self, c.version, path, sizeof(path)) < 0)
-                        continue;
-                if (ms_mountinfo_parse(mounts, c.version, root, sizeof(root), mnt, sizeof(mnt)) < 0)
-                        continue;
-                if (ms_cgroup_join(&c, mnt, root, path) < 0)
+                struct ms_cgroup c;
+                if (locate_text(self, mounts, order[i], &c) < 0)
                         continue;
                 /* v2: only with the memory controller enabled here. */
                 if (c.version == MS_CGROUP_V2 && !exists_at(rootfd, c.dir, "memory.current"))
@@ -258,10 +285,45 @@ static bool parent_dir(char *dir, size_t mount_len)
         return true;
 }
 
+/*
+ * The limit binds at its own level: what the whole cgroup there uses
+ * (siblings included) counts, not only ours. Each limited level's
+ * limit - (usage - inactive_file) there, and at least our own working set
+ * (usage is fuzzy on v1), lowers *available.
+ */
+static void level_bind(uint64_t limit, uint64_t usage, uint64_t inactive, uint64_t own_working, uint64_t *available)
+{
+        uint64_t working = usage > inactive ? usage - inactive : 0;
+        uint64_t a;
+
+        if (limit == MS_UNLIMITED)
+                return;
+        if (working < own_working)
+                working = own_working;
+        a = limit > working ? limit - working : 0;
+        if (a < *available)
+                *available = a;
+}
+
+/* usage and inactive_file of an ancestor level (v1: hierarchical "total_"). */
+static int level_usage(int rootfd, const char *dir, enum ms_cgroup_version version, uint64_t *usage,
+                       uint64_t *inactive)
+{
+        char stat[8192];
+        int r;
+
+        r = read_file_u64(rootfd, dir, ms_cgroup_usage_file(version), usage);
+        if (r == 0)
+                r = read_file_text(rootfd, dir, "memory.stat", stat, sizeof(stat));
+        if (r == 0)
+                r = ms_field_u64(stat, version == MS_CGROUP_V2 ? "inactive_file" : "total_inactive_file", inactive);
+        return r;
+}
+
 static int read_v1(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *m)
 {
         char stat[8192], walk[PATH_MAX];
-        uint64_t v;
+        uint64_t v, own_working, usage, inactive;
         int r;
 
         r = read_file_text(rootfd, cg->dir, "memory.stat", stat, sizeof(stat));
@@ -277,26 +339,60 @@ static int read_v1(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem 
                 m->max = MS_UNLIMITED;
         m->high = MS_UNLIMITED;
         m->limit = m->max;
+        m->available = ms_cgroup_available(m->limit, m->usage, m->inactive_file);
+        own_working = m->usage > m->inactive_file ? m->usage - m->inactive_file : 0;
 
-        /* Which cgroup sets the effective limit: the deepest one with it. */
-        if (m->limit != MS_UNLIMITED) {
-                snprintf(walk, sizeof(walk), "%s", cg->dir);
-                do {
-                        if (read_file_u64(rootfd, walk, "memory.limit_in_bytes", &v) == 0 && v == m->limit) {
+        /* Which cgroup sets the effective limit: the deepest one with it;
+         * every limited ancestor's usage binds too. */
+        snprintf(walk, sizeof(walk), "%s", cg->dir);
+        while (m->limit != MS_UNLIMITED) {
+                if (read_file_u64(rootfd, walk, "memory.limit_in_bytes", &v) == 0 && v < V1_UNLIMITED_FLOOR) {
+                        if (v == m->limit && !m->limit_dir[0])
                                 snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", walk);
-                                break;
-                        }
-                } while (parent_dir(walk, cg->mount_len));
+                        if (strcmp(walk, cg->dir) != 0 && level_usage(rootfd, walk, MS_CGROUP_V1, &usage, &inactive) == 0)
+                                level_bind(v, usage, inactive, own_working, &m->available);
+                }
+                if (!parent_dir(walk, cg->mount_len))
+                        break;
         }
         if (read_file_text(rootfd, cg->dir, "memory.oom_control", stat, sizeof(stat)) == 0)
                 (void)ms_field_u64(stat, "oom_kill", &m->oom_kills);
         return 0;
 }
 
+/* One level of a v2 walk: its memory.max and memory.high (missing: none). */
+static int v2_level(int rootfd, const char *dir, struct ms_cgroup_mem *m, uint64_t *level_limit)
+{
+        static const char *const files[] = { "memory.max", "memory.high" };
+        uint64_t v;
+        int r;
+
+        *level_limit = MS_UNLIMITED;
+        for (size_t i = 0; i < MS_ARRAY_SIZE(files); i++) {
+                /* The hierarchy's root has neither: missing is no limit. */
+                r = read_file_u64(rootfd, dir, files[i], &v);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (i == 0 && v < m->max)
+                        m->max = v;
+                if (i == 1 && v < m->high)
+                        m->high = v;
+                if (v < *level_limit)
+                        *level_limit = v;
+        }
+        if (*level_limit < m->limit) {
+                m->limit = *level_limit;
+                snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", dir);
+        }
+        return 0;
+}
+
 static int read_v2(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *m)
 {
         char text[8192], walk[PATH_MAX];
-        uint64_t v;
+        uint64_t lim, own_working, usage, inactive;
         int r;
 
         r = read_file_u64(rootfd, cg->dir, "memory.current", &m->usage);
@@ -307,31 +403,26 @@ static int read_v2(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem 
                 return r;
         if (ms_cgroup_v2_stat_parse(text, &m->inactive_file) < 0)
                 return -EINVAL;
+        own_working = m->usage > m->inactive_file ? m->usage - m->inactive_file : 0;
 
-        m->max = m->high = m->limit = MS_UNLIMITED;
+        m->max = m->high = m->limit = m->available = MS_UNLIMITED;
         snprintf(walk, sizeof(walk), "%s", cg->dir);
         do {
-                /* The hierarchy's root has no memory.max: missing is no limit. */
-                r = read_file_u64(rootfd, walk, "memory.max", &v);
-                if (r < 0 && r != -ENOENT)
+                r = v2_level(rootfd, walk, m, &lim);
+                if (r < 0)
                         return r;
-                if (r == 0 && v < m->max)
-                        m->max = v;
-                if (r == 0 && v < m->limit) {
-                        m->limit = v;
-                        snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", walk);
-                }
-                r = read_file_u64(rootfd, walk, "memory.high", &v);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-                if (r == 0 && v < m->high)
-                        m->high = v;
-                if (r == 0 && v < m->limit) {
-                        m->limit = v;
-                        snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", walk);
-                }
+                if (lim == MS_UNLIMITED)
+                        continue;
+                if (strcmp(walk, cg->dir) == 0)
+                        level_bind(lim, m->usage, m->inactive_file, own_working, &m->available);
+                else if (level_usage(rootfd, walk, MS_CGROUP_V2, &usage, &inactive) == 0)
+                        level_bind(lim, usage, inactive, own_working, &m->available);
+                else
+                        level_bind(lim, 0, 0, own_working, &m->available);
         } while (parent_dir(walk, cg->mount_len));
 
+        /* Hierarchical: OOM victims in this cgroup and below (memory.events.local
+         * would miss those of a build's sub-cgroups). */
         if (read_file_text(rootfd, cg->dir, "memory.events", text, sizeof(text)) == 0)
                 (void)ms_field_u64(text, "oom_kill", &m->oom_kills);
         return 0;
@@ -354,7 +445,6 @@ int ms_cgroup_read(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem 
         }
         if (r < 0)
                 return r;
-        m.available = ms_cgroup_available(m.limit, m.usage, m.inactive_file);
         *mem = m;
         return 0;
 }

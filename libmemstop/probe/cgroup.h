@@ -59,6 +59,12 @@ int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, cons
  * proc files. */
 int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg);
 
+/* The calling process's cgroup in the hierarchy of `version` (v1: the
+ * memory controller's; v2: the unified one, whatever its controllers: its
+ * memory.pressure counts its tasks' stalls even on a v1 host's hybrid
+ * hierarchy). Returns 0, -ENOENT when there is none, or -errno. */
+int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cgroup *cg);
+
 /* memory.stat parsers. Missing keys are -ENOENT. */
 int ms_cgroup_v1_stat_parse(const char *text, uint64_t *hierarchical_limit, uint64_t *total_inactive_file);
 int ms_cgroup_v2_stat_parse(const char *text, uint64_t *inactive_file);

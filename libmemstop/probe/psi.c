@@ -91,3 +91,62 @@ int ms_psi_read(int rootfd, const char *path, struct ms_psi *out)
                 return r == -EFBIG ? -EINVAL : r;
         return ms_psi_parse(buf, out);
 }
+
+static bool readable(int rootfd, const char *path)
+{
+        struct ms_psi psi;
+
+        return ms_psi_read(rootfd, path, &psi) == 0;
+}
+
+static int set_cgroup(struct ms_psi_source *out, const char *dir)
+{
+        int n = snprintf(out->path, sizeof(out->path), "%s/memory.pressure", dir);
+
+        out->scope = MS_PSI_CGROUP;
+        return n < 0 || (size_t)n >= sizeof(out->path) ? -ENAMETOOLONG : 0;
+}
+
+/* The calling process's cgroup in the unified hierarchy; -ENOENT at its root. */
+static int unified_dir(int rootfd, struct ms_cgroup *u)
+{
+        int r = ms_cgroup_locate_in(rootfd, MS_CGROUP_V2, u);
+
+        if (r == 0 && strlen(u->dir) <= u->mount_len)
+                r = -ENOENT; /* the root: the host's figures */
+        return r;
+}
+
+int ms_psi_locate(int rootfd, const struct ms_cgroup *cg, const char *limit_dir, struct ms_psi_source *out)
+{
+        struct ms_cgroup u;
+        int r;
+
+        *out = (struct ms_psi_source){ .scope = MS_PSI_HOST };
+        snprintf(out->path, sizeof(out->path), "proc/pressure/memory");
+        if (cg->version == MS_CGROUP_NONE || !limit_dir[0])
+                return 0;
+        if (cg->version == MS_CGROUP_V2) {
+                r = set_cgroup(out, limit_dir);
+        } else {
+                r = unified_dir(rootfd, &u);
+                if (r == 0)
+                        r = set_cgroup(out, u.dir);
+        }
+        if (r < 0 || !readable(rootfd, out->path)) {
+                *out = (struct ms_psi_source){ .scope = MS_PSI_HOST };
+                snprintf(out->path, sizeof(out->path), "proc/pressure/memory");
+                return r == -ENAMETOOLONG ? r : 0;
+        }
+        return 0;
+}
+
+void ms_psi_source_name(const struct ms_psi_source *src, char *buf, size_t size)
+{
+        size_t n = strlen(src->path), suffix = strlen("/memory.pressure");
+
+        if (src->scope == MS_PSI_HOST || n <= suffix)
+                snprintf(buf, size, "host");
+        else
+                snprintf(buf, size, "cgroup /%.*s", (int)(n - suffix), src->path);
+}

@@ -1,28 +1,52 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "supervise/buildcg.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 
-int ms_build_cgroup_name(const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out)
+/* own's child `name`: its path and directory. */
+static int child_of(const struct ms_cgroup *own, const char *name, struct ms_cgroup *out)
 {
         struct ms_cgroup c = *own;
         const char *sep = strcmp(own->path, "/") == 0 ? "" : "/";
         int n;
 
-        n = snprintf(c.path, sizeof(c.path), "%s%smemstop-build-%d", own->path, sep, (int)pid);
+        n = snprintf(c.path, sizeof(c.path), "%s%s%s", own->path, sep, name);
         if (n < 0 || (size_t)n >= sizeof(c.path))
                 return -ENAMETOOLONG;
-        n = snprintf(c.dir, sizeof(c.dir), "%s%smemstop-build-%d", own->dir, *own->dir ? "/" : "", (int)pid);
+        n = snprintf(c.dir, sizeof(c.dir), "%s%s%s", own->dir, *own->dir ? "/" : "", name);
         if (n < 0 || (size_t)n >= sizeof(c.dir))
                 return -ENAMETOOLONG;
         *out = c;
+        return 0;
+}
+
+int ms_build_cgroup_name(const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "memstop-build-%d", (int)pid);
+        return child_of(own, name, out);
+}
+
+/* mkdir a cgroup below rootfd. Returns 0, -EEXIST (unless exist_ok) or -errno. */
+static int make_dir(int rootfd, const char *dir, bool exist_ok)
+{
+        char abs[PATH_MAX + 2];
+        const char *d = ms_at_path(rootfd, dir, abs, sizeof(abs));
+
+        if (!d)
+                return -ENAMETOOLONG;
+        if (mkdirat(rootfd, d, 0755) < 0 && !(exist_ok && errno == EEXIST))
+                return -errno;
         return 0;
 }
 
@@ -43,13 +67,11 @@ int ms_build_cgroup_create(int rootfd, const struct ms_cgroup *own, pid_t pid, s
         if (own->version == MS_CGROUP_NONE)
                 return -EOPNOTSUPP;
         r = ms_build_cgroup_name(own, pid, &c);
+        if (r == 0)
+                r = make_dir(rootfd, c.dir, false);
         if (r < 0)
                 return r;
         dir = ms_at_path(rootfd, c.dir, abs, sizeof(abs));
-        if (!dir)
-                return -ENAMETOOLONG;
-        if (mkdirat(rootfd, dir, 0755) < 0)
-                return -errno;
         r = file_in(rootfd, &c, ms_cgroup_usage_file(c.version), p, sizeof(p));
         if (r == 0)
                 r = ms_access_at(rootfd, p);
@@ -88,13 +110,49 @@ int ms_build_cgroup_enter(int rootfd, const struct ms_cgroup *cg, pid_t pid)
         return r < 0 ? r : write_pid(rootfd, p, pid);
 }
 
-int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct ms_cgroup *own)
+/* The pids in a cgroup's cgroup.procs, at most max. Returns how many or -errno. */
+static int read_pids(int rootfd, const char *dir, pid_t *pids, size_t max)
 {
-        char p[PATH_MAX + 32], abs[PATH_MAX + 2], text[16384];
-        const char *dir = ms_at_path(rootfd, cg->dir, abs, sizeof(abs));
-        pid_t pids[1024];
+        char p[PATH_MAX + 32], text[16384];
+        const char *s = text;
         size_t n = 0;
         int r;
+
+        if ((size_t)snprintf(p, sizeof(p), "%s/cgroup.procs", dir) >= sizeof(p))
+                return -ENAMETOOLONG;
+        r = ms_read_at(rootfd, p, text, sizeof(text), NULL);
+        if (r < 0 && r != -EFBIG)
+                return r;
+        while (*s && n < max) {
+                char *end;
+                long v = strtol(s, &end, 10);
+                if (end == s)
+                        break;
+                if (v > 0)
+                        pids[n++] = (pid_t)v;
+                s = end;
+                while (*s == '\n')
+                        s++;
+        }
+        return (int)n;
+}
+
+/* Move the processes of cgroup `from` (a directory) into `to`. */
+static void move_all(int rootfd, const char *from, const struct ms_cgroup *to)
+{
+        pid_t pids[1024];
+        char p[PATH_MAX + 32];
+        int n = read_pids(rootfd, from, pids, MS_ARRAY_SIZE(pids));
+
+        if (file_in(rootfd, to, "cgroup.procs", p, sizeof(p)) == 0)
+                for (int i = 0; i < n; i++)
+                        (void)write_pid(rootfd, p, pids[i]);
+}
+
+int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct ms_cgroup *own)
+{
+        char abs[PATH_MAX + 2];
+        const char *dir = ms_at_path(rootfd, cg->dir, abs, sizeof(abs));
 
         if (!dir)
                 return -ENAMETOOLONG;
@@ -103,27 +161,185 @@ int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct 
         if (errno != EBUSY)
                 return -errno;
         /* Processes left behind (daemons the build started): to our own cgroup. */
-        r = file_in(rootfd, cg, "cgroup.procs", p, sizeof(p));
-        if (r == 0)
-                r = ms_read_at(rootfd, p, text, sizeof(text), NULL);
-        if (r == 0 || r == -EFBIG) {
-                const char *s = text;
-                while (*s && n < MS_ARRAY_SIZE(pids)) {
-                        char *end;
-                        long v = strtol(s, &end, 10);
-                        if (end == s)
-                                break;
-                        if (v > 0)
-                                pids[n++] = (pid_t)v;
-                        s = end;
-                        while (*s == '\n')
-                                s++;
-                }
-        }
-        if (file_in(rootfd, own, "cgroup.procs", p, sizeof(p)) == 0)
-                for (size_t i = 0; i < n; i++)
-                        (void)write_pid(rootfd, p, pids[i]);
+        move_all(rootfd, cg->dir, own);
         if (unlinkat(rootfd, dir, AT_REMOVEDIR) == 0 || errno == ENOENT)
                 return 0;
         return -errno;
+}
+
+/* --- v2 delegation ------------------------------------------------------------ */
+
+static int write_text(int rootfd, const char *path, const char *text)
+{
+        char abs[PATH_MAX + 40];
+        const char *p = ms_at_path(rootfd, path, abs, sizeof(abs));
+        size_t len = strlen(text);
+        int fd, r = 0;
+
+        if (!p)
+                return -ENAMETOOLONG;
+        fd = openat(rootfd, p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t)len)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+/* The supervisor's leaf: own/memstop-PID. */
+static int leaf_of(const struct ms_cgroup *own, pid_t self, struct ms_cgroup *leaf)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "memstop-%d", (int)self);
+        return child_of(own, name, leaf);
+}
+
+static bool lists_memory(int rootfd, const struct ms_cgroup *cg)
+{
+        char p[PATH_MAX + 32], text[256];
+
+        if (file_in(rootfd, cg, "cgroup.subtree_control", p, sizeof(p)) < 0 ||
+            ms_read_at(rootfd, p, text, sizeof(text), NULL) < 0)
+                return false;
+        for (char *w = strtok(text, " \n"); w; w = strtok(NULL, " \n"))
+                if (strcmp(w, "memory") == 0)
+                        return true;
+        return false;
+}
+
+/* A unit's cgroup that systemd did not delegate ("trusted.delegate" or, of
+ * a user manager, "user.delegate"): systemd owns its inside, not we. */
+static bool systemd_keeps(int rootfd, const struct ms_cgroup *own)
+{
+        static const char *const units[] = { ".service", ".scope", ".slice", ".socket", ".mount", ".swap" };
+        char abs[PATH_MAX + 2], proc[64], val[8];
+        const char *dir = ms_at_path(rootfd, own->dir, abs, sizeof(abs));
+        size_t len = strlen(own->dir);
+        bool unit = false;
+        int fd;
+
+        for (size_t i = 0; i < MS_ARRAY_SIZE(units); i++) {
+                size_t u = strlen(units[i]);
+                unit |= len > u && strcmp(own->dir + len - u, units[i]) == 0;
+        }
+        if (!unit || !dir)
+                return false;
+        fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        unit = getxattr(proc, "trusted.delegate", val, sizeof(val)) < 0 &&
+               getxattr(proc, "user.delegate", val, sizeof(val)) < 0;
+        close(fd);
+        return unit;
+}
+
+int ms_build_cgroup_delegate(int rootfd, const struct ms_cgroup *own, pid_t self, bool *enabled)
+{
+        struct ms_cgroup leaf;
+        char p[PATH_MAX + 32];
+        int r;
+
+        *enabled = false;
+        if (own->version != MS_CGROUP_V2)
+                return -EOPNOTSUPP;
+        if (systemd_keeps(rootfd, own))
+                return -EPERM;
+        r = leaf_of(own, self, &leaf);
+        if (r == 0)
+                r = make_dir(rootfd, leaf.dir, true);
+        if (r == 0)
+                r = file_in(rootfd, &leaf, "cgroup.procs", p, sizeof(p));
+        if (r == 0)
+                r = write_pid(rootfd, p, self);
+        if (r == 0 && !lists_memory(rootfd, own)) {
+                r = file_in(rootfd, own, "cgroup.subtree_control", p, sizeof(p));
+                if (r == 0)
+                        r = write_text(rootfd, p, "+memory");
+                *enabled = r == 0;
+        }
+        if (r < 0)
+                (void)ms_build_cgroup_undelegate(rootfd, own, self, false, NULL, 0);
+        return r;
+}
+
+int ms_build_cgroup_undelegate(int rootfd, const struct ms_cgroup *own, pid_t self, bool enabled,
+                               const pid_t *others, size_t n)
+{
+        struct ms_cgroup leaf;
+        char p[PATH_MAX + 32], abs[PATH_MAX + 2];
+        const char *dir;
+        int r;
+
+        r = leaf_of(own, self, &leaf);
+        if (r < 0)
+                return r;
+        if (enabled && file_in(rootfd, own, "cgroup.subtree_control", p, sizeof(p)) == 0)
+                (void)write_text(rootfd, p, "-memory");
+        r = file_in(rootfd, own, "cgroup.procs", p, sizeof(p));
+        if (r == 0)
+                r = write_pid(rootfd, p, self);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                (void)write_pid(rootfd, p, others[i]);
+        dir = ms_at_path(rootfd, leaf.dir, abs, sizeof(abs));
+        if (r == 0 && dir && unlinkat(rootfd, dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                r = -errno;
+        return r;
+}
+
+/* --- per-job freezing (v2) ------------------------------------------------------ */
+
+int ms_job_cgroup_dir(const struct ms_cgroup *build, pid_t job, char *dir, size_t size)
+{
+        int n = snprintf(dir, size, "%s/job-%d", build->dir, (int)job);
+
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int job_file(const struct ms_cgroup *build, pid_t job, const char *file, char *buf, size_t size)
+{
+        int n = snprintf(buf, size, "%s/job-%d/%s", build->dir, (int)job, file);
+
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, const pid_t *pids, size_t n)
+{
+        char dir[PATH_MAX], p[PATH_MAX + 32];
+        int r;
+
+        r = ms_job_cgroup_dir(build, job, dir, sizeof(dir));
+        if (r == 0)
+                r = make_dir(rootfd, dir, true);
+        if (r == 0)
+                r = job_file(build, job, "cgroup.procs", p, sizeof(p));
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (write_pid(rootfd, p, pids[i]) == -EACCES)
+                        r = -EACCES;
+        if (r == 0)
+                r = job_file(build, job, "cgroup.freeze", p, sizeof(p));
+        return r < 0 ? r : write_text(rootfd, p, "1");
+}
+
+int ms_job_cgroup_thaw(int rootfd, const struct ms_cgroup *build, pid_t job)
+{
+        char dir[PATH_MAX], p[PATH_MAX + 32], abs[PATH_MAX + 2];
+        const char *d;
+        int r;
+
+        r = ms_job_cgroup_dir(build, job, dir, sizeof(dir));
+        if (r == 0)
+                r = job_file(build, job, "cgroup.freeze", p, sizeof(p));
+        if (r < 0)
+                return r;
+        r = write_text(rootfd, p, "0");
+        if (r == -ENOENT)
+                return 0;
+        move_all(rootfd, dir, build);
+        d = ms_at_path(rootfd, dir, abs, sizeof(abs));
+        if (d && unlinkat(rootfd, d, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r;
 }

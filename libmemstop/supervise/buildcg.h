@@ -5,12 +5,29 @@
  * ancestor's limit still applies, with exact usage and OOM counts.
  *
  * Made where the hierarchy lets us: on cgroup v1 wherever we may mkdir (root,
- * or a delegated directory); on v2 only where the new child gets the memory
- * controller (the parent's cgroup.subtree_control lists "memory", as in a
- * delegated subtree). Otherwise the caller watches the process tree instead.
+ * or a delegated directory); on v2 where the new child gets the memory
+ * controller: the parent's cgroup.subtree_control lists "memory" (the
+ * hierarchy's root), or we may write it there (a delegated cgroup: systemd's
+ * Delegate=yes, a container's own writable cgroup). v2 allows no process
+ * in a cgroup that hands controllers down, so the supervisor first moves
+ * itself to a leaf of its own beside the build's ("memstop-PID"); where
+ * others share its cgroup (a shell, a container's init) that fails
+ * (EBUSY) and it stays where it was. Otherwise the caller watches the
+ * process tree instead.
+ *
+ * The build's memory.max is its parent's: limits of ancestors bind their
+ * whole subtree (probe/cgroup.h reads them).
+ *
+ * Jobs are frozen, on v2, in a child of the build's cgroup per job
+ * ("job-PID", no controllers: its memory stays charged to the build's),
+ * through cgroup.freeze: what the job forks meanwhile is frozen with it, and
+ * no SIGCONT (a shell's fg) undoes it. A frozen cgroup stays frozen when
+ * the supervisor dies: its guardian thaws it (cli/sv-guard.h).
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "probe/cgroup.h"
@@ -29,3 +46,27 @@ int ms_build_cgroup_enter(int rootfd, const struct ms_cgroup *cg, pid_t pid);
 /* Move whatever is left in it to `own` and rmdir it. Returns 0, -EBUSY while
  * processes remain (try again a little later), or -errno. */
 int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct ms_cgroup *own);
+
+/*
+ * v2 delegation: move the supervisor `self` from its cgroup `own` into a
+ * leaf of its own and hand the memory controller down from `own`.
+ * *enabled tells whether "+memory" was written (to be taken back).
+ * Returns 0, -EBUSY when other processes share `own` (undone: self is back
+ * in own), -EPERM for a systemd unit's cgroup not delegated to us (its
+ * inside is systemd's: Delegate=yes marks it), or -errno (-EACCES, -EROFS).
+ */
+int ms_build_cgroup_delegate(int rootfd, const struct ms_cgroup *own, pid_t self, bool *enabled);
+/* Undo it: "-memory" if enabled, self (and the processes given) back in own,
+ * the leaf removed. Returns 0 or -errno. */
+int ms_build_cgroup_undelegate(int rootfd, const struct ms_cgroup *own, pid_t self, bool enabled,
+                               const pid_t *others, size_t n);
+
+/* The freezer cgroup of the job whose root is `job` (no I/O). Returns 0 or
+ * -ENAMETOOLONG. */
+int ms_job_cgroup_dir(const struct ms_cgroup *build, pid_t job, char *dir, size_t size);
+/* Make it (if not there), move the processes into it and freeze it.
+ * Processes gone meanwhile are skipped. Returns 0 or -errno. */
+int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, const pid_t *pids, size_t n);
+/* Thaw it, move what is in it back to the build's cgroup, remove it.
+ * Returns 0 or -errno. */
+int ms_job_cgroup_thaw(int rootfd, const struct ms_cgroup *build, pid_t job);

@@ -41,12 +41,24 @@ static bool growing(const struct ms_job_view *j)
 /* Growth over the horizon that nobody expected: for a job with a predicted
  * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
  * subtracted from what admission considered free; only a job past that
- * limit grows into memory nobody reserved. */
+ * limit grows into memory nobody reserved. A growing job of unknown peak
+ * is expected to grow as much again as it has grown (its RSS), up to
+ * MS_FREEZE_UNKNOWN_MS at its rate: freezing stops growth but frees
+ * nothing, so the jobs left running must have room to end. */
 static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool backed)
 {
-        uint64_t g = growing(j) ? (uint64_t)j->rate * horizon_ms / 1000 : 0;
+        uint64_t g, again;
 
-        if (!j->peak || !backed)
+        if (!growing(j))
+                return 0;
+        g = (uint64_t)j->rate * horizon_ms / 1000;
+        if (!j->peak) {
+                again = (uint64_t)j->rate * MS_FREEZE_UNKNOWN_MS / 1000;
+                if (again > j->rss)
+                        again = j->rss;
+                return again > g ? again : g;
+        }
+        if (!backed)
                 return g;
         return j->rss > j->peak + j->peak / 8 ? g : 0;
 }
@@ -79,6 +91,11 @@ static size_t oldest_frozen(const struct ms_job_view *jobs, size_t n)
         return best;
 }
 
+static int64_t clamp_i64(uint64_t v)
+{
+        return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 static bool since(uint64_t now, uint64_t then, uint64_t interval)
 {
         return then == 0 || now >= then + interval;
@@ -88,7 +105,8 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                         const struct ms_job_view *jobs, size_t n, struct ms_freeze_action *out, size_t max)
 {
         size_t running = 0, frozen = 0, k = 0, i;
-        uint64_t projected, grow = 0;
+        uint64_t grow = 0;
+        int64_t projected; /* may be short: below 0 */
 
         uint64_t pending = 0;
         bool backed;
@@ -118,16 +136,16 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                 return k;
         }
 
-        projected = in->available > grow ? in->available - grow : 0;
-        if (projected < p->freeze_below) {
+        projected = clamp_i64(in->available) - clamp_i64(grow);
+        if (projected < clamp_i64(p->freeze_below)) {
                 size_t below = n;
-                while (running > 1 && projected < p->freeze_below && k < max) {
+                while (running > 1 && projected < clamp_i64(p->freeze_below) && k < max) {
                         i = youngest_growing(jobs, n, below);
                         if (i == n)
                                 break;
                         below = i;
                         running--;
-                        projected += growth(&jobs[i], p->horizon_ms, backed);
+                        projected += clamp_i64(growth(&jobs[i], p->horizon_ms, backed));
                         out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
                 }
                 return k;
@@ -140,11 +158,13 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                 }
                 return k;
         }
-        if (frozen > 0 && in->calm && projected >= p->resume_above &&
+        i = oldest_frozen(jobs, n);
+        /* A job of unknown peak resumes into growth: as much again as its RSS. */
+        if (i < n && !jobs[i].peak)
+                projected -= clamp_i64(jobs[i].rss);
+        if (frozen > 0 && in->calm && projected >= clamp_i64(p->resume_above) &&
             since(in->now_ns, in->last_resume_ns, p->resume_interval_ns) &&
-            since(in->now_ns, in->last_freeze_ns, p->resume_interval_ns) && k < max) {
-                i = oldest_frozen(jobs, n);
+            since(in->now_ns, in->last_freeze_ns, p->resume_interval_ns) && k < max)
                 out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };
-        }
         return k;
 }

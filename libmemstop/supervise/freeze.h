@@ -7,7 +7,10 @@
  * - Freeze when memory is about to run out: the projected available memory
  *   (available now minus what the running jobs grow by over the horizon, at
  *   their current rates, but a job with a predicted peak counts only once it
- *   is past it and 1/8 more: the gate reserved the rest) falls under
+ *   is past it and 1/8 more: the gate reserved the rest; a job of unknown
+ *   peak counts as much again as its RSS, up to MS_FREEZE_UNKNOWN_MS of its
+ *   growth: a frozen job keeps its memory, and those left running must be
+ *   able to end beside it, even when many grow slowly at once) falls under
  *   freeze_below. The gate's reservations are trusted only while they are
  *   backed: while available memory covers what they still reserve, or stays
  *   above the gate's threshold (`margin`; the gate may admit a job counting
@@ -35,6 +38,9 @@
 
 /* Growth under this rate is not growth (page cache, stacks, noise). */
 #define MS_FREEZE_GROWING_RATE (4ull << 20) /* bytes per second */
+/* A growing job of unknown peak: as much again as its RSS, at most this
+ * long at its rate. */
+#define MS_FREEZE_UNKNOWN_MS 30000ull
 
 struct ms_job_view {
         uint64_t start; /* start time; a larger value is a younger job */

@@ -5,7 +5,10 @@
 # a hog holds 200 MiB in it, a process started there with MEMSTOP_PERCENT=40
 # is held (the host has plenty: only the cgroup's figures can hold it), and
 # it is released when the hog exits. `memstop status` run there reports the
-# cgroup. Needs root and the v1 memory controller; skips elsewhere.
+# cgroup. Its supervisor reads the memory pressure of the cgroup whose limit
+# binds (on this hybrid host, the process's cgroup in the unified hierarchy),
+# the host's without a limit (issue 11). Needs root and the v1 memory
+# controller; skips elsewhere.
 
 . "$(dirname "$0")/lib.sh"
 need_env MEMSTOP MEMSTOP_SO HOG
@@ -102,5 +105,21 @@ is "$(tail -1 "$W/p.err")" "==== memstop release ====" "the verbose release line
 result "nothing on stdout, on stderr only memstop's summary when not verbose" \
 	"$([[ ! -s $W/p.out && ! -s $W/c.out && $(grep -vc '^memstop: [0-9]* jobs\?, ' "$W/c.err") == 0 ]]; echo $?)" \
 	"stdout: $(cat "$W/p.out" "$W/c.out")" "stderr: $(cat "$W/c.err")"
+
+# --- pressure: the limiting cgroup's, through the hybrid hierarchy ------------------
+U=/sys/fs/cgroup/unified
+if [ -f "$U/cgroup.procs" ] && [ -r /proc/pressure/memory ] && [ -w "$U" ]; then
+	UCG=$U/$NAME
+	cgroup_create "$UCG" || bail_out "cannot create $UCG"
+	bounded 30 sh -c 'echo $$ >"$0/cgroup.procs" && echo $$ >"$1/cgroup.procs" && shift && exec "$@"' "$CG" "$UCG" \
+		"$MEMSTOP" -v -- true
+	like "$ERR" "memory pressure of the cgroup /sys/fs/cgroup/unified/$NAME" \
+		"under a v1 limit: the pressure of its unified cgroup ($UCG)"
+	bounded 30 sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$UCG" "$MEMSTOP" -v -- true
+	like "$ERR" "memory pressure of the host" "without a limit: the host's pressure"
+else
+	skip "no writable hybrid hierarchy with PSI at $U" "under a v1 limit: the pressure of its unified cgroup"
+	skip "no writable hybrid hierarchy with PSI at $U" "without a limit: the host's pressure"
+fi
 
 done_testing

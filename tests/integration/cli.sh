@@ -268,9 +268,11 @@ like "$OUT" "effective  200M available \(from the host\) of 1G \(from the cgroup
 	"status: says the host binds the available figure"
 fake_meminfo "$V1" "$TOTAL_KB" "$AVAIL50_KB"
 
-# v1 nested: the parent's limit binds an unlimited child.
+# v1 nested: the parent's limit binds an unlimited child (the parent's usage,
+# hierarchical, is the child's: every limited level's usage binds).
 mkdir -p "$V1/sys/fs/cgroup/memory/build/job"
 printf '12:memory:/build/job\n0::/build/job\n' >"$V1/proc/self/cgroup"
+v1_cgroup "$V1/sys/fs/cgroup/memory/build" 1073741824 1073741824 104857600 0
 v1_cgroup "$V1/sys/fs/cgroup/memory/build/job" $UNLIM 1073741824 104857600 0
 run "$MEMSTOP" status --json --sysroot "$V1"
 is "$(json '[j["cgroup"]["path"], j["cgroup"]["limit"], j["cgroup"]["limit_set_by"], j["cgroup"]["available"]]')" \
@@ -294,7 +296,7 @@ for d in "$CG2/a" "$CG2/a/b"; do
 	printf 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 2\n' >"$d/memory.events"
 done
 printf '536870912\n' >"$CG2/a/memory.max"
-printf '600000000\n' >"$CG2/a/memory.current"
+printf '314572800\n' >"$CG2/a/memory.current" # hierarchical: /a/b's
 printf 'max\n' >"$CG2/a/b/memory.max"
 printf '314572800\n' >"$CG2/a/b/memory.current"
 

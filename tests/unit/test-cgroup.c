@@ -542,6 +542,37 @@ static void read_v1_parent_limit_binds(void **state)
         assert_string_equal(m.limit_dir, FAKE_V1_MNT "/parent");
 }
 
+/* ms_cgroup_read of the located cgroup. */
+static struct ms_cgroup_mem read_located(struct fake *f, enum ms_cgroup_version want)
+{
+        struct ms_cgroup cg = located(f, want);
+        struct ms_cgroup_mem m;
+
+        assert_int_equal(ms_cgroup_read(f->fd, &cg, &m), 0);
+        return m;
+}
+
+/* A sibling's usage under the limiting parent binds too (a build cgroup
+ * beside the supervisor's, two builds under one container limit):
+ * 1024 - (900 - 100), not 1024 - (300 - 50). */
+static void read_siblings_usage_binds(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup_mem v1, v2;
+
+        fake_v1_tree(f->root, "/box/build");
+        fake_v1_set(f->root, "box", MiB(1024), MiB(900), MiB(1024), MiB(100), 0);
+        fake_v1_set(f->root, "box/build", FAKE_V1_UNLIMITED, MiB(300), MiB(1024), MiB(50), 0);
+        v1 = read_located(f, MS_CGROUP_V1);
+        fake_v2_tree(f->root, "/box/memstop-build-7");
+        fake_v2_set(f->root, "box", "1073741824", "max", MiB(900), MiB(100), 0);
+        fake_v2_set(f->root, "box/memstop-build-7", "max", "max", MiB(300), MiB(50), 0);
+        v2 = read_located(f, MS_CGROUP_V2);
+        assert_true(v1.available == MiB(224) && v1.usage == MiB(300));
+        assert_true(v2.available == MiB(224) && v2.limit == MiB(1024));
+        assert_string_equal(v2.limit_dir, FAKE_V2_MNT "/box");
+}
+
 static void read_v1_own_limit(void **state)
 {
         struct fake *f = *state;
@@ -565,10 +596,11 @@ static void read_v1_nested_limits_smallest_ancestor(void **state)
         struct ms_cgroup cg;
         struct ms_cgroup_mem m;
 
-        /* a: 1 GiB, a/b: 300 MiB (binds), a/b/c: 2 GiB (above its parent's). */
+        /* a: 1 GiB, a/b: 300 MiB (binds), a/b/c: 2 GiB (above its parent's);
+         * usage and total_inactive_file are hierarchical. */
         fake_v1_tree(f->root, "/a/b/c");
-        fake_v1_set(f->root, "a", GiB(1), MiB(10), GiB(1), 0, 0);
-        fake_v1_set(f->root, "a/b", MiB(300), MiB(10), MiB(300), 0, 0);
+        fake_v1_set(f->root, "a", GiB(1), MiB(10), GiB(1), MiB(4), 0);
+        fake_v1_set(f->root, "a/b", MiB(300), MiB(10), MiB(300), MiB(4), 0);
         fake_v1_set(f->root, "a/b/c", GiB(2), MiB(10), MiB(300), MiB(4), 0);
         cg = located(f, MS_CGROUP_V1);
         assert_int_equal(ms_cgroup_read(f->fd, &cg, &m), 0);
@@ -1048,6 +1080,7 @@ int main(void)
                 T(locate_empty_root_is_enoent),
                 T(read_v1_parent_limit_binds),
                 T(read_v1_own_limit),
+                T(read_siblings_usage_binds),
                 T(read_v1_nested_limits_smallest_ancestor),
                 T(read_v1_unlimited),
                 T(read_v1_unlimited_other_page_size),

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "supervise/buildcg.h"
+#include "supervise/pidref.h"
 #include "probe/cgroup.h"
 #include "util/fileio.h"
 #include "fixture.h"
@@ -154,6 +155,34 @@ static void build_cgroup_remove(void **state)
         assert_int_equal(ms_build_cgroup_remove(f->fd, &out, &own), 0);
 }
 
+static void exit_code_of_zombie(void **state)
+{
+        int st = -1;
+
+        /* Field 52 of a zombie killed by SIGKILL: wait status 9. */
+        assert_int_equal(ms_proc_exit_code_parse("42 (cc1 (x)) Z 1 42 42 0 -1 4227084 0 0 0 0 0 0 0 0 20 0 1 0 "
+                                                 "100 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 "
+                                                 "0 0 0 0 0 0 0 0 0 9\n", &st), 0);
+        assert_int_equal(st, 9);
+        assert_int_equal(ms_proc_exit_code_parse("42 (sh) Z 1 0 256\n", &st), 0);
+        assert_int_equal(st, 256);
+        assert_int_equal(ms_proc_exit_code_parse("42 (sh) Z\n", &st), -EINVAL);
+        assert_int_equal(ms_proc_exit_code_parse("42 (a 9)", &st), -EINVAL);
+        assert_int_equal(ms_proc_exit_code_parse("", &st), -EINVAL);
+        assert_int_equal(ms_proc_exit_code_parse("42 (sh) Z 1 99999\n", &st), -EINVAL);
+}
+
+static void job_cgroup_dir(void **state)
+{
+        struct ms_cgroup build = { .version = MS_CGROUP_V2 };
+        char dir[PATH_MAX];
+
+        snprintf(build.dir, sizeof(build.dir), "sys/fs/cgroup/ci/memstop-build-7");
+        assert_int_equal(ms_job_cgroup_dir(&build, 42, dir, sizeof(dir)), 0);
+        assert_string_equal(dir, "sys/fs/cgroup/ci/memstop-build-7/job-42");
+        assert_int_equal(ms_job_cgroup_dir(&build, 42, dir, 10), -ENAMETOOLONG);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -163,6 +192,8 @@ int main(void)
                 cmocka_unit_test(build_cgroup_name),
                 cmocka_unit_test_setup_teardown(build_cgroup_without_controller, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(build_cgroup_remove, fake_setup, fake_teardown),
+                cmocka_unit_test(exit_code_of_zombie),
+                cmocka_unit_test(job_cgroup_dir),
         };
 
         return cmocka_run_group_tests_name("proctree", tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* psi: pressure stall information, proc/pressure/memory. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,6 +182,80 @@ static void read_garbage_is_einval(void **state)
         assert_int_equal(ms_psi_read(f->fd, "proc/pressure/memory", &p), -EINVAL);
 }
 
+/* ---- ms_psi_locate: whose pressure ---- */
+
+static const char psi_text[] = "some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\n";
+
+static void locate_v2_limit_cgroup(void **state)
+{
+        struct fake *f = *state;
+        struct ms_psi_source src;
+        struct ms_cgroup cg;
+        char name[PATH_MAX + 16];
+
+        fake_v2_tree(f->root, "/docker/abc/build");
+        fake_write(f->root, FAKE_V2_MNT "/docker/abc/memory.pressure", psi_text);
+        fake_write(f->root, "proc/pressure/memory", psi_text);
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(ms_psi_locate(f->fd, &cg, FAKE_V2_MNT "/docker/abc", &src), 0);
+        assert_int_equal(src.scope, MS_PSI_CGROUP);
+        assert_string_equal(src.path, FAKE_V2_MNT "/docker/abc/memory.pressure");
+        ms_psi_source_name(&src, name, sizeof(name));
+        assert_string_equal(name, "cgroup /" FAKE_V2_MNT "/docker/abc");
+
+        /* No limit: the host's. */
+        assert_int_equal(ms_psi_locate(f->fd, &cg, "", &src), 0);
+        assert_int_equal(src.scope, MS_PSI_HOST);
+        assert_string_equal(src.path, "proc/pressure/memory");
+        ms_psi_source_name(&src, name, sizeof(name));
+        assert_string_equal(name, "host");
+}
+
+static void locate_v2_unreadable_is_host(void **state)
+{
+        struct fake *f = *state;
+        struct ms_psi_source src;
+        struct ms_cgroup cg;
+
+        /* A kernel without PSI per cgroup (or none at all): the host's path. */
+        fake_v2_tree(f->root, "/ci/job");
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(ms_psi_locate(f->fd, &cg, FAKE_V2_MNT "/ci/job", &src), 0);
+        assert_int_equal(src.scope, MS_PSI_HOST);
+        assert_string_equal(src.path, "proc/pressure/memory");
+}
+
+static void locate_v1_hybrid_unified_cgroup(void **state)
+{
+        struct fake *f = *state;
+        struct ms_psi_source src;
+        struct ms_cgroup cg;
+
+        char *self, *v2;
+
+        /* The v1 memory cgroup has the limit; the process's unified cgroup
+         * (the fake's hybrid hierarchy, its "0::" line moved to /box) keeps
+         * its pressure. */
+        fake_v1_tree(f->root, "/box");
+        self = fake_read(f->root, "proc/self/cgroup");
+        v2 = strstr(self, "0::/\n");
+        assert_non_null(v2);
+        *v2 = '\0';
+        fake_writef(f->root, "proc/self/cgroup", "%s0::/box\n", self);
+        fake_write(f->root, "sys/fs/cgroup/unified/box/memory.pressure", psi_text);
+        free(self);
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_V1);
+        assert_int_equal(ms_psi_locate(f->fd, &cg, FAKE_V1_MNT "/box", &src), 0);
+        assert_int_equal(src.scope, MS_PSI_CGROUP);
+        assert_string_equal(src.path, "sys/fs/cgroup/unified/box/memory.pressure");
+
+        /* In the unified root: the host's. */
+        fake_write(f->root, "proc/self/cgroup", "4:memory:/box\n0::/\n");
+        assert_int_equal(ms_psi_locate(f->fd, &cg, FAKE_V1_MNT "/box", &src), 0);
+        assert_int_equal(src.scope, MS_PSI_HOST);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
 int main(void)
@@ -197,6 +273,9 @@ int main(void)
                 T(read_missing_is_enoent),
                 T(read_unreadable_is_error),
                 T(read_garbage_is_einval),
+                T(locate_v2_limit_cgroup),
+                T(locate_v2_unreadable_is_host),
+                T(locate_v1_hybrid_unified_cgroup),
         };
 
         return cmocka_run_group_tests_name("psi", tests, NULL, NULL);

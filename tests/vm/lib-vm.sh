@@ -10,6 +10,9 @@
 #   cg2_create "$CG2/mytest" 1G       # a child of the root cgroup, removed at exit
 #   cg2_exec "$CG" make -j8           # run a command in it
 #   cg2_oom_kills "$CG"               # memory.events oom_kill
+#   vm_makefile DIR N MIB RAMP HOLD   # N jobs of bench/job, each leaves DIR/doneI
+#   vm_build CG LABEL CMD...          # CMD make -s -k -jN -C DIR in CG: STATUS, DONE, KILLS
+#   nobody_setup; "${NOBODY[@]}" CMD  # CMD as an unprivileged user (a container's)
 #   known_broken "desc" "$status" "what is broken (issue, finding)" [diag...]
 #
 # Inside: the host's files at their paths (read-only host, changes in the
@@ -58,4 +61,65 @@ known_broken() {
 		[ $# -gt 0 ] && diag "$*"
 	fi
 	return 0
+}
+
+# vm_makefile DIR N MIB RAMP HOLD: N targets, each a job of MIB MiB (bench/job)
+# that leaves DIR/doneI.
+vm_makefile() {
+	local i
+	mkdir -p "$1"
+	{
+		printf 'all:'
+		for i in $(seq "$2"); do printf ' done%d' "$i"; done
+		printf '\ndone%%:\n\t%s %s %s %s $* $@\n' "$JOB" "$3" "$4" "$5"
+	} >"$1/Makefile"
+}
+
+# vm_build CG DIR N LABEL [PREFIX...]: PREFIX make -s -k -jN -C DIR, in the
+# cgroup CG (as given: cg2_exec, as_nobody...): sets STATUS, ERR, ELAPSED,
+# DONE (jobs done) and KILLS (memory.events oom_kill delta of CG), and says so.
+vm_build() {
+	local cg=$1 dir=$2 n=$3 label=$4 k0
+	shift 4
+	rm -f "$dir"/done*
+	k0=$(cg2_oom_kills "$cg")
+	bounded 900 cg2_exec "$cg" "$@" make -s -k -j"$n" -C "$dir"
+	KILLS=$(($(cg2_oom_kills "$cg") - k0))
+	DONE=$(find "$dir" -name 'done*' | wc -l)
+	diag "$label: exit $STATUS, $DONE of $n jobs done, $KILLS OOM kills (memory.events), $((ELAPSED / 1000)) ms"
+}
+
+# nobody_setup: NOBODY=(prefix...) runs a command as the user nobody with no
+# groups (a container's user, who cannot write the cgroup it is in), with a
+# home and XDG dirs of its own; NOBODY_DIR is a directory it may write.
+nobody_setup() {
+	NOBODY_DIR=$(mktemp -d "${TMPDIR:-/tmp}/memstop-nobody.XXXXXX") || bail_out "mktemp -d failed"
+	_tap_dirs+=("$NOBODY_DIR")
+	mkdir -p "$NOBODY_DIR/run" "$NOBODY_DIR/cache"
+	chmod 0755 "$NOBODY_DIR"
+	chmod 0700 "$NOBODY_DIR/run"
+	chown -R nobody: "$NOBODY_DIR"
+	NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$NOBODY_DIR"
+		XDG_RUNTIME_DIR="$NOBODY_DIR/run" XDG_CACHE_HOME="$NOBODY_DIR/cache")
+}
+
+# cg2_remove_tree DIR: kill every process in DIR and below (cgroup.kill), then
+# remove DIR and its children, deepest first.
+cg2_remove_tree() {
+	local i d
+	[ -d "$1" ] || return 0
+	echo 1 >"$1/cgroup.kill" 2>/dev/null
+	for i in $(seq 50); do
+		# (no process substitution: the VM has no /dev/fd)
+		find "$1" -depth -type d | while read -r d; do rmdir "$d" 2>/dev/null; done
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
+	printf '# could not remove cgroup %s\n' "$1" >&2
+	return 1
+}
+
+# cg2_frozen DIR: the cgroups at or below DIR that are frozen (cgroup.events).
+cg2_frozen() {
+	grep -l '^frozen 1' $(find "$1" -name cgroup.events) 2>/dev/null | xargs -r -n1 dirname
 }

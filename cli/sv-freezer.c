@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "supervise/buildcg.h"
+#include "util/fileio.h"
+#include "cli/sv-freezer.h"
+#include "cli/sv-guard.h"
+
+static int cg_job_find(const struct sv_tree *t, pid_t job)
+{
+        for (size_t i = 0; i < t->n_cg_jobs; i++)
+                if (t->cg_jobs[i] == job)
+                        return (int)i;
+        return -1;
+}
+
+static int freeze_file(const struct sv_tree *t, pid_t job, char *buf, size_t size)
+{
+        char dir[PATH_MAX];
+        int r = ms_job_cgroup_dir(t->freezer, job, dir, sizeof(dir));
+
+        if (r == 0 && (size_t)snprintf(buf, size, "/%s/cgroup.freeze", dir) >= size)
+                r = -ENAMETOOLONG;
+        return r;
+}
+
+int sv_freezer_freeze(struct sv_tree *t, size_t j)
+{
+        pid_t job = t->jobs.job[j].pid;
+        char file[PATH_MAX + 32];
+        size_t n = 0;
+        int r;
+
+        if (!t->freezer || t->n_cg_jobs >= SV_MAX_CG_JOBS || freeze_file(t, job, file, sizeof(file)) < 0)
+                return -EOPNOTSUPP;
+        for (size_t i = 0; i < t->procs.n; i++)
+                if (t->procs.p[i].job == (int)j)
+                        t->pids[n++] = t->procs.p[i].info.pid;
+        /* Known to the guardian before it is frozen: a crash in between thaws it. */
+        r = sv_guard_frozen_cgroup(file, true);
+        if (r == 0)
+                r = ms_job_cgroup_freeze(MS_ROOT_HOST, t->freezer, job, t->pids, n);
+        if (r < 0) {
+                (void)ms_job_cgroup_thaw(MS_ROOT_HOST, t->freezer, job);
+                (void)sv_guard_frozen_cgroup(file, false);
+                return r;
+        }
+        t->cg_jobs[t->n_cg_jobs++] = job;
+        return 0;
+}
+
+static void cg_thaw(struct sv_tree *t, size_t i)
+{
+        char file[PATH_MAX + 32];
+
+        (void)ms_job_cgroup_thaw(MS_ROOT_HOST, t->freezer, t->cg_jobs[i]);
+        if (freeze_file(t, t->cg_jobs[i], file, sizeof(file)) == 0)
+                (void)sv_guard_frozen_cgroup(file, false);
+        t->cg_jobs[i] = t->cg_jobs[--t->n_cg_jobs];
+}
+
+void sv_freezer_forget_gone(struct sv_tree *t)
+{
+        for (size_t i = 0; i < t->n_cg_jobs;) {
+                bool found = false;
+                for (size_t j = 0; j < t->jobs.n && !found; j++)
+                        found = t->jobs.job[j].pid == t->cg_jobs[i] && t->jobs.job[j].frozen;
+                if (found)
+                        i++;
+                else
+                        cg_thaw(t, i);
+        }
+}
+
+bool sv_freezer_refreeze(struct sv_tree *t, const struct ms_proc *p)
+{
+        pid_t job = t->jobs.job[p->job].pid;
+
+        if (cg_job_find(t, job) < 0)
+                return false;
+        (void)ms_job_cgroup_freeze(MS_ROOT_HOST, t->freezer, job, &p->info.pid, 1);
+        return true;
+}
+
+void sv_freezer_thaw(struct sv_tree *t, pid_t job)
+{
+        int c = cg_job_find(t, job);
+
+        if (c >= 0)
+                cg_thaw(t, (size_t)c);
+}
+
+void sv_freezer_thaw_all(struct sv_tree *t)
+{
+        while (t->n_cg_jobs > 0)
+                cg_thaw(t, t->n_cg_jobs - 1);
+}
