@@ -246,14 +246,14 @@ static int setup(struct sv *s)
         /* v2: jobs are frozen through cgroup.freeze below the build's cgroup. */
         if (s->mem.has_build && s->mem.build.version == MS_CGROUP_V2)
                 s->tree.freezer = &s->mem.build;
-        /* Nothing stays stopped behind us, kill -9 included. */
-        if (s->tree.freeze && sv_guard_start() < 0 && cli->verbose_flags)
-                cli_error("no guardian: jobs frozen when memstop is killed stay stopped");
         cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);
-        /* UX: the status bar, and the guard that cleans up whatever memstop's end. */
-        sv_status_start(&s->status, cli, s->hold.dir);
+        sv_status_start(&s->status, cli);
+        /* Nothing stays stopped, nor the screen taken, nor the temporary
+         * directory left behind us, kill -9 included: the guardian. */
+        if (sv_guard_start(s->hold.dir, s->status.line) < 0 && cli->verbose_flags)
+                cli_error("no guardian: jobs frozen when memstop is killed stay stopped");
         /* Jobs that outlive their predictions get frozen: the gate may count on time. */
         if (s->tree.freeze) {
                 char pid[MS_SUPERVISOR_BUF];
@@ -392,7 +392,7 @@ out:
         /* The one way out, early returns included. */
         sv_memory_close(&s.mem);
         sv_holdfile_remove(&s.hold);
-        sv_status_stop(&s.status); /* UX: the guard has nothing left to do */
+        sv_guard_done();
         ms_watch_close(&s.watch);
         sv_tree_free(&s.tree);
         sv_ooms_free(&s.ooms);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "util/macro.h"
 #include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
+#include "cli/sv-status.h"
 
 #define GUARD_CGROUPS 64u
 
@@ -31,12 +33,15 @@ struct guard_shared {
         struct guard_entry e[SV_MAX_PROCS];
         uint32_t n_cg;
         char cg[GUARD_CGROUPS][PATH_MAX];
+        char tmpdir[PATH_MAX]; /* "": none */
+        bool term;             /* the status bar holds the screen's bottom line */
 };
 
 static struct guard_shared *shared;
 static struct guard_shared private_set; /* without shared memory */
 static int fd1[SV_MAX_PROCS];           /* the pidfds of set()->e, plus 1 (0: none) */
 static pid_t guardian;
+static int guardian_fd = -1; /* the pipe's write end: its EOF is our end */
 
 static struct guard_shared *set(void)
 {
@@ -55,9 +60,24 @@ static void guard_write(const char *path, const char *text)
         }
 }
 
+static void remove_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+
+        if (!d)
+                return;
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        (void)unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
+        (void)rmdir(dir);
+}
+
 static _Noreturn void guard_run(int rfd)
 {
         struct guard_shared *g = shared;
+        bool goodbye = false;
         char c;
 
         (void)setsid(); /* no terminal signals: it outlives the supervisor only to clean up */
@@ -66,11 +86,15 @@ static _Noreturn void guard_run(int rfd)
         signal(SIGHUP, SIG_IGN);
         signal(SIGTERM, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
+        /* Nothing of memstop's held open but the pipe and, for the bar, stderr. */
         for (int fd = 0; fd < 1024; fd++)
-                if (fd != rfd)
+                if (fd != rfd && !(g->term && fd == STDERR_FILENO))
                         close(fd);
+        (void)!chdir("/");
         for (;;) {
                 ssize_t n = read(rfd, &c, 1);
+                if (n == 1)
+                        goodbye = true;
                 if (n == 0 || (n < 0 && errno != EINTR))
                         break;
         }
@@ -85,10 +109,14 @@ static _Noreturn void guard_run(int rfd)
                         ms_pidref_close(&ref);
                 }
         }
+        if (!goodbye && g->term)
+                sv_term_give_back();
+        if (!goodbye && g->tmpdir[0])
+                remove_dir(g->tmpdir);
         _exit(0);
 }
 
-int sv_guard_start(void)
+int sv_guard_start(const char *tmpdir, bool term)
 {
         int pfd[2];
         pid_t pid;
@@ -98,6 +126,8 @@ int sv_guard_start(void)
                 shared = NULL;
                 return -errno;
         }
+        snprintf(shared->tmpdir, sizeof(shared->tmpdir), "%s", tmpdir ? tmpdir : "");
+        shared->term = term;
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return -errno;
         pid = fork();
@@ -112,7 +142,17 @@ int sv_guard_start(void)
         close(pfd[0]);
         /* pfd[1] stays open, close-on-exec, until we are gone. */
         guardian = pid;
+        guardian_fd = pfd[1];
         return 0;
+}
+
+void sv_guard_done(void)
+{
+        if (guardian_fd < 0)
+                return;
+        (void)!write(guardian_fd, "", 1);
+        close(guardian_fd);
+        guardian_fd = -1;
 }
 
 pid_t sv_guard_pid(void)

@@ -14,6 +14,10 @@
  *   is still the one stopped (start time checked) and thaws every cgroup,
  *   then exits. The guardian is no part of the build: the tree's looks
  *   leave it out (sv_guard_pid).
+ * - The same guardian gives the terminal's screen back if the status bar
+ *   had taken its bottom line (sv-status.h) and removes memstop's temporary
+ *   directory. When memstop ends cleanly it says goodbye first
+ *   (sv_guard_done): the guardian then only resumes what may be left.
  * - In the supervisor itself, exits and fatal signals resume at once
  *   (async-signal-safe).
  */
@@ -23,9 +27,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Fork the guardian. Returns 0 or -errno (then the set still works, without
- * a guardian). */
-int sv_guard_start(void);
+/* Fork the guardian; tmpdir (NULL or "": none) is removed and, with term,
+ * the screen given back (stderr) when memstop dies. Returns 0 or -errno
+ * (then the set still works, without a guardian). */
+int sv_guard_start(const char *tmpdir, bool term);
+/* memstop ends cleanly, its screen and temporary directory tidied itself. */
+void sv_guard_done(void);
 /* The guardian's pid, 0 if none. */
 pid_t sv_guard_pid(void);
 

@@ -81,79 +81,15 @@ static bool term_size(unsigned *rows, unsigned *cols)
         return true;
 }
 
-/* --- the guard ------------------------------------------------------------------ */
-
-static void remove_dir(const char *dir)
+/* The terminal's whole screen back, at its size now (the guardian's duty
+ * when memstop ended without doing it). */
+void sv_term_give_back(void)
 {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-
-        if (!d)
-                return;
-        while ((e = readdir(d)))
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
-                        (void)unlinkat(dirfd(d), e->d_name, 0);
-        closedir(d);
-        (void)rmdir(dir);
-}
-
-/* The guard's life: wait for memstop's word or its end. */
-static void guard_run(int rfd, const char *tmpdir, bool term)
-{
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        char buf[64];
         unsigned rows, cols;
-        char c, buf[64];
-        ssize_t n;
 
-        /* Nothing of memstop's held open but the pipe (as fd 3) and the terminal. */
-        if (rfd == 3 || dup2(rfd, 3) == 3) {
-                rfd = 3;
-                (void)close_range(4, ~0u, 0);
-        }
-        (void)prctl(PR_SET_NAME, "memstop-guard");
-        (void)setsid(); /* no signal of the terminal's: it outlives a ^C'd memstop by a moment */
-        (void)!chdir("/");
-        if (null >= 0) {
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                if (!term) /* nobody waits for the end of a pipe we hold */
-                        dup2(null, STDERR_FILENO);
-        }
-        do
-                n = read(rfd, &c, 1);
-        while (n < 0 && errno == EINTR);
-        if (n == 1)
-                _exit(0);
-        if (term && term_size(&rows, &cols))
+        if (term_size(&rows, &cols))
                 term_write(buf, sv_term_restore(buf, sizeof(buf), rows));
-        if (tmpdir && tmpdir[0])
-                remove_dir(tmpdir);
-        _exit(0);
-}
-
-/* A grandchild, so that it is nobody's job: the pipe's write end is ours. */
-static int guard_start(const char *tmpdir, bool term)
-{
-        int p[2];
-        pid_t pid;
-
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -1;
-        pid = fork();
-        if (pid == 0) {
-                close(p[1]);
-                if (fork() == 0)
-                        guard_run(p[0], tmpdir, term);
-                _exit(0);
-        }
-        close(p[0]);
-        if (pid < 0) {
-                close(p[1]);
-                return -1;
-        }
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        return p[1];
 }
 
 /* --- the bar -------------------------------------------------------------------- */
@@ -172,7 +108,7 @@ static bool term_wanted(const struct cli *cli)
         return !cli->quiet && isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb") != 0;
 }
 
-void sv_status_start(struct sv_status *st, const struct cli *cli, const char *tmpdir)
+void sv_status_start(struct sv_status *st, const struct cli *cli)
 {
         struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
 
@@ -180,10 +116,6 @@ void sv_status_start(struct sv_status *st, const struct cli *cli, const char *tm
         if (st->line) {
                 sigemptyset(&sa.sa_mask);
                 sigaction(SIGWINCH, &sa, NULL);
-        }
-        if (st->line || (tmpdir && tmpdir[0])) {
-                st->guard_fd = guard_start(tmpdir, st->line);
-                st->guarded = st->guard_fd >= 0;
         }
 }
 
@@ -236,13 +168,4 @@ void sv_status_clear(struct sv_status *st)
         (void)term_size(&rows, &cols);
         term_write(seq, sv_term_restore(seq, sizeof(seq), rows));
         st->drawn = false;
-}
-
-void sv_status_stop(struct sv_status *st)
-{
-        if (!st->guarded)
-                return;
-        (void)!write(st->guard_fd, "", 1);
-        close(st->guard_fd);
-        st->guarded = false;
 }

@@ -11,12 +11,8 @@
  *   drawn with '\r' (ninja) stays on its row. The region is set up at the
  *   first drawing, again when the terminal's size changes (SIGWINCH, and a
  *   size check at each drawing), and given back at the end.
- * - The guard: a small process, detached in a session of its own before the
- *   build starts, that waits on a pipe from memstop. When memstop ends
- *   without saying goodbye (killed by SIGKILL, crashed), it gives the
- *   terminal its whole screen back and removes memstop's temporary
- *   directory ($TMPDIR/memstop-XXXXXX, the hold file's); it exits when told
- *   that memstop finished cleanly.
+ * - If memstop ends without giving the screen back (SIGKILL, a crash), its
+ *   guardian does (sv-guard.h, sv_term_give_back).
  * - The timeline's points, every 200 ms, for --timeline and the report.
  */
 #pragma once
@@ -31,15 +27,12 @@ struct sv_status {
         bool line;      /* draw the status bar */
         bool drawn;     /* the scroll region is set up */
         unsigned rows, cols; /* the terminal's size it was set up for */
-        bool guarded;   /* a guard runs: */
-        int guard_fd;   /* ... the pipe to it */
         uint64_t t0_ns; /* the build's start */
         uint64_t last_draw_ns, last_point_ns;
 };
 
-/* Before the build starts: whether to draw the bar (cli -q, stderr), the
- * guard for tmpdir ("" or NULL: none). */
-void sv_status_start(struct sv_status *st, const struct cli *cli, const char *tmpdir);
+/* Before the build starts: whether to draw the bar (cli -q, stderr). */
+void sv_status_start(struct sv_status *st, const struct cli *cli);
 
 /* A look at now_ns: a timeline point and the status bar when due (no bar
  * once the command is done). c: the counts in jobs. */
@@ -49,9 +42,9 @@ void sv_status_tick(struct sv_status *st, struct sv_report *rep, const struct sv
 /* The bar cleared and the whole screen given back. */
 void sv_status_clear(struct sv_status *st);
 
-/* memstop ends cleanly (its temporary directory removed): the guard exits
- * without doing anything. */
-void sv_status_stop(struct sv_status *st);
+/* The whole screen back at the terminal's present size (async-signal-safe:
+ * ioctl and write only). */
+void sv_term_give_back(void);
 
 /* The escape sequences, pure, for tests: the set-up of a scroll region over
  * rows 1..rows-1, the bar's drawing (text cut to cols - 1 columns), and the
