@@ -11,4 +11,5 @@ apt-get install -y --no-install-recommends \
         gcc libc6-dev make meson ninja-build pkg-config \
         libcmocka-dev libcap-dev libcap2-bin scdoc \
         python3 procps util-linux bc libxml2-utils parallel clang \
-        user-mode-linux kmod dbus systemd
+        user-mode-linux kmod dbus systemd \
+        debhelper dpkg-dev lintian pkgconf man-db groff-base bsdutils
