@@ -19,6 +19,12 @@ unit=memstop-lockd.service
 check "systemctl talks to systemd (is-system-running)" \
 	sh -c 'systemctl is-system-running; [ $? -le 1 ]'
 cp "$LOCKD_UNIT" /etc/systemd/system/$unit
+# The unit has PrivateTmp=yes: a build tree below /tmp (a CI clone may be
+# there) is not what the service sees. Copies in the VM's own /usr/local are.
+vmdir=/usr/local/libexec/memstop-vm
+install -D -m 0755 "$LOCKD" "$vmdir/memstop-lockd" && install -D -m 0644 "$LOCKD_CONF" "$vmdir/lockd.conf" ||
+	bail_out "cannot copy the daemon into the VM's /usr/local"
+LOCKD=$vmdir/memstop-lockd LOCKD_CONF=$vmdir/lockd.conf
 mkdir -p /etc/systemd/system/$unit.d
 printf '[Service]\nExecStart=\nExecStart=%s --foreground --config %s\n' "$LOCKD" "$LOCKD_CONF" \
 	>/etc/systemd/system/$unit.d/build-tree.conf
