@@ -101,7 +101,7 @@ static void reap(struct sv *s)
                 }
                 /* An orphan of the build, reparented to us (subreaper). */
                 sv_ooms_reaped(&s->ooms, pid, status);
-                sv_joblog_reaped(&s->rep.jobs, pid, status); /* UX: its job's exit status */
+                sv_joblog_reaped(&s->rep.jobs, pid, status); /* its job's exit status */
         }
 }
 
@@ -146,7 +146,6 @@ static uint64_t tick(struct sv *s)
 
         c.running = s->tree.jobs.running;
         c.frozen = s->tree.jobs.frozen;
-        /* UX: each job's states for --trace and --report; the counts shown are jobs. */
         sv_report_look(&s->rep, &s->tree.jobs, &s->tree.procs, (now - s->status.t0_ns) / 1000000, &shown);
         sv_status_tick(&s->status, &s->rep, &f, &shown, s->mem.psi.frac, s->child.done, now);
         if (!ms_watch_build_waits(&s->watch, &s->tree.procs, s->tree.leaves, c.held, c.frozen))
@@ -356,8 +355,7 @@ static void finish(struct sv *s)
         s->rep.forwarded = s->child.forwarded;
         sv_holdfile_read(&s->hold, &s->rep);
         sv_memory_peak(&s->mem, &s->rep);
-        /* UX: a requested report that cannot be written fails a build that did not. */
-        if (sv_report_finish(&s->rep, s->cli) < 0 && s->rep.exit_status == 0)
+        if (sv_report_finish(&s->rep, s->cli) < 0 && s->rep.exit_status == 0) /* a report not written fails */
                 s->rep.exit_status = EXIT_INTERNAL;
 }
 
@@ -389,7 +387,6 @@ int cli_supervise(struct cli *cli, char **argv)
         finish(&s);
         status = s.rep.exit_status;
 out:
-        /* The one way out, early returns included. */
         sv_memory_close(&s.mem);
         sv_holdfile_remove(&s.hold);
         sv_guard_done();

@@ -41,7 +41,7 @@ static void run_report_command(struct daemon *d, const struct ms_meminfo *mi, co
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 setpgid(0, 0);
                 setenv(LOCKD_ENV_AVAILABLE, avail, 1);
-                setenv("MEMSTOP_PSI_SOME_AVG10", avg, 1);
+                setenv(LOCKD_ENV_PSI_SOME_AVG10, avg, 1);
                 execl("/bin/sh", "sh", "-c", d->conf.report_command, (char *)NULL);
                 _exit(127);
         }

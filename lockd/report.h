@@ -13,9 +13,11 @@
 
 #include "lockd/conf.h"
 
-/* What report_command finds in its environment: the bytes available when
- * the report was made (memstop-lockd.conf(5)). */
+/* What report_command finds in its environment (memstop-lockd.conf(5)): the
+ * bytes available when the report was made ... */
 #define LOCKD_ENV_AVAILABLE "MEMSTOP_AVAILABLE"
+/* ... and the PSI "some" avg10 of memory then. */
+#define LOCKD_ENV_PSI_SOME_AVG10 "MEMSTOP_PSI_SOME_AVG10"
 
 /*
  * Open a PSI trigger on path below rootfd (proc/pressure/memory or a cgroup's
