@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate/jobtree.h"
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
 #include "gate/settings.h"
@@ -77,6 +78,9 @@ struct gate {
         off_t history_size;
         struct timespec history_mtime;
         bool opted_in;      /* see ms_env_opted_in() */
+        bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
+        struct ms_snap snap; /* the process trees, for the slots' RSS */
+        uint64_t snap_ns;   /* ... taken then (monotonic), 0: never */
 };
 
 static struct gate gate;
@@ -324,6 +328,22 @@ static uint64_t peak_to_learn(const struct gate *g, uint64_t rss_peak)
 }
 
 /*
+ * A job root's tree peak is its own and its largest child's (collect2,
+ * cc1plus: the children a driver waited for, grandchildren included, also
+ * one that was killed): the next build predicts `g++ -c foo.cpp` from what
+ * its cc1plus reached. Children run one after the other in a compiler
+ * driver, so the sum is close, and never below the truth for them.
+ */
+static uint64_t children_peak(const struct gate *g)
+{
+        struct rusage ru;
+
+        if (!g->job_root || getrusage(RUSAGE_CHILDREN, &ru) < 0 || ru.ru_maxrss <= 0)
+                return 0;
+        return (uint64_t)ru.ru_maxrss * 1024;
+}
+
+/*
  * Set when the program sandboxes itself: PR_SET_NO_NEW_PRIVS (which an
  * unprivileged seccomp filter needs first; libseccomp sets it) or
  * PR_SET_SECCOMP through prctl(). Its exit then does nothing a filter would
@@ -360,7 +380,7 @@ static void leave_at_exit(void)
                 return;
         }
         if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
-                uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024);
+                uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024) + children_peak(g);
                 struct ms_curve curve = {};
                 (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
                 (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
@@ -391,7 +411,8 @@ __attribute__((visibility("default"), noreturn)) void _exit(int status)
                 (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
                 if (!sandboxed && g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 &&
                     ru.ru_maxrss > 0)
-                        (void)ms_history_append(g->history_dir, &g->key, (uint64_t)ru.ru_maxrss * 1024, NULL,
+                        (void)ms_history_append(g->history_dir, &g->key,
+                                                (uint64_t)ru.ru_maxrss * 1024 + children_peak(g), NULL,
                                                 (uint64_t)time(NULL));
         }
         syscall(SYS_exit_group, status);
@@ -412,8 +433,22 @@ static uint64_t now_ns(void *userdata)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* How long one snapshot of the process trees serves the looks at slots. */
+#define SNAP_FRESH_NS (20ull * 1000 * 1000)
+
+/* A slot's RSS: its job's whole tree (jobtree.h), from a snapshot of the
+ * processes taken at most SNAP_FRESH_NS ago; the process alone if the
+ * snapshot cannot be taken or misses it. */
 static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
 {
+        struct gate *g = userdata;
+        uint64_t now = now_ns(NULL);
+
+        if (!g->snap_ns || now - g->snap_ns > SNAP_FRESH_NS) {
+                g->snap_ns = ms_snap_take(MS_ROOT_HOST, &g->snap) == 0 ? now : 0;
+        }
+        if (g->snap_ns && ms_snap_tree_rss(&g->snap, pid, rss) == 0)
+                return 0;
         return ms_proc_rss_read(MS_ROOT_HOST, pid, rss);
 }
 
@@ -826,6 +861,28 @@ static enum outcome gate_plain(struct gate *g)
         return ADMITTED;
 }
 
+/* Whether the parent is a build driver that runs jobs (make, ninja, xargs),
+ * not the supervising `memstop` (its command is structural, jobtree.h). */
+static bool parent_runs_jobs(void)
+{
+        struct ms_proc_stat st;
+
+        return ms_proc_stat_read(MS_ROOT_HOST, getppid(), &st) == 0 && ms_build_driver(st.comm) &&
+               strcmp(st.comm, "memstop") != 0;
+}
+
+/* Admitted through the queue as a job's root (a compiler driver, or what a
+ * build driver started): what it starts is part of its job (jobtree.h). */
+static void mark_job_root(struct gate *g, const char *program)
+{
+        char value[MS_JOB_BUF];
+
+        if (!g->in_ledger || !(ms_compiler_driver(program) || parent_runs_jobs()))
+                return;
+        if (ms_job_format(g->pid, g->starttime, value, sizeof(value)) == 0 && setenv(MS_ENV_JOB, value, 1) == 0)
+                g->job_root = true;
+}
+
 /* The slow path, out of the fast path's pages (GCC would count it hot,
  * called from the constructor only, and lay it out among the hot code). */
 __attribute__((cold, noinline)) static void run_gate(struct gate *g, const struct ms_config *config, bool opted_in,
@@ -847,6 +904,7 @@ __attribute__((cold, noinline)) static void run_gate(struct gate *g, const struc
                 o = gate_plain(g);
         if (o != ADMITTED)
                 return;
+        mark_job_root(g, program_name());
         report_admission(g);
         if (g->config.verbose >= 2 && g->held)
                 atexit(summary_at_exit);
@@ -864,6 +922,34 @@ static bool implicit_rules(struct ms_config *c)
                 return false;
         c->timeout_usec = MS_IMPLICIT_TIMEOUT_USEC;
         c->on_timeout = MS_ON_TIMEOUT_RUN;
+        return true;
+}
+
+/*
+ * Part of a job admitted above it: MEMSTOP_JOB names its root, alive (the
+ * same start time). A value naming no live root (the root has ended and
+ * this process outlived it) or no process at all is dropped, so that what
+ * this process starts is gated again; a malformed one is said once.
+ */
+static bool job_member(const struct env *e)
+{
+        const char *v = env_lookup(MS_ENV_JOB, (void *)e);
+        struct ms_proc_stat st;
+        uint64_t start;
+        pid_t pid;
+
+        if (!v)
+                return false;
+        if (ms_job_parse(v, &pid, &start) < 0) {
+                warn_once("job", "memstop: ignoring %s='%s': not PID.STARTTIME", MS_ENV_JOB, v);
+                unsetenv(MS_ENV_JOB);
+                return false;
+        }
+        if (ms_proc_stat_read(MS_ROOT_HOST, pid, &st) < 0 || st.starttime != start || st.state == 'Z' ||
+            st.state == 'X') {
+                unsetenv(MS_ENV_JOB);
+                return false;
+        }
         return true;
 }
 
@@ -889,6 +975,15 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         program = program_name();
         if (!ms_config_gates(&config, program))
                 goto out;
+        if (ms_build_driver(program)) {
+                /* It runs jobs rather than being one: only the threshold holds
+                 * it, and its children are jobs of their own. */
+                if (env_lookup(MS_ENV_JOB, &env))
+                        unsetenv(MS_ENV_JOB);
+                config.reserve = false;
+        } else if (job_member(&env)) {
+                goto out;
+        }
         /* Plenty of memory by the cheap figures: run at once. */
         if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
                 goto out;

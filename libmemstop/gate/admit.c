@@ -16,9 +16,18 @@ static bool over_prediction(const struct ms_admitted *a)
         return a->rss > a->predicted + slack;
 }
 
+uint64_t ms_admit_prior(uint64_t total)
+{
+        return total / 2 < MS_PRIOR_MAX ? total / 2 : MS_PRIOR_MAX;
+}
+
 uint64_t ms_admitted_pending(const struct ms_admitted *a)
 {
         uint64_t target = a->predicted;
+
+        /* Unknown: the prior, or as much again as it holds, till it ends. */
+        if (a->kind == MS_PREDICT_UNKNOWN)
+                target = a->worst > 2 * a->rss ? a->worst : 2 * a->rss;
 
         /* A prediction that proved too small: expect the program's worst. */
         if (a->kind != MS_PREDICT_UNKNOWN && over_prediction(a) && a->worst > target)
@@ -31,7 +40,8 @@ bool ms_admitted_settling(const struct ms_admitted *a, uint64_t now_ns)
         if (a->kind == MS_PREDICT_TYPICAL &&
             now_ns - a->admitted_ns < (a->supervised ? MS_PROBATION_SUPERVISED_NS : MS_PROBATION_NS))
                 return true;
-        if (!over_prediction(a) || now_ns - a->admitted_ns >= MS_SETTLE_MAX_NS)
+        /* An unknown job's reservation (its prior, or as much again) covers it. */
+        if (a->kind == MS_PREDICT_UNKNOWN || !over_prediction(a) || now_ns - a->admitted_ns >= MS_SETTLE_MAX_NS)
                 return false;
         return now_ns - a->grown_ns < MS_SETTLE_NS || now_ns - a->admitted_ns < MS_SETTLE_NS;
 }
@@ -134,7 +144,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         /* A supervised surprise is frozen, not waited for. */
         if (!cand->supervised)
                 r.reserved += surprise;
-        r.need = cand->kind == MS_PREDICT_UNKNOWN ? 0 : cand->predicted;
+        r.need = cand->kind == MS_PREDICT_UNKNOWN ? cand->worst : cand->predicted;
         r.free = sat_sub(available, r.reserved);
 
         if (settling) {
@@ -162,7 +172,7 @@ const char *ms_admit_reason_name(enum ms_admit_reason r)
         case MS_HELD_MEMORY:
                 return "not enough memory";
         case MS_HELD_SETTLING:
-                return "a job of unknown size is still growing";
+                return "a job that outgrew its prediction is still growing";
         case MS_HELD_FROZEN:
                 return "frozen jobs resume first";
         }

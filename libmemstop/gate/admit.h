@@ -11,9 +11,16 @@
  *     largest peak (learned, or seen in a running instance) is kept in
  *     reserve once, for one such job that turns out big (a "surprise"); a job
  *     that grows past its prediction reserves the program's largest instead;
- *   - unknown: nothing is known of the program.
- * While an admitted job of unknown size, or one that grew past its
- * prediction by more than 1/8, is still growing, nothing
+ *   - unknown: nothing is known of the job or its program. It is assumed to
+ *     reach the prior (ms_admit_prior: half of the memory, at most
+ *     MS_PRIOR_MAX; the caller puts it in `worst`), and once admitted it
+ *     reserves the prior or as much again as it holds, whichever is more,
+ *     until it ends: where memory is plentiful unknown jobs start at once,
+ *     in a tight cgroup one at a time until the first has taught the size
+ *     (a job is a process tree: its RSS is the tree's, gate/protocol.h
+ *     MEMSTOP_JOB).
+ * While an admitted job that grew past its
+ * prediction by more than 1/8 is still growing, nothing
  * else is admitted: its memory must settle first, for at most
  * MS_SETTLE_MAX_NS; and a job admitted on a typical prediction holds the
  * next one back for MS_PROBATION_NS, time enough to show that it grows
@@ -48,6 +55,9 @@
 /* A job may grow this much faster (percent) than its curve says. */
 #define MS_HASTE_PCT 106u
 
+/* The most an unknown job is assumed to reach (ms_admit_prior). */
+#define MS_PRIOR_MAX (2ull << 30)
+
 /* RSS growth below this over MS_SETTLE_NS means "settled". */
 #define MS_SETTLE_GROWTH (2ull << 20)
 #define MS_SETTLE_NS (150ull * 1000 * 1000)
@@ -67,7 +77,7 @@ enum ms_prediction_kind {
 struct ms_admitted {
         enum ms_prediction_kind kind;
         uint64_t predicted;   /* bytes: the peak reserved (0 if unknown) */
-        uint64_t worst;       /* the program's largest known peak (typical kind) */
+        uint64_t worst;       /* the program's largest known peak (typical kind); unknown: the prior */
         uint64_t rss;         /* now */
         uint64_t admitted_ns; /* monotonic */
         uint64_t grown_ns;    /* last time its RSS grew by MS_SETTLE_GROWTH or more */
@@ -78,7 +88,7 @@ struct ms_admitted {
 struct ms_candidate {
         enum ms_prediction_kind kind;
         uint64_t predicted;
-        uint64_t worst;
+        uint64_t worst;        /* unknown kind: the prior (ms_admit_prior), what it needs */
         struct ms_curve curve; /* of a verified job; duration_ms 0: unknown */
         bool supervised;       /* a supervisor freezes it if it outgrows its room */
 };
@@ -115,12 +125,17 @@ int64_t ms_admit_room(uint64_t available, uint64_t reserved, uint64_t required);
  * last time (0: unknown, returns 0). */
 uint64_t ms_admit_end_ns(uint64_t admitted_ns, uint32_t duration_ms);
 
+/* What an unknown job is assumed to reach in memory of this total. */
+uint64_t ms_admit_prior(uint64_t total);
+
 /* What an admitted process still holds in reserve: its prediction minus
  * its RSS; a typical one that grew past its prediction (by more than 1/8)
- * reserves up to worst. */
+ * reserves up to worst; an unknown one up to the larger of worst (its
+ * prior) and twice its RSS. */
 uint64_t ms_admitted_pending(const struct ms_admitted *a);
 
-/* Whether an admitted process of unknown size is still growing. */
+/* Whether an admitted job that outgrew its prediction is still growing, or
+ * a typical one is on probation: nothing else is admitted meanwhile. */
 bool ms_admitted_settling(const struct ms_admitted *a, uint64_t now_ns);
 
 void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admitted *admitted, size_t n,

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdbool.h>
 
 #include "gate/protocol.h"
@@ -93,6 +95,37 @@ MS_HOT int ms_supervisor_parse(const char *value, pid_t *pid)
         return 0;
 }
 
+int ms_job_format(pid_t pid, uint64_t starttime, char *buf, size_t size)
+{
+        int n;
+
+        if (pid <= 0 || size < MS_JOB_BUF)
+                return -EINVAL;
+        n = snprintf(buf, size, "%d.%" PRIu64, (int)pid, starttime);
+        return n > 0 && (size_t)n < size ? 0 : -EINVAL;
+}
+
+MS_HOT int ms_job_parse(const char *value, pid_t *pid, uint64_t *starttime)
+{
+        char digits[24];
+        const char *dot;
+        uint64_t p;
+        size_t len;
+
+        if (!value || !(dot = ms_strchr(value, '.')))
+                return -EINVAL;
+        len = (size_t)(dot - value);
+        if (len == 0 || len >= sizeof(digits))
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++)
+                digits[i] = value[i];
+        digits[len] = '\0';
+        if (ms_parse_u64(digits, &p) < 0 || p == 0 || p > INT32_MAX || ms_parse_u64(dot + 1, starttime) < 0)
+                return -EINVAL;
+        *pid = (pid_t)p;
+        return 0;
+}
+
 int ms_cgroup_hint_make(const struct ms_cgroup *cg, const struct ms_sample *s, char *buf, size_t size)
 {
         uint64_t limit = s->has_cgroup ? s->cgroup.limit : MS_UNLIMITED;
@@ -114,7 +147,8 @@ MS_HOT int ms_cgroup_hint_read(const char *value, uint64_t host_total, struct ms
 /* The variables memstop.so passes down itself, as "NAME=" after the prefix. */
 static MS_HOT bool passed_down(const char *rest)
 {
-        return ms_startswith(rest, "CGROUP=") || ms_startswith(rest, "SMALL=") || ms_startswith(rest, "WARNED=");
+        return ms_startswith(rest, "CGROUP=") || ms_startswith(rest, "SMALL=") || ms_startswith(rest, "WARNED=") ||
+               ms_startswith(rest, "JOB=");
 }
 
 MS_HOT bool ms_env_opted_in(const char *const *vars, unsigned n)

@@ -17,6 +17,12 @@
  *   MEMSTOP_WARNED      the warnings given in this process tree (bad
  *                       settings, shared state), comma-separated ids: its
  *                       children stay quiet about them
+ *   MEMSTOP_JOB         "PID.STARTTIME" of the job (gate/admit.h) this
+ *                       process belongs to: set by memstop.so in a process
+ *                       it admitted through the queue, so that what it starts
+ *                       (a compiler driver's cc1plus, as, ld) is accounted in
+ *                       its slot instead of queueing again; cleared by a build
+ *                       driver (make, ninja...), whose children are jobs
  *   MEMSTOP_IMPLICIT    set by memstop.so in a process tree that did not
  *                       opt in, beside the hints it passes down: the
  *                       processes below stay under the rules of system-wide
@@ -41,6 +47,7 @@
 #define MS_ENV_CGROUP "MEMSTOP_CGROUP"
 #define MS_ENV_WARNED "MEMSTOP_WARNED"
 #define MS_ENV_IMPLICIT "MEMSTOP_IMPLICIT"
+#define MS_ENV_JOB "MEMSTOP_JOB"
 
 /*
  * Whether a process opted in to being held, from its MEMSTOP_* variables
@@ -74,6 +81,13 @@ int ms_hold_line_parse(const char *line, struct ms_hold_line *out);
 #define MS_SUPERVISOR_BUF 16u
 int ms_supervisor_format(pid_t pid, char *buf, size_t size);
 int ms_supervisor_parse(const char *value, pid_t *pid);
+
+/* MEMSTOP_JOB's value for a job's root process, and back. Return 0 or
+ * -EINVAL (not "PID.STARTTIME" with a pid > 0; a buffer shorter than
+ * MS_JOB_BUF). */
+#define MS_JOB_BUF 40u
+int ms_job_format(pid_t pid, uint64_t starttime, char *buf, size_t size);
+int ms_job_parse(const char *value, pid_t *pid, uint64_t *starttime);
 
 /*
  * The cgroup hint for the processes below, from the cgroup located and a

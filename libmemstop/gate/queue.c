@@ -332,6 +332,8 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
                 me->worst = w->cand.worst;
                 me->curve = w->cand.curve;
         }
+        if (w->cand.kind == MS_PREDICT_UNKNOWN)
+                w->cand.worst = me->worst = ms_admit_prior(res->last.total);
         if (w->cand.kind == MS_PREDICT_TYPICAL) {
                 uint64_t live = live_program_max(f, req->program_hash);
                 if (live > w->cand.worst)

@@ -102,15 +102,18 @@ static MS_HOT const char *take_comm(const char *text, char *comm, size_t size)
         return close + 1;
 }
 
-/* Fields 4..22 after the state; some (tty_nr, tpgid, priority, nice) may be
- * negative: only the ones kept must not be. */
+/* Fields 4..24 after the state; some (tty_nr, tpgid, priority, nice) may be
+ * negative: only the ones kept must not be. A line that ends after field 22
+ * (older or hostile text) leaves rss_pages 0. */
 static MS_HOT int take_numbers(const char *p, struct ms_proc_stat *st)
 {
         uint64_t v;
 
-        for (unsigned field = 4; field <= 22; field++) {
-                bool kept = field == 4 || field == 9 || field == 14 || field == 15 || field == 22;
+        for (unsigned field = 4; field <= 24; field++) {
+                bool kept = field == 4 || field == 9 || field == 14 || field == 15 || field == 22 || field == 24;
 
+                if (field > 22 && (*p == '\0' || *p == '\n'))
+                        return 0;
                 if (*p != ' ')
                         return -EINVAL;
                 p++;
@@ -130,6 +133,8 @@ static MS_HOT int take_numbers(const char *p, struct ms_proc_stat *st)
                         st->stime = v;
                 } else if (field == 22) {
                         st->starttime = v;
+                } else if (field == 24) {
+                        st->rss_pages = v;
                 }
         }
         return 0;

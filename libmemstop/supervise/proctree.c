@@ -52,16 +52,3 @@ int ms_proc_info_read(int rootfd, pid_t pid, struct ms_proc_info *out)
         return 0;
 }
 
-bool ms_build_driver(const char *comm)
-{
-        static const char *const drivers[] = {
-                "make", "gmake", "bmake", "pmake", "remake", "ninja", "samu", "samurai",
-                "cargo", "bazel", "buck", "buck2", "scons", "meson", "cmake", "ctest",
-                "xargs", "parallel", "memstop",
-        };
-
-        for (size_t i = 0; i < MS_ARRAY_SIZE(drivers); i++)
-                if (strcmp(comm, drivers[i]) == 0)
-                        return true;
-        return false;
-}

@@ -36,7 +36,5 @@ int ms_proc_tree_read(int rootfd, pid_t pid, pid_t *out, size_t max);
 /* stat and statm of pid. Returns 0, -ESRCH, or -errno. */
 int ms_proc_info_read(int rootfd, pid_t pid, struct ms_proc_info *out);
 
-
-/* Whether a command name is a build driver that only runs other jobs
- * (make, gmake, ninja, samu, cargo...): never frozen, its children are jobs. */
-bool ms_build_driver(const char *comm);
+/* ms_build_driver(): never frozen, its children are jobs. */
+#include "gate/jobtree.h"

@@ -33,6 +33,27 @@ static struct ms_proc *admitted_proc(const struct ms_procs *procs, const struct 
         return p && p->info.starttime == slot->starttime ? p : NULL;
 }
 
+/* The RSS of a slot's process and what it started, down to build drivers:
+ * its job's tree (gate/jobtree.h), as the gate counts it. */
+static uint64_t tree_rss(const struct ms_procs *procs, const struct ms_proc *root)
+{
+        uint64_t sum = 0;
+
+        for (size_t i = 0; i < procs->n; i++) {
+                const struct ms_proc *q = &procs->p[i];
+                for (unsigned depth = 0; q && depth < 64; depth++) {
+                        if (q == root) {
+                                sum += procs->p[i].info.rss;
+                                break;
+                        }
+                        if (ms_build_driver(q->info.comm) || q->info.ppid <= 0 || q->info.ppid == q->info.pid)
+                                break;
+                        q = ms_procs_find(procs, q->info.ppid);
+                }
+        }
+        return sum;
+}
+
 unsigned ms_watch_observe(struct ms_watch *w, const struct ms_procs *procs, uint64_t now_ns, unsigned *growing)
 {
         unsigned n = 0;
@@ -45,7 +66,7 @@ unsigned ms_watch_observe(struct ms_watch *w, const struct ms_procs *procs, uint
                 struct ms_proc *p = admitted_proc(procs, slot);
                 if (!p)
                         continue;
-                *growing += ms_ledger_observe(slot, p->info.rss, now_ns);
+                *growing += ms_ledger_observe(slot, tree_rss(procs, p), now_ns);
                 n++;
         }
         ms_ledger_unlock(&w->ledger);

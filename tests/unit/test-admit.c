@@ -72,43 +72,46 @@ static void grown_jobs_reserve_nothing_more(void **state)
         assert_int_equal(ms_admitted_pending(&a), 156 * MIB);
 }
 
-static void unknown_job_growing_holds_everyone(void **state)
+static void unknown_jobs_start_at_once_where_memory_is_plentiful(void **state)
 {
-        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 0, 50 * MIB, 300 * MS, 20 * MS);
-        struct ms_candidate known = { .kind = MS_PREDICT_VERIFIED, .predicted = 10 * MIB, .worst = 10 * MIB };
-        struct ms_candidate unknown = { .kind = MS_PREDICT_UNKNOWN };
+        /* 24 GiB free: the prior is 2 GiB, and a running unknown job reserves it. */
+        uint64_t total = 24576 * MIB, prior = ms_admit_prior(total);
+        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, prior, 50 * MIB, 300 * MS, 20 * MS);
+        struct ms_candidate unknown = { .kind = MS_PREDICT_UNKNOWN, .worst = prior };
         struct ms_admit_result r;
 
-        ms_admit_decide(8000 * MIB, 100 * MIB, &a, 1, &unknown, NOW, &r);
-        assert_false(r.admit);
-        assert_int_equal(r.reason, MS_HELD_SETTLING);
-        ms_admit_decide(8000 * MIB, 100 * MIB, &a, 1, &known, NOW, &r);
-        assert_false(r.admit);
-        assert_int_equal(r.reason, MS_HELD_SETTLING);
-}
-
-static void unknown_job_settles(void **state)
-{
-        struct ms_candidate unknown = { .kind = MS_PREDICT_UNKNOWN };
-        struct ms_admit_result r;
-        /* Last grew longer ago than MS_SETTLE_NS. */
-        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 0, 50 * MIB, 1000 * MS, MS_SETTLE_NS + MS);
-
-        assert_false(ms_admitted_settling(&a, NOW));
-        ms_admit_decide(8000 * MIB, 100 * MIB, &a, 1, &unknown, NOW, &r);
+        assert_int_equal(prior, MS_PRIOR_MAX);
+        ms_admit_decide(total - 100 * MIB, 1200 * MIB, &a, 1, &unknown, NOW, &r);
         assert_true(r.admit);
-        /* Just admitted: settling even if its RSS has not moved yet. */
-        a = running(MS_PREDICT_UNKNOWN, 0, 0, 1 * MIB, MS_SETTLE_NS / 2, MS_SETTLE_NS / 2);
-        assert_true(ms_admitted_settling(&a, NOW));
+        assert_int_equal(r.reserved, prior - 50 * MIB);
+        assert_int_equal(r.need, prior);
 }
 
-static void unknown_job_stops_blocking_after_the_maximum(void **state)
+static void unknown_jobs_go_one_at_a_time_in_a_tight_cgroup(void **state)
 {
-        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 0, 500 * MIB, MS_SETTLE_MAX_NS, 1 * MS);
+        /* 1 GiB: the prior is half of it; a second unknown job waits for the first. */
+        uint64_t total = 1024 * MIB, prior = ms_admit_prior(total);
+        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, prior, 3 * MIB, 300 * MS, 20 * MS);
+        struct ms_candidate unknown = { .kind = MS_PREDICT_UNKNOWN, .worst = prior };
+        struct ms_admit_result r;
 
+        assert_int_equal(prior, 512 * MIB);
+        ms_admit_decide(total - 3 * MIB, 100 * MIB, NULL, 0, &unknown, NOW, &r);
+        assert_true(r.admit);
+        ms_admit_decide(total - 3 * MIB, 100 * MIB, &a, 1, &unknown, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+}
+
+static void unknown_job_past_its_prior_reserves_as_much_again(void **state)
+{
+        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 512 * MIB, 600 * MIB, 3000 * MS, 1 * MS);
+
+        assert_int_equal(ms_admitted_pending(&a), 600 * MIB);
+        a.rss = 100 * MIB;
+        assert_int_equal(ms_admitted_pending(&a), 412 * MIB);
+        /* Its reservation covers it: it never holds others as "settling". */
         assert_false(ms_admitted_settling(&a, NOW));
-        a.admitted_ns = NOW - MS_SETTLE_MAX_NS + 1;
-        assert_true(ms_admitted_settling(&a, NOW));
 }
 
 static void typical_job_reserves_one_surprise(void **state)
@@ -463,9 +466,9 @@ int main(void)
                 cmocka_unit_test(fits_exactly_at_the_threshold),
                 cmocka_unit_test(reservations_of_just_admitted_jobs_count),
                 cmocka_unit_test(grown_jobs_reserve_nothing_more),
-                cmocka_unit_test(unknown_job_growing_holds_everyone),
-                cmocka_unit_test(unknown_job_settles),
-                cmocka_unit_test(unknown_job_stops_blocking_after_the_maximum),
+                cmocka_unit_test(unknown_jobs_start_at_once_where_memory_is_plentiful),
+                cmocka_unit_test(unknown_jobs_go_one_at_a_time_in_a_tight_cgroup),
+                cmocka_unit_test(unknown_job_past_its_prior_reserves_as_much_again),
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gate/jobtree.h"
+#include "probe/proc.h"
+#include "util/grow.h"
+#include "util/macro.h"
+
+/* The deepest ancestry looked at (hostile or racing data cannot loop). */
+#define MAX_DEPTH 64
+
+static bool in_list(const char *comm, const char *const *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(comm, list[i]) == 0)
+                        return true;
+        return false;
+}
+
+bool ms_build_driver(const char *comm)
+{
+        static const char *const drivers[] = {
+                "make", "gmake", "bmake", "pmake", "remake", "ninja", "samu", "samurai",
+                "cargo", "bazel", "buck", "buck2", "scons", "meson", "cmake", "ctest",
+                "xargs", "parallel", "memstop",
+        };
+
+        return in_list(comm, drivers, MS_ARRAY_SIZE(drivers));
+}
+
+bool ms_compiler_driver(const char *comm)
+{
+        static const char *const compilers[] = {
+                "cc", "c++", "gcc", "g++", "clang", "clang++", "ccache", "distcc", "icecc", "sccache",
+                "gfortran", "gccgo", "rustc", "nvcc",
+        };
+        if (in_list(comm, compilers, MS_ARRAY_SIZE(compilers)))
+                return true;
+        /* Versioned and cross names: gcc-12, x86_64-linux-gnu-g++-12, clang-14. */
+        for (size_t i = 0; i < MS_ARRAY_SIZE(compilers); i++) {
+                const char *hit = strstr(comm, compilers[i]);
+                size_t len = strlen(compilers[i]);
+                if (!hit || len < 3)
+                        continue;
+                if ((hit == comm || hit[-1] == '-') && (hit[len] == '\0' || hit[len] == '-'))
+                        return true;
+        }
+        return false;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+        const struct ms_snap_proc *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+void ms_snap_sort(struct ms_snap *s)
+{
+        if (s->n > 1)
+                qsort(s->p, s->n, sizeof(*s->p), cmp_pid);
+}
+
+static const struct ms_snap_proc *find(const struct ms_snap *s, pid_t pid)
+{
+        struct ms_snap_proc key = { .pid = pid };
+
+        return s->n ? bsearch(&key, s->p, s->n, sizeof(*s->p), cmp_pid) : NULL;
+}
+
+int ms_snap_take(int rootfd, struct ms_snap *s)
+{
+        struct ms_pid_dir d;
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+        pid_t pid;
+        int r;
+
+        s->n = 0;
+        r = ms_pid_dir_open(rootfd, "proc", &d);
+        if (r < 0)
+                return r;
+        while ((pid = ms_pid_dir_next(&d, NULL)) > 0) {
+                struct ms_proc_stat st;
+                if (ms_proc_stat_read(rootfd, pid, &st) < 0 || (st.flags & 0x00200000u))
+                        continue; /* gone, or a kernel thread */
+                if (ms_grow(&s->p, &s->cap, s->n, sizeof(*s->p), 256) < 0) {
+                        ms_pid_dir_close(&d);
+                        return -ENOMEM;
+                }
+                s->p[s->n++] = (struct ms_snap_proc){ .pid = pid, .ppid = st.ppid,
+                                                      .rss = st.rss_pages * page,
+                                                      .driver = ms_build_driver(st.comm) };
+        }
+        ms_pid_dir_close(&d);
+        ms_snap_sort(s);
+        return 0;
+}
+
+void ms_snap_free(struct ms_snap *s)
+{
+        free(s->p);
+        *s = (struct ms_snap){};
+}
+
+/* Whether p is root or below it, with no build driver in between. */
+static bool in_tree(const struct ms_snap *s, const struct ms_snap_proc *p, pid_t root)
+{
+        for (unsigned depth = 0; p && depth < MAX_DEPTH; depth++) {
+                if (p->pid == root)
+                        return true;
+                if (p->driver || p->ppid <= 0 || p->ppid == p->pid)
+                        return false;
+                p = find(s, p->ppid);
+        }
+        return false;
+}
+
+int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss)
+{
+        uint64_t sum = 0;
+
+        if (!find(s, root))
+                return -ESRCH;
+        for (size_t i = 0; i < s->n; i++)
+                if (in_tree(s, &s->p[i], root) && s->p[i].rss < (UINT64_C(1) << 50))
+                        sum += s->p[i].rss;
+        *rss = sum;
+        return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * A job is a process tree: a compiler driver (or a build's recipe: what a
+ * build driver or the supervised command starts) together with everything
+ * it starts (cc1plus, as, collect2, ld, lto1...). The gate admits the root
+ * (gate/queue.h); what the root starts is part of it (MEMSTOP_JOB,
+ * gate/protocol.h) and is not queued again; the root's slot accounts for
+ * the RSS of the whole tree, and the peak it leaves for the next build is
+ * the tree's.
+ *
+ * A build driver inside a job (a recursive make) starts jobs of its own: the
+ * tree stops there.
+ *
+ * The kernel here may lack proc/PID/task/T/children (CONFIG_PROC_CHILDREN),
+ * so the tree comes from one listing of proc/: a snapshot of every
+ * process's parent and RSS (one read of proc/PID/stat each), from which the
+ * tree of any root is summed without further I/O.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Whether a command name is a build driver that only runs other jobs
+ * (make, gmake, ninja, samu, cargo, xargs, parallel...). */
+bool ms_build_driver(const char *comm);
+
+/* Whether a command name is a compiler driver or a compiler wrapper (gcc,
+ * g++, cc, c++, clang, clang++, ccache, distcc...): the root of a job with
+ * what it starts, wherever it runs. */
+bool ms_compiler_driver(const char *comm);
+
+struct ms_snap_proc {
+        pid_t pid;
+        pid_t ppid;
+        uint64_t rss; /* bytes */
+        bool driver;  /* ms_build_driver(comm) */
+};
+
+struct ms_snap {
+        struct ms_snap_proc *p; /* sorted by pid */
+        size_t n, cap;
+};
+
+/* Take a snapshot of proc/ below rootfd (replacing s's contents; processes
+ * that vanish while listed are left out). Returns 0 or -errno. */
+int ms_snap_take(int rootfd, struct ms_snap *s);
+void ms_snap_free(struct ms_snap *s);
+
+/* Sort by pid (ms_snap_take does it; tests build snapshots by hand). */
+void ms_snap_sort(struct ms_snap *s);
+
+/* The RSS of root and its descendants, not counting build drivers below
+ * root and their subtrees. Pure. Returns 0, or -ESRCH when root is not in
+ * the snapshot. A cycle in hostile data ends at a depth of 64. */
+int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss);
