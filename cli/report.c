@@ -42,18 +42,20 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 void sv_summary_format(const struct sv_report *r, char *buf, size_t size)
 {
         char total[MS_DURATION_BUF], longest[MS_DURATION_BUF + 80] = "", wall[MS_DURATION_BUF],
-                peak[MS_SIZE_BUF], limit[MS_SIZE_BUF], of[MS_SIZE_BUF + 8] = "";
+                peak[MS_SIZE_BUF], limit[MS_SIZE_BUF], of[MS_SIZE_BUF + 8] = "", most[48] = "";
 
         if (r->limit != MS_UNLIMITED)
                 snprintf(of, sizeof(of), " of %s", ms_size_format(r->limit, limit, sizeof(limit)));
         if (r->hold_max_us)
                 snprintf(longest, sizeof(longest), " (longest %s: %s)",
                          ms_duration_format(r->hold_max_us, total, sizeof(total)), r->hold_max_program);
+        if (r->freezes)
+                snprintf(most, sizeof(most), " (at most %u of one job)", r->max_job_freezes);
         snprintf(buf, size,
-                 "%zu %s, %u gated, held %s in all%s, %u %s, peak %s%s, %" PRIu64 " OOM %s, exit %d after %s",
+                 "%zu %s, %u gated, held %s in all%s, %u %s%s, peak %s%s, %" PRIu64 " OOM %s, exit %d after %s",
                  r->jobs.n, plural(r->jobs.n, "job", "jobs"), r->gated,
                  ms_duration_format(r->hold_total_us, total, sizeof(total)), longest, r->freezes,
-                 plural(r->freezes, "freeze", "freezes"), ms_size_format(r->peak, peak, sizeof(peak)), of,
+                 plural(r->freezes, "freeze", "freezes"), most, ms_size_format(r->peak, peak, sizeof(peak)), of,
                  r->oom_kills, plural(r->oom_kills, "kill", "kills"), r->exit_status,
                  ms_duration_format(r->wall_ns / 1000, wall, sizeof(wall)));
 }
@@ -153,6 +155,7 @@ static void json_holds_and_freezes(struct ms_json *j, const struct sv_report *r)
         ms_json_uint(j, "freezes", r->freezes);
         ms_json_uint(j, "resumes", r->resumes);
         ms_json_uint(j, "most_frozen_at_once", r->max_frozen);
+        ms_json_uint(j, "most_freezes_of_one_job", r->max_job_freezes);
         ms_json_double(j, "frozen_job_seconds", (double)r->frozen_ns / 1e9, 3);
 }
 

@@ -45,6 +45,7 @@ struct sv_report {
         unsigned freezes, resumes;
         uint64_t frozen_ns; /* job-time spent frozen */
         unsigned max_frozen;
+        unsigned max_job_freezes; /* the most often one job was frozen */
         uint64_t peak;      /* bytes */
         uint64_t limit;     /* bytes, MS_UNLIMITED if none */
         uint64_t oom_kills;

@@ -95,6 +95,8 @@ static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct s
         if (sv_freezer_freeze(t, j) < 0)
                 signal_job(t, j, SIGSTOP);
         rep->freezes++;
+        if (t->jobs.job[j].freezes > rep->max_job_freezes)
+                rep->max_job_freezes = t->jobs.job[j].freezes;
         if (t->jobs.frozen > rep->max_frozen)
                 rep->max_frozen = t->jobs.frozen;
 }
@@ -124,6 +126,7 @@ void sv_tree_step(struct sv_tree *t, struct ms_watch *w, const struct sv_figures
                         .stopping = stopping || !t->freeze || !f->ok,
                         .last_freeze_ns = t->jobs.last_freeze_ns,
                         .last_resume_ns = t->jobs.last_resume_ns,
+                        .last_end_ns = t->jobs.last_end_ns,
                 };
                 n = ms_jobs_views(&t->jobs, t->views, SV_MAX_PROCS);
                 n = ms_freeze_decide(&t->fp, &in, t->views, n, act, MS_ARRAY_SIZE(act));

@@ -78,6 +78,7 @@ struct gate {
         off_t history_size;
         struct timespec history_mtime;
         bool opted_in;      /* see ms_env_opted_in() */
+        bool plenty;        /* memory for the prior twice over: no prediction needed */
         bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         struct ms_snap snap; /* the process trees, for the slots' RSS */
         uint64_t snap_ns;   /* ... taken then (monotonic), 0: never */
@@ -442,8 +443,12 @@ static uint64_t now_ns(void *userdata)
 static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
 {
         struct gate *g = userdata;
-        uint64_t now = now_ns(NULL);
+        uint64_t now;
 
+        /* Itself: in its constructor, it has started nothing yet. */
+        if (pid == g->pid)
+                return ms_proc_rss_read(MS_ROOT_HOST, 0, rss);
+        now = now_ns(NULL);
         if (!g->snap_ns || now - g->snap_ns > SNAP_FRESH_NS) {
                 g->snap_ns = ms_snap_take(MS_ROOT_HOST, &g->snap) == 0 ? now : 0;
         }
@@ -481,6 +486,8 @@ static void on_queue_held(const struct ms_sample *s, const struct ms_admit_resul
         struct gate *g = userdata;
         char a[MS_SIZE_BUF], res[MS_SIZE_BUF], need[MS_SIZE_BUF];
 
+        /* Held after all: what the history says matters now. */
+        g->plenty = false;
         log_hold(g);
         if (g->config.verbose < 2)
                 return;
@@ -515,7 +522,7 @@ static void predict(struct gate *g, struct ms_candidate *cand)
         char path[PATH_MAX + 8];
         int r;
 
-        if (!g->config.learn || !g->history_dir[0])
+        if (!g->config.learn || !g->history_dir[0] || g->plenty)
                 return;
         /* Read the file again only when it changed. */
         snprintf(path, sizeof(path), "%s/peaks", g->history_dir);
@@ -591,9 +598,16 @@ static bool ledger_join(struct gate *g, const struct ms_sample *first)
         return true;
 }
 
-/* Who this job is, and what the history says of it. */
-static void describe(struct gate *g, int argc, char **argv, struct ms_queue_request *req)
+/* Who this job is, and what the history says of it: nothing is read where
+ * memory is plentiful (room for the prior of an unknown job twice over
+ * beside the threshold): it would be admitted whatever its prediction, and
+ * the first process of a tree stays cheap (issue 10). */
+static void describe(struct gate *g, const struct ms_sample *first, int argc, char **argv,
+                     struct ms_queue_request *req)
 {
+        uint64_t prior = ms_admit_prior(first->total);
+
+        g->plenty = first->available >= ms_config_required(&g->config, first->total) + 2 * prior;
         if (argc > 0 && argv && argv[0])
                 ms_key_from_argv(argc, argv, &g->key);
         else
@@ -606,7 +620,7 @@ static void describe(struct gate *g, int argc, char **argv, struct ms_queue_requ
         predict(g, &req->cand);
         req->cand.supervised = supervised();
         /* Started without the CLI: tell the processes below which programs stay small. */
-        if (g->config.learn && !g->config.small && g->history_dir[0]) {
+        if (g->config.learn && !g->config.small && g->history_dir[0] && !g->plenty) {
                 char small[4096];
                 if (ms_history_small_list(g->history_dir, small, sizeof(small)) == 0)
                         setenv(MS_ENV_SMALL, small, 1);
@@ -637,7 +651,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
 
         if (!ledger_join(g, first))
                 return 0;
-        describe(g, argc, argv, &req);
+        describe(g, first, argc, argv, &req);
         req.pidns = ms_pidns_self();
         r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
         if (r < 0) {

@@ -150,6 +150,9 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         if (settling) {
                 r.admit = false;
                 r.reason = MS_HELD_SETTLING;
+        } else if (r.free >= required && cand->kind == MS_PREDICT_UNKNOWN && n == 0) {
+                /* Alone, an unknown job meets the threshold only: its prior
+                 * is a guess that keeps others off, not a size it needs. */
         } else if (r.free < required || r.free - required < r.need) {
                 r.admit = false;
                 r.reason = MS_HELD_MEMORY;

@@ -19,6 +19,7 @@
  *     in a tight cgroup one at a time until the first has taught the size
  *     (a job is a process tree: its RSS is the tree's, gate/protocol.h
  *     MEMSTOP_JOB).
+ * Alone (nothing else admitted) an unknown job needs only the threshold.
  * While an admitted job that grew past its
  * prediction by more than 1/8 is still growing, nothing
  * else is admitted: its memory must settle first, for at most

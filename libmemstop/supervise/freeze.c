@@ -38,6 +38,12 @@ static bool growing(const struct ms_job_view *j)
         return !j->frozen && !j->held && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
 }
 
+/* A growing job that may still be frozen (it has not used up its freezes). */
+static bool freezable(const struct ms_job_view *j)
+{
+        return growing(j) && j->freezes < MS_FREEZE_MAX_PER_JOB;
+}
+
 /* Growth over the horizon that nobody expected: for a job with a predicted
  * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
  * subtracted from what admission considered free; only a job past that
@@ -75,7 +81,7 @@ static size_t youngest_growing(const struct ms_job_view *jobs, size_t n, size_t 
         size_t best = n;
 
         for (size_t i = 0; i < n; i++)
-                if (growing(&jobs[i]) && (below == n || younger(jobs, below, i)) &&
+                if (freezable(&jobs[i]) && (below == n || younger(jobs, below, i)) &&
                     (best == n || younger(jobs, i, best)))
                         best = i;
         return best;
@@ -162,6 +168,9 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         /* A job of unknown peak resumes into growth: as much again as its RSS. */
         if (i < n && !jobs[i].peak)
                 projected -= clamp_i64(jobs[i].rss);
+        /* What it waits for has gone: a job ended since it was frozen. */
+        if (i < n && in->last_end_ns <= jobs[i].frozen_ns)
+                return k;
         if (frozen > 0 && in->calm && projected >= clamp_i64(p->resume_above) &&
             since(in->now_ns, in->last_resume_ns, p->resume_interval_ns) &&
             since(in->now_ns, in->last_freeze_ns, p->resume_interval_ns) && k < max)

@@ -21,10 +21,15 @@
  *   youngest, until the projection is back above the level; never the last
  *   running job. A job that does not grow is never frozen: it would free
  *   nothing.
- * - Resume oldest-first when available memory is back above resume_above
- *   (hysteresis: resume_above > freeze_below), pressure is calm, and the
- *   last freeze or resume is at least resume_interval_ns ago; one job per
- *   step. With no job running at all the oldest frozen one is resumed at
+ * - A job is frozen at most MS_FREEZE_MAX_PER_JOB times: after that it is
+ *   never chosen again (the next youngest growing one is), so no job flaps.
+ * - Resume oldest-first only when what the frozen job waits for has gone: a
+ *   job of the build has ended since it was frozen (last_end_ns), never
+ *   because memory looked better for a moment (page cache dropped, a pause
+ *   in a compiler's growth); and then only when available memory is back
+ *   above resume_above (hysteresis: resume_above > freeze_below), pressure
+ *   is calm, and the last freeze or resume is at least resume_interval_ns
+ *   ago; one job per step. With no job running at all the oldest frozen one is resumed at
  *   once, whatever memory says: a build must never stand still. A job held
  *   in the gate's queue does not count as running (it may be waiting for
  *   the very memory the frozen jobs hold).
@@ -41,6 +46,8 @@
 /* A growing job of unknown peak: as much again as its RSS, at most this
  * long at its rate. */
 #define MS_FREEZE_UNKNOWN_MS 30000ull
+/* No job is frozen more often than this. */
+#define MS_FREEZE_MAX_PER_JOB 3u
 
 struct ms_job_view {
         uint64_t start; /* start time; a larger value is a younger job */
@@ -49,6 +56,8 @@ struct ms_job_view {
         bool frozen;
         bool held;      /* waiting in the gate: not running, nothing to freeze */
         uint64_t peak;  /* the gate's predicted peak of its admitted processes, 0 if none */
+        unsigned freezes;   /* how often it was frozen so far */
+        uint64_t frozen_ns; /* frozen: since when (monotonic) */
 };
 
 struct ms_freeze_params {
@@ -67,6 +76,7 @@ struct ms_freeze_input {
         bool calm;     /* pressure: low enough to resume */
         bool stopping; /* the build is being stopped: resume everything */
         uint64_t last_freeze_ns, last_resume_ns; /* 0: never */
+        uint64_t last_end_ns; /* when a job of the build last ended, 0: never */
 };
 
 enum ms_freeze_verb {

@@ -114,6 +114,7 @@ int ms_jobs_update(struct ms_jobs *jobs, struct ms_procs *procs, pid_t self, pid
                 if (job->procs == 0) {
                         if (job->frozen)
                                 *ended_frozen_ns += now_ns - job->frozen_ns;
+                        jobs->last_end_ns = now_ns;
                         drop(jobs, procs, j);
                         continue;
                 }
@@ -151,6 +152,8 @@ size_t ms_jobs_views(const struct ms_jobs *jobs, struct ms_job_view *out, size_t
                         /* Every process of it that runs is waiting in the gate. */
                         .held = job->held > 0 && job->held >= job->leaves,
                         .peak = job->peak,
+                        .freezes = job->freezes,
+                        .frozen_ns = job->frozen_ns,
                 };
         }
         return n;
@@ -160,6 +163,7 @@ void ms_jobs_freeze(struct ms_jobs *jobs, size_t j, uint64_t now_ns)
 {
         jobs->job[j].frozen = true;
         jobs->job[j].frozen_ns = now_ns;
+        jobs->job[j].freezes++;
         jobs->last_freeze_ns = now_ns;
         jobs->frozen++;
         jobs->running--;

@@ -56,6 +56,7 @@ struct ms_job {
         unsigned leaves;    /* ... without living children */
         unsigned held;      /* ... waiting in the gate (watch.h) */
         uint64_t peak;      /* predicted peaks of its admitted processes, summed (watch.h) */
+        unsigned freezes;   /* how often it was frozen */
 };
 
 struct ms_jobs {
@@ -63,6 +64,7 @@ struct ms_jobs {
         size_t n, cap;
         unsigned running, frozen;
         uint64_t last_freeze_ns, last_resume_ns; /* 0: never */
+        uint64_t last_end_ns;                    /* a job ended then, 0: never */
 };
 
 /* Sort the look by pid and mark its leaves: O(n log n). Returns how many

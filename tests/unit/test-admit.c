@@ -98,6 +98,11 @@ static void unknown_jobs_go_one_at_a_time_in_a_tight_cgroup(void **state)
         assert_int_equal(prior, 512 * MIB);
         ms_admit_decide(total - 3 * MIB, 100 * MIB, NULL, 0, &unknown, NOW, &r);
         assert_true(r.admit);
+        /* Alone, it needs only the threshold: 300 MiB free, 100 required. */
+        ms_admit_decide(300 * MIB, 100 * MIB, NULL, 0, &unknown, NOW, &r);
+        assert_true(r.admit);
+        ms_admit_decide(99 * MIB, 100 * MIB, NULL, 0, &unknown, NOW, &r);
+        assert_false(r.admit);
         ms_admit_decide(total - 3 * MIB, 100 * MIB, &a, 1, &unknown, NOW, &r);
         assert_false(r.admit);
         assert_int_equal(r.reason, MS_HELD_MEMORY);

@@ -194,7 +194,7 @@ static void resume_oldest_with_hysteresis(void **state)
 {
         struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 200, 0, true), job(10, 200, 0, true) };
         struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(200), .calm = true,
-                                      .last_freeze_ns = 5 * S };
+                                      .last_freeze_ns = 5 * S, .last_end_ns = 9 * S };
         struct ms_freeze_action a[16];
 
         /* Above the critical level but under resume_above: nothing either way. */
@@ -213,7 +213,7 @@ static void resume_rate_limited(void **state)
 {
         struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 200, 0, true) };
         struct ms_freeze_input in = { .now_ns = 10 * S, .available = GiB(1), .calm = true,
-                                      .last_resume_ns = 10 * S - 200 * MS };
+                                      .last_resume_ns = 10 * S - 200 * MS, .last_end_ns = 9 * S };
         struct ms_freeze_action a[16];
 
         assert_int_equal(decide(&in, j, 2, a), 0);
@@ -223,6 +223,40 @@ static void resume_rate_limited(void **state)
         in.last_resume_ns = 0;
         in.last_freeze_ns = in.now_ns - 100 * MS;
         assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+/* Memory that looks better for a moment is no reason: a job must have ended. */
+static void resume_only_after_a_job_ended(void **state)
+{
+        struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 200, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = GiB(4), .calm = true };
+        struct ms_freeze_action a[16];
+
+        j[1].frozen_ns = 8 * S;
+        assert_int_equal(decide(&in, j, 2, a), 0);
+        in.last_end_ns = 7 * S; /* before it was frozen: not what it waits for */
+        assert_int_equal(decide(&in, j, 2, a), 0);
+        in.last_end_ns = 9 * S;
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 1);
+}
+
+/* A job frozen MS_FREEZE_MAX_PER_JOB times is not frozen again: the next
+ * youngest growing one is. */
+static void no_job_is_frozen_more_than_its_share(void **state)
+{
+        struct ms_job_view j[] = { job(5, 100, 20, false), job(10, 100, 20, false), job(20, 100, 20, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(10), .calm = true };
+        struct ms_freeze_action a[16];
+        size_t n;
+
+        j[2].freezes = MS_FREEZE_MAX_PER_JOB;
+        n = decide(&in, j, 3, a);
+        assert_true(n >= 1);
+        for (size_t i = 0; i < n; i++)
+                assert_int_not_equal(a[i].job, 2);
+        assert_int_equal(a[0].job, 1);
 }
 
 static void no_resume_under_pressure(void **state)
@@ -411,6 +445,8 @@ int main(void)
                 cmocka_unit_test(no_growth_no_freeze),
                 cmocka_unit_test(resume_oldest_with_hysteresis),
                 cmocka_unit_test(resume_rate_limited),
+                cmocka_unit_test(resume_only_after_a_job_ended),
+                cmocka_unit_test(no_job_is_frozen_more_than_its_share),
                 cmocka_unit_test(no_resume_under_pressure),
                 cmocka_unit_test(nothing_running_resumes_at_once),
                 cmocka_unit_test(held_jobs_are_not_running),

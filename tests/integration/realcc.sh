@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Real compilers (issue 10): the system g++ (driver -> cc1plus -> as) on small
+# generated C++ units, in a real v1 memory cgroup, with an empty history.
+#  - a driver and its cc1plus are one job: the driver is gated, cc1plus and
+#    as are not (the hold file names g++ only), and the peak the history
+#    keeps for `g++ -c a.cpp` is its cc1plus's, not the driver's few MiB;
+#  - a cold pair of compiles that cannot fit in the cgroup together finishes
+#    under `memstop -- make -k -j2` with 0 OOM kills; warm, too;
+#  - no freeze/resume loop: the report's most freezes of one job is <= 3.
+# Outcomes and order only: nothing here depends on how fast the machine is.
+
+. "$(dirname "$0")/lib.sh"
+need_env MEMSTOP MEMSTOP_SO
+
+V1=/sys/fs/cgroup/memory
+[ "$(id -u)" = 0 ] || skip_all "needs root (memory cgroups)"
+[ -w "$V1" ] || skip_all "no writable cgroup v1 memory controller at $V1"
+command -v g++ >/dev/null || skip_all "no g++"
+command -v make >/dev/null || skip_all "no make"
+
+tmpdir
+W=$TMPD
+mkdir -m 0700 "$W/run" "$W/cache"
+export XDG_RUNTIME_DIR=$W/run XDG_CACHE_HOME=$W/cache
+unset MEMSTOP_SMALL MEMSTOP_WARNED MEMSTOP_JOB
+
+# gen FILE TAG N: a C++ unit of N template-heavy functions (cc1plus -O2 reaches
+# about 25 MiB per function here, over a base of ~60 MiB).
+gen() {
+	{
+		printf '#include <algorithm>\n#include <functional>\n#include <map>\n#include <sstream>\n'
+		printf '#include <string>\n#include <vector>\n'
+		for i in $(seq "$3"); do
+			printf 'struct %s%d { int a; std::string s; bool operator<(const %s%d &o) const { return a < o.a; } };\n' \
+				"$2" "$i" "$2" "$i"
+			printf 'std::string f%s%d(int x) { std::map<%s%d, std::vector<std::string>> m;' "$2" "$i" "$2" "$i"
+			printf ' for (int k = 0; k < x; k++) m[%s%d{k, std::to_string(k)}].push_back("v");' "$2" "$i"
+			printf ' std::vector<%s%d> v; for (auto &p : m) v.push_back(p.first); std::sort(v.begin(), v.end());' "$2" "$i"
+			printf ' std::ostringstream o; for (auto &e : v) o << e.a << e.s;'
+			printf ' std::function<int(int)> g = [&](int y) { return y + (int)m.size(); }; return o.str() + std::to_string(g(x)); }\n'
+		done
+	} >"$1"
+}
+
+mkdir -p "$W/b"
+gen "$W/b/a.cpp" A 8
+gen "$W/b/b.cpp" B 8
+cat >"$W/b/Makefile" <<'EOF'
+all: a.o b.o
+%.o: %.cpp
+	g++ -O2 -c $< -o $@
+EOF
+
+# One compile alone (outside memstop), to size the cgroup: room for one and
+# a half, not for two.
+bounded 600 python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' g++ -O2 -c "$W/b/a.cpp" -o "$W/one.o"
+PEAK_KB=$(printf '%s\n' "$OUT" | tail -1)
+[[ $STATUS == 0 && $PEAK_KB =~ ^[0-9]+$ ]] || bail_out "g++ alone failed: $STATUS $ERR"
+LIMIT_MB=$((PEAK_KB * 3 / 2 / 1024 + 48))
+[ -n "${ASAN_RUNTIME:-}" ] && LIMIT_MB=$((LIMIT_MB + 256))
+diag "one compile peaks at $((PEAK_KB / 1024)) MiB; cgroup limit ${LIMIT_MB} MiB"
+
+CG=$V1/memstop-test-realcc-$$
+cgroup_create "$CG" || bail_out "cannot create $CG"
+echo "${LIMIT_MB}M" >"$CG/memory.limit_in_bytes"
+oom_kills() { awk '$1 == "oom_kill" { print $2 }' "$CG/memory.oom_control"; }
+
+# build NAME: memstop -- make -k -j2 in the cgroup, with a hold file read
+# through the report; sets STATUS and KILLS.
+build() {
+	local before
+	rm -f "$W/b/"*.o
+	before=$(oom_kills)
+	bounded 900 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
+		"$MEMSTOP" -vv --log "$W/$1.log" --report "$W/$1.json" -- make -s -k -j2 -C "$W/b"
+	KILLS=$(($(oom_kills) - before))
+	diag "$1: status $STATUS, $((ELAPSED / 1000)) ms, $KILLS OOM kills; stderr: $ERR"
+}
+
+build cold
+is "$STATUS $KILLS $(ls "$W/b/"*.o 2>/dev/null | wc -l)" "0 0 2" \
+	"cold: two compiles that cannot fit together finish under memstop -- make -k -j2, 0 OOM kills"
+check "cold: the report says 0 OOM kills and at most 3 freezes of one job" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["oom_kills"] == 0, r["oom_kills"]
+assert r["most_freezes_of_one_job"] <= 3, r["most_freezes_of_one_job"]
+assert all(j["freezes"] <= 3 for j in r["jobs"]), r["jobs"]
+' "$W/cold.json"
+
+# The driver is gated; what it starts is part of its job.
+gated=$(grep -o 'memstop: [a-z0-9+_.-]*\[[0-9]*\] held' "$W/cold.log" | sed 's/^memstop: //; s/\[.*//' | sort -u | tr '\n' ' ')
+diag "held in the cold build: ${gated:-none}"
+result "cold: neither cc1plus nor as waits in the gate (they are their driver's job)" \
+	"$([[ $gated != *cc1plus* && $gated != *" as "* ]]; echo $?)" "held: $gated"
+
+# The history keeps the tree's peak under the driver's key.
+HIST=$("$MEMSTOP" history)
+diag "$HIST"
+peak_line=$(printf '%s\n' "$HIST" | awk '$1 == "g++" { print $3; exit }')
+result "the history keeps g++'s job with its cc1plus's peak (over 32 MiB: $peak_line)" \
+	"$(printf '%s\n' "$HIST" | awk '$1 == "g++" && ($3 ~ /G$/ || ($3 ~ /M$/ && $3 + 0 >= 32)) { f = 1 } END { exit !f }'; echo $?)" "$HIST"
+result "the history has no cc1plus or as of its own" \
+	"$(printf '%s\n' "$HIST" | awk '$1 == "cc1plus" || $1 == "as" { f = 1 } END { exit f }'; echo $?)" "$HIST"
+
+build warm
+is "$STATUS $KILLS $(ls "$W/b/"*.o 2>/dev/null | wc -l)" "0 0 2" \
+	"warm: the same build finishes, 0 OOM kills"
+check "warm: at most 3 freezes of one job" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["oom_kills"] == 0 and r["most_freezes_of_one_job"] <= 3, r
+' "$W/warm.json"
+
+cgroup_remove "$CG"
+done_testing
