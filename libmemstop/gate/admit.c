@@ -35,6 +35,16 @@ uint64_t ms_admitted_pending(const struct ms_admitted *a)
         return target > a->rss ? target - a->rss : 0;
 }
 
+/* How long without growth counts as settled: MS_SETTLE_NS, or a quarter of
+ * the job's age if longer: a compiler that has grown for 8 s and pauses for
+ * a second (a new function, the next pass) has not settled. */
+static uint64_t settle_window(const struct ms_admitted *a, uint64_t now_ns)
+{
+        uint64_t quarter = (now_ns - a->admitted_ns) / 4;
+
+        return quarter > MS_SETTLE_NS ? quarter : MS_SETTLE_NS;
+}
+
 bool ms_admitted_settling(const struct ms_admitted *a, uint64_t now_ns)
 {
         if (a->kind == MS_PREDICT_TYPICAL &&
@@ -43,7 +53,7 @@ bool ms_admitted_settling(const struct ms_admitted *a, uint64_t now_ns)
         /* An unknown job's reservation (its prior, or as much again) covers it. */
         if (a->kind == MS_PREDICT_UNKNOWN || !over_prediction(a) || now_ns - a->admitted_ns >= MS_SETTLE_MAX_NS)
                 return false;
-        return now_ns - a->grown_ns < MS_SETTLE_NS || now_ns - a->admitted_ns < MS_SETTLE_NS;
+        return now_ns - a->grown_ns < settle_window(a, now_ns) || now_ns - a->admitted_ns < MS_SETTLE_NS;
 }
 
 static uint64_t sat_sub(uint64_t a, uint64_t b)

@@ -59,7 +59,8 @@
 /* The most an unknown job is assumed to reach (ms_admit_prior). */
 #define MS_PRIOR_MAX (2ull << 30)
 
-/* RSS growth below this over MS_SETTLE_NS means "settled". */
+/* RSS growth below this over MS_SETTLE_NS, or a quarter of the job's age
+ * if longer (a pause is not the end of growth), means "settled". */
 #define MS_SETTLE_GROWTH (2ull << 20)
 #define MS_SETTLE_NS (150ull * 1000 * 1000)
 /* A job admitted on its program's typical size holds the next one back this

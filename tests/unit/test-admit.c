@@ -157,6 +157,17 @@ static void job_past_its_typical_size_reserves_the_worst_and_settles(void **stat
         assert_false(ms_admitted_settling(&a, NOW));
 }
 
+/* A pause is not the end: a job 4 s old that last grew 0.8 s ago still grows
+ * (a quarter of its age); after more than 1 s without growth it has settled. */
+static void a_pause_in_growth_is_not_settling(void **state)
+{
+        struct ms_admitted a = running(MS_PREDICT_VERIFIED, 100 * MIB, 100 * MIB, 300 * MIB, 4000 * MS, 800 * MS);
+
+        assert_true(ms_admitted_settling(&a, NOW));
+        a.grown_ns = NOW - 1001 * MS;
+        assert_false(ms_admitted_settling(&a, NOW));
+}
+
 static void typical_job_on_probation(void **state)
 {
         struct ms_admitted a = running(MS_PREDICT_TYPICAL, 48 * MIB, 48 * MIB, 1 * MIB, MS_PROBATION_NS - 1, 0);
@@ -477,6 +488,7 @@ int main(void)
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),
+                cmocka_unit_test(a_pause_in_growth_is_not_settling),
                 cmocka_unit_test(typical_job_on_probation),
                 cmocka_unit_test(verified_job_has_slack_before_it_counts_as_growing),
                 cmocka_unit_test(available_below_reserved_is_zero_free),

@@ -44,6 +44,7 @@ static void stat_parse_real_line(void **state)
         assert_int_equal(st.utime, 150);
         assert_int_equal(st.stime, 30);
         assert_int_equal(st.starttime, 987654);
+        assert_int_equal(st.rss_pages, 45678);
         free(line);
 }
 

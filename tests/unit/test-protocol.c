@@ -124,6 +124,35 @@ static void supervisor_round_trip(void **state)
         assert_int_equal(ms_supervisor_format(42, buf, 4), -EINVAL);
 }
 
+static void job_round_trip_and_bad_values(void **state)
+{
+        static const char *const bad[] = { "", ".", "12", "12.", ".5", "0.5", "-1.5", "12.x", "x.12", "1 2.3",
+                                           "2147483648.1", "12.5.6", "12.99999999999999999999999" };
+        char buf[MS_JOB_BUF];
+        uint64_t start;
+        pid_t pid;
+
+        assert_int_equal(ms_job_format(4242, UINT64_C(18446744073709551615), buf, sizeof(buf)), 0);
+        assert_int_equal(ms_job_parse(buf, &pid, &start), 0);
+        assert_int_equal(pid, 4242);
+        assert_true(start == UINT64_C(18446744073709551615));
+        assert_int_equal(ms_job_format(0, 1, buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(ms_job_format(1, 1, buf, 8), -EINVAL);
+        assert_int_equal(ms_job_parse(NULL, &pid, &start), -EINVAL);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (ms_job_parse(bad[i], &pid, &start) != -EINVAL)
+                        fail_msg("MEMSTOP_JOB=\"%s\" was accepted", bad[i]);
+}
+
+static void job_is_a_hint_passed_down(void **state)
+{
+        const char *job[] = { "MEMSTOP_JOB=12.34" };
+        const char *implicit[] = { "MEMSTOP_JOB=12.34", "MEMSTOP_IMPLICIT=1" };
+
+        assert_true(ms_env_opted_in(job, 1));
+        assert_false(ms_env_opted_in(implicit, 2));
+}
+
 static struct ms_sample sample_of(uint64_t host_total, bool has_cgroup, uint64_t limit)
 {
         struct ms_sample s = { .has_cgroup = has_cgroup };
@@ -203,6 +232,8 @@ int main(void)
                 cmocka_unit_test(hold_line_bad_lines),
                 cmocka_unit_test(supervisor_pid),
                 cmocka_unit_test(supervisor_round_trip),
+                cmocka_unit_test(job_round_trip_and_bad_values),
+                cmocka_unit_test(job_is_a_hint_passed_down),
                 cmocka_unit_test(cgroup_hint_round_trip),
                 cmocka_unit_test(cgroup_hint_is_clamped),
                 cmocka_unit_test(cgroup_hint_bad),

@@ -137,7 +137,7 @@ static void every_setting_is_in_the_man_pages(void **state)
 static void every_variable_of_the_man_page_is_known(void **state)
 {
         static const char *const protocol[] = { MS_ENV_SUPERVISOR, MS_ENV_REPORT, MS_ENV_SMALL, MS_ENV_CGROUP,
-                                                MS_ENV_WARNED, MS_ENV_IMPLICIT };
+                                                MS_ENV_WARNED, MS_ENV_IMPLICIT, MS_ENV_JOB };
         char *man7 = read_man("memstop.7.scd");
         char name[64];
 
