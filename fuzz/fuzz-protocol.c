@@ -34,6 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ms_supervisor_parse(s, &pid) == 0 &&
             (pid <= 0 || ms_supervisor_format(pid, buf, sizeof(buf)) != 0))
                 abort();
+        {
+                /* MEMSTOP_JOB: what parses formats back to a value that parses the same. */
+                char job[MS_JOB_BUF];
+                uint64_t start, start2;
+                pid_t jpid, jpid2;
+                if (ms_job_parse(s, &jpid, &start) == 0 &&
+                    (jpid <= 0 || ms_job_format(jpid, start, job, sizeof(job)) != 0 ||
+                     ms_job_parse(job, &jpid2, &start2) != 0 || jpid2 != jpid || start2 != start))
+                        abort();
+        }
         free(s);
         return 0;
 }

@@ -82,9 +82,11 @@ struct gate {
         bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         struct ms_snap snap; /* the process trees, for the slots' RSS */
         uint64_t snap_ns;   /* ... taken then (monotonic), 0: never */
+        pid_t ancestors[16]; /* parent, grandparent...: read once, when needed */
+        int n_ancestors;    /* -1: not read yet */
 };
 
-static struct gate gate;
+static struct gate gate = { .n_ancestors = -1 };
 
 /* The MEMSTOP_* variables, found in one pass over the environment. */
 struct env {
@@ -457,6 +459,29 @@ static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
         return ms_proc_rss_read(MS_ROOT_HOST, pid, rss);
 }
 
+/* Whether pid is an ancestor of this process: its chain of parents is read
+ * once (at most 16 up, not past pid 1), on the first question. */
+static bool ancestor(pid_t pid, void *userdata)
+{
+        struct gate *g = userdata;
+
+        if (g->n_ancestors < 0) {
+                pid_t p = getppid();
+                g->n_ancestors = 0;
+                while (p > 1 && g->n_ancestors < (int)MS_ARRAY_SIZE(g->ancestors)) {
+                        struct ms_proc_stat st;
+                        g->ancestors[g->n_ancestors++] = p;
+                        if (ms_proc_stat_read(MS_ROOT_HOST, p, &st) < 0 || st.ppid == p)
+                                break;
+                        p = st.ppid;
+                }
+        }
+        for (int i = 0; i < g->n_ancestors; i++)
+                if (g->ancestors[i] == pid)
+                        return true;
+        return false;
+}
+
 /* A slot's process: alive, the same start, and the user's (the ledger is
  * per user: a slot naming someone else's process, pid 1 say, is not kept). */
 static bool alive(pid_t pid, uint64_t starttime, void *userdata)
@@ -644,6 +669,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
                 .held = on_queue_held,
                 .predict = predict_again,
                 .stopped = stopped,
+                .ancestor = ancestor,
                 .cancelled = cancelled,
                 .userdata = g,
         };

@@ -25,6 +25,9 @@ uint64_t ms_admitted_pending(const struct ms_admitted *a)
 {
         uint64_t target = a->predicted;
 
+        /* An unknown ancestor grows by what it starts: by the candidate. */
+        if (a->kind == MS_PREDICT_UNKNOWN && a->ancestor)
+                return 0;
         /* Unknown: the prior, or as much again as it holds, till it ends. */
         if (a->kind == MS_PREDICT_UNKNOWN)
                 target = a->worst > 2 * a->rss ? a->worst : 2 * a->rss;
@@ -138,9 +141,11 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         struct ms_admit_result r = { .admit = true, .reason = MS_ADMIT_FITS };
         uint64_t surprise = 0;
         bool settling = false;
+        size_t others = 0; /* admitted jobs not its ancestors */
 
         for (size_t i = 0; i < n; i++) {
                 const struct ms_admitted *a = &admitted[i];
+                others += !a->ancestor;
                 r.reserved += ms_admitted_pending(a);
                 if (ms_admitted_settling(a, now_ns))
                         settling = true;
@@ -160,7 +165,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         if (settling) {
                 r.admit = false;
                 r.reason = MS_HELD_SETTLING;
-        } else if (r.free >= required && cand->kind == MS_PREDICT_UNKNOWN && n == 0) {
+        } else if (r.free >= required && cand->kind == MS_PREDICT_UNKNOWN && others == 0) {
                 /* Alone, an unknown job meets the threshold only: its prior
                  * is a guess that keeps others off, not a size it needs. */
         } else if (r.free < required || r.free - required < r.need) {

@@ -19,7 +19,10 @@
  *     in a tight cgroup one at a time until the first has taught the size
  *     (a job is a process tree: its RSS is the tree's, gate/protocol.h
  *     MEMSTOP_JOB).
- * Alone (nothing else admitted) an unknown job needs only the threshold.
+ * Alone (nothing else admitted) an unknown job needs only the threshold, and
+ * an unknown job that is an ancestor of the candidate (a script, the
+ * supervised command) reserves nothing against it: what it starts is what it
+ * grows by.
  * While an admitted job that grew past its
  * prediction by more than 1/8 is still growing, nothing
  * else is admitted: its memory must settle first, for at most
@@ -45,6 +48,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gate/curve.h"
 
@@ -85,6 +89,8 @@ struct ms_admitted {
         uint64_t grown_ns;    /* last time its RSS grew by MS_SETTLE_GROWTH or more */
         uint64_t end_ns;      /* predicted end, with slack (ms_admit_end_ns); 0: unknown */
         bool supervised;      /* a supervisor freezes it if it outgrows its room */
+        pid_t pid;            /* its process (ms_slot_to_admitted) */
+        bool ancestor;        /* an ancestor of the candidate (ms_admit_decide's caller sets it) */
 };
 
 struct ms_candidate {

@@ -339,6 +339,7 @@ struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s)
                                   ? ms_admit_end_ns(s->since_ns + s->paused_ns, s->curve.duration_ms)
                                   : 0,
                 .supervised = s->supervised != 0,
+                .pid = s->pid,
         };
 }
 

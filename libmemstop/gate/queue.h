@@ -53,6 +53,8 @@ struct ms_queue_ops {
         /* May be NULL: whether a process is stopped (SIGSTOP, a debugger, a
          * supervisor's freeze): a stopped waiter ahead is skipped. */
         bool (*stopped)(pid_t pid, uint64_t starttime, void *userdata);
+        /* May be NULL: whether pid is an ancestor of the waiting process. */
+        bool (*ancestor)(pid_t pid, void *userdata);
         /* May be NULL: whether the gate was switched off (the kill switch):
          * the waiter leaves at its next look with -ECANCELED. */
         bool (*cancelled)(void *userdata);

@@ -108,6 +108,24 @@ static void unknown_jobs_go_one_at_a_time_in_a_tight_cgroup(void **state)
         assert_int_equal(r.reason, MS_HELD_MEMORY);
 }
 
+/* A script or the supervised command, admitted as an unknown job, does not
+ * keep its own children out: what it starts is what it grows by. */
+static void an_unknown_ancestor_reserves_nothing_against_its_children(void **state)
+{
+        uint64_t total = 200 * MIB, prior = ms_admit_prior(total);
+        struct ms_admitted sh = running(MS_PREDICT_UNKNOWN, 0, prior, 3 * MIB, 300 * MS, 20 * MS);
+        struct ms_candidate unknown = { .kind = MS_PREDICT_UNKNOWN, .worst = prior };
+        struct ms_admit_result r;
+
+        ms_admit_decide(total - 3 * MIB, 20 * MIB, &sh, 1, &unknown, NOW, &r);
+        assert_false(r.admit);
+        sh.ancestor = true;
+        ms_admit_decide(total - 3 * MIB, 20 * MIB, &sh, 1, &unknown, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 0);
+        assert_int_equal(ms_admitted_pending(&sh), 0);
+}
+
 static void unknown_job_past_its_prior_reserves_as_much_again(void **state)
 {
         struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 512 * MIB, 600 * MIB, 3000 * MS, 1 * MS);
@@ -485,6 +503,7 @@ int main(void)
                 cmocka_unit_test(unknown_jobs_start_at_once_where_memory_is_plentiful),
                 cmocka_unit_test(unknown_jobs_go_one_at_a_time_in_a_tight_cgroup),
                 cmocka_unit_test(unknown_job_past_its_prior_reserves_as_much_again),
+                cmocka_unit_test(an_unknown_ancestor_reserves_nothing_against_its_children),
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),
