@@ -79,6 +79,7 @@ struct gate {
         struct timespec history_mtime;
         bool opted_in;      /* see ms_env_opted_in() */
         bool plenty;        /* memory for the prior twice over: no prediction needed */
+        bool hinted;        /* MEMSTOP_CGROUP came from above: not the first process of a tree */
         bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         struct ms_snap snap; /* the process trees, for the slots' RSS */
         uint64_t snap_ns;   /* ... taken then (monotonic), 0: never */
@@ -623,6 +624,12 @@ static bool ledger_join(struct gate *g, const struct ms_sample *first)
         return true;
 }
 
+/* Memory for the prior of an unknown job twice over, beside the threshold. */
+static bool plentiful(const struct gate *g, const struct ms_sample *s)
+{
+        return s->available >= ms_config_required(&g->config, s->total) + 2 * ms_admit_prior(s->total);
+}
+
 /* Who this job is, and what the history says of it: nothing is read where
  * memory is plentiful (room for the prior of an unknown job twice over
  * beside the threshold): it would be admitted whatever its prediction, and
@@ -630,9 +637,7 @@ static bool ledger_join(struct gate *g, const struct ms_sample *first)
 static void describe(struct gate *g, const struct ms_sample *first, int argc, char **argv,
                      struct ms_queue_request *req)
 {
-        uint64_t prior = ms_admit_prior(first->total);
-
-        g->plenty = first->available >= ms_config_required(&g->config, first->total) + 2 * prior;
+        g->plenty = plentiful(g, first);
         if (argc > 0 && argv && argv[0])
                 ms_key_from_argv(argc, argv, &g->key);
         else
@@ -831,6 +836,32 @@ static bool timeout_left(struct gate *g, uint64_t start_ns)
         return true;
 }
 
+/*
+ * The first process of a tree (plain LD_PRELOAD: no hint from above) decides
+ * on cheap figures first: sysinfo(2) and the cgroups' limit files (a full
+ * sample renders memory.stat, most of its cost). When no cgroup limit binds
+ * below the host's memory and the host has room for an unknown job's prior
+ * twice over beside the threshold, it runs at once, outside the queue, and
+ * passes the hint down: what it starts is gated as usual.
+ */
+static bool first_plenty(struct gate *g)
+{
+        char hint[PATH_MAX + 64];
+        struct sysinfo si;
+        uint64_t total, limit = MS_UNLIMITED;
+
+        if (g->hinted || g->config.verbose || g->rootfd != MS_ROOT_HOST || sysinfo(&si) < 0)
+                return false;
+        total = (uint64_t)si.totalram * si.mem_unit;
+        if (g->cgroup.version != MS_CGROUP_NONE && ms_cgroup_limit_read(g->rootfd, &g->cgroup, &limit) < 0)
+                return false;
+        if (limit < total || !host_plenty(&si, ms_config_required(&g->config, total) + 2 * ms_admit_prior(total)))
+                return false;
+        if (ms_cgroup_hint_format(&g->cgroup, MS_UNLIMITED, hint, sizeof(hint)) == 0)
+                setenv(MS_ENV_CGROUP, hint, 1);
+        return true;
+}
+
 /* Through the fair queue, with reservations. */
 static enum outcome gate_queued(struct gate *g, int argc, char **argv)
 {
@@ -839,6 +870,8 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
         uint64_t start = now_ns(NULL);
         int r;
 
+        if (first_plenty(g))
+                return ADMITTED;
         /* The queue to join depends on whose limit binds; the original's
          * first line needs figures before any waiting. */
         r = sample(&first, g);
@@ -850,6 +883,11 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
         if (g->config.verbose)
                 log_figures(g, &first);
         export_hint(g, &first);
+        /* The first process of a tree (plain LD_PRELOAD: no hint from above)
+         * where memory is plentiful runs at once, outside the queue, and costs
+         * a sample; what it starts finds the hint and is gated as usual. */
+        if (!g->hinted && plentiful(g, &first))
+                return ADMITTED;
         r = queue_gate(g, &first, argc, argv, &qres);
         if (r < 0)
                 return RUN;
@@ -926,11 +964,12 @@ static void mark_job_root(struct gate *g, const char *program)
 /* The slow path, out of the fast path's pages (GCC would count it hot,
  * called from the constructor only, and lay it out among the hot code). */
 __attribute__((cold, noinline)) static void run_gate(struct gate *g, const struct ms_config *config, bool opted_in,
-                                                     int argc, char **argv)
+                                                     bool hinted, int argc, char **argv)
 {
         enum outcome o = FALLBACK;
 
         g->opted_in = opted_in;
+        g->hinted = hinted;
         /* What this process passes down keeps its children under the same rules. */
         if (!opted_in)
                 setenv(MS_ENV_IMPLICIT, "1", 1);
@@ -1027,7 +1066,7 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         /* Plenty of memory by the cheap figures: run at once. */
         if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
                 goto out;
-        run_gate(&gate, &config, opted_in, argc, argv);
+        run_gate(&gate, &config, opted_in, env_lookup(MS_ENV_CGROUP, &env) != NULL, argc, argv);
 out:
         errno = saved_errno;
 }

@@ -428,6 +428,34 @@ static int read_v2(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem 
         return 0;
 }
 
+int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit)
+{
+        static const char *const v1[] = { "memory.limit_in_bytes" };
+        static const char *const v2[] = { "memory.max", "memory.high" };
+        const char *const *files = cg->version == MS_CGROUP_V2 ? v2 : v1;
+        size_t nfiles = cg->version == MS_CGROUP_V2 ? MS_ARRAY_SIZE(v2) : MS_ARRAY_SIZE(v1);
+        char walk[PATH_MAX];
+        uint64_t v;
+
+        if (cg->version != MS_CGROUP_V1 && cg->version != MS_CGROUP_V2)
+                return -EINVAL;
+        *limit = MS_UNLIMITED;
+        snprintf(walk, sizeof(walk), "%s", cg->dir);
+        do {
+                for (size_t i = 0; i < nfiles; i++) {
+                        int r = read_file_u64(rootfd, walk, files[i], &v);
+                        /* The hierarchy's root has none: missing is no limit. */
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return r;
+                        if (v < *limit && !(cg->version == MS_CGROUP_V1 && v >= V1_UNLIMITED_FLOOR))
+                                *limit = v;
+                }
+        } while (parent_dir(walk, cg->mount_len));
+        return 0;
+}
+
 int ms_cgroup_read(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *mem)
 {
         struct ms_cgroup_mem m = {};

@@ -69,6 +69,13 @@ int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cg
 int ms_cgroup_v1_stat_parse(const char *text, uint64_t *hierarchical_limit, uint64_t *total_inactive_file);
 int ms_cgroup_v2_stat_parse(const char *text, uint64_t *inactive_file);
 
+/* The smallest limit (v1 memory.limit_in_bytes; v2 memory.max and
+ * memory.high) of the cgroup and its ancestors, from those files alone: no
+ * memory.stat, whose rendering costs most of a sample (the first process of
+ * a tree asks whether a limit binds at all). MS_UNLIMITED: none. Returns 0,
+ * -EINVAL (no cgroup located) or -errno. */
+int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit);
+
 /* Read the figures of a located cgroup. Returns 0 or -errno. */
 int ms_cgroup_read(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *mem);
 

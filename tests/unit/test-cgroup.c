@@ -790,6 +790,45 @@ static void read_v2_min_over_ancestors(void **state)
         assert_string_equal(m.limit_dir, FAKE_V2_MNT "/a/b");
 }
 
+/* The limit alone, from the limit files (no memory.stat): the same limit as a
+ * full read, nested ancestors included; none at all is MS_UNLIMITED. */
+static void limit_read_v1_and_v2(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+        uint64_t limit;
+
+        fake_v1_tree(f->root, "/a/b/c");
+        fake_v1_set(f->root, "a", GiB(1), MiB(10), GiB(1), MiB(4), 0);
+        fake_v1_set(f->root, "a/b", MiB(300), MiB(10), MiB(300), MiB(4), 0);
+        fake_v1_set(f->root, "a/b/c", GiB(2), MiB(10), MiB(300), MiB(4), 0);
+        cg = located(f, MS_CGROUP_V1);
+        assert_int_equal(ms_cgroup_limit_read(f->fd, &cg, &limit), 0);
+        assert_true(limit == MiB(300));
+        fake_v1_set(f->root, "a/b", FAKE_V1_UNLIMITED, MiB(10), GiB(1), MiB(4), 0);
+        fake_v1_set(f->root, "a", FAKE_V1_UNLIMITED, MiB(10), GiB(1), MiB(4), 0);
+        fake_v1_set(f->root, "a/b/c", FAKE_V1_UNLIMITED, MiB(10), GiB(1), MiB(4), 0);
+        assert_int_equal(ms_cgroup_limit_read(f->fd, &cg, &limit), 0);
+        assert_true(limit == MS_UNLIMITED);
+        cg.version = MS_CGROUP_NONE;
+        assert_int_equal(ms_cgroup_limit_read(f->fd, &cg, &limit), -EINVAL);
+}
+
+static void limit_read_v2(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+        uint64_t limit;
+
+        fake_v2_tree(f->root, "/a/b/c");
+        fake_v2_set(f->root, "a", "1073741824", "max", 0, 0, 0);
+        fake_v2_set(f->root, "a/b", "max", "629145600", 0, 0, 0);
+        fake_v2_set(f->root, "a/b/c", "838860800", "max", MiB(500), MiB(100), 0);
+        cg = located(f, MS_CGROUP_V2);
+        assert_int_equal(ms_cgroup_limit_read(f->fd, &cg, &limit), 0);
+        assert_true(limit == MiB(600));
+}
+
 static void read_v2_parent_max_binds(void **state)
 {
         struct fake *f = *state;
@@ -1093,6 +1132,8 @@ int main(void)
                 T(read_v2_max_at_leaf),
                 T(read_v2_max_is_unlimited),
                 T(read_v2_min_over_ancestors),
+                T(limit_read_v1_and_v2),
+                T(limit_read_v2),
                 T(read_v2_parent_max_binds),
                 T(read_v2_high_at_leaf_below_max),
                 T(read_v2_root_without_memory_max_is_fine),
