@@ -47,10 +47,17 @@ envs=$("$memstop" -- env | grep -E '^MEMSTOP_(CGROUP|SMALL)=' | paste -sd, -)
 echo "# environment from memstop: $envs"
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# first-process: LD_PRELOAD and a setting only (opted in, no hint from a
+# memstop above): the first process of a tree started from a shell that
+# exports LD_PRELOAD (issue 10: <= 200 us over empty). minimal: the fast path
+# with a minimal environment (SMALL=true, CGROUP=none), beside the full one.
 out=$("$bench" -n "$spawns" -r "$rounds" none= empty="$empty" "memstop=$so,$envs" \
-        "memstop-no-reserve=$so,MEMSTOP_RESERVE=0,$envs" "plain-preload=$so")
+        "memstop-no-reserve=$so,MEMSTOP_RESERVE=0,$envs" "plain-preload=$so" \
+        "first-process=$so,MEMSTOP_PERCENT=10" "minimal=$so,MEMSTOP_SMALL=true,MEMSTOP_CGROUP=none")
 echo "$out"
 cost=$(echo "$out" | awk '/^memstop over empty:/{print $4, $7}')
+first=$(echo "$out" | awk '/^first-process over empty:/{print $4, $7}')
+minimal=$(echo "$out" | awk '/^minimal over empty:/{print $4, $7}')
 
 # A held process: a fake root with 5% of memory available, 10% required.
 root=$work/root
@@ -67,4 +74,4 @@ sleep 10
 read -r -a st <"/proc/$held/stat"
 after=$((st[13] + st[14]))
 echo "held process over 10 s: $((after - before)) clock ticks of CPU ($(getconf CLK_TCK) per second), state ${st[2]}"
-echo "gate cost per exec over an empty preload: ${cost% *} us wall, ${cost#* } us cpu; a held process: $((after - before)) ticks in 10 s"
+echo "gate cost per exec over an empty preload: ${cost% *} us wall, ${cost#* } us cpu (minimal environment: ${minimal#* } us cpu); first process of a tree: ${first% *} us wall, ${first#* } us cpu; a held process: $((after - before)) ticks in 10 s"

@@ -143,6 +143,23 @@ static void observe_notes_our_admitted(void **state)
         assert_int_equal(s[3].rss, MiB(60));
 }
 
+/* A slot of a driver counts its tree: g++ (admitted) -> cc1plus and as; a
+ * make below it starts jobs of its own and is not counted. */
+static void observe_counts_the_job_tree(void **state)
+{
+        static const struct row tree[] = {
+                { CHILD, SELF, 'S', 2, "make" }, { 201, CHILD, 'S', 3, "g++" },  { 301, 201, 'R', 400, "cc1plus" },
+                { 302, 201, 'R', 20, "as" },     { 303, 201, 'S', 2, "make" },  { 304, 303, 'R', 100, "cc1" },
+        };
+        struct t *t = *state;
+        struct ms_slot *s = t->w.ledger.map->slot;
+        unsigned growing;
+
+        look(t, tree, sizeof(tree) / sizeof(tree[0]), 1000 * MS);
+        assert_int_equal(ms_watch_observe(&t->w, &t->procs, 1100 * MS, &growing), 1);
+        assert_int_equal(s[3].rss, MiB(423));
+}
+
 static void count_held_and_reserved(void **state)
 {
         struct t *t = *state;
@@ -248,6 +265,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T(observe_notes_our_admitted),
+                T(observe_counts_the_job_tree),
                 T(count_held_and_reserved),
                 T(pause_marks_the_job_slots),
                 T(build_waits_while_every_leaf_waits),
