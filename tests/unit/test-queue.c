@@ -135,6 +135,34 @@ static void head_admits_itself_when_it_fits(void **state)
         assert_true(ms_slot_admitted(&t->f->slot[t->w.self]));
 }
 
+static bool other_is_ancestor(pid_t pid, void *userdata)
+{
+        return pid == OTHER;
+}
+
+/* An unknown job admitted before (the script that starts us) keeps its prior
+ * against others, not against what it starts. */
+static void unknown_ancestor_does_not_hold_its_child(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->available = t->total = 1024 * MIB;
+        t->others_alive = true;
+        t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_UNKNOWN };
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER, .starttime = 3, .ticket = 1,
+                                          .kind = MS_PREDICT_UNKNOWN, .worst = 512 * MIB, .rss = 1 * MIB };
+        t->f->header.next_ticket = 2;
+        assert_int_equal(join(t, 10 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 15 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_MEMORY);
+        t->ops.ancestor = other_is_ancestor;
+        assert_int_equal(step(t, 20 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        /* What it was admitted as: unknown, with the prior of 1 GiB. */
+        assert_int_equal(t->f->slot[t->w.self].worst, 512 * MIB);
+}
+
 static void waiter_behind_a_live_head_sleeps(void **state)
 {
         struct t *t = *state;
@@ -434,6 +462,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(head_admits_itself_when_it_fits, setup, teardown),
+                cmocka_unit_test_setup_teardown(unknown_ancestor_does_not_hold_its_child, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleep_ends_at_the_timeout_then_it_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_hands_off_to_us, setup, teardown),
