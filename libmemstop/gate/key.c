@@ -219,18 +219,55 @@ static MS_HOT uint64_t hash_arg(uint64_t h, struct arg a)
         return ms_fnv1a(&zero, 1, h);
 }
 
+/*
+ * The program a shell wrapper runs: for "sh -c 'g++ -c x.cpp ...'" (ninja
+ * runs every command so, make those with shell syntax), the base name of the
+ * command's first word, so that the program's typical peak is g++'s, not a
+ * mix of every recipe's. Only a plain first word counts (no '=', quote or
+ * expansion); else the shell's own name stays.
+ */
+static MS_HOT void wrapped_program(const struct args *it, struct arg *base)
+{
+        struct args peek = *it;
+        struct arg c, cmd, word;
+        size_t i = 0, n = 0;
+
+        if (!(arg_eq(*base, "sh") || arg_eq(*base, "bash") || arg_eq(*base, "dash")))
+                return;
+        if (!args_next(&peek, &c) || !arg_eq(c, "-c") || !args_next(&peek, &cmd))
+                return;
+        while (i < cmd.n && (cmd.s[i] == ' ' || cmd.s[i] == '\t'))
+                i++;
+        while (i + n < cmd.n && cmd.s[i + n] != ' ' && cmd.s[i + n] != '\t' && cmd.s[i + n] != '\n') {
+                char ch = cmd.s[i + n];
+                if (ch == '=' || ch == '\'' || ch == '"' || ch == '$' || ch == '`' || ch == ';' || ch == '&' ||
+                    ch == '|' || ch == '(' || ch == '<' || ch == '>' || ch == '\\')
+                        return;
+                n++;
+        }
+        if (n == 0)
+                return;
+        word = (struct arg){ cmd.s + i, n };
+        *base = word;
+        (void)after_last(word, '/', base);
+        if (base->n == 0)
+                *base = word;
+}
+
 static MS_HOT void key_from_args(struct args *it, struct ms_key *key)
 {
-        struct arg a = { "", 0 }, base;
+        struct arg a = { "", 0 }, base, prog;
         size_t n = 0;
 
         (void)args_next(it, &a);
         base = a;
         (void)after_last(a, '/', &base);
-        for (; n < base.n && n < MS_PROGRAM_MAX - 1; n++)
-                key->program[n] = base.s[n];
+        prog = base;
+        wrapped_program(it, &prog);
+        for (; n < prog.n && n < MS_PROGRAM_MAX - 1; n++)
+                key->program[n] = prog.s[n];
         key->program[n] = '\0';
-        key->program_hash = ms_fnv1a(base.s, base.n, MS_FNV1A_SEED);
+        key->program_hash = ms_fnv1a(prog.s, prog.n, MS_FNV1A_SEED);
         key->job_hash = hash_arg(MS_FNV1A_SEED, base);
 
         while (args_next(it, &a)) {

@@ -3,7 +3,9 @@
  * Prediction keys: which earlier runs tell how much memory this process will
  * need. Two levels:
  *   - the program: the base name of argv[0] ("cc1plus"), or of the first
- *     string of proc/PID/cmdline; program_hash is over the whole base name,
+ *     string of proc/PID/cmdline; for a shell wrapper "sh -c 'CMD ...'"
+ *     (sh, bash, dash; ninja runs every command so) the base name of CMD
+ *     when it is a plain word; program_hash is over the whole base name,
  *     program[] keeps at most MS_PROGRAM_MAX - 1 bytes of it;
  *   - the job: the program plus its arguments, normalized so that what varies
  *     from run to run of the same job does not count. Compilers keep their

@@ -788,6 +788,11 @@ static unsigned check_file(const char *path, void (*each)(const struct ms_histor
         assert_non_null(fp);
         while ((n = getline(&line, &cap, fp)) > 0) {
                 struct ms_history_record rec;
+                /* A blank line, which readers skip, is what an appender leaves
+                 * when it sees another's line half-written (its size updated a
+                 * page at a time) and ends it first. */
+                if (n == 1 && line[0] == '\n')
+                        continue;
                 if (line[n - 1] != '\n' || ms_history_parse_line(line, (size_t)n - 1, &rec) < 0)
                         fail_msg("corrupt line in %s: %s", path, line);
                 each(&rec, data);

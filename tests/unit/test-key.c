@@ -51,6 +51,35 @@ static void program_is_base_name(void **state)
         assert_true(c.job_hash == a.job_hash);
 }
 
+/* sh -c 'CMD ...' (ninja runs every command so): the program is CMD's. */
+static void shell_wrapper_program_is_the_command(void **state)
+{
+        struct ms_key a, b, c, d;
+
+        KEY(&a, "/bin/sh", "-c", "/usr/bin/g++ -O2 -c a.cpp -o a.o");
+        KEY(&b, "sh", "-c", "  g++ -O2 -c b.cpp -o b.o");
+        assert_string_equal(a.program, "g++");
+        assert_string_equal(b.program, "g++");
+        assert_true(a.program_hash == ms_fnv1a("g++", 3, MS_FNV1A_SEED));
+        assert_true(a.job_hash != b.job_hash);
+        /* The job is still the whole command line: not g++'s own key. */
+        KEY(&c, "g++", "-O2", "-c", "a.cpp", "-o", "a.o");
+        assert_true(c.job_hash != a.job_hash);
+        /* Shell syntax in the first word, or no -c: the shell's name. */
+        KEY(&d, "sh", "-c", "CC=gcc make");
+        assert_string_equal(d.program, "sh");
+        KEY(&d, "bash", "-c", "$CC -c x.c");
+        assert_string_equal(d.program, "bash");
+        KEY(&d, "sh", "build.sh");
+        assert_string_equal(d.program, "sh");
+        KEY(&d, "sh", "-c", "");
+        assert_string_equal(d.program, "sh");
+        KEY(&d, "sh", "-c");
+        assert_string_equal(d.program, "sh");
+        KEY(&d, "sh", "-c", "dir/");
+        assert_string_equal(d.program, "dir/");
+}
+
 static void program_cut_to_fit(void **state)
 {
         struct ms_key a, b;
@@ -399,6 +428,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 T(fnv1a_vectors),
                 T(program_is_base_name),
+                T(shell_wrapper_program_is_the_command),
                 T(program_cut_to_fit),
                 T(empty_argv),
                 T(argument_boundaries_count),
