@@ -142,7 +142,9 @@ end_files() {
 # and a -flto=auto program of 3 units.
 gen_cxx() {
 	local cxx=$1 sizes i n src=$TMP/src-cxx objs=()
-	if ((quick)); then sizes=(2 8 4 10); else sizes=(2 6 3 9 4 10 2 7 5 8); fi
+	# At most 7 functions (~700 MB): each unit must fit a 1 GiB cgroup alone
+	# (at 10, -j1 itself lost units to the OOM killer there).
+	if ((quick)); then sizes=(2 6 3 5); else sizes=(2 6 3 7 4 5 2 7 5 6); fi
 	mkdir -p "$src"
 	SDIR=$TMP/cxx-$cxx
 	begin_files
