@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate.h"
 #include "gate/jobtree.h"
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
@@ -59,35 +60,7 @@
 
 #define MIB (1024u * 1024u)
 
-/* The slow path's state; in .bss, so the fast path never touches its pages. */
-struct gate {
-        struct ms_config config;
-        int rootfd;
-        int logfd;
-        struct ms_cgroup cgroup;
-        bool held;
-        uint64_t held_usec;
-        /* Admitted through the queue: leave it and learn at exit. */
-        struct ms_ledger ledger;
-        bool in_ledger;
-        pid_t pid;
-        uint64_t starttime;
-        int slot;           /* ... its slot, for _exit() */
-        struct ms_key key;
-        char history_dir[PATH_MAX];
-        off_t history_size;
-        struct timespec history_mtime;
-        bool opted_in;      /* see ms_env_opted_in() */
-        bool plenty;        /* memory for the prior twice over: no prediction needed */
-        bool hinted;        /* MEMSTOP_CGROUP came from above: not the first process of a tree */
-        bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
-        struct ms_snap snap; /* the process trees, for the slots' RSS */
-        uint64_t snap_ns;   /* ... taken then (monotonic), 0: never */
-        pid_t ancestors[16]; /* parent, grandparent...: read once, when needed */
-        int n_ancestors;    /* -1: not read yet */
-};
-
-static struct gate gate = { .n_ancestors = -1 };
+struct gate gate = { .n_ancestors = -1 };
 
 /* The MEMSTOP_* variables, found in one pass over the environment. */
 struct env {
@@ -313,123 +286,7 @@ static void summary_at_exit(void)
                (int)getpid(), ms_duration_format(gate.held_usec, held, sizeof(held)));
 }
 
-static uint64_t now_ns(void *userdata);
-
-/*
- * The peak to learn: the peak RSS; under strict overcommit
- * (vm.overcommit_memory = 2) what the process committed, if more: a job is
- * refused memory by its commit charge there, not by its RSS. Looked at only
- * in that mode.
- */
-static uint64_t peak_to_learn(const struct gate *g, uint64_t rss_peak)
-{
-        uint64_t mode, committed;
-
-        if (ms_read_u64_at(g->rootfd, "proc/sys/vm/overcommit_memory", &mode) < 0 || mode != 2 ||
-            ms_proc_commit_read(g->rootfd, 0, &committed) < 0)
-                return rss_peak;
-        return committed > rss_peak ? committed : rss_peak;
-}
-
-/*
- * A job root's tree peak is its own and its largest child's (collect2,
- * cc1plus: the children a driver waited for, grandchildren included, also
- * one that was killed): the next build predicts `g++ -c foo.cpp` from what
- * its cc1plus reached. Children run one after the other in a compiler
- * driver, so the sum is close, and never below the truth for them.
- */
-static uint64_t children_peak(const struct gate *g)
-{
-        struct rusage ru;
-
-        if (!g->job_root || getrusage(RUSAGE_CHILDREN, &ru) < 0 || ru.ru_maxrss <= 0)
-                return 0;
-        return (uint64_t)ru.ru_maxrss * 1024;
-}
-
-/*
- * Set when the program sandboxes itself: PR_SET_NO_NEW_PRIVS (which an
- * unprivileged seccomp filter needs first; libseccomp sets it) or
- * PR_SET_SECCOMP through prctl(). Its exit then does nothing a filter would
- * likely forbid: one atomic swap on the mapped slot and a futex wake.
- */
-static volatile bool sandboxed;
-
-__attribute__((visibility("default"))) int prctl(int option, ...)
-{
-        unsigned long a[4];
-        va_list ap;
-
-        va_start(ap, option);
-        for (unsigned i = 0; i < 4; i++)
-                a[i] = va_arg(ap, unsigned long);
-        va_end(ap);
-        if (option == PR_SET_NO_NEW_PRIVS || option == PR_SET_SECCOMP)
-                sandboxed = true;
-        return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
-}
-
-/* At exit: record the peak for the next build, leave the ledger, wake the head. */
-static void leave_at_exit(void)
-{
-        struct gate *g = &gate;
-        struct rusage ru;
-
-        /* A forked child that did not exec inherits this handler: not ours. */
-        if (!g->in_ledger || (pid_t)syscall(SYS_getpid) != g->pid)
-                return;
-        g->in_ledger = false;
-        if (sandboxed) {
-                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
-                return;
-        }
-        if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
-                uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024) + children_peak(g);
-                struct ms_curve curve = {};
-                (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
-                (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
-        }
-        /* Its lock, if the fd is still the ledger's; else without it. */
-        ms_queue_leave(&g->ledger, g->pid, g->starttime);
-        ms_ledger_close(&g->ledger);
-}
-
-/*
- * Programs that end with _exit() (dash does) skip atexit handlers: catch
- * that too, so that they leave the ledger at once. Only the program's own
- * calls come here; libc's internal ones do not. It may be called from a
- * signal handler, or after the program sandboxed itself (seccomp): leaving
- * is one atomic swap on the mapped slot and a futex wake, no lock, no file,
- * no allocation. The peak is then appended without allocating (the shells
- * of a build end so, and must be learned), unless the program sandboxed
- * itself. A vfork()ed child shares our memory: only the process admitted
- * leaves.
- */
-__attribute__((visibility("default"), noreturn)) void _exit(int status)
-{
-        struct gate *g = &gate;
-        struct rusage ru;
-
-        if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
-                g->in_ledger = false;
-                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
-                if (!sandboxed && g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 &&
-                    ru.ru_maxrss > 0)
-                        (void)ms_history_append(g->history_dir, &g->key,
-                                                (uint64_t)ru.ru_maxrss * 1024 + children_peak(g), NULL,
-                                                (uint64_t)time(NULL));
-        }
-        syscall(SYS_exit_group, status);
-        for (;;)
-                syscall(SYS_exit, status);
-}
-
-__attribute__((visibility("default"), noreturn)) void _Exit(int status)
-{
-        _exit(status);
-}
-
-static uint64_t now_ns(void *userdata)
+uint64_t now_ns(void *userdata)
 {
         struct timespec ts;
 
@@ -437,27 +294,15 @@ static uint64_t now_ns(void *userdata)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* How long one snapshot of the process trees serves the looks at slots. */
-#define SNAP_FRESH_NS (20ull * 1000 * 1000)
-
-/* A slot's RSS: its job's whole tree (jobtree.h), from a snapshot of the
- * processes taken at most SNAP_FRESH_NS ago; the process alone if the
- * snapshot cannot be taken or misses it. */
+/* A slot's RSS: its job's whole tree (jobtree.h); itself, in its
+ * constructor, has started nothing yet. */
 static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
 {
         struct gate *g = userdata;
-        uint64_t now;
 
-        /* Itself: in its constructor, it has started nothing yet. */
         if (pid == g->pid)
                 return ms_proc_rss_read(MS_ROOT_HOST, 0, rss);
-        now = now_ns(NULL);
-        if (!g->snap_ns || now - g->snap_ns > SNAP_FRESH_NS) {
-                g->snap_ns = ms_snap_take(MS_ROOT_HOST, &g->snap) == 0 ? now : 0;
-        }
-        if (g->snap_ns && ms_snap_tree_rss(&g->snap, pid, rss) == 0)
-                return 0;
-        return ms_proc_rss_read(MS_ROOT_HOST, pid, rss);
+        return ms_snap_cache_tree_rss(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL), rss);
 }
 
 /* Whether pid is an ancestor of this process: its chain of parents is read
@@ -466,17 +311,8 @@ static bool ancestor(pid_t pid, void *userdata)
 {
         struct gate *g = userdata;
 
-        if (g->n_ancestors < 0) {
-                pid_t p = getppid();
-                g->n_ancestors = 0;
-                while (p > 1 && g->n_ancestors < (int)MS_ARRAY_SIZE(g->ancestors)) {
-                        struct ms_proc_stat st;
-                        g->ancestors[g->n_ancestors++] = p;
-                        if (ms_proc_stat_read(MS_ROOT_HOST, p, &st) < 0 || st.ppid == p)
-                                break;
-                        p = st.ppid;
-                }
-        }
+        if (g->n_ancestors < 0)
+                g->n_ancestors = ms_ancestors_read(MS_ROOT_HOST, g->ancestors, (int)MS_ARRAY_SIZE(g->ancestors));
         for (int i = 0; i < g->n_ancestors; i++)
                 if (g->ancestors[i] == pid)
                         return true;
@@ -939,23 +775,13 @@ static enum outcome gate_plain(struct gate *g)
         return ADMITTED;
 }
 
-/* Whether the parent is a build driver that runs jobs (make, ninja, xargs),
- * not the supervising `memstop` (its command is structural, jobtree.h). */
-static bool parent_runs_jobs(void)
-{
-        struct ms_proc_stat st;
-
-        return ms_proc_stat_read(MS_ROOT_HOST, getppid(), &st) == 0 && ms_build_driver(st.comm) &&
-               strcmp(st.comm, "memstop") != 0;
-}
-
 /* Admitted through the queue as a job's root (a compiler driver, or what a
  * build driver started): what it starts is part of its job (jobtree.h). */
 static void mark_job_root(struct gate *g, const char *program)
 {
         char value[MS_JOB_BUF];
 
-        if (!g->in_ledger || !(ms_compiler_driver(program) || parent_runs_jobs()))
+        if (!g->in_ledger || !(ms_compiler_driver(program) || ms_parent_runs_jobs(MS_ROOT_HOST)))
                 return;
         if (ms_job_format(g->pid, g->starttime, value, sizeof(value)) == 0 && setenv(MS_ENV_JOB, value, 1) == 0)
                 g->job_root = true;
@@ -1013,23 +839,13 @@ static bool implicit_rules(struct ms_config *c)
 static bool job_member(const struct env *e)
 {
         const char *v = env_lookup(MS_ENV_JOB, (void *)e);
-        struct ms_proc_stat st;
-        uint64_t start;
-        pid_t pid;
+        int r = ms_job_check(MS_ROOT_HOST, v);
 
-        if (!v)
-                return false;
-        if (ms_job_parse(v, &pid, &start) < 0) {
+        if (r == -EINVAL)
                 warn_once("job", "memstop: ignoring %s='%s': not PID.STARTTIME", MS_ENV_JOB, v);
+        if (r <= 0 && v)
                 unsetenv(MS_ENV_JOB);
-                return false;
-        }
-        if (ms_proc_stat_read(MS_ROOT_HOST, pid, &st) < 0 || st.starttime != start || st.state == 'Z' ||
-            st.state == 'X') {
-                unsetenv(MS_ENV_JOB);
-                return false;
-        }
-        return true;
+        return r > 0;
 }
 
 /* glibc passes argc, argv and envp to constructors. */

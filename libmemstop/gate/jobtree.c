@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "gate/jobtree.h"
+#include "gate/protocol.h"
 #include "probe/proc.h"
 #include "util/grow.h"
 #include "util/macro.h"
@@ -130,4 +131,52 @@ int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss)
                         sum += s->p[i].rss;
         *rss = sum;
         return 0;
+}
+
+int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss)
+{
+        if (!c->taken_ns || now_ns - c->taken_ns > MS_SNAP_FRESH_NS)
+                c->taken_ns = ms_snap_take(rootfd, &c->snap) == 0 ? now_ns : 0;
+        if (c->taken_ns && ms_snap_tree_rss(&c->snap, pid, rss) == 0)
+                return 0;
+        return ms_proc_rss_read(rootfd, pid, rss);
+}
+
+bool ms_parent_runs_jobs(int rootfd)
+{
+        struct ms_proc_stat st;
+
+        return ms_proc_stat_read(rootfd, getppid(), &st) == 0 && ms_build_driver(st.comm) &&
+               strcmp(st.comm, "memstop") != 0;
+}
+
+int ms_ancestors_read(int rootfd, pid_t *out, int max)
+{
+        pid_t p = getppid();
+        int n = 0;
+
+        while (p > 1 && n < max) {
+                struct ms_proc_stat st;
+                out[n++] = p;
+                if (ms_proc_stat_read(rootfd, p, &st) < 0 || st.ppid == p)
+                        break;
+                p = st.ppid;
+        }
+        return n;
+}
+
+int ms_job_check(int rootfd, const char *value)
+{
+        struct ms_proc_stat st;
+        uint64_t start;
+        pid_t pid;
+
+        if (!value)
+                return 0;
+        if (ms_job_parse(value, &pid, &start) < 0)
+                return -EINVAL;
+        if (ms_proc_stat_read(rootfd, pid, &st) < 0 || st.starttime != start || st.state == 'Z' ||
+            st.state == 'X')
+                return 0;
+        return 1;
 }

@@ -49,6 +49,20 @@ struct ms_snap {
 int ms_snap_take(int rootfd, struct ms_snap *s);
 void ms_snap_free(struct ms_snap *s);
 
+/* A snapshot kept for a while: the looks at several slots share one. */
+struct ms_snap_cache {
+        struct ms_snap snap;
+        uint64_t taken_ns; /* monotonic, 0: none */
+};
+
+/* How long one snapshot serves. */
+#define MS_SNAP_FRESH_NS (20ull * 1000 * 1000)
+
+/* The tree RSS of pid (ms_snap_tree_rss) from the cached snapshot, taken
+ * again when older than MS_SNAP_FRESH_NS; pid's own RSS when the snapshot
+ * cannot be taken or misses it. Returns 0 or -errno. */
+int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss);
+
 /* Sort by pid (ms_snap_take does it; tests build snapshots by hand). */
 void ms_snap_sort(struct ms_snap *s);
 
@@ -56,3 +70,17 @@ void ms_snap_sort(struct ms_snap *s);
  * root and their subtrees. Pure. Returns 0, or -ESRCH when root is not in
  * the snapshot. A cycle in hostile data ends at a depth of 64. */
 int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss);
+
+/* Whether the calling process's parent is a build driver that runs jobs
+ * (make, ninja, xargs), not the supervising `memstop` (its command is
+ * structural): what the parent starts is a job. */
+bool ms_parent_runs_jobs(int rootfd);
+
+/* The calling process's ancestors, parent first, at most max, not past pid 1.
+ * Returns how many. */
+int ms_ancestors_read(int rootfd, pid_t *out, int max);
+
+/* What MEMSTOP_JOB's value says of the calling process: 1 it is part of a
+ * job whose root (pid and start time) is alive, 0 the root is gone (or
+ * unset: value NULL), -EINVAL a malformed value. */
+int ms_job_check(int rootfd, const char *value);

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * memstop.so at exit: what an admitted process leaves for the next build
+ * (its peak, its job tree's, its growth curve) and its slot in the ledger,
+ * also when it ends with _exit() or after it sandboxed itself.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "gate/history.h"
+#include "gate/queue.h"
+#include "probe/proc.h"
+#include "util/fileio.h"
+
+/*
+ * The peak to learn: the peak RSS; under strict overcommit
+ * (vm.overcommit_memory = 2) what the process committed, if more: a job is
+ * refused memory by its commit charge there, not by its RSS. Looked at only
+ * in that mode.
+ */
+static uint64_t peak_to_learn(const struct gate *g, uint64_t rss_peak)
+{
+        uint64_t mode, committed;
+
+        if (ms_read_u64_at(g->rootfd, "proc/sys/vm/overcommit_memory", &mode) < 0 || mode != 2 ||
+            ms_proc_commit_read(g->rootfd, 0, &committed) < 0)
+                return rss_peak;
+        return committed > rss_peak ? committed : rss_peak;
+}
+
+/*
+ * A job root's tree peak is its own and its largest child's (collect2,
+ * cc1plus: the children a driver waited for, grandchildren included, also
+ * one that was killed): the next build predicts `g++ -c foo.cpp` from what
+ * its cc1plus reached. Children run one after the other in a compiler
+ * driver, so the sum is close, and never below the truth for them.
+ */
+static uint64_t children_peak(const struct gate *g)
+{
+        struct rusage ru;
+
+        if (!g->job_root || getrusage(RUSAGE_CHILDREN, &ru) < 0 || ru.ru_maxrss <= 0)
+                return 0;
+        return (uint64_t)ru.ru_maxrss * 1024;
+}
+
+/*
+ * Set when the program sandboxes itself: PR_SET_NO_NEW_PRIVS (which an
+ * unprivileged seccomp filter needs first; libseccomp sets it) or
+ * PR_SET_SECCOMP through prctl(). Its exit then does nothing a filter would
+ * likely forbid: one atomic swap on the mapped slot and a futex wake.
+ */
+static volatile bool sandboxed;
+
+__attribute__((visibility("default"))) int prctl(int option, ...)
+{
+        unsigned long a[4];
+        va_list ap;
+
+        va_start(ap, option);
+        for (unsigned i = 0; i < 4; i++)
+                a[i] = va_arg(ap, unsigned long);
+        va_end(ap);
+        if (option == PR_SET_NO_NEW_PRIVS || option == PR_SET_SECCOMP)
+                sandboxed = true;
+        return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
+}
+
+/* At exit: record the peak for the next build, leave the ledger, wake the head. */
+void leave_at_exit(void)
+{
+        struct gate *g = &gate;
+        struct rusage ru;
+
+        /* A forked child that did not exec inherits this handler: not ours. */
+        if (!g->in_ledger || (pid_t)syscall(SYS_getpid) != g->pid)
+                return;
+        g->in_ledger = false;
+        if (sandboxed) {
+                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
+                return;
+        }
+        if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
+                uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024) + children_peak(g);
+                struct ms_curve curve = {};
+                (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
+                (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
+        }
+        /* Its lock, if the fd is still the ledger's; else without it. */
+        ms_queue_leave(&g->ledger, g->pid, g->starttime);
+        ms_ledger_close(&g->ledger);
+}
+
+/*
+ * Programs that end with _exit() (dash does) skip atexit handlers: catch
+ * that too, so that they leave the ledger at once. Only the program's own
+ * calls come here; libc's internal ones do not. It may be called from a
+ * signal handler, or after the program sandboxed itself (seccomp): leaving
+ * is one atomic swap on the mapped slot and a futex wake, no lock, no file,
+ * no allocation. The peak is then appended without allocating (the shells
+ * of a build end so, and must be learned), unless the program sandboxed
+ * itself. A vfork()ed child shares our memory: only the process admitted
+ * leaves.
+ */
+__attribute__((visibility("default"), noreturn)) void _exit(int status)
+{
+        struct gate *g = &gate;
+        struct rusage ru;
+
+        if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
+                g->in_ledger = false;
+                (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
+                if (!sandboxed && g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 &&
+                    ru.ru_maxrss > 0)
+                        (void)ms_history_append(g->history_dir, &g->key,
+                                                (uint64_t)ru.ru_maxrss * 1024 + children_peak(g), NULL,
+                                                (uint64_t)time(NULL));
+        }
+        syscall(SYS_exit_group, status);
+        for (;;)
+                syscall(SYS_exit, status);
+}
+
+__attribute__((visibility("default"), noreturn)) void _Exit(int status)
+{
+        _exit(status);
+}
+
