@@ -92,6 +92,13 @@ assert r["oom_kills"] == 0, r["oom_kills"]
 assert r["most_freezes_of_one_job"] <= 3, r["most_freezes_of_one_job"]
 assert all(j["freezes"] <= 3 for j in r["jobs"]), r["jobs"]
 ' "$W/cold.json"
+check "cold: the report shows one job per compile, its peak the tree's (cc1plus's, not the driver's)" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+jobs = r["jobs"]
+assert len(jobs) == 2, jobs
+assert all("g++" in j["command"] and j["peak_bytes"] >= 32 << 20 for j in jobs), jobs
+' "$W/cold.json"
 
 # The driver is gated; what it starts is part of its job.
 gated=$(grep -o 'memstop: [a-z0-9+_.-]*\[[0-9]*\] held' "$W/cold.log" | sed 's/^memstop: //; s/\[.*//' | sort -u | tr '\n' ' ')
