@@ -94,8 +94,9 @@ bench_setup_cleanup
 # --- generated sources -----------------------------------------------------------
 
 # gen_eigen FILE NFUNCS SEED: a translation unit whose cc1plus peak grows with
-# NFUNCS (about 400 MB at 2, 800 MB at 10 with g++ 12 -O2 -g): fixed-size
-# Eigen matrices, LU decompositions and inverses of several sizes.
+# NFUNCS (measured with g++ 12 -O2 -g and Debian 12's Eigen: about 390 MB at
+# 2, 770 MB at 3, 1.15 GB at 6; -O2 -flto without -g, 600 MB at 4):
+# fixed-size Eigen matrices, LU decompositions and inverses of several sizes.
 gen_eigen() {
 	local file=$1 n=$2 seed=$3 i k
 	{
@@ -142,9 +143,9 @@ end_files() {
 # and a -flto=auto program of 3 units.
 gen_cxx() {
 	local cxx=$1 sizes i n src=$TMP/src-cxx objs=()
-	# At most 7 functions (~700 MB): each unit must fit a 1 GiB cgroup alone
-	# (at 10, -j1 itself lost units to the OOM killer there).
-	if ((quick)); then sizes=(2 6 3 5); else sizes=(2 6 3 7 4 5 2 7 5 6); fi
+	# At most 3 functions (~770 MB): each unit must fit a 1 GiB cgroup alone
+	# (at 6, -j1 itself lost units to the OOM killer there).
+	if ((quick)); then sizes=(2 3 1 2); else sizes=(2 3 1 2 3 1 2 2 1 3); fi
 	mkdir -p "$src"
 	SDIR=$TMP/cxx-$cxx
 	begin_files
