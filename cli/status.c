@@ -60,6 +60,17 @@ static struct ms_ledger_file *map_queue(const struct ms_sample *s, struct ms_led
         return r == 0 ? ledger->map : NULL;
 }
 
+/* The pressure of the cgroup whose limit binds, where the kernel keeps it, else the host's (psi.h). */
+static void read_pressure(int root, struct status *st)
+{
+        static const struct ms_cgroup none = { .version = MS_CGROUP_NONE };
+        const char *limit_dir = st->s.has_cgroup ? st->s.cgroup.limit_dir : "";
+
+        /* On failure (a path too long) it names the host's. */
+        (void)ms_psi_locate(root, st->cg_err < 0 ? &none : &st->cg, limit_dir, &st->psi_src);
+        st->psi_err = ms_psi_read(root, st->psi_src.path, &st->psi);
+}
+
 static const char *slot_state_name(uint32_t s)
 {
         switch (s) {
@@ -374,17 +385,6 @@ static bool lockd_alive(int root, pid_t pid)
                 comm[--len] = '\0';
         /* comm is cut to 15 characters. */
         return strcmp(comm, "memstop-lockd") == 0;
-}
-
-/* The pressure of the cgroup whose limit binds, where the kernel keeps it, else the host's (psi.h). */
-static void read_pressure(int root, struct status *st)
-{
-        static const struct ms_cgroup none = { .version = MS_CGROUP_NONE };
-        const char *limit_dir = st->s.has_cgroup ? st->s.cgroup.limit_dir : "";
-
-        /* On failure (a path too long) it names the host's. */
-        (void)ms_psi_locate(root, st->cg_err < 0 ? &none : &st->cg, limit_dir, &st->psi_src);
-        st->psi_err = ms_psi_read(root, st->psi_src.path, &st->psi);
 }
 
 int cli_status(struct cli *cli)
