@@ -39,12 +39,19 @@ enomem() { grep -c 'Cannot allocate memory' <<<"$ERR"; }
 VM=/proc/sys/vm
 restore_overcommit() {
 	echo 0 >"$VM/overcommit_memory"
-	echo 0 >"$VM/overcommit_kbytes"
+	echo 50 >"$VM/overcommit_ratio"
 }
 cg2_create "$CG2/oc" 1G || bail_out "cannot create $CG2/oc"
+# Mode 2 first, under its default limit (vm.overcommit_ratio 50: half the
+# VM's memory, far above what is committed): only then is Committed_AS exact
+# enough to count on (the kernel counts it per CPU in batches of up to 1/4 of
+# RAM in the other modes, of 1/256 in mode 2, and sums them up as the mode
+# changes). Writing overcommit_ratio zeroes overcommit_kbytes and the other
+# way round: never write 0 to either (a commit limit of 0 kills init).
+echo 50 >"$VM/overcommit_ratio" || bail_out "cannot set vm.overcommit_ratio"
+echo 2 >"$VM/overcommit_memory" || bail_out "cannot set vm.overcommit_memory"
 base=$(meminfo_kb Committed_AS)
 echo $((base + LEFT * 1024)) >"$VM/overcommit_kbytes" || bail_out "cannot set vm.overcommit_kbytes"
-echo 2 >"$VM/overcommit_memory" || bail_out "cannot set vm.overcommit_memory"
 limit=$(meminfo_kb CommitLimit)
 diag "vm.overcommit_memory=2: CommitLimit $((limit / 1024)) MiB, Committed_AS $(($(meminfo_kb Committed_AS) / 1024)) MiB;" \
 	"$N jobs x $MIB MiB (they commit $((N * MIB)) MiB) in a cgroup with memory.max 1G"
@@ -64,14 +71,14 @@ assert c["left"] == max(c["limit"] - c["committed"], 0) and c["limit"] == int(sy
 assert e["available_from"] == "commit limit" and e["available"] == c["left"], e
 assert e["total_from"] == "cgroup" and e["total"] == 1 << 30, e' "$OUT" "$limit"
 
-vm_makefile "$W/plain" "$N" "$MIB" 2 2
+vm_makefile "$W/plain" "$N" "$MIB" 2 3
 vm_build "$CG2/oc" "$W/plain" "$N" "plain make -k -j$N"
 lost=$(enomem)
 diag "plain make: $lost jobs failed for ENOMEM"
 check "plain make -k -j$N: jobs fail for ENOMEM" test "$lost" -gt 0
 check "plain make -k -j$N: jobs are lost, not for the OOM killer" test "$DONE" -lt "$N" -a "$KILLS" -eq 0
 
-vm_makefile "$W/gated" "$N" "$MIB" 2 2
+vm_makefile "$W/gated" "$N" "$MIB" 2 3
 for run in cold warm; do
 	vm_build "$CG2/oc" "$W/gated" "$N" "memstop -- make -k -j$N, $run" "$MEMSTOP" --
 	lost=$(enomem)
