@@ -31,6 +31,7 @@ struct status {
         int sample_err;
         struct ms_psi psi;
         int psi_err;
+        struct ms_psi_source psi_src; /* whose pressure: the limiting cgroup's, else the host's */
         struct ms_lockd_state lockd;
         int lockd_err;
         bool lockd_running;
@@ -57,6 +58,17 @@ static struct ms_ledger_file *map_queue(const struct ms_sample *s, struct ms_led
         r = ms_ledger_open_ro(dirfd, name, ledger);
         close(dirfd);
         return r == 0 ? ledger->map : NULL;
+}
+
+/* The pressure of the cgroup whose limit binds, where the kernel keeps it, else the host's (psi.h). */
+static void read_pressure(int root, struct status *st)
+{
+        static const struct ms_cgroup none = { .version = MS_CGROUP_NONE };
+        const char *limit_dir = st->s.has_cgroup ? st->s.cgroup.limit_dir : "";
+
+        /* On failure (a path too long) it names the host's. */
+        (void)ms_psi_locate(root, st->cg_err < 0 ? &none : &st->cg, limit_dir, &st->psi_src);
+        st->psi_err = ms_psi_read(root, st->psi_src.path, &st->psi);
 }
 
 static const char *slot_state_name(uint32_t s)
@@ -183,6 +195,31 @@ static void json_cgroup(struct ms_json *j, const struct status *st)
         ms_json_object_end(j);
 }
 
+/* Strict overcommit: the mode, and where it is 2 what the commit limit leaves. */
+static void json_commit(struct ms_json *j, const struct ms_sample *s)
+{
+        bool known = s->overcommit == MS_OVERCOMMIT_NEVER && s->host.has_commit;
+
+        ms_json_object_begin(j, "commit");
+        if (s->overcommit == MS_OVERCOMMIT_UNKNOWN)
+                ms_json_null(j, "overcommit_memory");
+        else
+                ms_json_int(j, "overcommit_memory", s->overcommit);
+        ms_json_bool(j, "bound", s->commit_bound);
+        if (s->host.has_commit) {
+                ms_json_uint(j, "limit", s->host.commit_limit);
+                ms_json_uint(j, "committed", s->host.committed);
+        } else {
+                ms_json_null(j, "limit");
+                ms_json_null(j, "committed");
+        }
+        if (known)
+                ms_json_uint(j, "left", s->commit_left);
+        else
+                ms_json_null(j, "left");
+        ms_json_object_end(j);
+}
+
 static void json_pressure(struct ms_json *j, const char *key, const struct ms_psi_line *l)
 {
         ms_json_object_begin(j, key);
@@ -221,6 +258,7 @@ static int print_json(const struct cli *cli, const struct status *st)
         ms_json_bool(&j, "has_memavailable", s->host.has_available);
         ms_json_object_end(&j);
         json_cgroup(&j, st);
+        json_commit(&j, s);
         ms_json_object_begin(&j, "effective");
         json_size(&j, "total", s->total);
         json_size(&j, "available", s->available);
@@ -231,6 +269,8 @@ static int print_json(const struct cli *cli, const struct status *st)
                 ms_json_null(&j, "pressure");
         } else {
                 ms_json_object_begin(&j, "pressure");
+                ms_json_string(&j, "from", st->psi_src.scope == MS_PSI_CGROUP ? "cgroup" : "host");
+                json_dir(&j, "file", st->psi_src.path);
                 json_pressure(&j, "some", &st->psi.some);
                 json_pressure(&j, "full", &st->psi.full);
                 ms_json_object_end(&j);
@@ -266,6 +306,34 @@ static void print_text_queue(const struct ms_ledger_file *queue)
                        e[i]->timed ? ", admitted in time (counting on others' ends)" : "");
 }
 
+/* Under strict overcommit (vm.overcommit_memory = 2), what the commit limit leaves. */
+static void print_text_commit(const struct ms_sample *s)
+{
+        if (s->overcommit != MS_OVERCOMMIT_NEVER)
+                return;
+        if (s->commit_bound)
+                printf("commit     limit %s, committed %s, left %s (vm.overcommit_memory=2: a bound)\n",
+                       SZ(s->host.commit_limit), SZ(s->host.committed), SZ(s->commit_left));
+        else
+                printf("commit     unknown: CommitLimit or Committed_AS %s in /proc/meminfo "
+                       "(vm.overcommit_memory=2: no bound counted)\n",
+                       s->host.commit_err == -EINVAL ? "malformed" : "missing");
+}
+
+/* Whose pressure: "host" or "cgroup /DIR", and its figures. */
+static void print_text_pressure(const struct status *st)
+{
+        char from[PATH_MAX + 16];
+
+        ms_psi_source_name(&st->psi_src, from, sizeof(from));
+        if (st->psi_err < 0)
+                printf("pressure   %s: unavailable: %s\n", from, strerror(-st->psi_err));
+        else
+                printf("pressure   %s: some %.2f %.2f %.2f, full %.2f %.2f %.2f (%% stalled, avg10 avg60 avg300)\n",
+                       from, st->psi.some.avg10, st->psi.some.avg60, st->psi.some.avg300, st->psi.full.avg10,
+                       st->psi.full.avg60, st->psi.full.avg300);
+}
+
 static void print_text(const struct cli *cli, const struct status *st)
 {
         const struct ms_sample *s = &st->s;
@@ -285,14 +353,10 @@ static void print_text(const struct cli *cli, const struct status *st)
                        "           usage %s, inactive file %s, OOM kills %" PRIu64 "\n",
                        (int)st->cg.version, st->cg.path, SZ(s->cgroup.available), SZ(s->cgroup.limit),
                        s->cgroup.limit_dir, SZ(s->cgroup.usage), SZ(s->cgroup.inactive_file), s->cgroup.oom_kills);
+        print_text_commit(s);
         printf("effective  %s available (from the %s) of %s (from the %s)\n", SZ(s->available),
                ms_bound_name(s->available_bound), SZ(s->total), ms_bound_name(s->total_bound));
-        if (st->psi_err < 0)
-                printf("pressure   unavailable: %s\n", strerror(-st->psi_err));
-        else
-                printf("pressure   some %.2f %.2f %.2f, full %.2f %.2f %.2f (%% stalled, avg10 avg60 avg300)\n",
-                       st->psi.some.avg10, st->psi.some.avg60, st->psi.some.avg300, st->psi.full.avg10,
-                       st->psi.full.avg60, st->psi.full.avg300);
+        print_text_pressure(st);
         printf("threshold  %s required: max(%u%% of %s, %s)\n", SZ(st->required), c->percent, SZ(s->total),
                SZ(c->min_available));
         printf("verdict    %s\n", st->would_run ? "a gated process would run now" : "a gated process would be held now");
@@ -340,7 +404,7 @@ int cli_status(struct cli *cli)
                 cli_error("cannot read the memory figures: %s", strerror(-st.sample_err));
                 return EXIT_FAILURE_;
         }
-        st.psi_err = ms_psi_read(root, "proc/pressure/memory", &st.psi);
+        read_pressure(root, &st);
         st.lockd_err = ms_lockd_state_read(root, &st.lockd);
         st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 && lockd_alive(root, st.lockd.pid);
         st.required = ms_config_required(&cli->config, st.s.total);

@@ -20,6 +20,20 @@ static int field_kb(const char *text, const char *key, uint64_t *bytes)
         return 0;
 }
 
+/* CommitLimit and Committed_AS, both or neither; m->commit_err says why not. */
+static void parse_commit(const char *text, struct ms_meminfo *m)
+{
+        uint64_t limit = 0, committed = 0;
+        int r = field_kb(text, "CommitLimit:", &limit);
+
+        if (r == 0)
+                r = field_kb(text, "Committed_AS:", &committed);
+        m->commit_err = r;
+        m->has_commit = r == 0;
+        m->commit_limit = r == 0 ? limit : 0;
+        m->committed = r == 0 ? committed : 0;
+}
+
 int ms_meminfo_parse(const char *text, struct ms_meminfo *out)
 {
         struct ms_meminfo m = {};
@@ -47,6 +61,7 @@ int ms_meminfo_parse(const char *text, struct ms_meminfo *out)
         }
         if (m.available > m.total)
                 m.available = m.total;
+        parse_commit(text, &m);
         *out = m;
         return 0;
 }

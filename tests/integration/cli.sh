@@ -333,6 +333,52 @@ is "$(json '[j["cgroup"]["limit"], j["cgroup"]["limit_set_by"], j["cgroup"]["ava
 run "$MEMSTOP" status --sysroot "$V2"
 like "$OUT" "cgroup     v2 /a/b: no memory limit" "status on v2 without a limit says so"
 
+# Strict overcommit (vm.overcommit_memory=2): what CommitLimit leaves bounds available.
+mkdir -p "$V2/proc/sys/vm"
+printf 'MemTotal: %s kB\nMemFree: %s kB\nMemAvailable: %s kB\nCommitLimit: 2097152 kB\nCommitted_AS: 1835008 kB\n' \
+	"$TOTAL_KB" "$((AVAIL50_KB / 2))" "$AVAIL50_KB" >"$V2/proc/meminfo"
+echo 2 >"$V2/proc/sys/vm/overcommit_memory"
+run "$MEMSTOP" status --sysroot "$V2"
+result "status with vm.overcommit_memory=2: the commit line, available from the commit limit" \
+	"$([[ $STATUS == 0 && $OUT == *"commit     limit 2G, committed 1.7G, left 256M (vm.overcommit_memory=2: a bound)"* &&
+		$OUT == *"effective  256M available (from the commit limit) of 8G (from the host)"* ]]; echo $?)" \
+	"status $STATUS" "stdout: $OUT" "stderr: $ERR"
+run "$MEMSTOP" status --json --sysroot "$V2"
+is "$(json '[j["commit"]["overcommit_memory"], j["commit"]["bound"], j["commit"]["limit"], j["commit"]["committed"], j["commit"]["left"], j["effective"]["available"], j["effective"]["available_from"], j["effective"]["total"], j["effective"]["total_from"]]')" \
+	"[2, True, 2147483648, 1879048192, 268435456, 268435456, 'commit limit', $((TOTAL_KB * 1024)), 'host']" \
+	"status --json, vm.overcommit_memory=2: commit figures; available = CommitLimit - Committed_AS; total stays memory"
+echo 0 >"$V2/proc/sys/vm/overcommit_memory"
+run "$MEMSTOP" status --json --sysroot "$V2"
+is "$(json '[j["commit"]["overcommit_memory"], j["commit"]["bound"], j["commit"]["left"], j["effective"]["available_from"]]')" \
+	"[0, False, None, 'host']" "status --json, vm.overcommit_memory=0: the commit limit is no bound"
+run "$MEMSTOP" status --sysroot "$V2"
+result "status, vm.overcommit_memory=0: no commit line" "$([[ $STATUS == 0 && $OUT != *commit* ]]; echo $?)" \
+	"stdout: $OUT"
+echo 2 >"$V2/proc/sys/vm/overcommit_memory"
+printf 'MemTotal: %s kB\nMemFree: %s kB\nMemAvailable: %s kB\nCommitLimit: lots kB\nCommitted_AS: 1835008 kB\n' \
+	"$TOTAL_KB" "$((AVAIL50_KB / 2))" "$AVAIL50_KB" >"$V2/proc/meminfo"
+run "$MEMSTOP" status --sysroot "$V2"
+result "status, vm.overcommit_memory=2 and a malformed CommitLimit: says so, counts no bound, exit 0" \
+	"$([[ $STATUS == 0 && $OUT == *"commit     unknown: CommitLimit or Committed_AS malformed in /proc/meminfo"* &&
+		$OUT == *"(from the host)"* ]]; echo $?)" "status $STATUS" "stdout: $OUT" "stderr: $ERR"
+rm -r "$V2/proc/sys"
+fake_meminfo "$V2" "$TOTAL_KB" "$AVAIL50_KB"
+
+# Pressure: the limiting cgroup's memory.pressure where it has one, else the host's.
+run "$MEMSTOP" status --sysroot "$V2"
+like "$OUT" "pressure   host: unavailable: " "status without a limit: the host's pressure (none in this tree)"
+printf '536870912\n' >"$CG2/a/memory.max"
+printf 'some avg10=1.50 avg60=0.50 avg300=0.10 total=1234\nfull avg10=0.75 avg60=0.25 avg300=0.05 total=567\n' \
+	>"$CG2/a/memory.pressure"
+run "$MEMSTOP" status --sysroot "$V2"
+like "$OUT" "pressure   cgroup /sys/fs/cgroup/a: some 1.50 0.50 0.10, full 0.75 0.25 0.05" \
+	"status under a v2 limit: the pressure of the cgroup that sets it"
+run "$MEMSTOP" status --json --sysroot "$V2"
+is "$(json '[j["pressure"]["from"], j["pressure"]["file"], j["pressure"]["some"]["avg10"], j["pressure"]["full"]["avg60"]]')" \
+	"['cgroup', '/sys/fs/cgroup/a/memory.pressure', 1.5, 0.25]" "status --json: pressure from the limiting cgroup"
+rm "$CG2/a/memory.pressure"
+printf 'max\n' >"$CG2/a/memory.max"
+
 run "$MEMSTOP" status --sysroot "$W/no-such-dir"
 result "status with a missing sysroot: exit 1 with a message" \
 	"$([[ $STATUS == 1 && -n $ERR ]]; echo $?)" "status $STATUS" "stderr: $ERR"

@@ -70,6 +70,10 @@ static void parse_modern(void **state)
         assert_true(m.cached == KB(3456789));
         assert_true(m.sreclaimable == KB(234567));
         assert_true(m.shmem == KB(98765));
+        assert_true(m.has_commit);
+        assert_int_equal(m.commit_err, 0);
+        assert_true(m.commit_limit == KB(12294938));
+        assert_true(m.committed == KB(5678901));
 }
 
 static void parse_kb_to_bytes(void **state)
@@ -235,6 +239,85 @@ static void parse_malformed_numbers_are_einval(void **state)
         }
 }
 
+/* ---- CommitLimit, Committed_AS: optional, never a reason to fail ---- */
+
+static void parse_commit_beyond_limit(void **state)
+{
+        struct ms_meminfo m;
+
+        /* Committed beyond the limit (mode switched to 2 late, or the limit
+         * lowered): both figures as the kernel says them. */
+        assert_int_equal(ms_meminfo_parse("MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 600 kB\n"
+                                          "CommitLimit: 400 kB\nCommitted_AS: 900 kB\n",
+                                          &m),
+                         0);
+        assert_true(m.has_commit);
+        assert_true(m.commit_limit == KB(400));
+        assert_true(m.committed == KB(900));
+}
+
+static void parse_commit_missing_is_ignored(void **state)
+{
+        static const char *const texts[] = {
+                "MemTotal: 1000 kB\nMemFree: 500 kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 400 kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitted_AS: 400 kB\n",
+                /* Not at the start of a line, or another key ending the same way. */
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nXCommitLimit: 400 kB\nCommitted_AS: 400 kB\n",
+        };
+        struct ms_meminfo m;
+
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+                memset(&m, 0x55, sizeof(m));
+                assert_int_equal(ms_meminfo_parse(texts[i], &m), 0);
+                assert_false(m.has_commit);
+                assert_int_equal(m.commit_err, -ENOENT);
+                assert_int_equal(m.commit_limit, 0);
+                assert_int_equal(m.committed, 0);
+                /* The rest of the figures stand. */
+                assert_true(m.total == KB(1000));
+                assert_true(m.available == KB(500));
+        }
+}
+
+static void parse_commit_garbage_is_ignored(void **state)
+{
+        static const char *const texts[] = {
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: lots kB\nCommitted_AS: 1 kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 4 kB\nCommitted_AS: -1 kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 4 kB\nCommitted_AS: 12x kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: kB\nCommitted_AS: 1 kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 4 kB\nCommitted_AS: 0x10 kB\n",
+                /* Does not fit in 64 bits once multiplied by 1024. */
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 18014398509481984 kB\nCommitted_AS: 1 kB\n",
+                "MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 1 kB\nCommitted_AS: 99999999999999999999999 kB\n",
+        };
+        struct ms_meminfo m;
+
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+                int r = ms_meminfo_parse(texts[i], &m);
+                if (r != 0 || m.has_commit || m.commit_err != -EINVAL)
+                        fail_msg("ms_meminfo_parse(\"%s\") = %d, has_commit %d, commit_err %d: expected 0, "
+                                 "false, -EINVAL",
+                                 texts[i], r, m.has_commit, m.commit_err);
+                assert_int_equal(m.commit_limit, 0);
+                assert_int_equal(m.committed, 0);
+                assert_true(m.total == KB(1000));
+        }
+}
+
+static void parse_commit_in_short_read(void **state)
+{
+        struct ms_meminfo m;
+
+        /* Cut in the middle of Committed_AS's line (a short read): the number read so far. */
+        assert_int_equal(ms_meminfo_parse("MemTotal: 1000 kB\nMemFree: 500 kB\nCommitLimit: 400 kB\nCommitted_AS: 12",
+                                          &m),
+                         0);
+        assert_true(m.has_commit);
+        assert_true(m.committed == KB(12));
+}
+
 static void read_fake_root(void **state)
 {
         struct fake *f = *state;
@@ -251,6 +334,9 @@ static void read_fake_root(void **state)
         assert_true(m.free == KB(1000000));
         assert_true(m.available == KB(2500000));
         assert_true(m.cached == KB(2345678));
+        assert_true(m.has_commit);
+        assert_true(m.commit_limit == KB(12345678));
+        assert_true(m.committed == KB(9876543));
 }
 
 static void read_large_file_with_fields_on_top(void **state)
@@ -318,6 +404,10 @@ int main(void)
                 cmocka_unit_test(parse_missing_memfree_is_einval),
                 cmocka_unit_test(parse_zero_memtotal_is_einval),
                 cmocka_unit_test(parse_malformed_numbers_are_einval),
+                cmocka_unit_test(parse_commit_beyond_limit),
+                cmocka_unit_test(parse_commit_missing_is_ignored),
+                cmocka_unit_test(parse_commit_garbage_is_ignored),
+                cmocka_unit_test(parse_commit_in_short_read),
                 T(read_fake_root),
                 T(read_large_file_with_fields_on_top),
                 T(read_missing_is_enoent),
