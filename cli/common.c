@@ -175,6 +175,9 @@ void cli_export_hint(const struct cli *cli, const struct ms_cgroup *cg)
                         return;
                 cg = &own;
         }
-        if (ms_sample_read(MS_ROOT_HOST, cg, &s) == 0 && ms_cgroup_hint_make(cg, &s, hint, sizeof(hint)) == 0)
+        /* Under strict overcommit no hint: the preload's fast path sees no
+         * commit figures and must not admit anyone. */
+        if (ms_sample_read(MS_ROOT_HOST, cg, &s) == 0 && s.overcommit != 2 &&
+            ms_cgroup_hint_make(cg, &s, hint, sizeof(hint)) == 0)
                 (void)export(MS_ENV_CGROUP, hint);
 }

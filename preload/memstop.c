@@ -269,11 +269,17 @@ static void on_release(const struct ms_sample *s, const struct ms_step *st, uint
         log_release(userdata);
 }
 
-/* Tell the processes below where the cgroup is: the host's only, not a sysroot's. */
+/* Tell the processes below where the cgroup is: the host's only, not a
+ * sysroot's. Under strict overcommit no hint: the fast path, which sees
+ * neither CommitLimit nor Committed_AS, must not admit anyone. */
 static void export_hint(const struct gate *g, const struct ms_sample *s)
 {
         char hint[PATH_MAX + 64];
 
+        if (s->overcommit == 2) {
+                unsetenv(MS_ENV_CGROUP);
+                return;
+        }
         if (g->rootfd == MS_ROOT_HOST && ms_cgroup_hint_make(&g->cgroup, s, hint, sizeof(hint)) == 0)
                 setenv(MS_ENV_CGROUP, hint, 1);
 }
@@ -687,6 +693,9 @@ static bool first_plenty(struct gate *g)
         uint64_t total, limit = MS_UNLIMITED;
 
         if (g->hinted || g->config.verbose || g->rootfd != MS_ROOT_HOST || sysinfo(&si) < 0)
+                return false;
+        /* Strict overcommit: the commit limit may bind long before memory. */
+        if (ms_overcommit_read(g->rootfd) == 2)
                 return false;
         total = (uint64_t)si.totalram * si.mem_unit;
         if (g->cgroup.version != MS_CGROUP_NONE && ms_cgroup_limit_read(g->rootfd, &g->cgroup, &limit) < 0)
