@@ -415,6 +415,9 @@ static void predict(struct gate *g, struct ms_candidate *cand)
                 cand->predicted = p.job_peak;
                 cand->worst = p.program_peak > p.job_peak ? p.program_peak : p.job_peak;
                 cand->curve = p.job_curve;
+        } else if (p.program_peak && p.program_runs < MS_TYPICAL_MIN_RUNS) {
+                cand->kind = MS_PREDICT_UNKNOWN;
+                cand->worst = p.program_peak; /* the queue raises it to the prior */
         } else if (p.program_peak) {
                 cand->kind = MS_PREDICT_TYPICAL;
                 cand->predicted = p.program_typical ? p.program_typical : p.program_peak;

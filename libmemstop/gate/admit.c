@@ -154,11 +154,13 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                         if (sat_sub(a->worst, a->predicted) > surprise)
                                 surprise = sat_sub(a->worst, a->predicted);
         }
-        if (cand->kind == MS_PREDICT_TYPICAL && sat_sub(cand->worst, cand->predicted) > surprise)
+        /* Its own surprise matters only beside others: alone, it is -j1. */
+        if (cand->kind == MS_PREDICT_TYPICAL && others > 0 && sat_sub(cand->worst, cand->predicted) > surprise)
                 surprise = sat_sub(cand->worst, cand->predicted);
-        /* A supervised surprise is frozen, not waited for. */
-        if (!cand->supervised)
-                r.reserved += surprise;
+        /* Supervised or not: freezing a surprise stops its growth but frees
+         * nothing, and in a tight cgroup what it holds is what the others
+         * need to end. */
+        r.reserved += surprise;
         r.need = cand->kind == MS_PREDICT_UNKNOWN ? cand->worst : cand->predicted;
         r.free = sat_sub(available, r.reserved);
 

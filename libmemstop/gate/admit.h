@@ -11,9 +11,10 @@
  *     largest peak (learned, or seen in a running instance) is kept in
  *     reserve once, for one such job that turns out big (a "surprise"); a job
  *     that grows past its prediction reserves the program's largest instead;
- *   - unknown: nothing is known of the job or its program. It is assumed to
- *     reach the prior (ms_admit_prior: half of the memory, at most
- *     MS_PRIOR_MAX; the caller puts it in `worst`), and once admitted it
+ *   - unknown: nothing is known of the job, and its program has run fewer
+ *     than MS_TYPICAL_MIN_RUNS times (history.h). It is assumed to reach the
+ *     prior (ms_admit_prior: half of the memory, at most MS_PRIOR_MAX, or the
+ *     program's largest peak if more; the caller puts it in `worst`), and once admitted it
  *     reserves the prior or as much again as it holds, whichever is more,
  *     until it ends: where memory is plentiful unknown jobs start at once,
  *     in a tight cgroup one at a time until the first has taught the size
@@ -31,9 +32,9 @@
  * past it. Two surprises at once are then covered only by the threshold's
  * margin: a start-time gate cannot know more.
  *
- * Supervised candidates (a supervising `memstop` freezes a job that grows
- * into memory it was not given, freeze.h) keep no surprise in reserve: a
- * surprise is frozen instead of being waited for. And time: a verified job
+ * The surprise is kept in reserve for supervised candidates too (a frozen
+ * job frees nothing), and a candidate's own only beside other admitted jobs
+ * (alone, a surprise harms nobody). And time: a verified job
  * whose growth curve is known (curve.h) and that is supervised may also
  * start when it does not fit now but will: if, until each admitted job's
  * predicted end (its learned duration, 1/32 more and MS_END_SLACK_NS),

@@ -71,6 +71,11 @@ struct ms_history_record {
         struct ms_curve curve; /* duration_ms 0: a v1 record, no curve */
 };
 
+/* A program's typical peak is believed from this many of its runs on: one
+ * or two (main.cpp before the heavy units, say) make no type; until then a
+ * new job of it is unknown, with at least the largest peak seen as prior. */
+#define MS_TYPICAL_MIN_RUNS 3u
+
 struct ms_prediction {
         uint64_t job_peak;     /* newest peak of this job, 0 if unknown */
         struct ms_curve job_curve; /* ... and its growth curve (duration_ms 0: unknown) */

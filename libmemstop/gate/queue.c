@@ -332,8 +332,11 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
                 me->worst = w->cand.worst;
                 me->curve = w->cand.curve;
         }
+        /* Unknown: the prior, or the program's largest peak if more. */
+        if (w->cand.kind == MS_PREDICT_UNKNOWN && w->cand.worst < ms_admit_prior(res->last.total))
+                w->cand.worst = ms_admit_prior(res->last.total);
         if (w->cand.kind == MS_PREDICT_UNKNOWN)
-                w->cand.worst = me->worst = ms_admit_prior(res->last.total);
+                me->worst = w->cand.worst;
         if (w->cand.kind == MS_PREDICT_TYPICAL) {
                 uint64_t live = live_program_max(f, req->program_hash);
                 if (live > w->cand.worst)

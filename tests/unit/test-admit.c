@@ -143,12 +143,19 @@ static void typical_job_reserves_one_surprise(void **state)
         struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 48 * MIB, .worst = 900 * MIB };
         struct ms_admit_result r;
 
-        /* 1000 - 852 reserved = 148 free: exactly 100 + 48. */
-        ms_admit_decide(1000 * MIB, 100 * MIB, NULL, 0, &c, NOW, &r);
+        /* Beside another job (reserving nothing more): 1000 - 852 reserved =
+         * 148 free: exactly 100 + 48. */
+        struct ms_admitted other = running(MS_PREDICT_VERIFIED, 10 * MIB, 10 * MIB, 10 * MIB, 500 * MS, 400 * MS);
+
+        ms_admit_decide(1000 * MIB, 100 * MIB, &other, 1, &c, NOW, &r);
         assert_true(r.admit);
         assert_int_equal(r.reserved, 852 * MIB);
-        ms_admit_decide(1000 * MIB - 1, 100 * MIB, NULL, 0, &c, NOW, &r);
+        ms_admit_decide(1000 * MIB - 1, 100 * MIB, &other, 1, &c, NOW, &r);
         assert_false(r.admit);
+        /* Alone, its own surprise harms nobody. */
+        ms_admit_decide(200 * MIB, 100 * MIB, NULL, 0, &c, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 0);
 }
 
 static void surprise_reserve_is_counted_once(void **state)
@@ -261,24 +268,21 @@ static void supervised_typical_job_is_on_probation_half_as_long(void **state)
         assert_true(ms_admitted_settling(&a, NOW));
 }
 
-static void supervised_candidate_keeps_no_surprise_in_reserve(void **state)
+/* A frozen surprise frees nothing: supervised candidates keep it in reserve too. */
+static void supervised_candidate_keeps_the_surprise_in_reserve(void **state)
 {
-        struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 48 * MIB, .worst = 900 * MIB };
+        struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 48 * MIB, .worst = 900 * MIB,
+                                  .supervised = true };
         struct ms_admitted a = running(MS_PREDICT_TYPICAL, 48 * MIB, 900 * MIB, 48 * MIB, 500 * MS, 400 * MS);
+        struct ms_admitted other = running(MS_PREDICT_VERIFIED, 10 * MIB, 10 * MIB, 10 * MIB, 500 * MS, 400 * MS);
         struct ms_candidate v = { .kind = MS_PREDICT_VERIFIED, .predicted = 100 * MIB, .worst = 100 * MIB };
         struct ms_admit_result r;
 
-        /* Its own surprise: 200 would be enough for 100 + 48 but for the 852 reserved. */
-        ms_admit_decide(200 * MIB, 100 * MIB, NULL, 0, &c, NOW, &r);
+        /* Its own surprise beside another job: 200 would be enough for 100 + 48 but for the 852 reserved. */
+        ms_admit_decide(200 * MIB, 100 * MIB, &other, 1, &c, NOW, &r);
         assert_false(r.admit);
         assert_int_equal(r.reason, MS_HELD_MEMORY);
         assert_int_equal(r.reserved, 852 * MIB);
-        c.supervised = true;
-        ms_admit_decide(200 * MIB, 100 * MIB, NULL, 0, &c, NOW, &r);
-        assert_true(r.admit);
-        assert_false(r.timed);
-        assert_int_equal(r.reserved, 0);
-        assert_int_equal(r.free, 200 * MIB);
 
         /* An admitted typical job's surprise. */
         ms_admit_decide(1000 * MIB, 100 * MIB, &a, 1, &v, NOW, &r);
@@ -287,9 +291,8 @@ static void supervised_candidate_keeps_no_surprise_in_reserve(void **state)
         assert_int_equal(r.reserved, 852 * MIB);
         v.supervised = true;
         ms_admit_decide(1000 * MIB, 100 * MIB, &a, 1, &v, NOW, &r);
-        assert_true(r.admit);
-        assert_false(r.timed);
-        assert_int_equal(r.reserved, 0);
+        assert_false(r.admit);
+        assert_int_equal(r.reserved, 852 * MIB);
 }
 
 static void predicted_end(void **state)
@@ -513,7 +516,7 @@ int main(void)
                 cmocka_unit_test(available_below_reserved_is_zero_free),
                 cmocka_unit_test(typical_job_has_the_same_slack_as_a_verified_one),
                 cmocka_unit_test(supervised_typical_job_is_on_probation_half_as_long),
-                cmocka_unit_test(supervised_candidate_keeps_no_surprise_in_reserve),
+                cmocka_unit_test(supervised_candidate_keeps_the_surprise_in_reserve),
                 cmocka_unit_test(predicted_end),
                 cmocka_unit_test(room_is_signed),
                 cmocka_unit_test(supervised_job_starts_when_the_others_end_in_time),
