@@ -25,8 +25,10 @@ uint64_t ms_admitted_pending(const struct ms_admitted *a)
 {
         uint64_t target = a->predicted;
 
-        /* An unknown ancestor grows by what it starts: by the candidate. */
-        if (a->kind == MS_PREDICT_UNKNOWN && a->ancestor)
+        /* An ancestor grows by what it starts: by the candidate, which
+         * brings its own need (else an LTO link would wait for ever for
+         * the ltrans jobs its lto-wrapper's make starts). */
+        if (a->ancestor)
                 return 0;
         /* Unknown: the prior, or as much again as it holds, till it ends. */
         if (a->kind == MS_PREDICT_UNKNOWN)
@@ -145,7 +147,9 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
 
         for (size_t i = 0; i < n; i++) {
                 const struct ms_admitted *a = &admitted[i];
-                others += !a->ancestor;
+                if (a->ancestor)
+                        continue; /* the candidate is part of it */
+                others++;
                 r.reserved += ms_admitted_pending(a);
                 if (ms_admitted_settling(a, now_ns))
                         settling = true;

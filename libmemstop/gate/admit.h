@@ -21,9 +21,12 @@
  *     (a job is a process tree: its RSS is the tree's, gate/protocol.h
  *     MEMSTOP_JOB).
  * Alone (nothing else admitted) an unknown job needs only the threshold, and
- * an unknown job that is an ancestor of the candidate (a script, the
- * supervised command) reserves nothing against it: what it starts is what it
- * grows by.
+ * an admitted job that is an ancestor of the candidate (a script, the
+ * supervised command, an LTO link whose lto-wrapper runs make for its
+ * ltrans jobs) counts for nothing against it: no reservation, no surprise,
+ * no settling: what it starts is what it grows by, and the candidate brings
+ * its own need. Else a parent would wait for its child and the child for the
+ * parent's reservation.
  * While an admitted job that grew past its
  * prediction by more than 1/8 is still growing, nothing
  * else is admitted: its memory must settle first, for at most
@@ -91,7 +94,8 @@ struct ms_admitted {
         uint64_t end_ns;      /* predicted end, with slack (ms_admit_end_ns); 0: unknown */
         bool supervised;      /* a supervisor freezes it if it outgrows its room */
         pid_t pid;            /* its process (ms_slot_to_admitted) */
-        bool ancestor;        /* an ancestor of the candidate (ms_admit_decide's caller sets it) */
+        bool ancestor;        /* an ancestor of the candidate (ms_admit_decide's caller sets it):
+                               * it counts for nothing against it */
 };
 
 struct ms_candidate {

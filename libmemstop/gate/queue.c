@@ -387,7 +387,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 big_first(f, w->self, w->cand.predicted, res->last.available, required, now);
         n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
         for (size_t i = 0; i < n && ops->ancestor; i++)
-                adm[i].ancestor = adm[i].kind == MS_PREDICT_UNKNOWN && ops->ancestor(adm[i].pid, ops->userdata);
+                adm[i].ancestor = ops->ancestor(adm[i].pid, ops->userdata);
         ms_admit_decide(res->last.available, required, adm, n, &w->cand, now, &res->decision);
         if (holding) {
                 res->decision.admit = false;

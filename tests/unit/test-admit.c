@@ -126,6 +126,27 @@ static void an_unknown_ancestor_reserves_nothing_against_its_children(void **sta
         assert_int_equal(ms_admitted_pending(&sh), 0);
 }
 
+/* An LTO link (verified, 900 MiB of 1 GiB reserved, outgrown and growing)
+ * waits for the ltrans jobs its lto-wrapper's make starts: they must not wait
+ * for its reservation, its surprise or its settling. */
+static void a_known_ancestor_counts_for_nothing_either(void **state)
+{
+        struct ms_admitted link = running(MS_PREDICT_VERIFIED, 900 * MIB, 900 * MIB, 30 * MIB, 3000 * MS, 10 * MS);
+        struct ms_candidate ltrans = { .kind = MS_PREDICT_TYPICAL, .predicted = 300 * MIB, .worst = 600 * MIB };
+        struct ms_admit_result r;
+
+        ms_admit_decide(1000 * MIB, 100 * MIB, &link, 1, &ltrans, NOW, &r);
+        assert_false(r.admit);
+        link.ancestor = true;
+        ms_admit_decide(1000 * MIB, 100 * MIB, &link, 1, &ltrans, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 0); /* nor its own surprise: no others */
+        link.rss = 1000 * MIB; /* past its prediction and growing: not settling for its child */
+        link.ancestor = true;
+        ms_admit_decide(1000 * MIB, 100 * MIB, &link, 1, &ltrans, NOW, &r);
+        assert_true(r.admit);
+}
+
 static void unknown_job_past_its_prior_reserves_as_much_again(void **state)
 {
         struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 512 * MIB, 600 * MIB, 3000 * MS, 1 * MS);
@@ -507,6 +528,7 @@ int main(void)
                 cmocka_unit_test(unknown_jobs_go_one_at_a_time_in_a_tight_cgroup),
                 cmocka_unit_test(unknown_job_past_its_prior_reserves_as_much_again),
                 cmocka_unit_test(an_unknown_ancestor_reserves_nothing_against_its_children),
+                cmocka_unit_test(a_known_ancestor_counts_for_nothing_either),
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),
