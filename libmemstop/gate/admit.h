@@ -8,9 +8,10 @@
  * available. Predictions are:
  *   - verified: this job's own peak from the history;
  *   - typical: the program's typical peak (this job never ran); the program's
- *     largest peak (learned, or seen in a running instance) is kept in
- *     reserve once, for one such job that turns out big (a "surprise"); a job
- *     that grows past its prediction reserves the program's largest instead;
+ *     largest peak (learned, or seen in a running instance), and at least
+ *     twice the typical, is kept in reserve once, for one such job that turns
+ *     out big (a "surprise"); a job that grows past its prediction reserves
+ *     that instead;
  *   - unknown: nothing is known of the job, and its program has run fewer
  *     than MS_TYPICAL_MIN_RUNS times (history.h). It is assumed to reach the
  *     prior (ms_admit_prior: half of the memory, at most MS_PRIOR_MAX, or the

@@ -47,8 +47,9 @@ static bool freezable(const struct ms_job_view *j)
 /* Growth over the horizon that nobody expected: for a job with a predicted
  * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
  * subtracted from what admission considered free; only a job past that
- * limit grows into memory nobody reserved. A growing job of unknown peak
- * is expected to grow as much again as it has grown (its RSS), up to
+ * limit grows into memory nobody reserved, and its size is unknown again. A
+ * growing job of unknown size is expected to grow as much again as it has
+ * grown (its RSS), up to
  * MS_FREEZE_UNKNOWN_MS at its rate: freezing stops growth but frees
  * nothing, so the jobs left running must have room to end. */
 static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool backed)
@@ -58,15 +59,14 @@ static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool ba
         if (!growing(j))
                 return 0;
         g = (uint64_t)j->rate * horizon_ms / 1000;
-        if (!j->peak) {
+        /* Unknown, or past its prediction and 1/8: its size is unknown again. */
+        if (!j->peak || j->rss > j->peak + j->peak / 8) {
                 again = (uint64_t)j->rate * MS_FREEZE_UNKNOWN_MS / 1000;
                 if (again > j->rss)
                         again = j->rss;
                 return again > g ? again : g;
         }
-        if (!backed)
-                return g;
-        return j->rss > j->peak + j->peak / 8 ? g : 0;
+        return backed ? 0 : g;
 }
 
 /* Order of youth: a younger job, or the same age and a higher index. */

@@ -179,6 +179,23 @@ static void typical_job_reserves_one_surprise(void **state)
         assert_int_equal(r.reserved, 0);
 }
 
+/* Typical 400, largest 450: a surprise may still be as much again (a first
+ * build's median of few runs): 400 in reserve, not 50. */
+static void a_surprise_is_at_least_as_much_again(void **state)
+{
+        struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 400 * MIB, .worst = 450 * MIB };
+        struct ms_admitted a = running(MS_PREDICT_TYPICAL, 400 * MIB, 450 * MIB, 10 * MIB, 500 * MS, 400 * MS);
+        struct ms_admit_result r;
+
+        /* 1024: one running (390 to come) + its surprise 400 + 400 + 102 > 1024. */
+        ms_admit_decide(1014 * MIB, 102 * MIB, &a, 1, &c, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reserved, 390 * MIB + 400 * MIB);
+        /* Past its typical: it may reach 800. */
+        a.rss = 500 * MIB;
+        assert_int_equal(ms_admitted_pending(&a), 300 * MIB);
+}
+
 static void surprise_reserve_is_counted_once(void **state)
 {
         struct ms_admitted a[3];
@@ -531,6 +548,7 @@ int main(void)
                 cmocka_unit_test(a_known_ancestor_counts_for_nothing_either),
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
+                cmocka_unit_test(a_surprise_is_at_least_as_much_again),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),
                 cmocka_unit_test(a_pause_in_growth_is_not_settling),
                 cmocka_unit_test(typical_job_on_probation),
