@@ -225,6 +225,25 @@ static void resume_rate_limited(void **state)
         assert_int_equal(decide(&in, j, 2, a), 0);
 }
 
+/* A job past its prediction (and 1/8) is of unknown size again: it may grow
+ * as much again as it holds, so the younger one is frozen while it is small,
+ * though memory looks fine for the next 0.3 s. */
+static void a_job_past_its_prediction_is_projected_as_unknown(void **state)
+{
+        struct ms_job_view j[] = { job(5, 460, 100, false), job(10, 150, 100, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(400), .calm = true };
+        struct ms_freeze_action a[16];
+
+        j[0].peak = MiB(400);
+        j[1].peak = MiB(400);
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 1);
+        /* Within its prediction, growth was reserved: nothing to do. */
+        j[0].rss = MiB(300);
+        assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
 /* Memory that looks better for a moment is no reason: a job must have ended. */
 static void resume_only_after_a_job_ended(void **state)
 {
@@ -446,6 +465,7 @@ int main(void)
                 cmocka_unit_test(resume_oldest_with_hysteresis),
                 cmocka_unit_test(resume_rate_limited),
                 cmocka_unit_test(resume_only_after_a_job_ended),
+                cmocka_unit_test(a_job_past_its_prediction_is_projected_as_unknown),
                 cmocka_unit_test(no_job_is_frozen_more_than_its_share),
                 cmocka_unit_test(no_resume_under_pressure),
                 cmocka_unit_test(nothing_running_resumes_at_once),
