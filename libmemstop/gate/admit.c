@@ -18,11 +18,12 @@ static bool over_prediction(const struct ms_admitted *a)
 
 /* What one job of a program known only by its typical peak may turn out to
  * need beyond it: up to the program's largest peak, and at least as much
- * again (a first build's typical is a median of few runs: measured here, an
- * Eigen unit of 770 MB after units of 390 and 456). */
-static uint64_t surprise_of(uint64_t predicted, uint64_t worst)
+ * again while the program has run fewer than MS_TYPICAL_TRUSTED_RUNS times
+ * (a first build's typical is a median of few runs: measured here, an Eigen
+ * unit of 770 MB after units of 390 and 456). */
+static uint64_t surprise_of(uint64_t predicted, uint64_t worst, unsigned runs)
 {
-        uint64_t target = worst > 2 * predicted ? worst : 2 * predicted;
+        uint64_t target = worst > 2 * predicted || runs >= MS_TYPICAL_TRUSTED_RUNS ? worst : 2 * predicted;
 
         return target > predicted ? target - predicted : 0;
 }
@@ -50,7 +51,7 @@ uint64_t ms_admitted_pending(const struct ms_admitted *a)
         if (a->kind != MS_PREDICT_UNKNOWN && over_prediction(a) && a->worst > target)
                 target = a->worst;
         if (a->kind == MS_PREDICT_TYPICAL && over_prediction(a))
-                target = a->predicted + surprise_of(a->predicted, a->worst);
+                target = a->predicted + surprise_of(a->predicted, a->worst, a->runs);
         return target > a->rss ? target - a->rss : 0;
 }
 
@@ -169,12 +170,13 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                         settling = true;
                 /* One typical job still below its prediction may yet turn out big. */
                 if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a))
-                        if (surprise_of(a->predicted, a->worst) > surprise)
-                                surprise = surprise_of(a->predicted, a->worst);
+                        if (surprise_of(a->predicted, a->worst, a->runs) > surprise)
+                                surprise = surprise_of(a->predicted, a->worst, a->runs);
         }
         /* Its own surprise matters only beside others: alone, it is -j1. */
-        if (cand->kind == MS_PREDICT_TYPICAL && others > 0 && surprise_of(cand->predicted, cand->worst) > surprise)
-                surprise = surprise_of(cand->predicted, cand->worst);
+        if (cand->kind == MS_PREDICT_TYPICAL && others > 0 &&
+            surprise_of(cand->predicted, cand->worst, cand->runs) > surprise)
+                surprise = surprise_of(cand->predicted, cand->worst, cand->runs);
         /* Supervised or not: freezing a surprise stops its growth but frees
          * nothing, and in a tight cgroup what it holds is what the others
          * need to end. */

@@ -8,10 +8,11 @@
  * available. Predictions are:
  *   - verified: this job's own peak from the history;
  *   - typical: the program's typical peak (this job never ran); the program's
- *     largest peak (learned, or seen in a running instance), and at least
- *     twice the typical, is kept in reserve once, for one such job that turns
- *     out big (a "surprise"); a job that grows past its prediction reserves
- *     that instead;
+ *     largest peak (learned, or seen in a running instance), and until the
+ *     program has run MS_TYPICAL_TRUSTED_RUNS times at least twice the
+ *     typical, is kept in reserve once, for one such job that turns out big
+ *     (a "surprise"); a job that grows past its prediction reserves that
+ *     instead;
  *   - unknown: nothing is known of the job, and its program has run fewer
  *     than MS_TYPICAL_MIN_RUNS times (history.h). It is assumed to reach the
  *     prior (ms_admit_prior: half of the memory, at most MS_PRIOR_MAX, or the
@@ -65,6 +66,11 @@
 /* A job may grow this much faster (percent) than its curve says. */
 #define MS_HASTE_PCT 106u
 
+/* From this many runs of a program on, its typical peak and largest are
+ * believed: a surprise is its largest, no longer at least twice the typical
+ * (batch jobs that differ only in an argument, once learned). */
+#define MS_TYPICAL_TRUSTED_RUNS 8u
+
 /* The most an unknown job is assumed to reach (ms_admit_prior). */
 #define MS_PRIOR_MAX (2ull << 30)
 
@@ -95,6 +101,7 @@ struct ms_admitted {
         uint64_t end_ns;      /* predicted end, with slack (ms_admit_end_ns); 0: unknown */
         bool supervised;      /* a supervisor freezes it if it outgrows its room */
         pid_t pid;            /* its process (ms_slot_to_admitted) */
+        unsigned runs;        /* typical kind: runs of the program behind the prediction */
         bool ancestor;        /* an ancestor of the candidate (ms_admit_decide's caller sets it):
                                * it counts for nothing against it */
 };
@@ -103,6 +110,7 @@ struct ms_candidate {
         enum ms_prediction_kind kind;
         uint64_t predicted;
         uint64_t worst;        /* unknown kind: the prior (ms_admit_prior), what it needs */
+        unsigned runs;         /* typical kind: runs of the program behind the prediction */
         struct ms_curve curve; /* of a verified job; duration_ms 0: unknown */
         bool supervised;       /* a supervisor freezes it if it outgrows its room */
 };

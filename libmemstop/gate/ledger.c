@@ -340,6 +340,7 @@ struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s)
                                   : 0,
                 .supervised = s->supervised != 0,
                 .pid = s->pid,
+                .runs = s->runs,
         };
 }
 

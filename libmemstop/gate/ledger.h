@@ -77,7 +77,7 @@ struct ms_slot {
         uint64_t looked_ns;          /* a waiter's last look (monotonic): stale when old */
         uint64_t min_available;      /* a waiter's own threshold: MEMSTOP_MIN_AVAILABLE */
         uint32_t percent;            /* ... and MEMSTOP_PERCENT */
-        uint32_t unused;
+        uint32_t runs;               /* typical kind: runs of the program its prediction is from */
 };
 
 struct ms_ledger_header {

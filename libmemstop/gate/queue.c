@@ -18,6 +18,7 @@ static void fill_slot(struct ms_slot *s, const struct ms_queue_request *req, uin
         s->worst = req->cand.worst;
         s->curve = req->cand.curve;
         s->supervised = req->cand.supervised;
+        s->runs = req->cand.runs;
         snprintf(s->program, sizeof(s->program), "%s", req->program ? req->program : "?");
         s->program_hash = req->program_hash;
         s->pidns = req->pidns;
@@ -331,6 +332,7 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
                 me->predicted = w->cand.predicted;
                 me->worst = w->cand.worst;
                 me->curve = w->cand.curve;
+                me->runs = w->cand.runs;
         }
         /* Unknown: the prior, or the program's largest peak if more. */
         if (w->cand.kind == MS_PREDICT_UNKNOWN && w->cand.worst < ms_admit_prior(res->last.total))

@@ -194,6 +194,12 @@ static void a_surprise_is_at_least_as_much_again(void **state)
         /* Past its typical: it may reach 800. */
         a.rss = 500 * MIB;
         assert_int_equal(ms_admitted_pending(&a), 300 * MIB);
+        /* A program that ran MS_TYPICAL_TRUSTED_RUNS times: its largest is believed. */
+        a.rss = 10 * MIB;
+        a.runs = c.runs = MS_TYPICAL_TRUSTED_RUNS;
+        ms_admit_decide(1014 * MIB, 102 * MIB, &a, 1, &c, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 390 * MIB + 50 * MIB);
 }
 
 static void surprise_reserve_is_counted_once(void **state)
