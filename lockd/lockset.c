@@ -54,6 +54,7 @@ void lockd_set_clear(struct lockd_set *s)
                 lockd_set_unlock(s, i);
                 free(s->files[i].path);
                 free(s->files[i].ranges);
+                lockd_wset_free(&s->files[i].learned);
         }
         free(s->files);
         free(s->index);
@@ -219,11 +220,17 @@ static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const stru
         f->dev = st->st_dev;
         f->ino = st->st_ino;
         f->size = (uint64_t)st->st_size;
+        f->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+        f->mtime_nsec = st->st_mtim.tv_nsec;
         f->bytes = lockd_round_pages(f->size, s->page);
         free(f->ranges);
         f->ranges = NULL;
         f->nranges = 0;
-        if (s->mode != LOCKD_LOCK_SEGMENTS || lockd_elf_parse_fd(fd, f->size, &e) < 0)
+        /* Another file (or a new one): what was learned is of the old one. */
+        lockd_wset_free(&f->learned);
+        f->use_learned = false;
+        f->learned_dirty = false;
+        if (s->mode == LOCKD_LOCK_WHOLE || lockd_elf_parse_fd(fd, f->size, &e) < 0)
                 return 0; /* not ELF (or whole mode): the whole file */
         n = lockd_elf_segments(&e, f->size, s->page, r, LOCKD_ELF_MAX_LOAD);
         lockd_elf_free(&e);
@@ -331,6 +338,7 @@ size_t lockd_set_drop(struct lockd_set *s, const bool *drop, uint32_t *map)
                         lockd_set_unlock(s, i);
                         free(s->files[i].path);
                         free(s->files[i].ranges);
+                        lockd_wset_free(&s->files[i].learned);
                         map[i] = UINT32_MAX;
                         continue;
                 }
@@ -352,6 +360,46 @@ void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now)
 {
         if (now > s->files[i].last_used)
                 s->files[i].last_used = now;
+}
+
+/*
+ * Lock f's ranges (or all of it) in its mapping map, reading ahead first
+ * (through fd, or the mapping when fd < 0): mlock() alone would fault the
+ * file in synchronously, one readahead window at a time. The daemon's
+ * mlockall(MCL_FUTURE) made the whole mapping lock-on-fault: the parts
+ * between and after the ranges are explicitly not locked (nor counted in
+ * VmLck). A range already locked stays locked throughout.
+ */
+static int lock_map(struct lockd_set *s, const struct lockd_file *f, char *map, int fd)
+{
+        uint64_t end = 0, maplen = lockd_round_pages(f->size, s->page);
+        int r = 0;
+
+        if (!f->ranges) {
+                if (fd >= 0)
+                        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+                return lock_range(map, (size_t)f->size);
+        }
+        for (unsigned k = 0; k < f->nranges; k++) {
+                if (fd >= 0)
+                        (void)posix_fadvise(fd, (off_t)f->ranges[k].offset, (off_t)f->ranges[k].length,
+                                            POSIX_FADV_WILLNEED);
+                else if (f->ranges[k].offset < maplen)
+                        (void)madvise(map + f->ranges[k].offset, (size_t)f->ranges[k].length, MADV_WILLNEED);
+        }
+        for (unsigned k = 0; k < f->nranges && r == 0; k++) {
+                uint64_t len = f->ranges[k].length;
+                if (f->ranges[k].offset >= maplen)
+                        break;
+                if (f->ranges[k].offset + len > maplen)
+                        len = maplen - f->ranges[k].offset;
+                r = lock_range(map + f->ranges[k].offset, (size_t)len);
+                unlock_range(map + end, (size_t)(f->ranges[k].offset - end));
+                end = f->ranges[k].offset + len;
+        }
+        if (r == 0)
+                unlock_range(map + end, (size_t)(maplen - end));
+        return r;
 }
 
 int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
@@ -392,31 +440,7 @@ int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
                 f->error = -errno;
                 return f->error;
         }
-        /* Queue the reads of everything first: mlock() alone would fault
-         * the file in synchronously, one readahead window at a time. */
-        if (f->ranges) {
-                for (unsigned k = 0; k < f->nranges; k++)
-                        (void)posix_fadvise(fd, (off_t)f->ranges[k].offset, (off_t)f->ranges[k].length,
-                                            POSIX_FADV_WILLNEED);
-                r = 0;
-                uint64_t end = 0, maplen = lockd_round_pages(f->size, s->page);
-                for (unsigned k = 0; k < f->nranges && r == 0; k++) {
-                        uint64_t len = f->ranges[k].length;
-                        if (f->ranges[k].offset + len > maplen)
-                                len = maplen - f->ranges[k].offset;
-                        /* The daemon's mlockall(MCL_FUTURE) made the whole mapping
-                         * lock-on-fault: the parts between and after the segments
-                         * are explicitly not locked (nor counted in VmLck). */
-                        unlock_range((char *)map + end, (size_t)(f->ranges[k].offset - end));
-                        r = lock_range((char *)map + f->ranges[k].offset, (size_t)len);
-                        end = f->ranges[k].offset + len;
-                }
-                if (r == 0)
-                        unlock_range((char *)map + end, (size_t)(maplen - end));
-        } else {
-                (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-                r = lock_range(map, (size_t)f->size);
-        }
+        r = lock_map(s, f, map, fd);
         if (r < 0) {
                 munmap(map, (size_t)f->size);
                 f->error = r;
@@ -430,6 +454,44 @@ int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
         s->locked_bytes += f->bytes;
         s->locked_files++;
         return 0;
+}
+
+int lockd_set_apply_learned(struct lockd_set *s, size_t i, uint64_t limit)
+{
+        struct lockd_file *f = &s->files[i];
+        struct lockd_range *ranges;
+        uint64_t bytes;
+        int r;
+
+        f->learned_dirty = false;
+        lockd_wset_clip(&f->learned, f->size, s->page);
+        if (s->mode != LOCKD_LOCK_WORKINGSET || f->learned.n == 0)
+                return 0;
+        bytes = lockd_wset_bytes(&f->learned);
+        if (f->use_learned && bytes == f->bytes && f->nranges == f->learned.n)
+                return 0;
+        if (bytes > limit)
+                return -EFBIG;
+        ranges = malloc(f->learned.n * sizeof(*ranges));
+        if (!ranges)
+                return -ENOMEM;
+        memcpy(ranges, f->learned.r, f->learned.n * sizeof(*ranges));
+        free(f->ranges);
+        f->ranges = ranges;
+        f->nranges = f->learned.n;
+        f->use_learned = true;
+        if (f->locked && f->map) {
+                r = lock_map(s, f, f->map, -1);
+                if (r < 0) {
+                        lockd_set_unlock(s, i);
+                        f->bytes = bytes;
+                        f->error = r;
+                        return r;
+                }
+                s->locked_bytes = s->locked_bytes - f->bytes + bytes;
+        }
+        f->bytes = bytes;
+        return 1;
 }
 
 void lockd_set_unlock(struct lockd_set *s, size_t i)

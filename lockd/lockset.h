@@ -31,6 +31,7 @@
 #include "lockd/budget.h"
 #include "lockd/conf.h"
 #include "lockd/elfinfo.h"
+#include "lockd/wset.h"
 
 /*
  * A file as /proc/PID/maps names it: the device (major:minor) and inode the
@@ -52,6 +53,12 @@ struct lockd_file {
         uint64_t bytes;          /* what locking it costs (page-rounded) */
         struct lockd_range *ranges; /* segments mode: what to lock; NULL: whole file */
         unsigned nranges;
+        int64_t mtime_sec;       /* of the file as last opened */
+        long mtime_nsec;
+        struct lockd_wset learned; /* workingset mode: the pages builds were seen using */
+        bool use_learned;        /* ranges is the learned set (else the ELF segments) */
+        bool learned_dirty;      /* learned grew since it was last applied */
+        struct lockd_tools tools; /* the programs seen using it */
         void *map;               /* while locked */
         size_t map_len;
         uint64_t last_used;      /* monotonic usec; 0: not seen in use */
@@ -135,6 +142,16 @@ void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now);
 int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit);
 void lockd_set_unlock(struct lockd_set *s, size_t i);
 
+/*
+ * Workingset mode: make file i's learned set what is locked (ranges and
+ * bytes), if it has one. A locked file is locked again in place: the new
+ * ranges first, then the pages no longer in them let go, so that what stays
+ * chosen is never unlocked. limit is what the file may cost in all (the
+ * remaining budget plus what it holds now): a set that grew beyond it is not
+ * applied (-EFBIG). Returns 1 if applied, 0 if nothing to do, or -errno.
+ */
+int lockd_set_apply_learned(struct lockd_set *s, size_t i, uint64_t limit);
+
 enum lockd_change {
         LOCKD_UNCHANGED = 0,
         LOCKD_REPLACED = 1, /* the path now names another inode, or the size changed */
@@ -145,7 +162,8 @@ enum lockd_change {
  * Compare the path on disk with what is known (dev, ino, size), opening it
  * as lockd_set_add() does: a symbolic link put in its place counts as gone,
  * never followed. On a change the file is unlocked and re-examined (a gone
- * file keeps its entry with error -ENOENT). Returns the change.
+ * file keeps its entry with error -ENOENT), and what was learned of the old
+ * file is forgotten (relearned from the next builds). Returns the change.
  */
 enum lockd_change lockd_set_check(struct lockd_set *s, size_t i);
 

@@ -26,6 +26,7 @@
 #include "lockd/caps.h"
 #include "lockd/clock.h"
 #include "lockd/daemon.h"
+#include "lockd/learned.h"
 #include "lockd/libpath.h"
 #include "lockd/notify.h"
 #include "ms-build.h"
@@ -166,6 +167,15 @@ static int prepare_state_dir(struct daemon *d, bool switch_user, uid_t uid, gid_
                 return -errno;
         if (switch_user && fchownat(d->state_rootfd, "run/memstop-lockd", uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
+        /* What is learned lasts across reboots: var/lib, not run. */
+        if (mkdirat(d->state_rootfd, "var", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdirat(d->state_rootfd, "var/lib", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdirat(d->state_rootfd, LOCKD_LEARNED_DIR, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (switch_user && fchownat(d->state_rootfd, LOCKD_LEARNED_DIR, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
         return 0;
 }
 
@@ -236,6 +246,7 @@ static int setup(struct daemon *d)
 
 static void dry_run(struct daemon *d)
 {
+        daemon_load_learned(d);
         daemon_proactive(d);
         daemon_scan(d);
         d->now = lockd_now_usec();
@@ -327,6 +338,7 @@ static int setup_events(struct daemon *d)
 static void start(struct daemon *d, uint64_t t_start)
 {
         char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], status_msg[128];
+        uint64_t t_learned;
 
         daemon_measure_own(d);
         daemon_log(d, L_INFO, "version %s: budget %s (its own memory %s), max_file_size %s, max_files %u, keeping %s, uid %u",
@@ -334,6 +346,14 @@ static void start(struct daemon *d, uint64_t t_start)
                    d->conf.max_file_size ? fmt_size(d->conf.max_file_size, b) : "none", d->conf.max_files,
                    lockd_caps_kept_text(), (unsigned)getuid());
         d->lock_while_searching = true;
+        t_learned = lockd_now_usec();
+        if (daemon_load_learned(d) > 0) {
+                d->now = lockd_now_usec();
+                daemon_plan(d, false);
+                daemon_log(d, L_INFO, "learned: %zu files, locked %zu (%s) in %" PRIu64 " ms",
+                           d->learned_loaded, d->set.locked_files, fmt_size(d->set.locked_bytes, a),
+                           (lockd_now_usec() - t_learned) / 1000);
+        }
         daemon_proactive(d);
         d->now = lockd_now_usec();
         daemon_plan(d, false);
@@ -373,6 +393,7 @@ static int serve(struct daemon *d, uint64_t t_start)
                 kill(-d->report_child, SIGKILL);
         if (d->scanner_ok)
                 lockd_scanner_reset(&d->scanner);
+        daemon_save_learned(d);
         lockd_set_clear(&d->set);
         (void)unlinkat(d->state_rootfd, MS_LOCKD_STATE_PATH, 0);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
