@@ -222,6 +222,14 @@ void daemon_write_state(struct daemon *d)
 
         if (r < 0)
                 daemon_log(d, L_WARN, "cannot write %s: %s", MS_LOCKD_STATE_PATH, strerror(-r));
+        if (!d->detail)
+                d->detail = malloc(sizeof(*d->detail));
+        if (d->detail) {
+                daemon_fill_detail(d, d->detail);
+                r = ms_lockd_detail_write(d->state_rootfd, d->detail);
+                if (r < 0)
+                        daemon_log(d, L_WARN, "cannot write %s: %s", MS_LOCKD_DETAIL_PATH, strerror(-r));
+        }
         d->state_dirty = false;
         d->last_state = d->now;
 }
@@ -461,6 +469,7 @@ void daemon_free(struct daemon *d)
         free(d->renumber);
         free(d->sortbuf);
         free(d->sample_buf);
+        free(d->detail);
         free(d->opt.overrides);
         ms_close(d->sigfd);
         ms_close(d->timerfd);

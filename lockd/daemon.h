@@ -71,6 +71,7 @@ struct daemon {
         char *sample_buf;     /* maps of a sampled process (learn.c) */
         bool learned_dirty;   /* what was learned changed since it was saved */
         size_t learned_loaded; /* files read from the learned state at start-up */
+        struct ms_lockd_detail *detail; /* scratch of daemon_write_state() */
 };
 
 static inline const char *fmt_size(uint64_t b, char *buf)
@@ -120,6 +121,9 @@ void daemon_apply_learned(struct daemon *d);
 int daemon_load_learned(struct daemon *d);
 /* Write the learned state if it changed. */
 void daemon_save_learned(struct daemon *d);
+struct ms_lockd_detail;
+/* What is locked, file by file and program by program, for the state. */
+void daemon_fill_detail(const struct daemon *d, struct ms_lockd_detail *out);
 
 /* lowmem.c */
 void daemon_open_psi(struct daemon *d);

@@ -3,23 +3,37 @@
  * Working-set mode (issue 14): what the daemon learns of the files builds
  * use, how it applies it, and keeping it across restarts.
  *
- * How the working set is learned: at every /proc scan, for each process of
- * a configured program, the daemon reads /proc/PID/pagemap over that
- * process's mappings of its files and adds the pages marked present to each
- * file's set. A page is present in a process when that process faulted it in
- * (or the kernel's fault-around mapped it with a neighbour, 64 KiB at most):
- * it is what the build itself used, whatever the daemon holds locked. The
- * alternatives see less: mincore(2) reports page-cache residency, which the
- * daemon's own lock of a tool running for the first time (whole segments,
- * as before) makes total, and readahead inflates; MLOCK_ONFAULT locks only
- * what faults in the daemon's own mapping, never what the compiler touches
- * in its. Reading another user's pagemap needs CAP_SYS_PTRACE, which the
- * daemon keeps for maps already. Sets only grow (union); a file replaced on
- * disk starts anew.
+ * How the working set is learned, at every /proc scan, for each process of
+ * a configured program (a union over samples and runs):
  *
- * A file's set is locked instead of its segments once no process uses the
- * file (until then the whole segments stay locked: its first run is
- * protected as before); later growth is locked at once, in place.
+ *  - exactly, where the daemon may read the process's /proc/PID/pagemap: the
+ *    pages of its mappings of each file marked present, i.e. faulted in by
+ *    the process itself (or mapped with a fault by the kernel's fault-around,
+ *    64 KiB at most), whatever the daemon holds locked. pagemap is mode 0400
+ *    of the process's owner: readable when the daemon runs as that user (for
+ *    root's builds: user = root); the daemon keeps no CAP_DAC_READ_SEARCH to
+ *    read everybody's (caps.h);
+ *  - otherwise from page-cache residency, mincore(2) of the daemon's own
+ *    mapping of the file, within its ELF segments. Residency says nothing
+ *    while the daemon holds the whole file, and counts what readahead brought
+ *    in (read_ahead_kb of the disk around each fault: 128 KiB by default,
+ *    8 MiB on some virtual disks, where it learns whole segments).
+ *
+ * A file goes through three steps:
+ *
+ *   1. seen in use for the first time (or found by the first start-up
+ *      search, or replaced by an upgrade): its segments are locked whole, as
+ *      before: its first run is protected;
+ *   2. once no process of a configured program uses it: if pagemap taught
+ *      its set, that set replaces the segments; if not, the file is unlocked
+ *      and its cached pages that no process maps are dropped
+ *      (lockd_set_learn_anew()), so that only builds bring pages in again;
+ *   3. while builds use it, what is learned is added to its set and locked at
+ *      once, within the budget ("lock on fault"); after a restart the set is
+ *      locked at once, before the first build.
+ *
+ * MLOCK_ONFAULT alone is no way to learn: it locks only what faults in the
+ * daemon's own mapping, never what the compiler touches in its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +47,8 @@
 #include "lockd/daemon.h"
 #include "lockd/learned.h"
 #include "lockd/maps.h"
+#include "probe/lockdstate.h"
 #include "util/fileio.h"
-#include "util/macro.h"
 
 #define PAGEMAP_CHUNK 512         /* entries read at once */
 #define PAGEMAP_PRESENT (1ull << 63)
@@ -53,6 +67,13 @@ static bool has_id(const struct sample *c, long i)
                 if (c->ids[k] == (uint32_t)i)
                         return true;
         return false;
+}
+
+static void grew(struct daemon *d, struct lockd_file *f)
+{
+        f->learned_dirty = true;
+        f->learned_exact = true;
+        d->learned_dirty = true;
 }
 
 /* The present pages of one mapping of a file of the process, added to its set. */
@@ -77,57 +98,96 @@ static int sample_mapping(const struct lockd_mapping *m, void *userdata)
         for (uint64_t a = m->start; a < m->end; a += PAGEMAP_CHUNK * s->page) {
                 uint64_t pages = (m->end - a) / s->page;
                 ssize_t got;
-                int r;
 
                 if (pages > PAGEMAP_CHUNK)
                         pages = PAGEMAP_CHUNK;
                 got = pread(c->pagemap, entries, pages * sizeof(entries[0]), (off_t)(a / s->page * 8));
                 if (got <= 0)
-                        return 1; /* gone, or not allowed: nothing more from this process */
+                        return 1; /* gone: nothing more from this process */
                 pages = (uint64_t)got / sizeof(entries[0]);
                 for (uint64_t k = 0; k < pages; k++)
                         vec[k] = (entries[k] & PAGEMAP_PRESENT) != 0;
-                r = lockd_wset_add_vector(&f->learned, m->offset + (a - m->start), vec, pages, s->page);
-                if (r > 0) {
-                        f->learned_dirty = true;
-                        c->d->learned_dirty = true;
-                }
+                if (lockd_wset_add_vector(&f->learned, m->offset + (a - m->start), vec, pages, s->page) > 0)
+                        grew(c->d, f);
         }
+        lockd_wset_clip(&f->learned, f->size, s->page);
+        return 0;
+}
+
+/* pagemap of pid, if the daemon may read it. Returns 0 if it was read. */
+static int sample_pagemap(struct daemon *d, pid_t pid, const uint32_t *ids, uint32_t n)
+{
+        struct sample c = { .d = d, .ids = ids, .n = n };
+        char path[48], abs[64];
+
+        if (!d->sample_buf && !(d->sample_buf = malloc(SAMPLE_BUFSIZE)))
+                return -ENOMEM;
+        snprintf(path, sizeof(path), "proc/%d/pagemap", (int)pid);
+        c.pagemap = openat(d->rootfd, ms_at_path(d->rootfd, path, abs, sizeof(abs)), O_RDONLY | O_CLOEXEC);
+        if (c.pagemap < 0)
+                return -errno;
+        (void)lockd_maps_read(d->rootfd, pid, d->sample_buf, SAMPLE_BUFSIZE, sample_mapping, &c, NULL);
+        close(c.pagemap);
         return 0;
 }
 
 void daemon_sample(pid_t pid, const char *comm, const uint32_t *ids, uint32_t n, void *userdata)
 {
         struct daemon *d = userdata;
-        struct sample c = { .d = d, .ids = ids, .n = n };
-        char path[48], abs[64];
+        bool exact;
 
         if (d->conf.lock_mode != LOCKD_LOCK_WORKINGSET || n == 0)
                 return;
-        for (uint32_t k = 0; k < n; k++)
-                if (ids[k] < d->set.n && lockd_tools_add(&d->set.files[ids[k]].tools, comm) > 0)
+        exact = sample_pagemap(d, pid, ids, n) == 0;
+        for (uint32_t k = 0; k < n; k++) {
+                struct lockd_file *f;
+                if (ids[k] >= d->set.n)
+                        continue;
+                f = &d->set.files[ids[k]];
+                if (lockd_tools_add(&f->tools, comm) > 0)
                         d->learned_dirty = true;
-        if (!d->sample_buf && !(d->sample_buf = malloc(SAMPLE_BUFSIZE)))
-                return;
-        snprintf(path, sizeof(path), "proc/%d/pagemap", (int)pid);
-        c.pagemap = openat(d->rootfd, ms_at_path(d->rootfd, path, abs, sizeof(abs)), O_RDONLY | O_CLOEXEC);
-        if (c.pagemap < 0)
-                return;
-        (void)lockd_maps_read(d->rootfd, pid, d->sample_buf, SAMPLE_BUFSIZE, sample_mapping, &c, NULL);
-        close(c.pagemap);
+                if (!exact && lockd_set_sample(&d->set, ids[k]) > 0) {
+                        f->learned_dirty = true;
+                        d->learned_dirty = true;
+                }
+        }
 }
 
-/* Lock the learned sets that grew, and switch the files no process uses
- * any more from their segments to their sets. */
+/* Step 2 for the files locked whole that builds used and no longer use. */
+static void start_learning(struct daemon *d, size_t i)
+{
+        struct lockd_file *f = &d->set.files[i];
+        char a[MS_SIZE_BUF];
+        uint64_t before = f->bytes;
+        int r;
+
+        if (f->use_learned || !f->locked || f->refs > 0 || f->tools.n == 0 || f->learned_exact)
+                return;
+        r = lockd_set_learn_anew(&d->set, i);
+        if (r < 0) {
+                daemon_log(d, L_DEBUG, "cannot start learning %s: %s", f->path, strerror(-r));
+                return;
+        }
+        d->state_dirty = true;
+        daemon_log(d, L_DEBUG, "%s: released its segments (%s) to learn its working set from the next builds",
+                   f->path, fmt_size(before, a));
+}
+
+/* Lock the learned sets that grew, and start learning the files builds
+ * used and no longer use. */
 void daemon_apply_learned(struct daemon *d)
 {
         char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
 
+        if (d->conf.lock_mode != LOCKD_LOCK_WORKINGSET)
+                return;
         for (size_t i = 0; i < d->set.n; i++) {
                 struct lockd_file *f = &d->set.files[i];
                 uint64_t before = f->bytes, budget = daemon_files_budget(d), limit;
                 int r;
 
+                start_learning(d, i);
+                /* Segments are not traded for a set while the file is in use. */
                 if (!f->learned_dirty || (!f->use_learned && f->refs > 0))
                         continue;
                 limit = budget > d->set.locked_bytes ? budget - d->set.locked_bytes : 0;
@@ -140,8 +200,7 @@ void daemon_apply_learned(struct daemon *d)
                         daemon_log(d, L_WARN, "cannot lock the working set of %s: %s", f->path, strerror(-r));
                 } else if (r > 0) {
                         d->state_dirty = true;
-                        d->need_plan = true;
-                        daemon_log(d, L_DEBUG, "%s: working set %s in %u ranges (was %s)", f->path,
+                        daemon_log(d, L_TRACE, "%s: working set %s in %u ranges (was %s)", f->path,
                                    fmt_size(f->bytes, a), f->nranges, fmt_size(before, b));
                 }
         }
@@ -227,4 +286,63 @@ void daemon_save_learned(struct daemon *d)
         }
         d->learned_dirty = false;
         daemon_log(d, L_DEBUG, "saved what was learned of %zu files", n);
+}
+
+static bool printable(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static enum ms_lockd_how how_locked(const struct daemon *d, const struct lockd_file *f)
+{
+        if (!f->locked)
+                return MS_LOCKD_HOW_NONE;
+        if (f->use_learned)
+                return f->learned.n ? MS_LOCKD_HOW_SET : MS_LOCKD_HOW_LEARNING;
+        return f->ranges || d->conf.lock_mode != LOCKD_LOCK_WHOLE ? MS_LOCKD_HOW_SEGMENTS : MS_LOCKD_HOW_WHOLE;
+}
+
+/* Count file f's locked bytes for each of its programs. */
+static void add_tools(struct ms_lockd_detail *out, const struct lockd_file *f)
+{
+        for (unsigned k = 0; k < f->tools.n; k++) {
+                size_t t;
+                for (t = 0; t < out->ntools && strcmp(out->tools[t].name, f->tools.name[k]) != 0; t++)
+                        ;
+                if (t == out->ntools) {
+                        if (t == MS_LOCKD_DETAIL_TOOLS)
+                                continue;
+                        memcpy(out->tools[t].name, f->tools.name[k], strlen(f->tools.name[k]) + 1);
+                        out->ntools++;
+                }
+                out->tools[t].locked_bytes += f->bytes;
+                out->tools[t].files++;
+        }
+}
+
+void daemon_fill_detail(const struct daemon *d, struct ms_lockd_detail *out)
+{
+        memset(out, 0, sizeof(*out));
+        snprintf(out->mode, sizeof(out->mode), "%s", lockd_lock_mode_name(d->conf.lock_mode));
+        for (size_t k = 0; k < d->set.n; k++) {
+                const struct lockd_file *f = &d->set.files[k];
+                struct ms_lockd_file_detail *e;
+
+                if (!f->locked)
+                        continue;
+                add_tools(out, f);
+                if (out->nfiles == MS_LOCKD_DETAIL_FILES || strlen(f->path) >= sizeof(e->path) ||
+                    !printable(f->path)) {
+                        out->more++;
+                        continue;
+                }
+                e = &out->files[out->nfiles++];
+                *e = (struct ms_lockd_file_detail){ .locked_bytes = f->bytes,
+                                                    .learned_bytes = lockd_wset_bytes(&f->learned),
+                                                    .how = how_locked(d, f) };
+                memcpy(e->path, f->path, strlen(f->path) + 1);
+        }
 }

@@ -54,6 +54,7 @@ void lockd_set_clear(struct lockd_set *s)
                 lockd_set_unlock(s, i);
                 free(s->files[i].path);
                 free(s->files[i].ranges);
+                free(s->files[i].segs);
                 lockd_wset_free(&s->files[i].learned);
         }
         free(s->files);
@@ -224,12 +225,14 @@ static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const stru
         f->mtime_nsec = st->st_mtim.tv_nsec;
         f->bytes = lockd_round_pages(f->size, s->page);
         free(f->ranges);
-        f->ranges = NULL;
-        f->nranges = 0;
+        free(f->segs);
+        f->ranges = f->segs = NULL;
+        f->nranges = f->nsegs = 0;
         /* Another file (or a new one): what was learned is of the old one. */
         lockd_wset_free(&f->learned);
         f->use_learned = false;
         f->learned_dirty = false;
+        f->learned_exact = false;
         if (s->mode == LOCKD_LOCK_WHOLE || lockd_elf_parse_fd(fd, f->size, &e) < 0)
                 return 0; /* not ELF (or whole mode): the whole file */
         n = lockd_elf_segments(&e, f->size, s->page, r, LOCKD_ELF_MAX_LOAD);
@@ -237,10 +240,12 @@ static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const stru
         if (n == 0)
                 return 0;
         f->ranges = malloc(n * sizeof(r[0]));
-        if (!f->ranges)
+        f->segs = malloc(n * sizeof(r[0]));
+        if (!f->ranges || !f->segs)
                 return -ENOMEM;
         memcpy(f->ranges, r, n * sizeof(r[0]));
-        f->nranges = n;
+        memcpy(f->segs, r, n * sizeof(r[0]));
+        f->nranges = f->nsegs = n;
         f->bytes = 0;
         for (unsigned i = 0; i < n; i++)
                 f->bytes += r[i].length;
@@ -301,6 +306,7 @@ long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t 
         if (r < 0) {
                 free(f.path);
                 free(f.ranges);
+                free(f.segs);
                 return r;
         }
         if (ident) {
@@ -338,6 +344,7 @@ size_t lockd_set_drop(struct lockd_set *s, const bool *drop, uint32_t *map)
                         lockd_set_unlock(s, i);
                         free(s->files[i].path);
                         free(s->files[i].ranges);
+                        free(s->files[i].segs);
                         lockd_wset_free(&s->files[i].learned);
                         map[i] = UINT32_MAX;
                         continue;
@@ -375,7 +382,7 @@ static int lock_map(struct lockd_set *s, const struct lockd_file *f, char *map, 
         uint64_t end = 0, maplen = lockd_round_pages(f->size, s->page);
         int r = 0;
 
-        if (!f->ranges) {
+        if (!f->ranges && !f->use_learned) {
                 if (fd >= 0)
                         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
                 return lock_range(map, (size_t)f->size);
@@ -535,4 +542,73 @@ enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
         f->ident_known = false;
         f->error = examine(s, f, fd, &st);
         return LOCKD_REPLACED;
+}
+
+int lockd_set_learn_anew(struct lockd_set *s, size_t i)
+{
+        struct lockd_file *f = &s->files[i];
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (s->mode != LOCKD_LOCK_WORKINGSET || f->use_learned || !f->locked || !f->map)
+                return 0;
+        fd = open_checked(s, f->path, &st);
+        if (fd < 0)
+                return fd;
+        if ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino)
+                return -ESTALE; /* replaced: the check will see to it */
+        unlock_range(f->map, f->map_len);
+        /* Our own page table entries would keep every page "mapped". */
+        (void)madvise(f->map, f->map_len, MADV_DONTNEED);
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        free(f->ranges);
+        f->ranges = NULL;
+        f->nranges = 0;
+        lockd_wset_free(&f->learned);
+        f->use_learned = true;
+        f->learned_dirty = false;
+        s->locked_bytes -= f->bytes;
+        f->bytes = 0;
+        return 0;
+}
+
+/* Add the resident pages of [off, off + len) of f's mapping to its set. */
+static int sample_range(struct lockd_set *s, struct lockd_file *f, uint64_t off, uint64_t len)
+{
+        size_t pages = (size_t)((len + s->page - 1) / s->page);
+        unsigned char *vec;
+        int r;
+
+        if (off >= f->map_len || pages == 0)
+                return 0;
+        if (off + len > f->map_len)
+                pages = (size_t)((f->map_len - off + s->page - 1) / s->page);
+        vec = malloc(pages);
+        if (!vec)
+                return -ENOMEM;
+        r = mincore((char *)f->map + off, pages * s->page, vec) < 0 ? -errno : 0;
+        if (r == 0)
+                r = lockd_wset_add_vector(&f->learned, off, vec, pages, s->page);
+        free(vec);
+        return r;
+}
+
+int lockd_set_sample(struct lockd_set *s, size_t i)
+{
+        struct lockd_file *f = &s->files[i];
+        int grew = 0, r;
+
+        if (s->mode != LOCKD_LOCK_WORKINGSET || !f->use_learned || !f->locked || !f->map)
+                return 0;
+        if (!f->segs)
+                return sample_range(s, f, 0, f->map_len);
+        for (unsigned k = 0; k < f->nsegs; k++) {
+                r = sample_range(s, f, f->segs[k].offset, f->segs[k].length);
+                if (r < 0)
+                        return r;
+                grew |= r;
+        }
+        if (grew)
+                lockd_wset_clip(&f->learned, f->size, s->page);
+        return grew;
 }

@@ -53,11 +53,14 @@ struct lockd_file {
         uint64_t bytes;          /* what locking it costs (page-rounded) */
         struct lockd_range *ranges; /* segments mode: what to lock; NULL: whole file */
         unsigned nranges;
+        struct lockd_range *segs; /* its ELF segments (NULL: not ELF, or whole mode) */
+        unsigned nsegs;
         int64_t mtime_sec;       /* of the file as last opened */
         long mtime_nsec;
         struct lockd_wset learned; /* workingset mode: the pages builds were seen using */
-        bool use_learned;        /* ranges is the learned set (else the ELF segments) */
+        bool use_learned;        /* ranges is the learned set, maybe empty (else the ELF segments) */
         bool learned_dirty;      /* learned grew since it was last applied */
+        bool learned_exact;      /* learned from the processes' pagemap (not residency) */
         struct lockd_tools tools; /* the programs seen using it */
         void *map;               /* while locked */
         size_t map_len;
@@ -151,6 +154,22 @@ void lockd_set_unlock(struct lockd_set *s, size_t i);
  * applied (-EFBIG). Returns 1 if applied, 0 if nothing to do, or -errno.
  */
 int lockd_set_apply_learned(struct lockd_set *s, size_t i, uint64_t limit);
+
+/*
+ * Workingset mode: start learning file i, locked whole (its segments) and
+ * no longer in use. Its residency must say what builds use, not what the
+ * daemon held: the file is unlocked, the daemon's mapping of it emptied and
+ * its cached pages no process maps dropped (POSIX_FADV_DONTNEED). It stays
+ * mapped, locking only its learned set (empty so far). Returns 0 or -errno.
+ */
+int lockd_set_learn_anew(struct lockd_set *s, size_t i);
+
+/*
+ * Workingset mode: add the pages of file i (locked, learning) that are in
+ * the page cache now (mincore(2) of the daemon's mapping, within the file's
+ * segments) to its learned set. Returns 1 if it grew, 0 if not, -errno.
+ */
+int lockd_set_sample(struct lockd_set *s, size_t i);
 
 enum lockd_change {
         LOCKD_UNCHANGED = 0,

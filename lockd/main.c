@@ -40,6 +40,32 @@
 #define EXIT_USAGE 2       /* bad usage: nothing was started */
 #define EXIT_NOT_RUNNING 3 /* LSB: program is not running */
 
+/* Per program and per file, from run/memstop-lockd/locked. */
+static void print_detail(struct daemon *d)
+{
+        struct ms_lockd_detail *dt = malloc(sizeof(*dt));
+        char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+        int r = dt ? ms_lockd_detail_read(d->state_rootfd, dt) : -ENOMEM;
+
+        if (r < 0) {
+                if (r != -ENOENT)
+                        printf("per file: %s unreadable: %s\n", MS_LOCKD_DETAIL_PATH, strerror(-r));
+                free(dt);
+                return;
+        }
+        printf("lock_mode %s\n", dt->mode);
+        for (size_t i = 0; i < dt->ntools; i++)
+                printf("%s %-15s %8s in %" PRIu64 " files\n", i ? "        " : "program", dt->tools[i].name,
+                       fmt_size(dt->tools[i].locked_bytes, a), dt->tools[i].files);
+        for (size_t i = 0; i < dt->nfiles; i++)
+                printf("%s %8s %-8s (learned %s)  %s\n", i ? "        " : "file   ",
+                       fmt_size(dt->files[i].locked_bytes, a), ms_lockd_how_name(dt->files[i].how),
+                       fmt_size(dt->files[i].learned_bytes, b), dt->files[i].path);
+        if (dt->more)
+                printf("        and %" PRIu64 " more files\n", dt->more);
+        free(dt);
+}
+
 static int status(struct daemon *d)
 {
         struct ms_lockd_state st;
@@ -65,6 +91,7 @@ static int status(struct daemon *d)
                (int)st.pid, (uint64_t)time(NULL) - st.started, (uint64_t)time(NULL) - st.updated);
         printf("locked: %" PRIu64 " files, %s of a %s budget; %" PRIu64 " files skipped\n", st.locked_files,
                fmt_size(st.locked_bytes, a), fmt_size(st.budget_bytes, b), st.skipped_files);
+        print_detail(d);
         return EXIT_SUCCESS;
 }
 
@@ -396,6 +423,7 @@ static int serve(struct daemon *d, uint64_t t_start)
         daemon_save_learned(d);
         lockd_set_clear(&d->set);
         (void)unlinkat(d->state_rootfd, MS_LOCKD_STATE_PATH, 0);
+        (void)unlinkat(d->state_rootfd, MS_LOCKD_DETAIL_PATH, 0);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
