@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Working-set mode (issue 14): a tool never run is not locked at start-up; a
+# tool run once is locked after a restart, its learned working set read back
+# from var/lib/memstop-lockd/learned; a file replaced by an upgrade is learned
+# again (its new inode, with a working set); a corrupt learned file is
+# reported and learned anew. user = root: the daemon may read the test's
+# (root's) /proc/PID/pagemap, so one run teaches the working set.
+. "$(dirname "$0")/lib.sh"
+need_root
+
+mkdir -p "$T/bin"
+cp /bin/sleep "$T/bin/$TOOL"
+cp /bin/sleep "$T/bin/$OTHER"
+conf=$T/lockd.conf
+cat > "$conf" <<CONF
+programs = $TOOL, $OTHER
+search_path = $T/bin
+compiler_dirs = ""
+allowed_paths = /usr, /lib, $T
+scan_interval = 500ms
+user = root
+CONF
+LEARNED=$T/root/var/lib/memstop-lockd/learned
+# learned_entry PATH: "INODE NRANGES" of PATH's entry in the learned file.
+# (mawk has no {8}: eight words cut one by one; the path through the
+# environment, as awk -v would decode backslashes.)
+learned_entry() {
+        LE_PATH=$1 awk '$1 == "file" { path = $0; for (i = 0; i < 8; i++) sub(/^[^ ]+ /, "", path)
+                if (path == ENVIRON["LE_PATH"]) print $3, $8 }' "$LEARNED"
+}
+# run_tool PROGRAM: runs it for 2 s (4 scans), then waits until it is gone.
+run_tool() { "$T/bin/$1" 2; }
+
+if ! start_daemon "$conf" -v; then not_ok "the daemon starts"; finish; exit; fi
+check "nothing learned yet: $TOOL is not locked at start-up" bash -c "! grep -q ' r--s .*/$TOOL\$' /proc/$DAEMON_PID/maps"
+check "nor $OTHER" bash -c "! grep -q ' r--s .*/$OTHER\$' /proc/$DAEMON_PID/maps"
+check "the log says nothing was learned" grep -q "nothing learned yet" "$LOG"
+
+run_tool "$TOOL" &
+CHILDREN+=($!)
+check "$TOOL, running, is locked within 3 s" wait_for 3 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+wait "${CHILDREN[-1]}"
+check "--status names $TOOL" wait_for 3 bash -c "'$LOCKD' --status --state-root '$T/root' | grep -q '$T/bin/$TOOL'"
+check "--status shows the program and its files" bash -c "'$LOCKD' --status --state-root '$T/root' | grep -Eq '^(program| +) +$TOOL +'"
+stop_daemon
+check "SIGTERM: exit status 0" [ $? = 0 ]
+check "the learned state was written" test -s "$LEARNED"
+read -r ino ranges < <(learned_entry "$T/bin/$TOOL")
+check "it holds $TOOL with its inode" [ "${ino:-}" = "$(stat -c %i "$T/bin/$TOOL")" ]
+check "and a working set" [ "${ranges:-0}" -gt 0 ]
+check "it does not hold $OTHER, never run" [ -z "$(learned_entry "$T/bin/$OTHER")" ]
+check "the learned file is the daemon's alone (0600)" [ "$(stat -c %a "$LEARNED")" = 600 ]
+
+if ! start_daemon "$conf" -v; then not_ok "the daemon starts again"; finish; exit; fi
+check "after a restart $TOOL is locked at start-up" is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+check "only its working set, not all of it" bash -c "read -r l s < <(LK_PATH='$T/bin/$TOOL' awk 'BEGIN{p=ENVIRON[\"LK_PATH\"]} /^[0-9a-f]+-/{c=(\$2==\"r--s\"&&\$NF==p);next} c&&/^Size:/{s+=\$2} c&&/^VmFlags:/&&/ lo( |\$)/{l+=z} c&&/^Rss:/{z=\$2} END{print l+0, s+0}' /proc/$DAEMON_PID/smaps); [ \$l -gt 0 ] && [ \$l -le \$s ]"
+check "the log says the learned files were locked" grep -Eq "learned: [1-9][0-9]* files, locked [1-9]" "$LOG"
+check "$OTHER, never run, is not locked" bash -c "! grep -q ' r--s .*/$OTHER\$' /proc/$DAEMON_PID/maps"
+
+# An upgrade replaces the file by rename: the new inode is locked whole and
+# learned anew from its next run.
+cp /bin/sleep "$T/bin/$TOOL.dpkg-new"
+touch -d '2001-01-01' "$T/bin/$TOOL.dpkg-new"
+mv -f "$T/bin/$TOOL.dpkg-new" "$T/bin/$TOOL"
+new=$(stat -c %i "$T/bin/$TOOL")
+check "the replaced file is noticed" wait_for 3 grep -q "$T/bin/$TOOL was replaced on disk" "$LOG"
+run_tool "$TOOL"
+sleep 1
+stop_daemon
+read -r ino ranges < <(learned_entry "$T/bin/$TOOL")
+check "the learned state now holds the new inode ($new)" [ "${ino:-}" = "$new" ]
+check "with a working set learned again" [ "${ranges:-0}" -gt 0 ]
+
+# Corrupt state: warned about, learned anew, the daemon runs.
+printf 'memstop-lockd-learned 1 4096\nfile 1 2 3\n' > "$LEARNED"
+chmod 600 "$LEARNED"
+if ! start_daemon "$conf" -v; then not_ok "the daemon starts with a corrupt learned file"; finish; exit; fi
+check "a corrupt learned file is reported" grep -q "learned: bad number in a file line (line 2): ignored, learning anew" "$LOG"
+check "and nothing of it is locked" bash -c "! grep -q ' r--s .*/$TOOL\$' /proc/$DAEMON_PID/maps"
+stop_daemon
+check "and it is written anew" bash -c "head -1 '$LEARNED' | grep -q '^memstop-lockd-learned 1 '"
+finish
