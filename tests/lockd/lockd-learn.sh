@@ -80,4 +80,25 @@ check "a corrupt learned file is reported" grep -q "learned: bad number in a fil
 check "and nothing of it is locked" bash -c "! grep -q ' r--s .*/$TOOL\$' /proc/$DAEMON_PID/maps"
 stop_daemon
 check "and it is written anew" bash -c "head -1 '$LEARNED' | grep -q '^memstop-lockd-learned 1 '"
+
+# The default user cannot read root's pagemap: the working set comes from
+# page-cache residency. The first run is protected by the whole segments;
+# once it is over the file is released to be learned, and the next run
+# teaches (and locks) what it brings in.
+rm -rf "$T/root/var"
+sed -i '/^user = /d' "$conf"
+if ! start_daemon "$conf" -v; then not_ok "the daemon starts as its own user"; finish; exit; fi
+run_tool "$TOOL" &
+CHILDREN+=($!)
+check "residency: $TOOL, running, is locked within 3 s" wait_for 3 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+wait "${CHILDREN[-1]}"
+check "residency: once it ran, it is released to be learned" wait_for 3 grep -q "$T/bin/$TOOL: released its segments" "$LOG"
+run_tool "$TOOL" &
+CHILDREN+=($!)
+check "residency: its next run locks what it uses" wait_for 3 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+wait "${CHILDREN[-1]}"
+stop_daemon
+read -r ino ranges < <(learned_entry "$T/bin/$TOOL")
+check "residency: the learned state holds its working set" [ "${ranges:-0}" -gt 0 ]
+check "residency: the learned file is the daemon user's" [ "$(stat -c %U "$LEARNED")" != root ]
 finish
