@@ -43,6 +43,14 @@ check "$TOOL, running, is locked within 3 s" wait_for 3 is_locked "$DAEMON_PID" 
 wait "${CHILDREN[-1]}"
 check "--status names $TOOL" wait_for 3 bash -c "'$LOCKD' --status --state-root '$T/root' | grep -q '$T/bin/$TOOL'"
 check "--status shows the program and its files" bash -c "'$LOCKD' --status --state-root '$T/root' | grep -Eq '^(program| +) +$TOOL +'"
+# memstop status reads the same through a root whose run/ is the test's.
+mkdir -p "$T/sys"
+ln -s /proc "$T/sys/proc"
+ln -s /sys "$T/sys/sys"
+ln -s "$T/root/run" "$T/sys/run"
+check "memstop status shows the program" bash -c "'${MEMSTOP:-memstop}' status --sysroot '$T/sys' | grep -Eq '^ +$TOOL +[0-9.]+[KMG]? in [0-9]+ files'"
+check "memstop status --json lists $TOOL's file, locked" bash -c "'${MEMSTOP:-memstop}' status --sysroot '$T/sys' --json |
+        python3 -c 'import json, sys; l = json.load(sys.stdin)[\"lockd\"]; sys.exit(not any(f[\"path\"] == \"$T/bin/$TOOL\" and f[\"locked_bytes\"] > 0 for f in l[\"files\"]) or l[\"lock_mode\"] != \"workingset\")'"
 stop_daemon
 check "SIGTERM: exit status 0" [ $? = 0 ]
 check "the learned state was written" test -s "$LEARNED"
