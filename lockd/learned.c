@@ -300,7 +300,10 @@ int lockd_learned_read(int rootfd, uint64_t page, size_t max_files, struct lockd
         *out = (struct lockd_learned){};
         *line = 0;
         *reason = "cannot be opened";
-        dirfd = openat(rootfd, LOCKD_LEARNED_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* The directory may be a symbolic link: systemd's DynamicUser=
+         * makes /var/lib/memstop-lockd one to private/memstop-lockd. Only
+         * root can put one there; what it leads to is checked below. */
+        dirfd = openat(rootfd, LOCKD_LEARNED_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
                 return -errno;
         if (fstat(dirfd, &dst) < 0)

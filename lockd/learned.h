@@ -7,8 +7,10 @@
  *
  * The file is read by a daemon started as root and written by the same
  * daemon after it gave up its privileges: it is never trusted. It is opened
- * without following a symbolic link, must be a regular file of the daemon's
- * user (or root) writable by nobody else, at most LOCKD_LEARNED_MAX_SIZE
+ * without following a symbolic link (its directory may be one, as systemd's
+ * DynamicUser= makes it, and must be writable by its owner only: the
+ * daemon's user, or root), must be a regular file of the directory's owner
+ * writable by nobody else, at most LOCKD_LEARNED_MAX_SIZE
  * bytes, and is parsed strictly; any fault rejects the whole file (the
  * caller warns and learns anew). Each entry only names a candidate: the path
  * is opened as every other (lockset.h) and its working set believed only if
