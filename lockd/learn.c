@@ -296,13 +296,13 @@ static bool printable(const char *s)
         return true;
 }
 
-static enum ms_lockd_how how_locked(const struct daemon *d, const struct lockd_file *f)
+static enum ms_lockd_how how_locked(const struct lockd_file *f)
 {
         if (!f->locked)
                 return MS_LOCKD_HOW_NONE;
         if (f->use_learned)
                 return f->learned.n ? MS_LOCKD_HOW_SET : MS_LOCKD_HOW_LEARNING;
-        return f->ranges || d->conf.lock_mode != LOCKD_LOCK_WHOLE ? MS_LOCKD_HOW_SEGMENTS : MS_LOCKD_HOW_WHOLE;
+        return f->ranges ? MS_LOCKD_HOW_SEGMENTS : MS_LOCKD_HOW_WHOLE;
 }
 
 /* Count file f's locked bytes for each of its programs. */
@@ -342,7 +342,7 @@ void daemon_fill_detail(const struct daemon *d, struct ms_lockd_detail *out)
                 e = &out->files[out->nfiles++];
                 *e = (struct ms_lockd_file_detail){ .locked_bytes = f->bytes,
                                                     .learned_bytes = lockd_wset_bytes(&f->learned),
-                                                    .how = how_locked(d, f) };
+                                                    .how = how_locked(f) };
                 memcpy(e->path, f->path, strlen(f->path) + 1);
         }
 }
