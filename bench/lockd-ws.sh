@@ -217,12 +217,12 @@ for lang in $LANGS; do
         [ "$h" = auto ] && h=$(( LIMIT_MIB - peak ))
         echo "# $lang: no hog ${w_ref}s for 5 compiles, peak ${peak} MiB; the cliff: >= ${cap}s"
         H=
-        for _ in $(seq 40); do
-                [ "$h" -ge "$LIMIT_MIB" ] && break
+        while [ "$h" -lt "$LIMIT_MIB" ]; do
                 read -r w mf to oom st _ _ _ < <(loop "$lang" "$h" "$cap")
                 echo "# $lang: H=$h ${w}s, $mf major faults, stopped $to, OOM kills $oom, compiles $st"
                 if [ "$to" = 1 ] && [ "$oom" = 0 ]; then H=$h; w_off=$w; mf_off=$mf; break; fi
-                h=$((h + H_STEP))
+                # Far from the cliff (under 3x the unpressured time): bigger steps.
+                if [ "$(echo "$w < 3 * $w_ref" | bc)" = 1 ]; then h=$((h + 4 * H_STEP)); else h=$((h + H_STEP)); fi
         done
         if [ -z "$H" ]; then
                 echo "# $lang: no cliff found below ${LIMIT_MIB} MiB"
@@ -244,19 +244,18 @@ for lang in $LANGS; do
         stop_lockd
         echo "# $lang at H=$H: none ${w_off}s ($mf_off major faults); segments ${w_seg}s ($mf_seg, OOM $oom_seg, $st_seg);" \
              "working set ${w_ws}s ($mf_ws, OOM $oom_ws, $st_ws, $(mib "$ws_l") MiB locked), first compile ${first_ws}s, warm ${warm_ws}s"
-        results+=("$lang H=$H: none >=$(fmt "$w_off")s, segments $(fmt "$w_seg")s, working set $(fmt "$w_ws")s =" \
-                  "$(echo "scale=2; $w_ws / $w_seg" | bc)x segments (<= 1.5); after reboot first compile" \
-                  "$(fmt "$first_ws")s = $(echo "scale=2; $first_ws / $warm_ws" | bc)x a warm one (<= 1.5)")
+        results+=("$lang H=$H: none >=$(fmt "$w_off")s, segments $(fmt "$w_seg")s, working set $(fmt "$w_ws")s = $(fmt "$(echo "scale=3; $w_ws / $w_seg" | bc)")x segments (<= 1.5); after reboot first compile $(fmt "$first_ws")s = $(fmt "$(echo "scale=3; $first_ws / $warm_ws" | bc)")x a warm one (<= 1.5)")
 done
 
 echo
 echo "segments mode, default configuration (dry run): would lock $seg_would (files, size)"
 echo "segments mode as run here (plus the private cc1/cc1plus copies): $(mib "$seg_locked") MiB"
 echo "workingset mode after learning gcc C and C++ only: $(mib "$ws_locked") MiB in $ws_files files" \
-     "= $(echo "scale=3; $ws_locked / $seg_default" | bc) of the default segments mode," \
-     "$(echo "scale=3; $ws_locked / $seg_locked" | bc) of segments mode as run"
+     "= $(fmt "$(echo "scale=4; $ws_locked / $seg_default" | bc)") of the default segments mode," \
+     "$(fmt "$(echo "scale=4; $ws_locked / $seg_locked" | bc)") of segments mode as run"
 sed 's/^/  /' "$T/status.gcc" | head -60
 echo "after a simulated reboot: $t_learned; ready ${t_ready}s after start"
 echo "daemon RSS excluding locked file pages: $rss_other kB (+ its loader's mappings of files it locks $rss_libs kB)"
 for r in "${results[@]}"; do echo "$r"; done
-echo "FIGURES: locked $(mib "$ws_locked") MiB working set vs $(mib "$seg_default") MiB segments by default ($(echo "scale=2; $ws_locked * 100 / $seg_default" | bc)%, <= 25%); $(IFS=';'; echo "${results[*]}"); start-up lock of the learned set: $t_learned; RSS $rss_other kB"
+figs=$(printf '%s; ' "${results[@]}")
+echo "FIGURES: locked $(mib "$ws_locked") MiB working set vs $(mib "$seg_default") MiB segments by default ($(fmt "$(echo "scale=3; $ws_locked * 100 / $seg_default" | bc)")%, <= 25%); ${figs}start-up lock of the learned set: $t_learned; RSS $rss_other kB"
