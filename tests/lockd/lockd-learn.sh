@@ -39,9 +39,9 @@ check "the log says nothing was learned" grep -q "nothing learned yet" "$LOG"
 
 run_tool "$TOOL" &
 CHILDREN+=($!)
-check "$TOOL, running, is locked within 3 s" wait_for 3 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+check "$TOOL, running, is locked within 10 s" wait_for 10 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
 wait "${CHILDREN[-1]}"
-check "--status names $TOOL" wait_for 3 bash -c "'$LOCKD' --status --state-root '$T/root' | grep -q '$T/bin/$TOOL'"
+check "--status names $TOOL" wait_for 10 bash -c "'$LOCKD' --status --state-root '$T/root' | grep -q '$T/bin/$TOOL'"
 check "--status shows the program and its files" bash -c "'$LOCKD' --status --state-root '$T/root' | grep -Eq '^(program| +) +$TOOL +'"
 # memstop status reads the same through a root whose run/ is the test's.
 mkdir -p "$T/sys"
@@ -72,7 +72,7 @@ cp /bin/sleep "$T/bin/$TOOL.dpkg-new"
 touch -d '2001-01-01' "$T/bin/$TOOL.dpkg-new"
 mv -f "$T/bin/$TOOL.dpkg-new" "$T/bin/$TOOL"
 new=$(stat -c %i "$T/bin/$TOOL")
-check "the replaced file is noticed" wait_for 3 grep -q "$T/bin/$TOOL was replaced on disk" "$LOG"
+check "the replaced file is noticed" wait_for 10 grep -q "$T/bin/$TOOL was replaced on disk" "$LOG"
 run_tool "$TOOL"
 sleep 1
 stop_daemon
@@ -98,12 +98,12 @@ sed -i '/^user = /d' "$conf"
 if ! start_daemon "$conf" -v; then not_ok "the daemon starts as its own user"; finish; exit; fi
 run_tool "$TOOL" &
 CHILDREN+=($!)
-check "residency: $TOOL, running, is locked within 3 s" wait_for 3 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+check "residency: $TOOL, running, is locked within 10 s" wait_for 10 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
 wait "${CHILDREN[-1]}"
-check "residency: once it ran, it is released to be learned" wait_for 3 grep -q "$T/bin/$TOOL: released its segments" "$LOG"
+check "residency: once it ran, it is released to be learned" wait_for 10 grep -q "$T/bin/$TOOL: released its segments" "$LOG"
 run_tool "$TOOL" &
 CHILDREN+=($!)
-check "residency: its next run locks what it uses" wait_for 3 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
+check "residency: its next run locks what it uses" wait_for 10 is_locked "$DAEMON_PID" "$T/bin/$TOOL"
 wait "${CHILDREN[-1]}"
 stop_daemon
 read -r ino ranges < <(learned_entry "$T/bin/$TOOL")
