@@ -29,8 +29,8 @@ learned_entry() {
         LE_PATH=$1 awk '$1 == "file" { path = $0; for (i = 0; i < 8; i++) sub(/^[^ ]+ /, "", path)
                 if (path == ENVIRON["LE_PATH"]) print $3, $8 }' "$LEARNED"
 }
-# run_tool PROGRAM: runs it for 2 s (4 scans), then waits until it is gone.
-run_tool() { "$T/bin/$1" 2; }
+# run_tool PROGRAM: runs it for 4 s (8 scans).
+run_tool() { "$T/bin/$1" 4; }
 
 if ! start_daemon "$conf" -v; then not_ok "the daemon starts"; finish; exit; fi
 check "nothing learned yet: $TOOL is not locked at start-up" bash -c "! grep -q ' r--s .*/$TOOL\$' /proc/$DAEMON_PID/maps"
