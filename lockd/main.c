@@ -194,7 +194,15 @@ static int prepare_state_dir(struct daemon *d, bool switch_user, uid_t uid, gid_
                 return -errno;
         if (switch_user && fchownat(d->state_rootfd, "run/memstop-lockd", uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        /* What is learned lasts across reboots: var/lib, not run. */
+        return 0;
+}
+
+/* What is learned lasts across reboots: var/lib/memstop-lockd, not run/
+ * (under systemd its StateDirectory=). Returns 0 or -errno. */
+static int prepare_learned_dir(struct daemon *d, bool switch_user, uid_t uid, gid_t gid)
+{
+        if (d->conf.lock_mode != LOCKD_LOCK_WORKINGSET)
+                return 0;
         if (mkdirat(d->state_rootfd, "var", 0755) < 0 && errno != EEXIST)
                 return -errno;
         if (mkdirat(d->state_rootfd, "var/lib", 0755) < 0 && errno != EEXIST)
@@ -334,6 +342,10 @@ static int drop_privileges(struct daemon *d, bool *switch_user, const char **use
                 daemon_log(d, L_ERR, "cannot create %s/run/memstop-lockd: %s", d->opt.state_root, strerror(-r));
                 return -1;
         }
+        r = prepare_learned_dir(d, *switch_user, uid, gid);
+        if (r < 0)
+                daemon_log(d, L_WARN, "cannot create %s/%s: %s; what is learned will not outlive a restart",
+                           d->opt.state_root, LOCKD_LEARNED_DIR, strerror(-r));
         daemon_open_psi(d);
         r = lockd_caps_drop(*switch_user, uid, gid, &step);
         if (r < 0) {
