@@ -180,15 +180,19 @@ stop_lockd() { kill -TERM "$LPID"; wait "$LPID" 2>/dev/null; }
 state() { awk -v k="$2" '$1 == k { print $2 }' "$1/run/memstop-lockd/state"; }
 mib() { echo "scale=1; $1 / 1048576" | bc; }
 
-# learn ROOT LANGS...: a fresh working-set daemon watches LEARN_ROUNDS
-# compiles of each kind (no cgroup, no pressure) and saves what it learned.
+# learn ROOT LANGS... [-o KEY=VALUE...]: a fresh working-set daemon watches
+# LEARN_ROUNDS compiles of each kind (no cgroup, no pressure) and saves what
+# it learned.
 learn() {
-        local root=$1 lang r
+        local root=$1 lang r langs=() opts=()
         shift
+        while [ $# -gt 0 ]; do
+                if [ "$1" = -o ]; then opts+=(-o "$2"); shift 2; else langs+=("$1"); shift; fi
+        done
         rm -rf "$root"
-        start_lockd "$root" -o scan_interval=100ms
+        start_lockd "$root" -o scan_interval=100ms "${opts[@]}"
         for r in $(seq "$LEARN_ROUNDS"); do
-                for lang in "$@"; do
+                for lang in "${langs[@]}"; do
                         TMPDIR=$T bash -c "$(compile_cmd "$lang")" || echo "lockd-ws: $lang compile failed" >&2
                         sleep 0.5 # a scan sees it gone: its segments give way to its set
                 done
@@ -216,6 +220,14 @@ read -r rss_other rss_libs rss_locked < <("$HELPER" smaps "$LPID")
 stop_lockd
 start_lockd "$T/seg" -o lock_mode=segments
 seg_locked=$(state "$T/seg" locked_bytes)
+stop_lockd
+# The same learning as the daemon's own user (nobody here), which may not
+# read root's pagemap: from page-cache residency, readahead included.
+learn "$T/ws-res" c cxx -o user=nobody
+sync
+echo 3 > /proc/sys/vm/drop_caches
+start_lockd "$T/ws-res" -o user=nobody
+res_locked=$(state "$T/ws-res" locked_bytes)
 stop_lockd
 
 # 2. and 3. The cliff, per compiler.
@@ -268,6 +280,7 @@ echo "segments mode as run here (plus the private cc1/cc1plus copies): $(mib "$s
 echo "workingset mode after learning gcc C and C++ only: $(mib "$ws_locked") MiB in $ws_files files" \
      "= $(fmt "$(echo "scale=4; $ws_locked / $seg_default" | bc)") of the default segments mode," \
      "$(fmt "$(echo "scale=4; $ws_locked / $seg_locked" | bc)") of segments mode as run"
+echo "the same learned as the daemon's own user (residency, read_ahead_kb $(cat /sys/block/*/queue/read_ahead_kb 2>/dev/null | sort -n | tail -1) KiB at most here): $(mib "$res_locked") MiB"
 sed 's/^/  /' "$T/status.gcc" | head -60
 echo "after a simulated reboot: $t_learned; ready ${t_ready}s after start"
 echo "daemon RSS excluding locked file pages: $rss_other kB (+ its loader's mappings of files it locks $rss_libs kB)"
