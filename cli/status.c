@@ -35,6 +35,7 @@ struct status {
         struct ms_lockd_state lockd;
         int lockd_err;
         bool lockd_running;
+        const struct ms_lockd_detail *lockd_detail; /* NULL: none (an older daemon) */
         uint64_t required;
         bool would_run;
         struct ms_ledger ledger;
@@ -229,6 +230,33 @@ static void json_pressure(struct ms_json *j, const char *key, const struct ms_ps
         ms_json_object_end(j);
 }
 
+/* What lockd holds per program and per file (issue 14); the detail of an
+ * older daemon (no such file) is left out. */
+static void json_lockd_detail(struct ms_json *j, const struct ms_lockd_detail *d)
+{
+        ms_json_string(j, "lock_mode", d->mode);
+        ms_json_array_begin(j, "programs");
+        for (size_t i = 0; i < d->ntools; i++) {
+                ms_json_object_begin(j, NULL);
+                ms_json_string(j, "name", d->tools[i].name);
+                ms_json_uint(j, "locked_bytes", d->tools[i].locked_bytes);
+                ms_json_uint(j, "files", d->tools[i].files);
+                ms_json_object_end(j);
+        }
+        ms_json_array_end(j);
+        ms_json_array_begin(j, "files");
+        for (size_t i = 0; i < d->nfiles; i++) {
+                ms_json_object_begin(j, NULL);
+                ms_json_string(j, "path", d->files[i].path);
+                ms_json_uint(j, "locked_bytes", d->files[i].locked_bytes);
+                ms_json_uint(j, "learned_bytes", d->files[i].learned_bytes);
+                ms_json_string(j, "how", ms_lockd_how_name(d->files[i].how));
+                ms_json_object_end(j);
+        }
+        ms_json_array_end(j);
+        ms_json_uint(j, "files_not_listed", d->more);
+}
+
 static void json_lockd(struct ms_json *j, const struct status *st)
 {
         ms_json_object_begin(j, "lockd");
@@ -241,6 +269,8 @@ static void json_lockd(struct ms_json *j, const struct status *st)
                 ms_json_int(j, "pid", st->lockd.pid);
                 for (size_t i = 0; i < MS_ARRAY_SIZE(counts); i++)
                         ms_json_uint(j, counts[i].key, counts[i].v);
+                if (st->lockd_detail)
+                        json_lockd_detail(j, st->lockd_detail);
         }
         ms_json_object_end(j);
 }
@@ -334,6 +364,20 @@ static void print_text_pressure(const struct status *st)
                        st->psi.full.avg60, st->psi.full.avg300);
 }
 
+/* lockd's holdings per program and per file (issue 14). */
+static void print_text_lockd_detail(const struct ms_lockd_detail *d)
+{
+        printf("           lock_mode %s; by program (a file shared by several counts for each):\n", d->mode);
+        for (size_t i = 0; i < d->ntools; i++)
+                printf("           %-15s %8s in %" PRIu64 " files\n", d->tools[i].name, SZ(d->tools[i].locked_bytes),
+                       d->tools[i].files);
+        for (size_t i = 0; i < d->nfiles; i++)
+                printf("           %8s %-8s (learned %s)  %s\n", SZ(d->files[i].locked_bytes),
+                       ms_lockd_how_name(d->files[i].how), SZ(d->files[i].learned_bytes), d->files[i].path);
+        if (d->more)
+                printf("           and %" PRIu64 " more files\n", d->more);
+}
+
 static void print_text(const struct cli *cli, const struct status *st)
 {
         const struct ms_sample *s = &st->s;
@@ -361,12 +405,14 @@ static void print_text(const struct cli *cli, const struct status *st)
                SZ(c->min_available));
         printf("verdict    %s\n", st->would_run ? "a gated process would run now" : "a gated process would be held now");
         print_text_queue(st->queue);
-        if (st->lockd_running)
+        if (st->lockd_running) {
                 printf("lockd      running (pid %d): %s locked in %" PRIu64 " files of a %s budget, %" PRIu64
                        " skipped\n",
                        (int)st->lockd.pid, SZ(st->lockd.locked_bytes), st->lockd.locked_files,
                        SZ(st->lockd.budget_bytes), st->lockd.skipped_files);
-        else if (st->lockd_err < 0 && st->lockd_err != -ENOENT)
+                if (st->lockd_detail)
+                        print_text_lockd_detail(st->lockd_detail);
+        } else if (st->lockd_err < 0 && st->lockd_err != -ENOENT)
                 printf("lockd      unknown: state file unreadable: %s\n", strerror(-st->lockd_err));
         else
                 printf("lockd      not running\n");
@@ -387,6 +433,17 @@ static bool lockd_alive(int root, pid_t pid)
         return strcmp(comm, "memstop-lockd") == 0;
 }
 
+/* The daemon's state and, when it is running, what it holds file by file. */
+static void lockd_read(int root, struct status *st)
+{
+        static struct ms_lockd_detail detail; /* 80 KB: not on the stack */
+
+        st->lockd_err = ms_lockd_state_read(root, &st->lockd);
+        st->lockd_running = st->lockd_err == 0 && st->lockd.pid > 0 && lockd_alive(root, st->lockd.pid);
+        if (st->lockd_running && ms_lockd_detail_read(root, &detail) == 0)
+                st->lockd_detail = &detail;
+}
+
 int cli_status(struct cli *cli)
 {
         struct status st = {};
@@ -405,8 +462,7 @@ int cli_status(struct cli *cli)
                 return EXIT_FAILURE_;
         }
         read_pressure(root, &st);
-        st.lockd_err = ms_lockd_state_read(root, &st.lockd);
-        st.lockd_running = st.lockd_err == 0 && st.lockd.pid > 0 && lockd_alive(root, st.lockd.pid);
+        lockd_read(root, &st);
         st.required = ms_config_required(&cli->config, st.s.total);
         st.queue = map_queue(&st.s, &st.ledger);
         st.would_run = st.s.available >= st.required;

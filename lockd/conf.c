@@ -40,6 +40,7 @@ enum key_id {
         K_COMPILER_DIRS,
         K_MAX_LOCKED,
         K_MAX_LOCKED_PERCENT,
+        K_MIN_LOCKED,
         K_MAX_FILE_SIZE,
         K_MAX_FILES,
         K_MAX_USER_SHARE,
@@ -65,6 +66,7 @@ static const char *const key_names[K_COUNT] = {
         [K_COMPILER_DIRS] = "compiler_dirs",
         [K_MAX_LOCKED] = "max_locked",
         [K_MAX_LOCKED_PERCENT] = "max_locked_percent",
+        [K_MIN_LOCKED] = "min_locked",
         [K_MAX_FILE_SIZE] = "max_file_size",
         [K_MAX_FILES] = "max_files",
         [K_MAX_USER_SHARE] = "max_user_share",
@@ -96,11 +98,12 @@ int lockd_conf_init(struct lockd_conf *c)
 
         *c = (struct lockd_conf){
                 .max_locked = 1ull << 30,
-                .max_locked_percent = 10,
+                .max_locked_percent = 5,
+                .min_locked = 64ull << 20,
                 .max_file_size = 256ull << 20,
                 .max_files = 2048,
                 .max_user_share = 50,
-                .lock_mode = LOCKD_LOCK_SEGMENTS,
+                .lock_mode = LOCKD_LOCK_WORKINGSET,
                 .proactive = true,
                 .scan_interval_usec = 1000000,
                 .release_after_usec = 24ull * 3600 * 1000000,
@@ -217,6 +220,8 @@ static int set_size(struct lockd_conf *c, int id, const char *v, const char **re
         }
         if (id == K_MAX_LOCKED)
                 c->max_locked = u;
+        else if (id == K_MIN_LOCKED)
+                c->min_locked = u;
         else
                 c->max_file_size = u;
         return 0;
@@ -255,8 +260,10 @@ static int set_lock_mode(struct lockd_conf *c, const char *v, const char **reaso
                 c->lock_mode = LOCKD_LOCK_WHOLE;
         else if (strcmp(v, "segments") == 0)
                 c->lock_mode = LOCKD_LOCK_SEGMENTS;
+        else if (strcmp(v, "workingset") == 0)
+                c->lock_mode = LOCKD_LOCK_WORKINGSET;
         else {
-                *reason = "expected \"whole\" or \"segments\"";
+                *reason = "expected \"workingset\", \"segments\" or \"whole\"";
                 return -EINVAL;
         }
         return 0;
@@ -334,6 +341,7 @@ static int set_key(struct lockd_conf *c, int id, const char *v, const char **rea
         case K_COMPILER_DIRS:
                 return set_list(&c->compiler_dirs, v, true, true, reason);
         case K_MAX_LOCKED:
+        case K_MIN_LOCKED:
         case K_MAX_FILE_SIZE:
                 return set_size(c, id, v, reason);
         case K_MAX_LOCKED_PERCENT:
@@ -591,7 +599,7 @@ int lockd_conf_check(const struct lockd_conf *c, const char **reason)
 
 uint64_t lockd_conf_budget(const struct lockd_conf *c, uint64_t mem_total)
 {
-        uint64_t b = UINT64_MAX;
+        uint64_t b = UINT64_MAX, floor;
 
         if (!c->max_locked && !c->max_locked_percent)
                 return 0;
@@ -602,8 +610,21 @@ uint64_t lockd_conf_budget(const struct lockd_conf *c, uint64_t mem_total)
                 uint64_t p = mem_total / 100 * c->max_locked_percent;
                 if (p < b)
                         b = p;
+                /* The floor: a small machine still protects its compiler,
+                 * but never with more than a quarter of its memory, nor
+                 * beyond max_locked. */
+                floor = c->min_locked < mem_total / 4 ? c->min_locked : mem_total / 4;
+                if (c->max_locked && floor > c->max_locked)
+                        floor = c->max_locked;
+                if (b < floor)
+                        b = floor;
         }
         return b;
+}
+
+const char *lockd_lock_mode_name(enum lockd_lock_mode m)
+{
+        return m == LOCKD_LOCK_WHOLE ? "whole" : m == LOCKD_LOCK_SEGMENTS ? "segments" : "workingset";
 }
 
 /* A duration lockd_conf_parse() reads back: the largest exact unit. */
@@ -658,10 +679,11 @@ int lockd_conf_dump(const struct lockd_conf *c, int fd)
         dump_list(f, "compiler_dirs", &c->compiler_dirs);
         fprintf(f, "max_locked = %s\n", c->max_locked ? ms_size_format(c->max_locked, a, sizeof(a)) : "0");
         fprintf(f, "max_locked_percent = %u\n", c->max_locked_percent);
+        fprintf(f, "min_locked = %s\n", c->min_locked ? ms_size_format(c->min_locked, a, sizeof(a)) : "0");
         fprintf(f, "max_file_size = %s\n", c->max_file_size ? ms_size_format(c->max_file_size, a, sizeof(a)) : "0");
         fprintf(f, "max_files = %u\n", c->max_files);
         fprintf(f, "max_user_share = %u\n", c->max_user_share);
-        fprintf(f, "lock_mode = %s\n", c->lock_mode == LOCKD_LOCK_WHOLE ? "whole" : "segments");
+        fprintf(f, "lock_mode = %s\n", lockd_lock_mode_name(c->lock_mode));
         fprintf(f, "proactive = %s\n", c->proactive ? "yes" : "no");
         fprintf(f, "scan_interval = %s\n", fmt_duration(c->scan_interval_usec, b, sizeof(b)));
         fprintf(f, "release_after = %s\n", fmt_duration(c->release_after_usec, b, sizeof(b)));

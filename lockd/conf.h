@@ -19,6 +19,7 @@
 enum lockd_lock_mode {
         LOCKD_LOCK_WHOLE = 0,    /* the whole file */
         LOCKD_LOCK_SEGMENTS = 1, /* only what the loader maps: ELF PT_LOAD ranges */
+        LOCKD_LOCK_WORKINGSET = 2, /* the pages builds were seen using (wset.h); segments until learned */
 };
 
 enum lockd_psi_kind {
@@ -34,6 +35,7 @@ struct lockd_conf {
         struct lockd_list compiler_dirs; /* glob patterns of the compilers' program dirs */
         uint64_t max_locked;             /* bytes; 0: no size cap (percent still applies) */
         unsigned max_locked_percent;     /* of MemTotal; 0: no percent cap */
+        uint64_t min_locked;             /* bytes: the percent budget's floor (at most MemTotal / 4) */
         uint64_t max_file_size;          /* bytes; 0: no per-file cap */
         unsigned max_files;              /* files known at most (found, in use, locked) */
         unsigned max_user_share;         /* percent of the budget one user's own files may take */
@@ -97,8 +99,13 @@ int lockd_conf_check(const struct lockd_conf *c, const char **reason);
 
 /* The budget in bytes for a machine with mem_total bytes of RAM:
  * min(max_locked, mem_total * max_locked_percent / 100), ignoring a zero cap;
- * 0 when both are 0 (lockd_conf_check() refuses that). */
+ * when the percent applies, at least min(min_locked, mem_total / 4,
+ * max_locked if set); 0 when both caps are 0 (lockd_conf_check() refuses
+ * that). Defaults: 5% of MemTotal, at least 64 MiB, at most 1 GiB. */
 uint64_t lockd_conf_budget(const struct lockd_conf *c, uint64_t mem_total);
+
+/* "workingset", "segments" or "whole". */
+const char *lockd_lock_mode_name(enum lockd_lock_mode m);
 
 /* Write the effective configuration as a lockd.conf would hold it. */
 int lockd_conf_dump(const struct lockd_conf *c, int fd);

@@ -178,6 +178,7 @@ const struct lockd_scan_ops daemon_scan_ops = {
         .file = scan_file,
         .use = scan_use,
         .release = scan_release,
+        .sample = daemon_sample,
 };
 
 void daemon_scan(struct daemon *d)
@@ -202,6 +203,7 @@ void daemon_scan(struct daemon *d)
                lockd_thread_cpu_usec() - cpu);
         if (st->errors && d->scan_errors_logged++ < 3)
                 daemon_log(d, L_WARN, "scan: %u unexpected read errors in /proc", st->errors);
+        daemon_apply_learned(d);
 }
 
 void daemon_write_state(struct daemon *d)
@@ -220,6 +222,14 @@ void daemon_write_state(struct daemon *d)
 
         if (r < 0)
                 daemon_log(d, L_WARN, "cannot write %s: %s", MS_LOCKD_STATE_PATH, strerror(-r));
+        if (!d->detail)
+                d->detail = malloc(sizeof(*d->detail));
+        if (d->detail) {
+                daemon_fill_detail(d, d->detail);
+                r = ms_lockd_detail_write(d->state_rootfd, d->detail);
+                if (r < 0)
+                        daemon_log(d, L_WARN, "cannot write %s: %s", MS_LOCKD_DETAIL_PATH, strerror(-r));
+        }
         d->state_dirty = false;
         d->last_state = d->now;
 }
@@ -305,6 +315,8 @@ static void reload(struct daemon *d)
         mode_changed = c.lock_mode != d->conf.lock_mode;
         if (c.user && (!d->conf.user || strcmp(c.user, d->conf.user) != 0))
                 daemon_log(d, L_WARN, "reload: a new user = takes effect at the next start");
+        if (mode_changed)
+                daemon_save_learned(d); /* in workingset mode: read back if it comes again */
         lockd_conf_free(&d->conf);
         d->conf = c;
         daemon_compute_budget(d);
@@ -325,6 +337,8 @@ static void reload(struct daemon *d)
                 if (d->set.files[i].error != -ENOENT)
                         d->set.files[i].error = 0; /* retry what failed */
         }
+        if (mode_changed)
+                daemon_load_learned(d);
         daemon_proactive(d);
         daemon_scan(d);
         d->now = lockd_now_usec();
@@ -381,6 +395,7 @@ static void maintenance(struct daemon *d)
          * to the system: the rest of the heap is locked. */
         malloc_trim(0);
         daemon_measure_own(d);
+        daemon_save_learned(d);
         d->need_plan = true; /* release_after */
 }
 
@@ -453,6 +468,8 @@ void daemon_free(struct daemon *d)
         free(d->drop);
         free(d->renumber);
         free(d->sortbuf);
+        free(d->sample_buf);
+        free(d->detail);
         free(d->opt.overrides);
         ms_close(d->sigfd);
         ms_close(d->timerfd);

@@ -68,6 +68,10 @@ struct daemon {
         pid_t report_child;
         uint64_t report_deadline;
         unsigned scan_errors_logged;
+        char *sample_buf;     /* maps of a sampled process (learn.c) */
+        bool learned_dirty;   /* what was learned changed since it was saved */
+        size_t learned_loaded; /* files read from the learned state at start-up */
+        struct ms_lockd_detail *detail; /* scratch of daemon_write_state() */
 };
 
 static inline const char *fmt_size(uint64_t b, char *buf)
@@ -106,6 +110,20 @@ void daemon_plan(struct daemon *d, bool dry_run);
 void daemon_print_dry_run(struct daemon *d);
 /* Let go of every inotify watch (before the set is cleared). */
 void daemon_unwatch_all(struct daemon *d);
+
+/* learn.c: the working sets (workingset mode) */
+/* The scanner's sample op: learn what process pid (program comm) uses of its files ids. */
+void daemon_sample(pid_t pid, const char *comm, const uint32_t *ids, uint32_t n, void *userdata);
+/* Lock what was newly learned, within the budget. */
+void daemon_apply_learned(struct daemon *d);
+/* Read the learned state: its files are added as found at start-up, with
+ * their working sets. Returns how many, 0 when nothing (warned if corrupt). */
+int daemon_load_learned(struct daemon *d);
+/* Write the learned state if it changed. */
+void daemon_save_learned(struct daemon *d);
+struct ms_lockd_detail;
+/* What is locked, file by file and program by program, for the state. */
+void daemon_fill_detail(const struct daemon *d, struct ms_lockd_detail *out);
 
 /* lowmem.c */
 void daemon_open_psi(struct daemon *d);

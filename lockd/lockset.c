@@ -54,6 +54,8 @@ void lockd_set_clear(struct lockd_set *s)
                 lockd_set_unlock(s, i);
                 free(s->files[i].path);
                 free(s->files[i].ranges);
+                free(s->files[i].segs);
+                lockd_wset_free(&s->files[i].learned);
         }
         free(s->files);
         free(s->index);
@@ -219,21 +221,31 @@ static int examine(struct lockd_set *s, struct lockd_file *f, int fd, const stru
         f->dev = st->st_dev;
         f->ino = st->st_ino;
         f->size = (uint64_t)st->st_size;
+        f->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+        f->mtime_nsec = st->st_mtim.tv_nsec;
         f->bytes = lockd_round_pages(f->size, s->page);
         free(f->ranges);
-        f->ranges = NULL;
-        f->nranges = 0;
-        if (s->mode != LOCKD_LOCK_SEGMENTS || lockd_elf_parse_fd(fd, f->size, &e) < 0)
+        free(f->segs);
+        f->ranges = f->segs = NULL;
+        f->nranges = f->nsegs = 0;
+        /* Another file (or a new one): what was learned is of the old one. */
+        lockd_wset_free(&f->learned);
+        f->use_learned = false;
+        f->learned_dirty = false;
+        f->learned_exact = false;
+        if (s->mode == LOCKD_LOCK_WHOLE || lockd_elf_parse_fd(fd, f->size, &e) < 0)
                 return 0; /* not ELF (or whole mode): the whole file */
         n = lockd_elf_segments(&e, f->size, s->page, r, LOCKD_ELF_MAX_LOAD);
         lockd_elf_free(&e);
         if (n == 0)
                 return 0;
         f->ranges = malloc(n * sizeof(r[0]));
-        if (!f->ranges)
+        f->segs = malloc(n * sizeof(r[0]));
+        if (!f->ranges || !f->segs)
                 return -ENOMEM;
         memcpy(f->ranges, r, n * sizeof(r[0]));
-        f->nranges = n;
+        memcpy(f->segs, r, n * sizeof(r[0]));
+        f->nranges = f->nsegs = n;
         f->bytes = 0;
         for (unsigned i = 0; i < n; i++)
                 f->bytes += r[i].length;
@@ -294,6 +306,7 @@ long lockd_set_add(struct lockd_set *s, const char *path, bool pinned, uint64_t 
         if (r < 0) {
                 free(f.path);
                 free(f.ranges);
+                free(f.segs);
                 return r;
         }
         if (ident) {
@@ -331,6 +344,8 @@ size_t lockd_set_drop(struct lockd_set *s, const bool *drop, uint32_t *map)
                         lockd_set_unlock(s, i);
                         free(s->files[i].path);
                         free(s->files[i].ranges);
+                        free(s->files[i].segs);
+                        lockd_wset_free(&s->files[i].learned);
                         map[i] = UINT32_MAX;
                         continue;
                 }
@@ -352,6 +367,46 @@ void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now)
 {
         if (now > s->files[i].last_used)
                 s->files[i].last_used = now;
+}
+
+/*
+ * Lock f's ranges (or all of it) in its mapping map, reading ahead first
+ * (through fd, or the mapping when fd < 0): mlock() alone would fault the
+ * file in synchronously, one readahead window at a time. The daemon's
+ * mlockall(MCL_FUTURE) made the whole mapping lock-on-fault: the parts
+ * between and after the ranges are explicitly not locked (nor counted in
+ * VmLck). A range already locked stays locked throughout.
+ */
+static int lock_map(struct lockd_set *s, const struct lockd_file *f, char *map, int fd)
+{
+        uint64_t end = 0, maplen = lockd_round_pages(f->size, s->page);
+        int r = 0;
+
+        if (!f->ranges && !f->use_learned) {
+                if (fd >= 0)
+                        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+                return lock_range(map, (size_t)f->size);
+        }
+        for (unsigned k = 0; k < f->nranges; k++) {
+                if (fd >= 0)
+                        (void)posix_fadvise(fd, (off_t)f->ranges[k].offset, (off_t)f->ranges[k].length,
+                                            POSIX_FADV_WILLNEED);
+                else if (f->ranges[k].offset < maplen)
+                        (void)madvise(map + f->ranges[k].offset, (size_t)f->ranges[k].length, MADV_WILLNEED);
+        }
+        for (unsigned k = 0; k < f->nranges && r == 0; k++) {
+                uint64_t len = f->ranges[k].length;
+                if (f->ranges[k].offset >= maplen)
+                        break;
+                if (f->ranges[k].offset + len > maplen)
+                        len = maplen - f->ranges[k].offset;
+                r = lock_range(map + f->ranges[k].offset, (size_t)len);
+                unlock_range(map + end, (size_t)(f->ranges[k].offset - end));
+                end = f->ranges[k].offset + len;
+        }
+        if (r == 0)
+                unlock_range(map + end, (size_t)(maplen - end));
+        return r;
 }
 
 int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
@@ -392,31 +447,7 @@ int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
                 f->error = -errno;
                 return f->error;
         }
-        /* Queue the reads of everything first: mlock() alone would fault
-         * the file in synchronously, one readahead window at a time. */
-        if (f->ranges) {
-                for (unsigned k = 0; k < f->nranges; k++)
-                        (void)posix_fadvise(fd, (off_t)f->ranges[k].offset, (off_t)f->ranges[k].length,
-                                            POSIX_FADV_WILLNEED);
-                r = 0;
-                uint64_t end = 0, maplen = lockd_round_pages(f->size, s->page);
-                for (unsigned k = 0; k < f->nranges && r == 0; k++) {
-                        uint64_t len = f->ranges[k].length;
-                        if (f->ranges[k].offset + len > maplen)
-                                len = maplen - f->ranges[k].offset;
-                        /* The daemon's mlockall(MCL_FUTURE) made the whole mapping
-                         * lock-on-fault: the parts between and after the segments
-                         * are explicitly not locked (nor counted in VmLck). */
-                        unlock_range((char *)map + end, (size_t)(f->ranges[k].offset - end));
-                        r = lock_range((char *)map + f->ranges[k].offset, (size_t)len);
-                        end = f->ranges[k].offset + len;
-                }
-                if (r == 0)
-                        unlock_range((char *)map + end, (size_t)(maplen - end));
-        } else {
-                (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-                r = lock_range(map, (size_t)f->size);
-        }
+        r = lock_map(s, f, map, fd);
         if (r < 0) {
                 munmap(map, (size_t)f->size);
                 f->error = r;
@@ -430,6 +461,44 @@ int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit)
         s->locked_bytes += f->bytes;
         s->locked_files++;
         return 0;
+}
+
+int lockd_set_apply_learned(struct lockd_set *s, size_t i, uint64_t limit)
+{
+        struct lockd_file *f = &s->files[i];
+        struct lockd_range *ranges;
+        uint64_t bytes;
+        int r;
+
+        f->learned_dirty = false;
+        lockd_wset_clip(&f->learned, f->size, s->page);
+        if (s->mode != LOCKD_LOCK_WORKINGSET || f->learned.n == 0)
+                return 0;
+        bytes = lockd_wset_bytes(&f->learned);
+        if (f->use_learned && bytes == f->bytes && f->nranges == f->learned.n)
+                return 0;
+        if (bytes > limit)
+                return -EFBIG;
+        ranges = malloc(f->learned.n * sizeof(*ranges));
+        if (!ranges)
+                return -ENOMEM;
+        memcpy(ranges, f->learned.r, f->learned.n * sizeof(*ranges));
+        free(f->ranges);
+        f->ranges = ranges;
+        f->nranges = f->learned.n;
+        f->use_learned = true;
+        if (f->locked && f->map) {
+                r = lock_map(s, f, f->map, -1);
+                if (r < 0) {
+                        lockd_set_unlock(s, i);
+                        f->bytes = bytes;
+                        f->error = r;
+                        return r;
+                }
+                s->locked_bytes = s->locked_bytes - f->bytes + bytes;
+        }
+        f->bytes = bytes;
+        return 1;
 }
 
 void lockd_set_unlock(struct lockd_set *s, size_t i)
@@ -473,4 +542,73 @@ enum lockd_change lockd_set_check(struct lockd_set *s, size_t i)
         f->ident_known = false;
         f->error = examine(s, f, fd, &st);
         return LOCKD_REPLACED;
+}
+
+int lockd_set_learn_anew(struct lockd_set *s, size_t i)
+{
+        struct lockd_file *f = &s->files[i];
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (s->mode != LOCKD_LOCK_WORKINGSET || f->use_learned || !f->locked || !f->map)
+                return 0;
+        fd = open_checked(s, f->path, &st);
+        if (fd < 0)
+                return fd;
+        if ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino)
+                return -ESTALE; /* replaced: the check will see to it */
+        unlock_range(f->map, f->map_len);
+        /* Our own page table entries would keep every page "mapped". */
+        (void)madvise(f->map, f->map_len, MADV_DONTNEED);
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        free(f->ranges);
+        f->ranges = NULL;
+        f->nranges = 0;
+        lockd_wset_free(&f->learned);
+        f->use_learned = true;
+        f->learned_dirty = false;
+        s->locked_bytes -= f->bytes;
+        f->bytes = 0;
+        return 0;
+}
+
+/* Add the resident pages of [off, off + len) of f's mapping to its set. */
+static int sample_range(struct lockd_set *s, struct lockd_file *f, uint64_t off, uint64_t len)
+{
+        size_t pages = (size_t)((len + s->page - 1) / s->page);
+        unsigned char *vec;
+        int r;
+
+        if (off >= f->map_len || pages == 0)
+                return 0;
+        if (off + len > f->map_len)
+                pages = (size_t)((f->map_len - off + s->page - 1) / s->page);
+        vec = malloc(pages);
+        if (!vec)
+                return -ENOMEM;
+        r = mincore((char *)f->map + off, pages * s->page, vec) < 0 ? -errno : 0;
+        if (r == 0)
+                r = lockd_wset_add_vector(&f->learned, off, vec, pages, s->page);
+        free(vec);
+        return r;
+}
+
+int lockd_set_sample(struct lockd_set *s, size_t i)
+{
+        struct lockd_file *f = &s->files[i];
+        int grew = 0, r;
+
+        if (s->mode != LOCKD_LOCK_WORKINGSET || !f->use_learned || !f->locked || !f->map)
+                return 0;
+        if (!f->segs)
+                return sample_range(s, f, 0, f->map_len);
+        for (unsigned k = 0; k < f->nsegs; k++) {
+                r = sample_range(s, f, f->segs[k].offset, f->segs[k].length);
+                if (r < 0)
+                        return r;
+                grew |= r;
+        }
+        if (grew)
+                lockd_wset_clip(&f->learned, f->size, s->page);
+        return grew;
 }

@@ -31,6 +31,7 @@
 #include "lockd/budget.h"
 #include "lockd/conf.h"
 #include "lockd/elfinfo.h"
+#include "lockd/wset.h"
 
 /*
  * A file as /proc/PID/maps names it: the device (major:minor) and inode the
@@ -52,6 +53,15 @@ struct lockd_file {
         uint64_t bytes;          /* what locking it costs (page-rounded) */
         struct lockd_range *ranges; /* segments mode: what to lock; NULL: whole file */
         unsigned nranges;
+        struct lockd_range *segs; /* its ELF segments (NULL: not ELF, or whole mode) */
+        unsigned nsegs;
+        int64_t mtime_sec;       /* of the file as last opened */
+        long mtime_nsec;
+        struct lockd_wset learned; /* workingset mode: the pages builds were seen using */
+        bool use_learned;        /* ranges is the learned set, maybe empty (else the ELF segments) */
+        bool learned_dirty;      /* learned grew since it was last applied */
+        bool learned_exact;      /* learned from the processes' pagemap (not residency) */
+        struct lockd_tools tools; /* the programs seen using it */
         void *map;               /* while locked */
         size_t map_len;
         uint64_t last_used;      /* monotonic usec; 0: not seen in use */
@@ -135,6 +145,32 @@ void lockd_set_touch(struct lockd_set *s, size_t i, uint64_t now);
 int lockd_set_lock(struct lockd_set *s, size_t i, uint64_t limit);
 void lockd_set_unlock(struct lockd_set *s, size_t i);
 
+/*
+ * Workingset mode: make file i's learned set what is locked (ranges and
+ * bytes), if it has one. A locked file is locked again in place: the new
+ * ranges first, then the pages no longer in them let go, so that what stays
+ * chosen is never unlocked. limit is what the file may cost in all (the
+ * remaining budget plus what it holds now): a set that grew beyond it is not
+ * applied (-EFBIG). Returns 1 if applied, 0 if nothing to do, or -errno.
+ */
+int lockd_set_apply_learned(struct lockd_set *s, size_t i, uint64_t limit);
+
+/*
+ * Workingset mode: start learning file i, locked whole (its segments) and
+ * no longer in use. Its residency must say what builds use, not what the
+ * daemon held: the file is unlocked, the daemon's mapping of it emptied and
+ * its cached pages no process maps dropped (POSIX_FADV_DONTNEED). It stays
+ * mapped, locking only its learned set (empty so far). Returns 0 or -errno.
+ */
+int lockd_set_learn_anew(struct lockd_set *s, size_t i);
+
+/*
+ * Workingset mode: add the pages of file i (locked, learning) that are in
+ * the page cache now (mincore(2) of the daemon's mapping, within the file's
+ * segments) to its learned set. Returns 1 if it grew, 0 if not, -errno.
+ */
+int lockd_set_sample(struct lockd_set *s, size_t i);
+
 enum lockd_change {
         LOCKD_UNCHANGED = 0,
         LOCKD_REPLACED = 1, /* the path now names another inode, or the size changed */
@@ -145,7 +181,8 @@ enum lockd_change {
  * Compare the path on disk with what is known (dev, ino, size), opening it
  * as lockd_set_add() does: a symbolic link put in its place counts as gone,
  * never followed. On a change the file is unlocked and re-examined (a gone
- * file keeps its entry with error -ENOENT). Returns the change.
+ * file keeps its entry with error -ENOENT), and what was learned of the old
+ * file is forgotten (relearned from the next builds). Returns the change.
  */
 enum lockd_change lockd_set_check(struct lockd_set *s, size_t i);
 

@@ -26,6 +26,7 @@
 #include "lockd/caps.h"
 #include "lockd/clock.h"
 #include "lockd/daemon.h"
+#include "lockd/learned.h"
 #include "lockd/libpath.h"
 #include "lockd/notify.h"
 #include "ms-build.h"
@@ -38,6 +39,32 @@
 #define LOCKD_FALLBACK_USER "nobody"
 #define EXIT_USAGE 2       /* bad usage: nothing was started */
 #define EXIT_NOT_RUNNING 3 /* LSB: program is not running */
+
+/* Per program and per file, from run/memstop-lockd/locked. */
+static void print_detail(struct daemon *d)
+{
+        struct ms_lockd_detail *dt = malloc(sizeof(*dt));
+        char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+        int r = dt ? ms_lockd_detail_read(d->state_rootfd, dt) : -ENOMEM;
+
+        if (r < 0) {
+                if (r != -ENOENT)
+                        printf("per file: %s unreadable: %s\n", MS_LOCKD_DETAIL_PATH, strerror(-r));
+                free(dt);
+                return;
+        }
+        printf("lock_mode %s\n", dt->mode);
+        for (size_t i = 0; i < dt->ntools; i++)
+                printf("%s %-15s %8s in %" PRIu64 " files\n", i ? "        " : "program", dt->tools[i].name,
+                       fmt_size(dt->tools[i].locked_bytes, a), dt->tools[i].files);
+        for (size_t i = 0; i < dt->nfiles; i++)
+                printf("%s %8s %-8s (learned %s)  %s\n", i ? "        " : "file   ",
+                       fmt_size(dt->files[i].locked_bytes, a), ms_lockd_how_name(dt->files[i].how),
+                       fmt_size(dt->files[i].learned_bytes, b), dt->files[i].path);
+        if (dt->more)
+                printf("        and %" PRIu64 " more files\n", dt->more);
+        free(dt);
+}
 
 static int status(struct daemon *d)
 {
@@ -64,6 +91,7 @@ static int status(struct daemon *d)
                (int)st.pid, (uint64_t)time(NULL) - st.started, (uint64_t)time(NULL) - st.updated);
         printf("locked: %" PRIu64 " files, %s of a %s budget; %" PRIu64 " files skipped\n", st.locked_files,
                fmt_size(st.locked_bytes, a), fmt_size(st.budget_bytes, b), st.skipped_files);
+        print_detail(d);
         return EXIT_SUCCESS;
 }
 
@@ -169,6 +197,23 @@ static int prepare_state_dir(struct daemon *d, bool switch_user, uid_t uid, gid_
         return 0;
 }
 
+/* What is learned lasts across reboots: var/lib/memstop-lockd, not run/
+ * (under systemd its StateDirectory=). Returns 0 or -errno. */
+static int prepare_learned_dir(struct daemon *d, bool switch_user, uid_t uid, gid_t gid)
+{
+        if (d->conf.lock_mode != LOCKD_LOCK_WORKINGSET)
+                return 0;
+        if (mkdirat(d->state_rootfd, "var", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdirat(d->state_rootfd, "var/lib", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdirat(d->state_rootfd, LOCKD_LEARNED_DIR, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (switch_user && fchownat(d->state_rootfd, LOCKD_LEARNED_DIR, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
 static int setup_signals(struct daemon *d)
 {
         sigset_t mask;
@@ -236,6 +281,7 @@ static int setup(struct daemon *d)
 
 static void dry_run(struct daemon *d)
 {
+        daemon_load_learned(d);
         daemon_proactive(d);
         daemon_scan(d);
         d->now = lockd_now_usec();
@@ -296,6 +342,10 @@ static int drop_privileges(struct daemon *d, bool *switch_user, const char **use
                 daemon_log(d, L_ERR, "cannot create %s/run/memstop-lockd: %s", d->opt.state_root, strerror(-r));
                 return -1;
         }
+        r = prepare_learned_dir(d, *switch_user, uid, gid);
+        if (r < 0)
+                daemon_log(d, L_WARN, "cannot create %s/%s: %s; what is learned will not outlive a restart",
+                           d->opt.state_root, LOCKD_LEARNED_DIR, strerror(-r));
         daemon_open_psi(d);
         r = lockd_caps_drop(*switch_user, uid, gid, &step);
         if (r < 0) {
@@ -327,6 +377,7 @@ static int setup_events(struct daemon *d)
 static void start(struct daemon *d, uint64_t t_start)
 {
         char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], status_msg[128];
+        uint64_t t_learned;
 
         daemon_measure_own(d);
         daemon_log(d, L_INFO, "version %s: budget %s (its own memory %s), max_file_size %s, max_files %u, keeping %s, uid %u",
@@ -334,6 +385,14 @@ static void start(struct daemon *d, uint64_t t_start)
                    d->conf.max_file_size ? fmt_size(d->conf.max_file_size, b) : "none", d->conf.max_files,
                    lockd_caps_kept_text(), (unsigned)getuid());
         d->lock_while_searching = true;
+        t_learned = lockd_now_usec();
+        if (daemon_load_learned(d) > 0) {
+                d->now = lockd_now_usec();
+                daemon_plan(d, false);
+                daemon_log(d, L_INFO, "learned: %zu files, locked %zu (%s) in %" PRIu64 " ms",
+                           d->learned_loaded, d->set.locked_files, fmt_size(d->set.locked_bytes, a),
+                           (lockd_now_usec() - t_learned) / 1000);
+        }
         daemon_proactive(d);
         d->now = lockd_now_usec();
         daemon_plan(d, false);
@@ -373,8 +432,10 @@ static int serve(struct daemon *d, uint64_t t_start)
                 kill(-d->report_child, SIGKILL);
         if (d->scanner_ok)
                 lockd_scanner_reset(&d->scanner);
+        daemon_save_learned(d);
         lockd_set_clear(&d->set);
         (void)unlinkat(d->state_rootfd, MS_LOCKD_STATE_PATH, 0);
+        (void)unlinkat(d->state_rootfd, MS_LOCKD_DETAIL_PATH, 0);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

@@ -9,6 +9,7 @@
 #include "lockd/clock.h"
 #include "lockd/daemon.h"
 #include "lockd/proactive.h"
+#include "util/macro.h"
 
 static void watch_file(struct daemon *d, size_t i)
 {
@@ -70,14 +71,68 @@ static void found_proactive(const char *path, void *userdata)
         }
 }
 
+/* Until anything is learned (workingset mode), the start-up search looks
+ * only for the system's default compiler driver, make and linker and the
+ * GCC programs they run, as far as programs = matches them. */
+static const char *const first_programs[] = { "cc", "c++", "make", "ld", "as",
+                                              "cc1", "cc1plus", "collect2", "lto-wrapper" };
+
+/* What the start-up search looks for: programs, or the first programs.
+ * Returns 0 (*list filled, to free), or -ENOMEM. */
+static int startup_programs(struct daemon *d, struct lockd_list *list)
+{
+        const char *reason;
+        char text[256] = "";
+
+        if (d->conf.lock_mode != LOCKD_LOCK_WORKINGSET)
+                return lockd_patterns_parse("", true, list, &reason) < 0 ? -ENOMEM : 1;
+        for (size_t k = 0; k < MS_ARRAY_SIZE(first_programs); k++) {
+                if (lockd_patterns_match(&d->conf.programs, first_programs[k]) < 0)
+                        continue;
+                strcat(text, text[0] ? ", " : "");
+                strcat(text, first_programs[k]);
+        }
+        return lockd_patterns_parse(text, true, list, &reason) < 0 ? -ENOMEM : 0;
+}
+
+/* Workingset mode: the files builds were seen using stay found at start-up. */
+static size_t pin_used(struct daemon *d)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->set.n; i++) {
+                struct lockd_file *f = &d->set.files[i];
+                if (f->tools.n > 0 || f->learned.n > 0) {
+                        f->pinned = true;
+                        n++;
+                }
+        }
+        return n;
+}
+
 int daemon_proactive(struct daemon *d)
 {
         uint64_t start = lockd_now_usec();
-        int n;
+        struct lockd_conf c = d->conf;
+        struct lockd_list first;
+        int n, r;
 
         if (!d->conf.proactive)
                 return 0;
-        n = lockd_proactive_find(d->rootfd, &d->conf, &d->libdirs, found_proactive, d);
+        if (d->conf.lock_mode == LOCKD_LOCK_WORKINGSET && pin_used(d) > 0) {
+                daemon_log(d, L_DEBUG, "start-up: the files builds used, no search");
+                return 0;
+        }
+        r = startup_programs(d, &first);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                c.programs = first;
+                daemon_log(d, L_INFO, "nothing learned yet: the start-up search covers %zu programs only "
+                           "(cc, c++, make, ld and the GCC programs they run)", first.n);
+        }
+        n = lockd_proactive_find(d->rootfd, &c, &d->libdirs, found_proactive, d);
+        lockd_list_free(&first);
         if (n < 0) {
                 daemon_log(d, L_ERR, "start-up search: %s", strerror(-n));
                 return n;
@@ -266,7 +321,7 @@ void daemon_print_dry_run(struct daemon *d)
                d->conf.max_locked_percent, fmt_size(d->mem_total, c),
                d->conf.max_file_size ? ms_size_format(d->conf.max_file_size, (char[MS_SIZE_BUF]){}, MS_SIZE_BUF)
                                      : "none",
-               d->conf.lock_mode == LOCKD_LOCK_WHOLE ? "whole" : "segments");
+               lockd_lock_mode_name(d->conf.lock_mode));
         for (size_t k = 0; k < d->set.n; k++) {
                 const struct lockd_file *f = &d->set.files[d->sortbuf[k]];
                 bool keep = f->verdict == LOCKD_KEEP;

@@ -345,6 +345,8 @@ int lockd_scan(struct lockd_scanner *s)
                 s->last.matched++;
                 for (uint32_t k = 0; k < p->nfiles; k++)
                         s->ops->use(p->files[k], s->userdata);
+                if (s->ops->sample)
+                        s->ops->sample(p->pid, p->comm, p->files, p->nfiles, s->userdata);
         }
         return 0;
 }

@@ -38,6 +38,9 @@ struct lockd_scan_ops {
         void (*use)(uint32_t id, void *userdata);
         /* The reference file() returned is no longer held. */
         void (*release)(uint32_t id, void *userdata);
+        /* Optional: at each scan, a matched process pid running program comm,
+         * with the ids of its files (to learn what it uses of them). */
+        void (*sample)(pid_t pid, const char *comm, const uint32_t *ids, uint32_t n, void *userdata);
 };
 
 #define TASK_COMM_LEN MS_PROC_COMM_SIZE

@@ -179,8 +179,11 @@ need_setpriv() {
 }
 
 # maps_has PID PATH: PID maps PATH (the daemon holds it open, locked or not).
+# (Five fields cut one by one: mawk, Debian's awk, has no {5}; with it this
+# never matched, and "! maps_has" always held.)
 maps_has() {
-        LK_PATH=$2 awk '{ p = $0; sub(/^([^ ]+ +){5}/, "", p); if (p == ENVIRON["LK_PATH"]) found = 1 }
+        LK_PATH=$2 awk '{ p = $0; for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, "", p)
+                if (p == ENVIRON["LK_PATH"]) found = 1 }
                 END { exit !found }' "/proc/$1/maps"
 }
 

@@ -3,6 +3,9 @@
 # SIGHUP picks up a changed configuration; a bad one is reported with its
 # file and line and the running configuration is kept.
 . "$(dirname "$0")/lib.sh"
+# lock_mode = segments: the start-up search of every configured program is
+# that mode's (workingset mode searches for the default toolchain only until
+# it has learned what builds use; lockd-learn.sh tests that mode).
 need_root
 
 mkdir -p "$T/bin"
@@ -15,6 +18,7 @@ programs = $1
 search_path = $T/bin
 compiler_dirs = ""
 allowed_paths = /usr, /lib, $T
+lock_mode = segments
 CONF
 }
 write_conf $TOOL

@@ -3,6 +3,9 @@
 # A locked tool replaced by rename (as dpkg does) is re-locked: the new inode
 # is held and the old one released (no "(deleted)" mapping left behind).
 . "$(dirname "$0")/lib.sh"
+# lock_mode = segments: the start-up search of every configured program is
+# that mode's (workingset mode searches for the default toolchain only until
+# it has learned what builds use; lockd-learn.sh tests that mode).
 need_root
 
 mkdir -p "$T/bin"
@@ -13,6 +16,7 @@ programs = $TOOL
 search_path = $T/bin
 compiler_dirs = ""
 allowed_paths = /usr, /lib, $T
+lock_mode = segments
 CONF
 if ! start_daemon "$conf"; then not_ok "the daemon starts"; finish; exit; fi
 mapped_inode() { awk -v p="$T/bin/$TOOL" '$2 == "r--s" && $NF == p { print $5 }' "/proc/$DAEMON_PID/maps"; }

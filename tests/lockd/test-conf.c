@@ -41,7 +41,9 @@ static void test_defaults(void **state)
 
         assert_int_equal(lockd_conf_init(&c), 0);
         assert_true(c.max_locked == 1ull << 30);
-        assert_int_equal(c.max_locked_percent, 10);
+        assert_int_equal(c.max_locked_percent, 5);
+        assert_true(c.min_locked == 64ull << 20);
+        assert_int_equal(c.lock_mode, LOCKD_LOCK_WORKINGSET);
         assert_true(c.max_file_size == 256ull << 20);
         assert_true(c.scan_interval_usec == 1000000);
         assert_int_equal(c.psi_kind, LOCKD_PSI_SOME);
@@ -55,9 +57,21 @@ static void test_defaults(void **state)
         assert_true(lockd_patterns_match(&c.programs, "python3") < 0);
         assert_true(lockd_patterns_match(&c.programs, "gcc-ar") < 0);
         assert_null(c.user);
-        /* 10% of 24 GiB is more than 1G: 1G. 10% of 4 GiB: 409.6M. */
+        /* Issue 14: 5% of MemTotal, at least 64M (at most a quarter of
+         * memory), at most 1G. 5% of 24 GiB is more than 1G: 1G; of 8 GiB:
+         * 409.6M; of 1 GiB: 51.2M, raised to 64M; of 128 MiB: 6.4M, raised
+         * to a quarter, 32M. */
         assert_true(lockd_conf_budget(&c, 24ull << 30) == 1ull << 30);
-        assert_true(lockd_conf_budget(&c, 4ull << 30) == (4ull << 30) / 100 * 10);
+        assert_true(lockd_conf_budget(&c, 8ull << 30) == (8ull << 30) / 100 * 5);
+        assert_true(lockd_conf_budget(&c, 1ull << 30) == 64ull << 20);
+        assert_true(lockd_conf_budget(&c, 128ull << 20) == 32ull << 20);
+        /* A configured cap below the floor is honoured. */
+        c.max_locked = 40ull << 20;
+        assert_true(lockd_conf_budget(&c, 1ull << 30) == 40ull << 20);
+        c.max_locked = 1ull << 30;
+        c.min_locked = 0;
+        assert_true(lockd_conf_budget(&c, 1ull << 30) == (1ull << 30) / 100 * 5);
+        c.min_locked = 64ull << 20;
         assert_int_equal(c.max_files, 2048);
         assert_int_equal(c.max_user_share, 50);
         assert_int_equal(lockd_conf_check(&c, &bad), 0);
