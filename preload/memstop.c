@@ -420,7 +420,7 @@ static void predict(struct gate *g, struct ms_candidate *cand)
                 cand->worst = p.program_peak; /* the queue raises it to the prior */
         } else if (p.program_peak) {
                 cand->kind = MS_PREDICT_TYPICAL;
-                cand->runs = p.program_runs;
+                cand->runs = ms_typical_trust(p.program_runs, p.program_least, p.program_typical, p.program_peak);
                 cand->predicted = p.program_typical ? p.program_typical : p.program_peak;
                 cand->worst = p.program_peak;
         }

@@ -28,6 +28,13 @@ static uint64_t surprise_of(uint64_t predicted, uint64_t worst, unsigned runs)
         return target > predicted ? target - predicted : 0;
 }
 
+unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint64_t peak)
+{
+        bool agree = typical > 0 && least >= typical - typical / 5 && peak <= typical + typical / 5;
+
+        return agree && runs < MS_TYPICAL_TRUSTED_RUNS ? MS_TYPICAL_TRUSTED_RUNS : runs;
+}
+
 uint64_t ms_admit_prior(uint64_t total)
 {
         return total / 2 < MS_PRIOR_MAX ? total / 2 : MS_PRIOR_MAX;

@@ -71,6 +71,12 @@
  * (batch jobs that differ only in an argument, once learned). */
 #define MS_TYPICAL_TRUSTED_RUNS 8u
 
+/* The runs a typical prediction counts as (ms_candidate.runs): its
+ * program's runs, or MS_TYPICAL_TRUSTED_RUNS when they agree (every recent
+ * peak within a fifth of the typical: batch jobs that differ only in an
+ * argument), so that their largest is believed from the third run on. */
+unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint64_t peak);
+
 /* The most an unknown job is assumed to reach (ms_admit_prior). */
 #define MS_PRIOR_MAX (2ull << 30)
 

@@ -236,6 +236,7 @@ void ms_history_predict(const char *text, size_t len, const struct ms_key *key, 
         if (n > 0) {
                 p.program_peak = window[n - 1];
                 p.program_typical = window[n / 2];
+                p.program_least = window[0];
         }
         *out = p;
 }

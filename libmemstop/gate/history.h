@@ -82,6 +82,7 @@ struct ms_prediction {
         uint64_t program_peak; /* largest recent peak of this program, 0 if unknown */
         uint64_t program_typical; /* median of the same recent peaks (the upper
                                    * one of an even count), 0 if unknown */
+        uint64_t program_least; /* smallest of the same recent peaks, 0 if unknown */
         unsigned program_runs; /* records of this program seen */
         unsigned bad_lines;    /* lines skipped as corrupt */
 };

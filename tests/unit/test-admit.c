@@ -202,6 +202,18 @@ static void a_surprise_is_at_least_as_much_again(void **state)
         assert_int_equal(r.reserved, 390 * MIB + 50 * MIB);
 }
 
+static void runs_that_agree_are_trusted(void **state)
+{
+        /* 8 python jobs of 315 MiB: from the third on. */
+        assert_int_equal(ms_typical_trust(3, 315 * MIB, 315 * MIB, 315 * MIB), MS_TYPICAL_TRUSTED_RUNS);
+        assert_int_equal(ms_typical_trust(3, 260 * MIB, 315 * MIB, 370 * MIB), MS_TYPICAL_TRUSTED_RUNS);
+        /* main.cpp before two Eigen units: 30, 399, 456. */
+        assert_int_equal(ms_typical_trust(3, 30 * MIB, 399 * MIB, 456 * MIB), 3);
+        assert_int_equal(ms_typical_trust(3, 399 * MIB, 399 * MIB, 770 * MIB), 3);
+        assert_int_equal(ms_typical_trust(12, 30 * MIB, 399 * MIB, 770 * MIB), 12);
+        assert_int_equal(ms_typical_trust(0, 0, 0, 0), 0);
+}
+
 static void surprise_reserve_is_counted_once(void **state)
 {
         struct ms_admitted a[3];
@@ -555,6 +567,7 @@ int main(void)
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(a_surprise_is_at_least_as_much_again),
+                cmocka_unit_test(runs_that_agree_are_trusted),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),
                 cmocka_unit_test(a_pause_in_growth_is_not_settling),
                 cmocka_unit_test(typical_job_on_probation),
