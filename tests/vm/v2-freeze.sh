@@ -9,7 +9,8 @@
 #  - in watch mode (nobody, a cgroup it cannot write) jobs are stopped by
 #    SIGSTOP; the guardian continues them.
 # 4 jobs x 200 MiB that hold their memory for a minute, --freeze-below 700M
-# in memory.max 1G: some are frozen soon.
+# in memory.max 1G: some are frozen soon. The jobs are exempt from the gate
+# (-x job), which would let them in one by one on a first build.
 . "$(dirname "$0")/lib-vm.sh"
 need_env MEMSTOP MEMSTOP_SO JOB
 plan 6
@@ -32,7 +33,7 @@ CG=$CG2/freeze
 cg2_create "$CG" 1G || bail_out "cannot create $CG"
 # (spawn sh itself: cg2_exec, a function, would run in a subshell of its own)
 spawn sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" \
-	"$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/build"
+	"$MEMSTOP" --freeze-below 700M -x job -- make -s -k -j4 -C "$W/build"
 M=$SPAWNED
 if wait_until 120 eval '[ -n "$(cg2_frozen "$CG")" ]'; then
 	ok "build cgroup: jobs are frozen in cgroups of their own: $(cg2_frozen "$CG" | tr '\n' ' ')"
@@ -51,7 +52,7 @@ rm -f "$W"/build/done*
 CG=$CG2/freeze-watch
 cg2_create "$CG" 1G || bail_out "cannot create $CG"
 spawn sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" \
-	"${NOBODY[@]}" "$MEMSTOP" --freeze-below 700M -- make -s -k -j4 -C "$W/build"
+	"${NOBODY[@]}" "$MEMSTOP" --freeze-below 700M -x job -- make -s -k -j4 -C "$W/build"
 M=$SPAWNED
 if wait_until 120 eval '[ -n "$(stopped_in "$CG")" ]'; then
 	ok "watch mode: jobs are stopped (SIGSTOP): $(stopped_in "$CG")"
