@@ -33,10 +33,7 @@ done
 cg2_create "$CG2/adm-watch" 512M || bail_out "cannot create $CG2/adm-watch"
 for run in cold warm; do
 	vm_build "$CG2/adm-watch" "$W/mk" "$J" "memstop as nobody (watch mode), $run" "${NOBODY[@]}" "$MEMSTOP" --
-	# Known to lose a job now and then on a loaded host (seen once in a CI-like
-	# run, warm): in watch mode only the gate holds jobs back (issues 10, 11).
-	known_broken "memstop in watch mode, $run: all $J finish, no OOM kill" $((DONE != J || KILLS != 0)) \
-		"watch mode on v2 may lose a job on a loaded machine (issue 10/11)" \
+	result "memstop in watch mode, $run: all $J finish, no OOM kill" $((DONE != J || KILLS != 0)) \
 		"exit $STATUS, $DONE done, oom_kill +$KILLS" "$(tail -n 12 <<<"$ERR")"
 done
 done_testing
