@@ -334,21 +334,6 @@ int lockd_learned_read(int rootfd, uint64_t page, size_t max_files, struct lockd
         return r;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int lockd_learned_write(int rootfd, const struct lockd_learned_file *files, size_t n, uint64_t page)
 {
         _cleanup_close_ int fd = -1;
@@ -370,7 +355,7 @@ int lockd_learned_write(int rootfd, const struct lockd_learned_file *files, size
         if (fd < 0)
                 r = -errno;
         if (r == 0)
-                r = write_all(fd, text, len);
+                r = ms_write_all(fd, text, len);
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && renameat(rootfd, LEARNED_TMP, rootfd, LOCKD_LEARNED_PATH) < 0)

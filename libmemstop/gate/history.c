@@ -604,22 +604,6 @@ static int lock(int fd, int op)
         return ms_flock_within(fd, op, MS_HISTORY_LOCK_NS);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EIO;
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 /*
  * Compact under LOCK_EX on the lock file. Appends hold LOCK_SH from before
  * they open the file until after their write, so none can go to the old file
@@ -665,7 +649,7 @@ static int compact_locked(const char *dir, int dirfd, int lockfd, bool force)
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, out, (size_t)n);
+        r = ms_write_all(fd, out, (size_t)n);
         if (r == 0 && renameat(AT_FDCWD, tmp, dirfd, HISTORY_FILE) < 0)
                 r = -errno;
         if (r < 0)
@@ -742,7 +726,7 @@ static int record(const char *dir, const struct ms_key *key, uint64_t peak, cons
                         len++;
                 }
         }
-        r = write_all(fd, start, len);
+        r = ms_write_all(fd, start, len);
         if (r < 0)
                 return r;
         if (fstat(fd, &st) < 0)

@@ -67,21 +67,6 @@ int ms_lockd_state_read(int rootfd, struct ms_lockd_state *out)
         return ms_lockd_state_parse(buf, out);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int ms_lockd_state_write(int rootfd, const struct ms_lockd_state *st)
 {
         _cleanup_close_ int fd = -1;
@@ -101,7 +86,7 @@ int ms_lockd_state_write(int rootfd, const struct ms_lockd_state *st)
         fd = openat(rootfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, buf, (size_t)n);
+        r = ms_write_all(fd, buf, (size_t)n);
         if (r == 0 && fchmod(fd, 0644) < 0)
                 r = -errno;
         if (r == 0 && renameat(rootfd, STATE_TMP, rootfd, MS_LOCKD_STATE_PATH) < 0)
@@ -331,7 +316,7 @@ int ms_lockd_detail_write(int rootfd, const struct ms_lockd_detail *d)
                 r = -errno;
         if (r == 0) {
                 fd = openat(rootfd, DETAIL_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-                r = fd < 0 ? -errno : write_all(fd, buf, len);
+                r = fd < 0 ? -errno : ms_write_all(fd, buf, len);
         }
         if (r == 0 && fchmod(fd, 0644) < 0)
                 r = -errno;

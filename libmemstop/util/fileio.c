@@ -363,3 +363,21 @@ int ms_open_beneath(int dirfd, const char *path, struct stat *st)
                 return -errno;
         return regular_only((int)fd, st);
 }
+
+int ms_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}

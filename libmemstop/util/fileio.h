@@ -68,6 +68,10 @@ int ms_access_at(int dirfd, const char *path);
 /* Open a root directory (O_PATH|O_DIRECTORY|O_CLOEXEC). Returns fd or -errno. */
 int ms_root_open(const char *path);
 
+/* Write all of buf to fd, again after EINTR and short writes. Returns 0,
+ * -EIO when write(2) returns 0, or -errno. */
+int ms_write_all(int fd, const void *buf, size_t len);
+
 /*
  * Read a whole file below dirfd into buf, NUL-terminated. *len (optional)
  * receives the length. Returns 0, -errno, or -EFBIG if buf was too small;
