@@ -42,7 +42,8 @@ struct gate {
         bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         struct ms_snap_cache snap; /* the process trees, for the slots' RSS */
         pid_t ancestors[16]; /* parent, grandparent...: read once, when needed */
-        int n_ancestors;    /* -1: not read yet */
+        int n_ancestors;
+        bool ancestors_read; /* zero-initialized: the state stays in .bss */
 };
 
 

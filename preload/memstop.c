@@ -60,7 +60,7 @@
 
 #define MIB (1024u * 1024u)
 
-struct gate gate = { .n_ancestors = -1 };
+struct gate gate;
 
 /* The MEMSTOP_* variables, found in one pass over the environment. */
 struct env {
@@ -317,8 +317,10 @@ static bool ancestor(pid_t pid, void *userdata)
 {
         struct gate *g = userdata;
 
-        if (g->n_ancestors < 0)
+        if (!g->ancestors_read) {
                 g->n_ancestors = ms_ancestors_read(MS_ROOT_HOST, g->ancestors, (int)MS_ARRAY_SIZE(g->ancestors));
+                g->ancestors_read = true;
+        }
         for (int i = 0; i < g->n_ancestors; i++)
                 if (g->ancestors[i] == pid)
                         return true;
@@ -816,6 +818,10 @@ __attribute__((cold, noinline)) static void run_gate(struct gate *g, const struc
                 return;
         if (ms_gate_switched_off(g->rootfd))
                 return;
+        /* A build driver runs jobs rather than being one: only the threshold
+         * holds it (it is not queued). */
+        if (ms_build_driver(program_name()))
+                g->config.reserve = false;
         if (g->config.reserve)
                 o = gate_queued(g, argc, argv);
         if (o == FALLBACK)
@@ -849,14 +855,13 @@ static bool implicit_rules(struct ms_config *c)
  * this process outlived it) or no process at all is dropped, so that what
  * this process starts is gated again; a malformed one is said once.
  */
-static bool job_member(const struct env *e)
+static bool job_member(const char *v)
 {
-        const char *v = env_lookup(MS_ENV_JOB, (void *)e);
         int r = ms_job_check(MS_ROOT_HOST, v);
 
         if (r == -EINVAL)
                 warn_once("job", "memstop: ignoring %s='%s': not PID.STARTTIME", MS_ENV_JOB, v);
-        if (r <= 0 && v)
+        if (r <= 0)
                 unsetenv(MS_ENV_JOB);
         return r > 0;
 }
@@ -867,7 +872,7 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         int saved_errno = errno;
         struct ms_config config;
         struct env env = {};
-        const char *program;
+        const char *program, *job;
         bool opted_in;
 
         /* Setuid and setgid programs are never held. */
@@ -883,15 +888,13 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         program = program_name();
         if (!ms_config_gates(&config, program))
                 goto out;
-        if (ms_build_driver(program)) {
-                /* It runs jobs rather than being one: only the threshold holds
-                 * it, and its children are jobs of their own. */
-                if (env_lookup(MS_ENV_JOB, &env))
-                        unsetenv(MS_ENV_JOB);
-                config.reserve = false;
-        } else if (job_member(&env)) {
+        /* Inside a job (only there: the fast path pays one lookup): a build
+         * driver's children are jobs of their own; anything else is part of it. */
+        job = env_lookup(MS_ENV_JOB, &env);
+        if (job && ms_build_driver(program))
+                unsetenv(MS_ENV_JOB);
+        else if (job && job_member(job))
                 goto out;
-        }
         /* Plenty of memory by the cheap figures: run at once. */
         if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
                 goto out;
