@@ -412,20 +412,7 @@ static void predict(struct gate *g, struct ms_candidate *cand)
         if (p.bad_lines)
                 warn_once("history-corrupt", "memstop: skipped %u corrupt lines in %s/peaks", p.bad_lines,
                           g->history_dir);
-        if (p.job_peak) {
-                cand->kind = MS_PREDICT_VERIFIED;
-                cand->predicted = p.job_peak;
-                cand->worst = p.program_peak > p.job_peak ? p.program_peak : p.job_peak;
-                cand->curve = p.job_curve;
-        } else if (p.program_peak && p.program_runs < MS_TYPICAL_MIN_RUNS) {
-                cand->kind = MS_PREDICT_UNKNOWN;
-                cand->worst = p.program_peak; /* the queue raises it to the prior */
-        } else if (p.program_peak) {
-                cand->kind = MS_PREDICT_TYPICAL;
-                cand->runs = ms_typical_trust(p.program_runs, p.program_least, p.program_typical, p.program_peak);
-                cand->predicted = p.program_typical ? p.program_typical : p.program_peak;
-                cand->worst = p.program_peak;
-        }
+        ms_candidate_predict(&p, cand);
 }
 
 static void predict_again(struct ms_candidate *cand, void *userdata)

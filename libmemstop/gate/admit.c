@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "gate/admit.h"
+#include "gate/history.h"
 
 /* Past its prediction by more than 1/8 (at least 16 MiB): size unknown
  * again. Runs of one job, and jobs of one program, differ that much. */
@@ -33,6 +34,24 @@ unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint6
         bool agree = typical > 0 && least >= typical - typical / 5 && peak <= typical + typical / 5;
 
         return agree && runs < MS_TYPICAL_TRUSTED_RUNS ? MS_TYPICAL_TRUSTED_RUNS : runs;
+}
+
+void ms_candidate_predict(const struct ms_prediction *p, struct ms_candidate *cand)
+{
+        if (p->job_peak) {
+                cand->kind = MS_PREDICT_VERIFIED;
+                cand->predicted = p->job_peak;
+                cand->worst = p->program_peak > p->job_peak ? p->program_peak : p->job_peak;
+                cand->curve = p->job_curve;
+        } else if (p->program_peak && p->program_runs < MS_TYPICAL_MIN_RUNS) {
+                cand->kind = MS_PREDICT_UNKNOWN;
+                cand->worst = p->program_peak;
+        } else if (p->program_peak) {
+                cand->kind = MS_PREDICT_TYPICAL;
+                cand->runs = ms_typical_trust(p->program_runs, p->program_least, p->program_typical, p->program_peak);
+                cand->predicted = p->program_typical ? p->program_typical : p->program_peak;
+                cand->worst = p->program_peak;
+        }
 }
 
 uint64_t ms_admit_prior(uint64_t total)

@@ -170,3 +170,11 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                      const struct ms_candidate *cand, uint64_t now_ns, struct ms_admit_result *out);
 
 const char *ms_admit_reason_name(enum ms_admit_reason r);
+
+/* What a history lookup (gate/history.h) makes of a candidate: verified from
+ * the job's own peak; typical from its program's, once the program has run
+ * MS_TYPICAL_MIN_RUNS times (runs from ms_typical_trust); else unknown, with
+ * the program's largest peak, if any, as the least of its prior (the queue
+ * raises it to ms_admit_prior). Fields with nothing to say stay as they are. */
+struct ms_prediction;
+void ms_candidate_predict(const struct ms_prediction *p, struct ms_candidate *cand);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "gate/admit.h"
+#include "gate/history.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define MS (UINT64_C(1000000))
@@ -212,6 +213,38 @@ static void runs_that_agree_are_trusted(void **state)
         assert_int_equal(ms_typical_trust(3, 399 * MIB, 399 * MIB, 770 * MIB), 3);
         assert_int_equal(ms_typical_trust(12, 30 * MIB, 399 * MIB, 770 * MIB), 12);
         assert_int_equal(ms_typical_trust(0, 0, 0, 0), 0);
+}
+
+/* A history lookup made into a candidate: verified, typical from 3 runs,
+ * else unknown with the program's largest peak as the least of its prior. */
+static void candidates_from_the_history(void **state)
+{
+        struct ms_prediction job = { .job_peak = 200 * MIB, .program_peak = 300 * MIB, .program_runs = 1 };
+        struct ms_prediction two = { .program_peak = 456 * MIB, .program_typical = 456 * MIB,
+                                     .program_least = 30 * MIB, .program_runs = 2 };
+        struct ms_prediction three = { .program_peak = 456 * MIB, .program_typical = 399 * MIB,
+                                       .program_least = 30 * MIB, .program_runs = 3 };
+        struct ms_prediction none = {};
+        struct ms_candidate c = {};
+
+        ms_candidate_predict(&job, &c);
+        assert_int_equal(c.kind, MS_PREDICT_VERIFIED);
+        assert_int_equal(c.predicted, 200 * MIB);
+        assert_int_equal(c.worst, 300 * MIB);
+        c = (struct ms_candidate){};
+        ms_candidate_predict(&two, &c);
+        assert_int_equal(c.kind, MS_PREDICT_UNKNOWN);
+        assert_int_equal(c.worst, 456 * MIB);
+        c = (struct ms_candidate){};
+        ms_candidate_predict(&three, &c);
+        assert_int_equal(c.kind, MS_PREDICT_TYPICAL);
+        assert_int_equal(c.predicted, 399 * MIB);
+        assert_int_equal(c.worst, 456 * MIB);
+        assert_int_equal(c.runs, 3);
+        c = (struct ms_candidate){};
+        ms_candidate_predict(&none, &c);
+        assert_int_equal(c.kind, MS_PREDICT_UNKNOWN);
+        assert_int_equal(c.worst, 0);
 }
 
 static void surprise_reserve_is_counted_once(void **state)
@@ -568,6 +601,7 @@ int main(void)
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(a_surprise_is_at_least_as_much_again),
                 cmocka_unit_test(runs_that_agree_are_trusted),
+                cmocka_unit_test(candidates_from_the_history),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),
                 cmocka_unit_test(a_pause_in_growth_is_not_settling),
                 cmocka_unit_test(typical_job_on_probation),
