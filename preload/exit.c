@@ -97,15 +97,19 @@ void leave_at_exit(void)
         ms_ledger_close(&g->ledger);
 }
 
+/* How long _exit() waits for the ledger's lock to learn its curve. */
+#define EXIT_CURVE_LOCK_NS (20ull * 1000 * 1000)
+
 /*
  * Programs that end with _exit() (dash does) skip atexit handlers: catch
  * that too, so that they leave the ledger at once. Only the program's own
  * calls come here; libc's internal ones do not. It may be called from a
  * signal handler, or after the program sandboxed itself (seccomp): leaving
- * is one atomic swap on the mapped slot and a futex wake, no lock, no file,
- * no allocation. The peak is then appended without allocating (the shells
- * of a build end so, and must be learned), unless the program sandboxed
- * itself. A vfork()ed child shares our memory: only the process admitted
+ * is one atomic swap on the mapped slot and a futex wake, no file, no
+ * allocation. The peak and curve are then appended without allocating (the
+ * shells of a build end so, and must be learned), unless the program
+ * sandboxed itself; the curve needs the ledger's lock (flock), taken only if
+ * it comes within EXIT_CURVE_LOCK_NS. A vfork()ed child shares our memory: only the process admitted
  * leaves.
  */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
@@ -114,13 +118,21 @@ __attribute__((visibility("default"), noreturn)) void _exit(int status)
         struct rusage ru;
 
         if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
+                bool learn = !sandboxed && g->config.learn && g->history_dir[0] &&
+                             getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0;
+                uint64_t peak = learn ? (uint64_t)ru.ru_maxrss * 1024 + children_peak(g) : 0;
+                struct ms_curve curve = {};
+
+                /* Its curve while the slot is still its own (batch jobs run
+                 * under a shell that ends so: their curves let the next
+                 * start on time), if the lock comes at once. */
+                if (learn)
+                        (void)ms_queue_curve_within(&g->ledger, EXIT_CURVE_LOCK_NS, g->pid, g->starttime, peak,
+                                                    now_ns(NULL), &curve);
                 g->in_ledger = false;
                 (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
-                if (!sandboxed && g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 &&
-                    ru.ru_maxrss > 0)
-                        (void)ms_history_append(g->history_dir, &g->key,
-                                                (uint64_t)ru.ru_maxrss * 1024 + children_peak(g), NULL,
-                                                (uint64_t)time(NULL));
+                if (learn)
+                        (void)ms_history_append(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
         }
         syscall(SYS_exit_group, status);
         for (;;)

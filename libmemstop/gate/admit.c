@@ -51,7 +51,16 @@ void ms_candidate_predict(const struct ms_prediction *p, struct ms_candidate *ca
                 cand->runs = ms_typical_trust(p->program_runs, p->program_least, p->program_typical, p->program_peak);
                 cand->predicted = p->program_typical ? p->program_typical : p->program_peak;
                 cand->worst = p->program_peak;
+                cand->curve = p->program_curve;
         }
+}
+
+bool ms_candidate_timed(const struct ms_candidate *cand)
+{
+        bool believed = cand->kind == MS_PREDICT_VERIFIED ||
+                        (cand->kind == MS_PREDICT_TYPICAL && cand->runs >= MS_TYPICAL_TRUSTED_RUNS);
+
+        return cand->supervised && believed && ms_curve_valid(&cand->curve);
 }
 
 uint64_t ms_admit_prior(uint64_t total)
@@ -158,7 +167,7 @@ uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const s
         uint64_t at = now_ns;
         size_t m = 0;
 
-        if (cand->kind != MS_PREDICT_VERIFIED || !ms_curve_valid(&cand->curve))
+        if (!ms_candidate_timed(cand))
                 return (int64_t)cand->predicted <= free ? now_ns : UINT64_MAX;
         for (size_t i = 0; i < n && m < MS_ADMIT_MAX; i++) {
                 const struct ms_admitted *a = &admitted[i];
@@ -219,7 +228,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         } else if (r.free < required || r.free - required < r.need) {
                 r.admit = false;
                 r.reason = MS_HELD_MEMORY;
-                if (cand->supervised && cand->kind == MS_PREDICT_VERIFIED && ms_curve_valid(&cand->curve) &&
+                if (ms_candidate_timed(cand) &&
                     ms_admit_fit_time(admitted, n, cand, ms_admit_room(available, r.reserved, required), now_ns) <=
                             now_ns) {
                         r.admit = true;

@@ -39,8 +39,10 @@
  *
  * The surprise is kept in reserve for supervised candidates too (a frozen
  * job frees nothing), and a candidate's own only beside other admitted jobs
- * (alone, a surprise harms nobody). And time: a verified job
- * whose growth curve is known (curve.h) and that is supervised may also
+ * (alone, a surprise harms nobody). And time: a verified job, or a
+ * typical one whose program's runs are believed (ms_typical_trust: batch
+ * jobs that differ only in an argument), whose growth curve is known
+ * (curve.h: its own, or its program's newest) and that is supervised may also
  * start when it does not fit now but will: if, until each admitted job's
  * predicted end (its learned duration, 1/32 more and MS_END_SLACK_NS),
  * what it may have grown to by then (its curve, MS_HASTE_PCT percent of
@@ -117,7 +119,8 @@ struct ms_candidate {
         uint64_t predicted;
         uint64_t worst;        /* unknown kind: the prior (ms_admit_prior), what it needs */
         unsigned runs;         /* typical kind: runs of the program behind the prediction */
-        struct ms_curve curve; /* of a verified job; duration_ms 0: unknown */
+        struct ms_curve curve; /* of a verified job, or its program's for a
+                                * typical one; duration_ms 0: unknown */
         bool supervised;       /* a supervisor freezes it if it outgrows its room */
 };
 
@@ -171,8 +174,13 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
 
 const char *ms_admit_reason_name(enum ms_admit_reason r);
 
+/* Whether the candidate may start on time (see above): supervised, verified
+ * or typical and believed, with a curve. */
+bool ms_candidate_timed(const struct ms_candidate *cand);
+
 /* What a history lookup (gate/history.h) makes of a candidate: verified from
- * the job's own peak; typical from its program's, once the program has run
+ * the job's own peak and curve; typical from its program's (and its program's
+ * newest curve), once the program has run
  * MS_TYPICAL_MIN_RUNS times (runs from ms_typical_trust); else unknown, with
  * the program's largest peak, if any, as the least of its prior (the queue
  * raises it to ms_admit_prior). Fields with nothing to say stay as they are. */

@@ -218,6 +218,8 @@ void ms_history_predict(const char *text, size_t len, const struct ms_key *key, 
                 window[p.program_runs % MS_HISTORY_PROGRAM_WINDOW] = rec.peak;
                 if (p.program_runs < UINT_MAX)
                         p.program_runs++;
+                if (ms_curve_valid(&rec.curve))
+                        p.program_curve = rec.curve;
                 if (rec.job_hash == key->job_hash) {
                         p.job_peak = rec.peak;
                         p.job_curve = rec.curve;

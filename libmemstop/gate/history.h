@@ -83,6 +83,8 @@ struct ms_prediction {
         uint64_t program_typical; /* median of the same recent peaks (the upper
                                    * one of an even count), 0 if unknown */
         uint64_t program_least; /* smallest of the same recent peaks, 0 if unknown */
+        struct ms_curve program_curve; /* the newest growth curve of the program
+                                        * (duration_ms 0: none recorded) */
         unsigned program_runs; /* records of this program seen */
         unsigned bad_lines;    /* lines skipped as corrupt */
 };
@@ -96,7 +98,8 @@ int ms_history_format_line(const struct ms_history_record *rec, char *buf, size_
 
 /* Scan history text for key: the newest (last) record of the job, the largest
  * and the median peak among the program's newest MS_HISTORY_PROGRAM_WINDOW
- * records, the number of the program's records and of bad lines. Pure; text
+ * records, the program's newest curve, the number of the program's records
+ * and of bad lines. Pure; text
  * may hold NULs (len counts). A job matches on both job_hash and
  * program_hash. */
 #define MS_HISTORY_PROGRAM_WINDOW 64u

@@ -547,7 +547,13 @@ void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
 int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
                    struct ms_curve *out)
 {
-        int i, r = ms_ledger_lock(l);
+        return ms_queue_curve_within(l, MS_LEDGER_LOCK_NS, pid, starttime, peak, now_ns, out);
+}
+
+int ms_queue_curve_within(struct ms_ledger *l, uint64_t timeout_ns, pid_t pid, uint64_t starttime, uint64_t peak,
+                          uint64_t now_ns, struct ms_curve *out)
+{
+        int i, r = ms_ledger_lock_within(l, timeout_ns);
 
         if (r < 0)
                 return r;

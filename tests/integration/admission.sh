@@ -265,6 +265,18 @@ pair_in_cgroup 3 --no-freeze
 is "$FINISHED $KILLS" "2 0" "curves: --no-freeze finishes without an OOM kill"
 check "curves: without freezing, the second job waits for the first to end (gap ${GAP_MS:-?} ms)" \
 	test "${GAP_MS:--1}" -ge 0
+
+# A job whose shell ends with _exit() (dash does) learns its curve too: batch
+# jobs run under a shell (xargs sh -c) start on time only with one.
+MK3=$W/mk3
+mkdir -p "$MK3/done"
+printf 'all:\n\t%s 24 0.6 0.2 s %s/done/s; exit 0\n' "$JOB" "$MK3" >"$MK3/Makefile"
+export XDG_CACHE_HOME=$W/cache-exit
+mkdir -m 700 "$XDG_CACHE_HOME"
+bounded 60 "$MEMSTOP" -- make -s -C "$MK3"
+is "$STATUS" 0 "curves: a job under a shell that ends with _exit finishes"
+peaks=$(cat "$XDG_CACHE_HOME/memstop/peaks" 2>&1)
+check "curves: ... and its record has a growth curve ($peaks)" grep -q '^v2 ' <<<"$peaks"
 export XDG_CACHE_HOME=$W/cache
 
 done_testing

@@ -215,6 +215,8 @@ static void runs_that_agree_are_trusted(void **state)
         assert_int_equal(ms_typical_trust(0, 0, 0, 0), 0);
 }
 
+static const struct ms_curve big_curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
+
 /* A history lookup made into a candidate: verified, typical from 3 runs,
  * else unknown with the program's largest peak as the least of its prior. */
 static void candidates_from_the_history(void **state)
@@ -236,11 +238,13 @@ static void candidates_from_the_history(void **state)
         assert_int_equal(c.kind, MS_PREDICT_UNKNOWN);
         assert_int_equal(c.worst, 456 * MIB);
         c = (struct ms_candidate){};
+        three.program_curve = big_curve;
         ms_candidate_predict(&three, &c);
         assert_int_equal(c.kind, MS_PREDICT_TYPICAL);
         assert_int_equal(c.predicted, 399 * MIB);
         assert_int_equal(c.worst, 456 * MIB);
         assert_int_equal(c.runs, 3);
+        assert_memory_equal(&c.curve, &big_curve, sizeof(big_curve));
         c = (struct ms_candidate){};
         ms_candidate_predict(&none, &c);
         assert_int_equal(c.kind, MS_PREDICT_UNKNOWN);
@@ -404,7 +408,6 @@ static void room_is_signed(void **state)
 }
 
 /* Reaches k/8 of 900 MiB at k * 187.5 ms (rounded), ends at 2000 ms. */
-static const struct ms_curve big_curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
 
 /* A job at its peak of 900 MiB that ends `end_in` ns from now. */
 static struct ms_admitted big_running(uint64_t end_in)
@@ -517,6 +520,34 @@ static void fit_time_is_when_the_wait_has_become_short_enough(void **state)
         assert_true(r.timed);
 }
 
+/* Batch jobs that differ only in an argument: typical, and once their runs
+ * agree, believed; with their program's curve they start on time too. Not
+ * while the typical is a guess, and not unsupervised. */
+static void believed_typical_job_starts_on_time(void **state)
+{
+        struct ms_admitted a = big_running(300 * MS);
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+
+        b.kind = MS_PREDICT_TYPICAL;
+        b.runs = MS_TYPICAL_TRUSTED_RUNS;
+        assert_true(ms_candidate_timed(&b));
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_true(r.admit);
+        assert_true(r.timed);
+        b.runs = MS_TYPICAL_TRUSTED_RUNS - 1;
+        assert_false(ms_candidate_timed(&b));
+        ms_admit_decide(636 * MIB, 154 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), UINT64_MAX);
+        b.runs = MS_TYPICAL_TRUSTED_RUNS;
+        b.supervised = false;
+        assert_false(ms_candidate_timed(&b));
+        b.supervised = true;
+        b.kind = MS_PREDICT_UNKNOWN;
+        assert_false(ms_candidate_timed(&b));
+}
+
 static void fit_time_orders_the_ends(void **state)
 {
         /* 100 MiB free; a[1] gives back 300 MiB at 300 ms, a[0] 600 at 1000 ms.
@@ -616,6 +647,7 @@ int main(void)
                 cmocka_unit_test(only_supervised_verified_jobs_with_a_curve_start_in_time),
                 cmocka_unit_test(candidate_is_taken_to_grow_faster_than_its_curve),
                 cmocka_unit_test(fit_time_is_when_the_wait_has_become_short_enough),
+                cmocka_unit_test(believed_typical_job_starts_on_time),
                 cmocka_unit_test(fit_time_orders_the_ends),
                 cmocka_unit_test(fit_time_of_a_job_short_already_is_an_end),
                 cmocka_unit_test(overdue_and_endless_jobs_are_taken_to_stay),

@@ -431,6 +431,29 @@ static void predict_takes_the_curve_of_the_newest_record(void **state)
         free(t.s);
 }
 
+/* A program's newest curve, of whichever of its jobs: a typical prediction's
+ * (batch jobs that differ only in an argument). Runs without a curve, and
+ * other programs, leave it. */
+static void predict_takes_the_programs_newest_curve(void **state)
+{
+        struct ms_key j = mkkey("python3", 1), k = mkkey("python3", 2), other = mkkey("cc1plus", 3);
+        struct ms_key fresh = mkkey("python3", 4);
+        struct ms_prediction p;
+        struct text t = {};
+
+        ms_history_predict("", 0, &fresh, &p);
+        assert_int_equal(p.program_curve.duration_ms, 0);
+        text_add(&t, "%s", curve_line_for(&j, MiB(300), 1, &curve_b));
+        text_add(&t, "%s", curve_line_for(&k, MiB(310), 2, &curve_a));
+        text_add(&t, "%s", curve_line_for(&other, MiB(900), 3, &curve_b));
+        text_add(&t, "%s", line_for(&j, MiB(305), 4));
+        ms_history_predict(t.s, t.len, &fresh, &p);
+        assert_true(p.job_peak == 0);
+        assert_int_equal(p.program_runs, 3);
+        assert_memory_equal(&p.program_curve, &curve_a, sizeof(curve_a));
+        free(t.s);
+}
+
 static void predict_counts_bad_lines(void **state)
 {
         struct ms_key k = mkkey("cc1", 1);
@@ -1168,6 +1191,7 @@ int main(void)
                 cmocka_unit_test(predict_newest_wins),
                 cmocka_unit_test(predict_program_window),
                 cmocka_unit_test(predict_takes_the_curve_of_the_newest_record),
+                cmocka_unit_test(predict_takes_the_programs_newest_curve),
                 cmocka_unit_test(predict_counts_bad_lines),
                 cmocka_unit_test(compact_text_newest_per_job),
                 cmocka_unit_test(compact_text_keeps_curves),
