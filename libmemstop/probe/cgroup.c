@@ -207,6 +207,40 @@ int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cg
         return r < 0 ? r : locate_text(self, mounts, version, cg);
 }
 
+/* Whether c's directory has the memory controller's files: v2 only where
+ * the controller is enabled. */
+static bool has_memory(int rootfd, const struct ms_cgroup *c)
+{
+        return exists_at(rootfd, c->dir, c->version == MS_CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes");
+}
+
+/*
+ * The cgroup where systemd and Debian mount the hierarchy (v1 memory at
+ * /sys/fs/cgroup/memory, v2 at /sys/fs/cgroup), mounted from its root (as
+ * on a host, or in a cgroup namespace), if its memory files are there: the
+ * first process of a tree then needs no mountinfo, which is large on a host
+ * with many mounts. Only for the first version /proc/self/cgroup has a
+ * memory line for (v1 first): else mountinfo decides as before.
+ */
+static bool locate_usual(int rootfd, const char *self, struct ms_cgroup *out)
+{
+        static const char *const mnt[] = { [MS_CGROUP_V1] = "/sys/fs/cgroup/memory", [MS_CGROUP_V2] = "/sys/fs/cgroup" };
+        enum ms_cgroup_version v = MS_CGROUP_V1;
+        char path[PATH_MAX];
+        struct ms_cgroup c = {};
+
+        if (ms_proc_cgroup_parse(self, v, path, sizeof(path)) < 0) {
+                v = MS_CGROUP_V2;
+                if (ms_proc_cgroup_parse(self, v, path, sizeof(path)) < 0)
+                        return false;
+        }
+        c.version = v;
+        if (ms_cgroup_join(&c, mnt[v], "/", path) < 0 || !has_memory(rootfd, &c))
+                return false;
+        *out = c;
+        return true;
+}
+
 int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
 {
         char self[16384], mounts[65536];
@@ -214,17 +248,17 @@ int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
         int r;
 
         memset(cg, 0, sizeof(*cg));
+        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
+        if (r < 0)
+                return r;
+        if (locate_usual(rootfd, self, cg))
+                return 0;
         r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < MS_ARRAY_SIZE(order); i++) {
                 struct ms_cgroup c;
-                if (locate_text(self, mounts, order[i], &c) < 0)
-                        continue;
-                /* v2: only with the memory controller enabled here. */
-                if (c.version == MS_CGROUP_V2 && !exists_at(rootfd, c.dir, "memory.current"))
-                        continue;
-                if (c.version == MS_CGROUP_V1 && !exists_at(rootfd, c.dir, "memory.usage_in_bytes"))
+                if (locate_text(self, mounts, order[i], &c) < 0 || !has_memory(rootfd, &c))
                         continue;
                 *cg = c;
                 return 0;

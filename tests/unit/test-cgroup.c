@@ -496,9 +496,55 @@ static void locate_missing_mountinfo_is_enoent(void **state)
         struct fake *f = *state;
         struct ms_cgroup cg;
 
+        /* Not where it usually is: mountinfo is needed. */
+        fake_write(f->root, "proc/self/cgroup", "4:memory:/docker/abc\n0::/\n");
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), -ENOENT);
+}
+
+/* Where systemd and Debian mount them, mounted from the root: found without
+ * mountinfo (the first process of a tree pays for reading it). */
+static void locate_usual_mounts_need_no_mountinfo(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+
         fake_v2_tree(f->root, "/a");
         fake_remove(f->root, "proc/self/mountinfo");
-        assert_int_equal(ms_cgroup_locate(f->fd, &cg), -ENOENT);
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_V2);
+        assert_string_equal(cg.dir, FAKE_V2_MNT "/a");
+        assert_string_equal(cg.path, "/a");
+        assert_int_equal(cg.mount_len, strlen(FAKE_V2_MNT));
+        fake_v1_tree(f->root, "/build/job");
+        fake_remove(f->root, "proc/self/mountinfo");
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_V1);
+        assert_string_equal(cg.dir, FAKE_V1_MNT "/build/job");
+        assert_int_equal(cg.mount_len, strlen(FAKE_V1_MNT));
+}
+
+/* The usual place holds a cgroup of the same name, but the memory hierarchy
+ * is mounted elsewhere: mountinfo decides. And a v1 memory line whose usual
+ * directory lacks the files does not fall to the usual v2 guess. */
+static void locate_usual_place_is_only_a_guess(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+
+        fake_write(f->root, "proc/self/cgroup", "4:memory:/job\n");
+        fake_write(f->root, "proc/self/mountinfo",
+                   "40 30 0:40 / /cg/mem rw shared:5 - cgroup cgroup rw,memory\n");
+        fake_write(f->root, "cg/mem/job/memory.usage_in_bytes", "0\n");
+        fake_write(f->root, FAKE_V1_MNT "/job/cgroup.procs", "1\n");
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_V1);
+        assert_string_equal(cg.dir, "cg/mem/job");
+
+        fake_write(f->root, "proc/self/cgroup", "4:memory:/job\n0::/job\n");
+        fake_write(f->root, "proc/self/mountinfo", "28 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
+        fake_write(f->root, FAKE_V2_MNT "/job/memory.current", "0\n");
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_NONE);
 }
 
 static void locate_empty_root_is_enoent(void **state)
@@ -1115,6 +1161,8 @@ int main(void)
                 T(locate_none),
                 T(locate_path_outside_mount_root_is_none),
                 T(locate_missing_proc_cgroup_is_enoent),
+                T(locate_usual_mounts_need_no_mountinfo),
+                T(locate_usual_place_is_only_a_guess),
                 T(locate_missing_mountinfo_is_enoent),
                 T(locate_empty_root_is_enoent),
                 T(read_v1_parent_limit_binds),
