@@ -5,8 +5,9 @@
  *   exec-overhead [-n SPAWNS] [-r ROUNDS] [-p PROGRAM] LABEL=PRELOAD[,VAR=VALUE...] ...
  *
  * Each round posix_spawn()s PROGRAM (default /bin/true) SPAWNS times under
- * every configuration, interleaved spawn by spawn (PRELOAD "" means none), so
- * that all configurations see the same machine noise. Prints per
+ * every configuration, interleaved spawn by spawn in a shuffled order
+ * (PRELOAD "" means none), so that all configurations see the same machine
+ * noise and none always comes after the same one. Prints per
  * configuration the median over rounds of the mean per-exec wall time and
  * children's CPU time (RUSAGE_CHILDREN), and each configuration's difference
  * to the second one (the baseline, e.g. an empty preloaded library) as the
@@ -56,6 +57,22 @@ static int cmp(const void *a, const void *b)
         double x = *(const double *)a, y = *(const double *)b;
 
         return x < y ? -1 : x > y;
+}
+
+/* order = a permutation of 0..n-1 (Fisher-Yates; xorshift64, seeded fixed:
+ * runs are comparable). */
+static void shuffle(int *order, int n, unsigned long long *seed)
+{
+        for (int i = 0; i < n; i++)
+                order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                int j = (int)(*seed % (unsigned long long)(i + 1)), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+        }
 }
 
 static double median(const double *v, int n)
@@ -147,20 +164,30 @@ int main(int argc, char **argv)
                         return 2;
                 }
 
+        unsigned long long seed = 0x9e3779b97f4a7c15ull;
+
         for (int r = 0; r < rounds; r++) {
-                for (int i = 0; i < spawns; i++)
-                        for (int c = 0; c < nc; c++)
-                                if (spawn_once(program, &cfg[c], &cfg[c].wall[r], &cfg[c].cpu[r]) < 0) {
-                                        fprintf(stderr, "%s: %s failed under %s\n", argv[0], program, cfg[c].label);
+                /* In a new order each time: a spawn right after a heavier one
+                 * pays some of its aftermath (measured here, 10-20 us), so no
+                 * configuration may always follow the same one. */
+                for (int i = 0; i < spawns; i++) {
+                        int order[MAX_CONFIGS];
+                        shuffle(order, nc, &seed);
+                        for (int k = 0; k < nc; k++) {
+                                struct config *c = &cfg[order[k]];
+                                if (spawn_once(program, c, &c->wall[r], &c->cpu[r]) < 0) {
+                                        fprintf(stderr, "%s: %s failed under %s\n", argv[0], program, c->label);
                                         return 1;
                                 }
+                        }
+                }
                 for (int c = 0; c < nc; c++) {
                         cfg[c].wall[r] /= spawns;
                         cfg[c].cpu[r] /= spawns;
                 }
         }
 
-        printf("%d rounds x %d spawns of %s per configuration, interleaved spawn by spawn\n", rounds, spawns, program);
+        printf("%d rounds x %d spawns of %s per configuration, interleaved spawn by spawn, shuffled\n", rounds, spawns, program);
         printf("%-28s %12s %12s\n", "configuration", "wall/exec", "cpu/exec");
         for (int c = 0; c < nc; c++)
                 printf("%-28s %10.1fus %10.1fus\n", cfg[c].label, median(cfg[c].wall, rounds), median(cfg[c].cpu, rounds));
