@@ -33,9 +33,10 @@ static const char usage_head[] =
 static const char usage_tail[] =
         "\n"
         "Running a command, memstop stays its parent and supervises the build: it\n"
-        "freezes (SIGSTOP) the youngest growing job when memory runs short (no job more\n"
-        "than 3 times) and resumes it once another job has ended and memory is back,\n"
-        "shows a status line on a terminal and a summary at the end.\n"
+        "freezes the youngest growing job (cgroup freezer, else SIGSTOP) when memory\n"
+        "runs short (no job more than 3 times) and resumes it once another job has\n"
+        "ended and memory is back, shows a status line on a terminal and a summary at\n"
+        "the end.\n"
         "      --exec               exec the command instead: no supervision\n"
         "      --freeze-below=SIZE  freeze jobs when less is available (default: half the\n"
         "                           gate's threshold, at least 64M)\n"

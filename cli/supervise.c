@@ -5,14 +5,14 @@
  * - in a memory cgroup of its own (buildcg.h) where the hierarchy allows,
  *   else through the process tree (sv-memory.c); memstop is the child
  *   subreaper, so every process of the build stays below it;
- * - every tick (40 ms while jobs admitted by the gate grow, 100 ms when
- *   memory is short, jobs are frozen or the gate has admitted jobs of the
- *   build, else 250 ms) it walks the tree, groups processes into jobs (a job is a child
- *   of a build driver or of the command, with its whole subtree: jobs.h), and lets
- *   freeze.h decide which job to stop (SIGSTOP of the subtree) or resume
- *   (sv-jobs.c); it notes the RSS of the gate's admitted processes in the
- *   ledger, for the growth curves they learn (watch.h, curve.h); while the
- *   whole build waits in the gate, a glance at its slots replaces the walk;
+ * - every tick (40 ms while admitted jobs grow, 100 ms when memory is short,
+ *   jobs are frozen or the gate has admitted jobs of the build, else 250 ms)
+ *   it walks the tree, groups processes into jobs (a child of a build driver
+ *   or of the command, with its subtree: jobs.h), lets freeze.h decide which
+ *   job to freeze (cgroup freezer, sv-freezer.h, or SIGSTOP) or resume; it
+ *   notes the RSS of the gate's admitted processes in the ledger, for their
+ *   growth curves (watch.h, curve.h); while the whole build waits in the
+ *   gate, a glance at its slots replaces the walk;
  * - SIGINT, SIGTERM, SIGHUP: frozen jobs are resumed, then the signal is
  *   passed to the build: to the command's process group if it has its own,
  *   else to the command and every process below it, as a terminal does to
@@ -45,6 +45,7 @@
 #include "util/fileio.h"
 #include "cli/cli.h"
 #include "cli/supervise.h"
+#include "cli/sv-freezer.h"
 #include "cli/sv-guard.h"
 #include "cli/sv-jobs.h"
 #include "cli/sv-memory.h"
@@ -242,9 +243,7 @@ static int setup(struct sv *s)
         if (r != 0)
                 return r;
         sv_memory_setup(&s->mem, cli, s->tree.self, &s->rep);
-        /* v2: jobs are frozen through cgroup.freeze below the build's cgroup. */
-        if (s->mem.has_build && s->mem.build.version == MS_CGROUP_V2)
-                s->tree.freezer = &s->mem.build;
+        sv_freezer_open(&s->tree, s->mem.has_build ? &s->mem.build : NULL);
         cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);

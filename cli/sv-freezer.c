@@ -18,10 +18,10 @@ static int cg_job_find(const struct sv_tree *t, pid_t job)
 
 static int freeze_file(const struct sv_tree *t, pid_t job, char *buf, size_t size)
 {
-        char dir[PATH_MAX];
-        int r = ms_job_cgroup_dir(t->freezer, job, dir, sizeof(dir));
+        char file[PATH_MAX];
+        int r = ms_job_cgroup_freeze_file(t->freezer, job, file, sizeof(file));
 
-        if (r == 0 && (size_t)snprintf(buf, size, "/%s/cgroup.freeze", dir) >= size)
+        if (r == 0 && (size_t)snprintf(buf, size, "/%s", file) >= size)
                 r = -ENAMETOOLONG;
         return r;
 }
@@ -96,4 +96,31 @@ void sv_freezer_thaw_all(struct sv_tree *t)
 {
         while (t->n_cg_jobs > 0)
                 cg_thaw(t, t->n_cg_jobs - 1);
+}
+
+void sv_freezer_open(struct sv_tree *t, const struct ms_cgroup *build)
+{
+        if (build && build->version == MS_CGROUP_V2) {
+                t->freezer = build;
+                return;
+        }
+        if (t->freezer || !t->freeze || ms_cgroup_locate_v1(MS_ROOT_HOST, "freezer", &t->v1_freezer_own) < 0 ||
+            ms_freezer_v1_create(MS_ROOT_HOST, &t->v1_freezer_own, t->self, &t->v1_freezer) < 0)
+                return;
+        t->has_v1_freezer = true;
+        t->freezer = &t->v1_freezer;
+        char dir[PATH_MAX + 2];
+        if ((size_t)snprintf(dir, sizeof(dir), "/%s", t->v1_freezer.dir) < sizeof(dir))
+                sv_guard_cgroup_dir(dir);
+}
+
+void sv_freezer_v1_close(struct sv_tree *t)
+{
+        if (!t->has_v1_freezer)
+                return;
+        sv_freezer_thaw_all(t);
+        (void)ms_build_cgroup_remove(MS_ROOT_HOST, &t->v1_freezer, &t->v1_freezer_own);
+        sv_guard_cgroup_dir(NULL);
+        t->has_v1_freezer = false;
+        t->freezer = NULL;
 }

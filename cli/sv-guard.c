@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probe/proc.h"
+#include "supervise/buildcg.h"
 #include "supervise/pidref.h"
 #include "util/fileio.h"
 #include "util/macro.h"
@@ -34,6 +35,7 @@ struct guard_shared {
         uint32_t n_cg;
         char cg[GUARD_CGROUPS][PATH_MAX];
         char tmpdir[PATH_MAX]; /* "": none */
+        char cgdir[PATH_MAX];  /* a cgroup of ours to empty and remove, "": none */
         bool term;             /* the status bar holds the screen's bottom line */
 };
 
@@ -74,6 +76,48 @@ static void remove_dir(const char *dir)
         (void)rmdir(dir);
 }
 
+/* Every process in cgroup `from` (absolute) to cgroup `to`. */
+static void move_procs(const char *from, const char *to)
+{
+        char in[PATH_MAX + 16], out[PATH_MAX + 16], line[32];
+        FILE *f;
+
+        if ((size_t)snprintf(in, sizeof(in), "%s/cgroup.procs", from) >= sizeof(in) ||
+            (size_t)snprintf(out, sizeof(out), "%s/cgroup.procs", to) >= sizeof(out) || !(f = fopen(in, "re")))
+                return;
+        while (fgets(line, sizeof(line), f))
+                guard_write(out, line);
+        fclose(f);
+}
+
+/* Our cgroup (the v1 freezer's) and its job cgroups: what runs in them goes
+ * to the cgroup they were made in, and they are removed. */
+static void empty_cgroup(const char *dir)
+{
+        char parent[PATH_MAX], sub[PATH_MAX * 2];
+        char *slash;
+        DIR *d = opendir(dir);
+        struct dirent *e;
+
+        snprintf(parent, sizeof(parent), "%s", dir);
+        slash = strrchr(parent, '/');
+        if (!d || !slash || slash == parent) {
+                if (d)
+                        closedir(d);
+                return;
+        }
+        *slash = '\0';
+        while ((e = readdir(d)))
+                if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                        snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+                        move_procs(sub, parent);
+                        (void)rmdir(sub);
+                }
+        closedir(d);
+        move_procs(dir, parent);
+        (void)rmdir(dir);
+}
+
 static _Noreturn void guard_run(int rfd)
 {
         struct guard_shared *g = shared;
@@ -101,7 +145,7 @@ static _Noreturn void guard_run(int rfd)
         /* The supervisor is gone: whatever it left stopped runs again. */
         for (uint32_t i = 0; i < g->n_cg && i < GUARD_CGROUPS; i++)
                 if (g->cg[i][0])
-                        guard_write(g->cg[i], "0");
+                        guard_write(g->cg[i], ms_freeze_value(g->cg[i], false));
         for (uint32_t i = 0; i < g->n && i < SV_MAX_PROCS; i++) {
                 struct ms_pidref ref;
                 if (ms_pidref_open(MS_ROOT_HOST, g->e[i].pid, g->e[i].starttime, &ref) == 0) {
@@ -113,6 +157,8 @@ static _Noreturn void guard_run(int rfd)
                 sv_term_give_back();
         if (!goodbye && g->tmpdir[0])
                 remove_dir(g->tmpdir);
+        if (!goodbye && g->cgdir[0])
+                empty_cgroup(g->cgdir);
         _exit(0);
 }
 
@@ -127,6 +173,7 @@ int sv_guard_start(const char *tmpdir, bool term)
                 return -errno;
         }
         snprintf(shared->tmpdir, sizeof(shared->tmpdir), "%s", tmpdir ? tmpdir : "");
+        memcpy(shared->cgdir, private_set.cgdir, sizeof(shared->cgdir));
         shared->term = term;
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return -errno;
@@ -260,6 +307,11 @@ void sv_guard_prune(void)
                 else
                         i++;
         }
+}
+
+void sv_guard_cgroup_dir(const char *dir)
+{
+        snprintf(set()->cgdir, sizeof(set()->cgdir), "%s", dir ? dir : "");
 }
 
 int sv_guard_frozen_cgroup(const char *freeze_file, bool frozen)

@@ -50,5 +50,11 @@ void sv_guard_prune(void);
  * or reset to 0: the guardian thaws those set. Returns 0 or -ENOSPC. */
 int sv_guard_frozen_cgroup(const char *freeze_file, bool frozen);
 
+/* A cgroup of ours (absolute; NULL: none) that the guardian empties into
+ * its parent and removes, with the cgroups below it, when the supervisor is
+ * gone without saying goodbye (kill -9). May be set before the guardian
+ * starts. */
+void sv_guard_cgroup_dir(const char *dir);
+
 /* Catch crashes and exits of the supervisor: resume everything at once. */
 void sv_guard_install(void);

@@ -28,6 +28,7 @@ int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose)
 
 void sv_tree_free(struct sv_tree *t)
 {
+        sv_freezer_v1_close(t);
         free(t->pids);
         free(t->procs.p);
         free(t->views);

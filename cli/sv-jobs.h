@@ -28,9 +28,12 @@
 
 struct sv_tree {
         pid_t self, child;
-        /* The build's v2 cgroup: jobs are frozen in cgroups below it
-         * (buildcg.h); NULL: by SIGSTOP. */
+        /* The build's v2 cgroup, or our own in the v1 freezer hierarchy
+         * (v1_freezer): jobs are frozen in cgroups below it (buildcg.h);
+         * NULL: by SIGSTOP. */
         const struct ms_cgroup *freezer;
+        struct ms_cgroup v1_freezer, v1_freezer_own;
+        bool has_v1_freezer;
         pid_t cg_jobs[SV_MAX_CG_JOBS]; /* roots of the jobs frozen so */
         size_t n_cg_jobs;
         bool freeze;     /* freezing allowed (not --no-freeze) */

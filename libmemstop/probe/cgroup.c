@@ -42,6 +42,12 @@ static bool list_has(const char *s, size_t len, const char *word)
 
 int ms_proc_cgroup_parse(const char *text, enum ms_cgroup_version version, char *path, size_t size)
 {
+        return ms_proc_cgroup_parse_ctl(text, version, "memory", path, size);
+}
+
+int ms_proc_cgroup_parse_ctl(const char *text, enum ms_cgroup_version version, const char *controller, char *path,
+                             size_t size)
+{
         for (const char *line = text; line && *line;) {
                 const char *eol = strchr(line, '\n');
                 size_t len = eol ? (size_t)(eol - line) : strlen(line);
@@ -53,7 +59,7 @@ int ms_proc_cgroup_parse(const char *text, enum ms_cgroup_version version, char 
                 const char *ctl = c1 + 1, *p = c2 + 1;
                 size_t ctl_len = (size_t)(c2 - ctl), plen = len - (size_t)(p - line);
                 bool match = version == MS_CGROUP_V2 ? (c1 - line == 1 && line[0] == '0' && ctl_len == 0)
-                                                     : list_has(ctl, ctl_len, "memory");
+                                                     : list_has(ctl, ctl_len, controller);
                 if (match) {
                         if (plen == 0 || p[0] != '/')
                                 return -EINVAL;
@@ -89,6 +95,12 @@ static int unescape(char *dst, size_t size, const char *src, size_t len)
 int ms_mountinfo_parse(const char *text, enum ms_cgroup_version version,
                        char *root, size_t root_size, char *mnt, size_t mnt_size)
 {
+        return ms_mountinfo_parse_ctl(text, version, "memory", root, root_size, mnt, mnt_size);
+}
+
+int ms_mountinfo_parse_ctl(const char *text, enum ms_cgroup_version version, const char *controller,
+                           char *root, size_t root_size, char *mnt, size_t mnt_size)
+{
         for (const char *line = text; line && *line;) {
                 const char *eol = strchr(line, '\n');
                 const char *end = eol ? eol : line + strlen(line);
@@ -123,7 +135,7 @@ int ms_mountinfo_parse(const char *text, enum ms_cgroup_version version,
                         match = fs_len == 7 && memcmp(fs, "cgroup2", 7) == 0;
                 else
                         match = fs_len == 6 && memcmp(fs, "cgroup", 6) == 0 &&
-                                list_has(opts, (size_t)(end - opts), "memory");
+                                list_has(opts, (size_t)(end - opts), controller);
                 if (match) {
                         int r = unescape(root, root_size, field[3], flen[3]);
                         if (r < 0)
@@ -197,6 +209,24 @@ static int read_self(int rootfd, char *self, size_t self_size, char *mounts, siz
         /* A mount table larger than 64 KiB: the cgroup mounts come early; use what fits. */
         r = ms_read_at(rootfd, "proc/self/mountinfo", mounts, mounts_size, NULL);
         return r == -EFBIG ? 0 : r;
+}
+
+/* The calling process's cgroup in the v1 hierarchy of `controller`. */
+int ms_cgroup_locate_v1(int rootfd, const char *controller, struct ms_cgroup *cg)
+{
+        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
+        struct ms_cgroup c = { .version = MS_CGROUP_V1 };
+        int r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
+
+        if (r == 0)
+                r = ms_proc_cgroup_parse_ctl(self, MS_CGROUP_V1, controller, path, sizeof(path));
+        if (r == 0)
+                r = ms_mountinfo_parse_ctl(mounts, MS_CGROUP_V1, controller, root, sizeof(root), mnt, sizeof(mnt));
+        if (r == 0)
+                r = ms_cgroup_join(&c, mnt, root, path);
+        if (r == 0)
+                *cg = c;
+        return r;
 }
 
 int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cgroup *cg)

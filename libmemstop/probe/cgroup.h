@@ -44,11 +44,17 @@ struct ms_cgroup_mem {
 /* Parse proc/self/cgroup text: the memory line on v1, "0::" on v2.
  * Returns 0, -ENOENT if there is no such line, -EINVAL if malformed. */
 int ms_proc_cgroup_parse(const char *text, enum ms_cgroup_version version, char *path, size_t size);
+/* The same for the v1 line that lists `controller` (v2: the "0::" line). */
+int ms_proc_cgroup_parse_ctl(const char *text, enum ms_cgroup_version version, const char *controller, char *path,
+                             size_t size);
 
 /* Parse proc/self/mountinfo text for the v1 memory hierarchy or the cgroup2
  * mount; octal escapes (\040) are decoded. Returns 0, -ENOENT or -EINVAL. */
 int ms_mountinfo_parse(const char *text, enum ms_cgroup_version version,
                        char *root, size_t root_size, char *mnt, size_t mnt_size);
+/* The same for the v1 hierarchy that has `controller` in its options. */
+int ms_mountinfo_parse_ctl(const char *text, enum ms_cgroup_version version, const char *controller,
+                           char *root, size_t root_size, char *mnt, size_t mnt_size);
 
 /* Join mount point, mount root and cgroup path into cg->dir (no leading '/').
  * Returns 0, -ENOENT if path is not below root, -ENAMETOOLONG. */
@@ -64,6 +70,11 @@ int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg);
  * memory.pressure counts its tasks' stalls even on a v1 host's hybrid
  * hierarchy). Returns 0, -ENOENT when there is none, or -errno. */
 int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cgroup *cg);
+
+/* The calling process's cgroup in the v1 hierarchy of `controller` (such as
+ * "freezer"), version MS_CGROUP_V1. Returns 0, -ENOENT when that hierarchy
+ * is not mounted or the process is outside its mount's root, or -errno. */
+int ms_cgroup_locate_v1(int rootfd, const char *controller, struct ms_cgroup *cg);
 
 /* memory.stat parsers. Missing keys are -ENOENT. */
 int ms_cgroup_v1_stat_parse(const char *text, uint64_t *hierarchical_limit, uint64_t *total_inactive_file);

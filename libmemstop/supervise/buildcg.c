@@ -289,7 +289,7 @@ int ms_build_cgroup_undelegate(int rootfd, const struct ms_cgroup *own, pid_t se
         return r;
 }
 
-/* --- per-job freezing (v2) ------------------------------------------------------ */
+/* --- per-job freezing (v2, or the v1 freezer hierarchy) ------------------------------------------------------ */
 
 int ms_job_cgroup_dir(const struct ms_cgroup *build, pid_t job, char *dir, size_t size)
 {
@@ -303,6 +303,52 @@ static int job_file(const struct ms_cgroup *build, pid_t job, const char *file, 
         int n = snprintf(buf, size, "%s/job-%d/%s", build->dir, (int)job, file);
 
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* v2: cgroup.freeze "1"/"0"; the v1 freezer: freezer.state FROZEN/THAWED. */
+static const char *freeze_name(const struct ms_cgroup *build)
+{
+        return build->version == MS_CGROUP_V1 ? "freezer.state" : "cgroup.freeze";
+}
+
+const char *ms_freeze_value(const char *freeze_file, bool frozen)
+{
+        size_t n = strlen(freeze_file), k = strlen("freezer.state");
+        bool v1 = n >= k && strcmp(freeze_file + n - k, "freezer.state") == 0;
+
+        return v1 ? (frozen ? "FROZEN" : "THAWED") : (frozen ? "1" : "0");
+}
+
+int ms_job_cgroup_freeze_file(const struct ms_cgroup *build, pid_t job, char *buf, size_t size)
+{
+        return job_file(build, job, freeze_name(build), buf, size);
+}
+
+int ms_freezer_v1_create(int rootfd, const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out)
+{
+        struct ms_cgroup c;
+        char name[32], p[PATH_MAX + 32], abs[PATH_MAX + 2];
+        int r;
+
+        if (own->version != MS_CGROUP_V1)
+                return -EOPNOTSUPP;
+        snprintf(name, sizeof(name), "memstop-freeze-%d", (int)pid);
+        r = child_of(own, name, &c);
+        if (r == 0)
+                r = make_dir(rootfd, c.dir, false);
+        if (r < 0)
+                return r;
+        r = file_in(rootfd, &c, "freezer.state", p, sizeof(p));
+        if (r == 0)
+                r = ms_access_at(rootfd, p);
+        if (r < 0) {
+                const char *d = ms_at_path(rootfd, c.dir, abs, sizeof(abs));
+                if (d)
+                        (void)unlinkat(rootfd, d, AT_REMOVEDIR);
+                return -EOPNOTSUPP;
+        }
+        *out = c;
+        return 0;
 }
 
 int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, const pid_t *pids, size_t n)
@@ -319,8 +365,8 @@ int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, c
                 if (write_pid(rootfd, p, pids[i]) == -EACCES)
                         r = -EACCES;
         if (r == 0)
-                r = job_file(build, job, "cgroup.freeze", p, sizeof(p));
-        return r < 0 ? r : write_text(rootfd, p, "1");
+                r = ms_job_cgroup_freeze_file(build, job, p, sizeof(p));
+        return r < 0 ? r : write_text(rootfd, p, ms_freeze_value(p, true));
 }
 
 int ms_job_cgroup_thaw(int rootfd, const struct ms_cgroup *build, pid_t job)
@@ -331,10 +377,10 @@ int ms_job_cgroup_thaw(int rootfd, const struct ms_cgroup *build, pid_t job)
 
         r = ms_job_cgroup_dir(build, job, dir, sizeof(dir));
         if (r == 0)
-                r = job_file(build, job, "cgroup.freeze", p, sizeof(p));
+                r = ms_job_cgroup_freeze_file(build, job, p, sizeof(p));
         if (r < 0)
                 return r;
-        r = write_text(rootfd, p, "0");
+        r = write_text(rootfd, p, ms_freeze_value(p, false));
         if (r == -ENOENT)
                 return 0;
         move_all(rootfd, dir, build);

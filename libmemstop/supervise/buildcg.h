@@ -61,6 +61,25 @@ int ms_build_cgroup_delegate(int rootfd, const struct ms_cgroup *own, pid_t self
 int ms_build_cgroup_undelegate(int rootfd, const struct ms_cgroup *own, pid_t self, bool enabled,
                                const pid_t *others, size_t n);
 
+/*
+ * On cgroup v1, where the freezer hierarchy is mounted and we may mkdir in
+ * it (root), jobs are frozen the same way below a freezer cgroup of the
+ * supervisor's own ("memstop-freeze-PID" beside its own, version V1: the
+ * functions below then write freezer.state FROZEN/THAWED): memory stays
+ * charged where it was, the memory hierarchy is not touched.
+ * Returns 0, -EOPNOTSUPP (no freezer.state there), -EEXIST or -errno.
+ * ms_build_cgroup_remove() removes it.
+ */
+int ms_freezer_v1_create(int rootfd, const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out);
+
+/* The value that freezes (or thaws) through freeze_file: "1"/"0" for
+ * cgroup.freeze, FROZEN/THAWED for a v1 freezer.state. */
+const char *ms_freeze_value(const char *freeze_file, bool frozen);
+
+/* The freeze file of the job's cgroup (no I/O; relative to the root, as dirs
+ * are). Returns 0 or -ENAMETOOLONG. */
+int ms_job_cgroup_freeze_file(const struct ms_cgroup *build, pid_t job, char *buf, size_t size);
+
 /* The freezer cgroup of the job whose root is `job` (no I/O). Returns 0 or
  * -ENAMETOOLONG. */
 int ms_job_cgroup_dir(const struct ms_cgroup *build, pid_t job, char *dir, size_t size);

@@ -12,6 +12,9 @@
 #    left stopped;
 #  - kill -9 of memstop while jobs are frozen: its guardian continues them,
 #    nothing is left stopped (issue 12);
+#  - where the v1 freezer hierarchy is mounted, jobs are frozen through a
+#    cgroup of memstop's there, removed at the end, and by its guardian after
+#    a kill -9 (the jobs moved back where they were);
 #  - OOM kills are counted from the start of the build (issue 11): a cgroup
 #    with an earlier kill (watch mode: memstop does not own it) reports none
 #    for clean runs; a real kill under memstop is counted once and named,
@@ -61,14 +64,32 @@ descendants() {
 	done
 }
 
-# stopped PID...: those in state T.
+# The v1 freezer cgroup of a process, "" outside the hierarchy.
+FZ=/sys/fs/cgroup/freezer
+freezer_of() { awk -F: '$2 == "freezer" { print $3 }' "/proc/$1/cgroup" 2>/dev/null; }
+
+# stopped PID...: those in state T, or in a frozen v1 freezer cgroup (memstop
+# freezes through that hierarchy where it is mounted).
 stopped() {
-	local p s
+	local p s f
 	for p in "$@"; do
 		s=$(proc_state "$p" 2>/dev/null) || continue
-		[ "$s" = T ] && printf '%s ' "$p"
+		f=$(freezer_of "$p")
+		if [ "$s" = T ] || { [ -n "$f" ] && grep -Eq 'FROZEN|FREEZING' "$FZ$f/freezer.state" 2>/dev/null; }; then
+			printf '%s ' "$p"
+		fi
 	done
 	return 0
+}
+
+# Processes of PID... still in a memstop freezer cgroup, and the freezer
+# cgroups memstop M made that are left.
+in_memstop_freezer() {
+	local p
+	for p in "$@"; do
+		case $(freezer_of "$p") in */memstop-freeze-*) printf '%s ' "$p" ;; esac
+	done
+	find "$FZ" -maxdepth 3 -type d -name "memstop-freeze-$M" 2>/dev/null
 }
 
 # --- late growers: 0 OOM kills, report, timeline -------------------------------
@@ -122,6 +143,14 @@ frozen_build() {
 	else
 		not_ok "$name: jobs are frozen" "$(cat "$W/$name.err")"
 	fi
+	# Where the v1 freezer hierarchy is mounted, through a cgroup of memstop's there.
+	if [ "$name" = int ] && [ -e "$FZ/cgroup.procs" ]; then
+		local f=
+		for p in $(stopped $all); do f=$(freezer_of "$p"); break; done
+		result "v1: frozen jobs are in a frozen cgroup of memstop's freezer hierarchy ($f)" \
+			"$([[ $f == */memstop-freeze-$M/job-* ]] && grep -q FROZEN "$FZ$f/freezer.state"; echo $?)" \
+			"states: $(for p in $all; do printf '%s:%s ' "$p" "$(proc_state "$p")"; done)"
+	fi
 }
 
 # --- SIGINT while jobs are frozen -----------------------------------------------
@@ -140,6 +169,7 @@ else
 fi
 sleep 0.2
 is "$(stopped $all)" "" "after SIGINT, no process of the build is left stopped"
+is "$(in_memstop_freezer $all)" "" "after SIGINT, memstop's freezer cgroups are gone"
 cgroup_remove "$CG"
 
 # --- the command exits while jobs are frozen --------------------------------------
@@ -165,6 +195,7 @@ fi
 result "jobs had been frozen when the command exited" "$([ -n "$all" ]; echo $?)" "$(cat "$W/exit.err")"
 sleep 0.2
 is "$(stopped $all)" "" "no stopped leftovers after the command exited"
+is "$(in_memstop_freezer $all)" "" "no freezer cgroups left after the command exited"
 cgroup_remove "$CG"
 
 # --- kill -9 of memstop while jobs are frozen ------------------------------------
@@ -173,6 +204,8 @@ kill -KILL "$M"
 wait "$M" 2>/dev/null
 wait_until 10 eval '[ -z "$(stopped $all)" ]'
 is "$(stopped $all)" "" "kill -9 of memstop while jobs are frozen: no process is left stopped"
+wait_until 10 eval '[ -z "$(in_memstop_freezer $all)" ]'
+is "$(in_memstop_freezer $all)" "" "kill -9: its guardian moved the jobs back and removed the freezer cgroups"
 cgroup_remove "$CG"
 
 # --- OOM kills: this build's, from its start ------------------------------------

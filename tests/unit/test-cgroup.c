@@ -555,6 +555,27 @@ static void locate_empty_root_is_enoent(void **state)
         assert_int_equal(ms_cgroup_locate(f->fd, &cg), -ENOENT);
 }
 
+/* Another v1 hierarchy (the freezer), found by its controller. */
+static void locate_v1_freezer(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+        char path[64];
+
+        fake_write(f->root, "proc/self/cgroup", "6:freezerx:/no\n5:freezer:/a/b\n4:memory:/x\n0::/\n");
+        fake_write(f->root, "proc/self/mountinfo",
+                   "40 30 0:40 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                   "41 30 0:41 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n");
+        assert_int_equal(ms_proc_cgroup_parse_ctl("6:freezerx:/no\n", MS_CGROUP_V1, "freezer", path, sizeof(path)),
+                         -ENOENT);
+        assert_int_equal(ms_cgroup_locate_v1(f->fd, "freezer", &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_V1);
+        assert_string_equal(cg.dir, "sys/fs/cgroup/freezer/a/b");
+        assert_string_equal(cg.path, "/a/b");
+        fake_write(f->root, "proc/self/mountinfo", "40 30 0:40 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+        assert_int_equal(ms_cgroup_locate_v1(f->fd, "freezer", &cg), -ENOENT);
+}
+
 /* ---- ms_cgroup_read, v1 ---- */
 
 static struct ms_cgroup located(struct fake *f, enum ms_cgroup_version want)
@@ -1164,6 +1185,7 @@ int main(void)
                 T(locate_usual_mounts_need_no_mountinfo),
                 T(locate_usual_place_is_only_a_guess),
                 T(locate_missing_mountinfo_is_enoent),
+                T(locate_v1_freezer),
                 T(locate_empty_root_is_enoent),
                 T(read_v1_parent_limit_binds),
                 T(read_v1_own_limit),

@@ -2,6 +2,7 @@
 /* proctree and buildcg: parsing of proc files, the tree walk, build drivers,
  * and the build's own cgroup on fake trees. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,6 +184,34 @@ static void job_cgroup_dir(void **state)
         assert_int_equal(ms_job_cgroup_dir(&build, 42, dir, 10), -ENAMETOOLONG);
 }
 
+/* The v1 freezer: its files and values beside v2's; a directory without
+ * freezer.state is not a freezer cgroup (removed again). */
+static void freezer_v1(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup own = { .version = MS_CGROUP_V1 }, v2 = { .version = MS_CGROUP_V2 }, out;
+        char file[PATH_MAX];
+        struct stat st;
+
+        snprintf(own.dir, sizeof(own.dir), "sys/fs/cgroup/freezer/a");
+        snprintf(own.path, sizeof(own.path), "/a");
+        snprintf(v2.dir, sizeof(v2.dir), "sys/fs/cgroup/b");
+        assert_int_equal(ms_job_cgroup_freeze_file(&own, 42, file, sizeof(file)), 0);
+        assert_string_equal(file, "sys/fs/cgroup/freezer/a/job-42/freezer.state");
+        assert_string_equal(ms_freeze_value(file, true), "FROZEN");
+        assert_string_equal(ms_freeze_value(file, false), "THAWED");
+        assert_int_equal(ms_job_cgroup_freeze_file(&v2, 42, file, sizeof(file)), 0);
+        assert_string_equal(file, "sys/fs/cgroup/b/job-42/cgroup.freeze");
+        assert_string_equal(ms_freeze_value(file, true), "1");
+        assert_string_equal(ms_freeze_value(file, false), "0");
+        assert_int_equal(ms_job_cgroup_freeze_file(&own, 42, file, 20), -ENAMETOOLONG);
+
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/tasks", "");
+        assert_int_equal(ms_freezer_v1_create(f->fd, &own, 7, &out), -EOPNOTSUPP);
+        assert_int_equal(fstatat(f->fd, "sys/fs/cgroup/freezer/a/memstop-freeze-7", &st, 0), -1);
+        assert_int_equal(ms_freezer_v1_create(f->fd, &v2, 7, &out), -EOPNOTSUPP);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -194,6 +223,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(build_cgroup_remove, fake_setup, fake_teardown),
                 cmocka_unit_test(exit_code_of_zombie),
                 cmocka_unit_test(job_cgroup_dir),
+                cmocka_unit_test_setup_teardown(freezer_v1, fake_setup, fake_teardown),
         };
 
         return cmocka_run_group_tests_name("proctree", tests, NULL, NULL);
