@@ -104,7 +104,7 @@ void sv_freezer_open(struct sv_tree *t, const struct ms_cgroup *build)
                 t->freezer = build;
                 return;
         }
-        if (t->freezer || !t->freeze || ms_cgroup_locate_v1(MS_ROOT_HOST, "freezer", &t->v1_freezer_own) < 0 ||
+        if (!t->freeze || ms_cgroup_locate_v1(MS_ROOT_HOST, "freezer", &t->v1_freezer_own) < 0 ||
             ms_freezer_v1_create(MS_ROOT_HOST, &t->v1_freezer_own, t->self, &t->v1_freezer) < 0)
                 return;
         t->has_v1_freezer = true;

@@ -109,8 +109,8 @@ void leave_at_exit(void)
  * allocation. The peak and curve are then appended without allocating (the
  * shells of a build end so, and must be learned), unless the program
  * sandboxed itself; the curve needs the ledger's lock (flock), taken only if
- * it comes within EXIT_CURVE_LOCK_NS. A vfork()ed child shares our memory: only the process admitted
- * leaves.
+ * it comes within EXIT_CURVE_LOCK_NS. A vfork()ed child shares our memory:
+ * only the process admitted leaves.
  */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
@@ -125,7 +125,7 @@ __attribute__((visibility("default"), noreturn)) void _exit(int status)
 
                 /* Its curve while the slot is still its own (batch jobs run
                  * under a shell that ends so: their curves let the next
-                 * start on time), if the lock comes at once. */
+                 * start on time), if the lock comes soon enough. */
                 if (learn)
                         (void)ms_queue_curve_within(&g->ledger, EXIT_CURVE_LOCK_NS, g->pid, g->starttime, peak,
                                                     now_ns(NULL), &curve);

@@ -184,20 +184,26 @@ static bool exists_at(int rootfd, const char *dir, const char *file)
 }
 
 /* The cgroup of version `version` in proc/self/cgroup and mountinfo text. */
-static int locate_text(const char *self, const char *mounts, enum ms_cgroup_version version, struct ms_cgroup *out)
+static int locate_ctl(const char *self, const char *mounts, enum ms_cgroup_version version, const char *controller,
+                      struct ms_cgroup *out)
 {
         char path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
         struct ms_cgroup c = { .version = version };
         int r;
 
-        r = ms_proc_cgroup_parse(self, version, path, sizeof(path));
+        r = ms_proc_cgroup_parse_ctl(self, version, controller, path, sizeof(path));
         if (r == 0)
-                r = ms_mountinfo_parse(mounts, version, root, sizeof(root), mnt, sizeof(mnt));
+                r = ms_mountinfo_parse_ctl(mounts, version, controller, root, sizeof(root), mnt, sizeof(mnt));
         if (r == 0)
                 r = ms_cgroup_join(&c, mnt, root, path);
         if (r == 0)
                 *out = c;
         return r;
+}
+
+static int locate_text(const char *self, const char *mounts, enum ms_cgroup_version version, struct ms_cgroup *out)
+{
+        return locate_ctl(self, mounts, version, "memory", out);
 }
 
 static int read_self(int rootfd, char *self, size_t self_size, char *mounts, size_t mounts_size)
@@ -214,19 +220,10 @@ static int read_self(int rootfd, char *self, size_t self_size, char *mounts, siz
 /* The calling process's cgroup in the v1 hierarchy of `controller`. */
 int ms_cgroup_locate_v1(int rootfd, const char *controller, struct ms_cgroup *cg)
 {
-        char self[16384], mounts[65536], path[PATH_MAX], root[PATH_MAX], mnt[PATH_MAX];
-        struct ms_cgroup c = { .version = MS_CGROUP_V1 };
+        char self[16384], mounts[65536];
         int r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
 
-        if (r == 0)
-                r = ms_proc_cgroup_parse_ctl(self, MS_CGROUP_V1, controller, path, sizeof(path));
-        if (r == 0)
-                r = ms_mountinfo_parse_ctl(mounts, MS_CGROUP_V1, controller, root, sizeof(root), mnt, sizeof(mnt));
-        if (r == 0)
-                r = ms_cgroup_join(&c, mnt, root, path);
-        if (r == 0)
-                *cg = c;
-        return r;
+        return r < 0 ? r : locate_ctl(self, mounts, MS_CGROUP_V1, controller, cg);
 }
 
 int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cgroup *cg)

@@ -57,30 +57,41 @@ static int file_in(int rootfd, const struct ms_cgroup *cg, const char *file, cha
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* mkdir c and check that it has the controller's `file`; without it, c is
+ * removed again (-EOPNOTSUPP). */
+static int make_child(int rootfd, const struct ms_cgroup *c, const char *file)
+{
+        char p[PATH_MAX + 32], abs[PATH_MAX + 2];
+        const char *dir;
+        int r = make_dir(rootfd, c->dir, false);
+
+        if (r < 0)
+                return r;
+        dir = ms_at_path(rootfd, c->dir, abs, sizeof(abs));
+        r = file_in(rootfd, c, file, p, sizeof(p));
+        if (r == 0)
+                r = ms_access_at(rootfd, p);
+        if (r < 0) {
+                if (dir)
+                        (void)unlinkat(rootfd, dir, AT_REMOVEDIR);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
 int ms_build_cgroup_create(int rootfd, const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out)
 {
         struct ms_cgroup c;
-        char p[PATH_MAX + 32], abs[PATH_MAX + 2];
-        const char *dir;
         int r;
 
         if (own->version == MS_CGROUP_NONE)
                 return -EOPNOTSUPP;
         r = ms_build_cgroup_name(own, pid, &c);
         if (r == 0)
-                r = make_dir(rootfd, c.dir, false);
-        if (r < 0)
-                return r;
-        dir = ms_at_path(rootfd, c.dir, abs, sizeof(abs));
-        r = file_in(rootfd, &c, ms_cgroup_usage_file(c.version), p, sizeof(p));
+                r = make_child(rootfd, &c, ms_cgroup_usage_file(c.version));
         if (r == 0)
-                r = ms_access_at(rootfd, p);
-        if (r < 0) {
-                (void)unlinkat(rootfd, dir, AT_REMOVEDIR);
-                return -EOPNOTSUPP;
-        }
-        *out = c;
-        return 0;
+                *out = c;
+        return r;
 }
 
 static int write_pid(int rootfd, const char *path, pid_t pid)
@@ -327,7 +338,7 @@ int ms_job_cgroup_freeze_file(const struct ms_cgroup *build, pid_t job, char *bu
 int ms_freezer_v1_create(int rootfd, const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out)
 {
         struct ms_cgroup c;
-        char name[32], p[PATH_MAX + 32], abs[PATH_MAX + 2];
+        char name[32];
         int r;
 
         if (own->version != MS_CGROUP_V1)
@@ -335,20 +346,10 @@ int ms_freezer_v1_create(int rootfd, const struct ms_cgroup *own, pid_t pid, str
         snprintf(name, sizeof(name), "memstop-freeze-%d", (int)pid);
         r = child_of(own, name, &c);
         if (r == 0)
-                r = make_dir(rootfd, c.dir, false);
-        if (r < 0)
-                return r;
-        r = file_in(rootfd, &c, "freezer.state", p, sizeof(p));
+                r = make_child(rootfd, &c, "freezer.state");
         if (r == 0)
-                r = ms_access_at(rootfd, p);
-        if (r < 0) {
-                const char *d = ms_at_path(rootfd, c.dir, abs, sizeof(abs));
-                if (d)
-                        (void)unlinkat(rootfd, d, AT_REMOVEDIR);
-                return -EOPNOTSUPP;
-        }
-        *out = c;
-        return 0;
+                *out = c;
+        return r;
 }
 
 int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, const pid_t *pids, size_t n)
