@@ -152,6 +152,19 @@ void sv_memory_setup(struct sv_memory *m, const struct cli *cli, pid_t self, str
         m->psi.on = true;
 }
 
+/* A sum of RSS counts a shared page (a compiler's code, a mapped file) once
+ * per process that maps it; the cgroup the build runs in (its own or an
+ * ancestor) is charged for it once: what it uses bounds the build's. */
+static uint64_t charged_at_most(const struct ms_sample *own, uint64_t rss_sum)
+{
+        uint64_t used;
+
+        if (!own->has_cgroup || own->cgroup.usage == 0)
+                return rss_sum;
+        used = own->cgroup.usage > own->cgroup.inactive_file ? own->cgroup.usage - own->cgroup.inactive_file : 0;
+        return used < rss_sum ? used : rss_sum;
+}
+
 void sv_memory_read(struct sv_memory *m, const struct ms_procs *procs, struct sv_figures *f)
 {
         struct ms_sample own, build;
@@ -172,6 +185,7 @@ void sv_memory_read(struct sv_memory *m, const struct ms_procs *procs, struct sv
         } else {
                 for (size_t i = 0; i < procs->n; i++)
                         f->used += procs->p[i].info.rss;
+                f->used = charged_at_most(&own, f->used);
                 /* Not the own cgroup's count for a build cgroup's. */
                 kills = m->has_build ? m->oom_base : own.has_cgroup ? own.cgroup.oom_kills : 0;
         }

@@ -19,6 +19,8 @@
 #    with an earlier kill (watch mode: memstop does not own it) reports none
 #    for clean runs; a real kill under memstop is counted once and named,
 #    and only a process that died of SIGKILL is named;
+#  - a file mapped by several processes counts once in the build's peak (a
+#    sum of RSS would count it in each);
 #  - the status line is absent when stderr is not a terminal (ux.sh tests
 #    the bar under a pseudo-terminal).
 
@@ -123,6 +125,37 @@ else
 fi
 check "the SVG shows the limit line" grep -q '<line id="limit"' "$W/late.svg"
 cgroup_remove "$CG"
+
+# --- shared pages count once ---------------------------------------------------
+# Four processes (exempt: all at once) map the same 150 MiB file, written in
+# the cgroup: their RSS adds up to more than the 384 MiB limit; the cgroup is
+# charged for the file once. The build's peak (report and summary) is what the
+# cgroup was charged, not the sum. The interpreter itself, not a wrapper
+# script such as pyenv's shim.
+PY=$(python3 -c 'import sys; print(sys.executable)')
+cat >"$W/map.py" <<'PY'
+import mmap, sys, time
+with open(sys.argv[1], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    sum(m[i] for i in range(0, len(m), 4096))
+    open(sys.argv[2], "w").close()
+    time.sleep(1.5)
+PY
+new_cgroup shared 384M
+sh -c 'echo $$ >"$0/cgroup.procs"; exec head -c $((150 << 20)) /dev/zero' "$CG" >"$W/shared.dat"
+bounded 120 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" "$MEMSTOP" -x "${PY##*/}" --report "$W/shared.json" -- \
+	sh -c 'for i in 1 2 3 4; do "$0" "$1" "$2" "$2.$i" & done; wait' "$PY" "$W/map.py" "$W/shared.dat"
+diag "shared: status $STATUS, max usage $(($(cat "$CG/memory.max_usage_in_bytes") >> 20)) MiB, stderr: $ERR"
+check "4 x 150 MiB of one mapped file in 384M: the peak is the cgroup's, not the RSS sum" python3 -c '
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit_status"] == 0, r
+assert all(os.path.exists(sys.argv[3] + ".%d" % i) for i in range(1, 5)), "a mapping process did not finish"
+assert r["peak_bytes"] <= int(sys.argv[2]) and r["peak_bytes"] < 384 << 20, (r["peak_bytes"], sys.argv[2])
+' "$W/shared.json" "$(cat "$CG/memory.max_usage_in_bytes")" "$W/shared.dat"
+like "$ERR" "peak [0-9.]+[KM]i?B? of 384M" "the summary's peak is below the limit"
+cgroup_remove "$CG"
+rm -f "$W/shared.dat"*
 
 # frozen_build NAME [PREFIX...]: memstop runs 4 jobs of 200 MiB that hold
 # long, in a 1G cgroup, with a high critical level so that it freezes early;
