@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "util/grow.h"
@@ -23,6 +24,15 @@ static struct sv_known *known_find(struct sv_ooms *o, pid_t pid, uint64_t start)
         return NULL;
 }
 
+/* Its command now: read again after an exec (a shell's fork seen before it
+ * became the hog it runs must not be named as the shell). */
+static void known_command(struct sv_known *k, const struct ms_proc_info *pi)
+{
+        snprintf(k->comm, sizeof(k->comm), "%s", pi->comm);
+        if (ms_proc_cmdline_read(MS_ROOT_HOST, pi->pid, k->cmd, sizeof(k->cmd)) < 0 || !k->cmd[0])
+                snprintf(k->cmd, sizeof(k->cmd), "%s", pi->comm);
+}
+
 static struct sv_known *known_add(struct sv_ooms *o, const struct ms_proc_info *pi)
 {
         struct sv_known *k;
@@ -31,8 +41,7 @@ static struct sv_known *known_add(struct sv_ooms *o, const struct ms_proc_info *
                 return NULL;
         k = &o->known[o->n_known++];
         *k = (struct sv_known){ .pid = pi->pid, .start = pi->starttime, .ref = MS_PIDREF_NONE };
-        if (ms_proc_cmdline_read(MS_ROOT_HOST, pi->pid, k->cmd, sizeof(k->cmd)) < 0 || !k->cmd[0])
-                snprintf(k->cmd, sizeof(k->cmd), "%s", pi->comm);
+        known_command(k, pi);
         return k;
 }
 
@@ -94,6 +103,8 @@ void sv_ooms_note(struct sv_ooms *o, const struct ms_procs *procs, uint64_t now_
                 struct sv_known *k = known_find(o, p->info.pid, p->info.starttime);
                 if (!k)
                         k = known_add(o, &p->info);
+                else if (!k->gone_ns && p->info.state != 'Z' && strcmp(k->comm, p->info.comm) != 0)
+                        known_command(k, &p->info);
                 if (!k)
                         continue;
                 if (p->info.state == 'Z' && !k->gone_ns) {

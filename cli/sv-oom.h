@@ -29,6 +29,7 @@ struct sv_known {
         bool sigkilled;   /* known to have died of SIGKILL */
         struct ms_pidref ref; /* held while it is large, to learn how it died */
         bool named;       /* reported as OOM-killed */
+        char comm[MS_COMM_MAX]; /* when cmd was read: an exec changes it */
         char cmd[256];
 };
 

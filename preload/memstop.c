@@ -311,6 +311,14 @@ static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
         return ms_snap_cache_tree_rss(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL), rss);
 }
 
+/* pid's parent (the slots' snapshot). */
+static pid_t parent(pid_t pid, void *userdata)
+{
+        struct gate *g = userdata;
+
+        return ms_snap_cache_parent(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL));
+}
+
 /* Whether pid is an ancestor of this process: its chain of parents is read
  * once (at most 16 up, not past pid 1), on the first question. */
 static bool ancestor(pid_t pid, void *userdata)
@@ -510,6 +518,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
                 .predict = predict_again,
                 .stopped = stopped,
                 .ancestor = ancestor,
+                .parent = parent,
                 .cancelled = cancelled,
                 .userdata = g,
         };

@@ -197,8 +197,8 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
 
         for (size_t i = 0; i < n; i++) {
                 const struct ms_admitted *a = &admitted[i];
-                if (a->ancestor)
-                        continue; /* the candidate is part of it */
+                if (a->ancestor || a->container)
+                        continue; /* the candidate is part of it, or it waits for a job */
                 others++;
                 r.reserved += ms_admitted_pending(a);
                 if (ms_admitted_settling(a, now_ns))

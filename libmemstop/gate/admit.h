@@ -29,6 +29,10 @@
  * no settling: what it starts is what it grows by, and the candidate brings
  * its own need. Else a parent would wait for its child and the child for the
  * parent's reservation.
+ * An admitted job that a waiting process descends from (a script that waits
+ * for what it started, which was gated as a job of its own) counts for
+ * nothing against anyone: else the head would wait for its reservation, the
+ * job for its child, and the child, behind the head in the queue, for ever.
  * While an admitted job that grew past its
  * prediction by more than 1/8 is still growing, nothing
  * else is admitted: its memory must settle first, for at most
@@ -112,6 +116,8 @@ struct ms_admitted {
         unsigned runs;        /* typical kind: runs of the program behind the prediction */
         bool ancestor;        /* an ancestor of the candidate (ms_admit_decide's caller sets it):
                                * it counts for nothing against it */
+        bool container;       /* an ancestor of a waiting process (the caller sets it): it
+                               * counts for nothing against anyone */
 };
 
 struct ms_candidate {

@@ -133,13 +133,29 @@ int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss)
         return 0;
 }
 
-int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss)
+/* Whether c holds a snapshot fresh enough at now_ns, taking one if not. */
+static bool cache_fresh(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
 {
         if (!c->taken_ns || now_ns - c->taken_ns > MS_SNAP_FRESH_NS)
                 c->taken_ns = ms_snap_take(rootfd, &c->snap) == 0 ? now_ns : 0;
-        if (c->taken_ns && ms_snap_tree_rss(&c->snap, pid, rss) == 0)
+        return c->taken_ns != 0;
+}
+
+int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss)
+{
+        if (cache_fresh(c, rootfd, now_ns) && ms_snap_tree_rss(&c->snap, pid, rss) == 0)
                 return 0;
         return ms_proc_rss_read(rootfd, pid, rss);
+}
+
+pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
+{
+        const struct ms_snap_proc *p = cache_fresh(c, rootfd, now_ns) ? find(&c->snap, pid) : NULL;
+        struct ms_proc_stat st;
+
+        if (p)
+                return p->ppid > 0 ? p->ppid : 0;
+        return ms_proc_stat_read(rootfd, pid, &st) == 0 && st.ppid > 0 ? st.ppid : 0;
 }
 
 bool ms_parent_runs_jobs(int rootfd)

@@ -63,6 +63,10 @@ struct ms_snap_cache {
  * cannot be taken or misses it. Returns 0 or -errno. */
 int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss);
 
+/* pid's parent from the cached snapshot (taken again when old), or from
+ * proc/PID/stat when the snapshot misses it; 0 if unknown. */
+pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns);
+
 /* Sort by pid (ms_snap_take does it; tests build snapshots by hand). */
 void ms_snap_sort(struct ms_snap *s);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -375,6 +376,50 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
         return sleep_ns;
 }
 
+/* How far up a waiting process's ancestors are looked at for admitted jobs. */
+#define CONTAINER_DEPTH 32
+
+struct pid_index {
+        pid_t pid;
+        size_t i;
+};
+
+static int cmp_pid_index(const void *a, const void *b)
+{
+        const struct pid_index *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Marks the admitted jobs that a waiting process of this pid namespace
+ * descends from: they wait for it (admit.h, container). */
+static void mark_containers(const struct ms_ledger_file *f, const struct ms_queue_ops *ops, uint64_t pidns,
+                            struct ms_admitted *adm, size_t n)
+{
+        struct pid_index idx[MS_LEDGER_SLOTS];
+
+        if (!ops->parent || n == 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                idx[i] = (struct pid_index){ adm[i].pid, i };
+        qsort(idx, n, sizeof(idx[0]), cmp_pid_index);
+        MS_LEDGER_FOREACH(f, w, MS_SLOTS_WAITING) {
+                pid_t p = f->slot[w].pid;
+                if (!same_pidns(&f->slot[w], pidns))
+                        continue;
+                for (unsigned d = 0; d < CONTAINER_DEPTH; d++) {
+                        pid_t up = ops->parent(p, ops->userdata);
+                        struct pid_index key = { .pid = up }, *hit;
+                        if (up <= 1 || up == p)
+                                break;
+                        hit = bsearch(&key, idx, n, sizeof(idx[0]), cmp_pid_index);
+                        if (hit)
+                                adm[hit->i].container = true;
+                        p = up;
+                }
+        }
+}
+
 /* The head decides: admit itself, or let others go first and sleep. */
 static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const struct ms_queue_request *req,
                      const struct ms_queue_ops *ops, struct ms_queue_waiter *w, uint64_t now,
@@ -390,6 +435,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
         for (size_t i = 0; i < n && ops->ancestor; i++)
                 adm[i].ancestor = ops->ancestor(adm[i].pid, ops->userdata);
+        mark_containers(f, ops, req->pidns, adm, n);
         ms_admit_decide(res->last.available, required, adm, n, &w->cand, now, &res->decision);
         if (holding) {
                 res->decision.admit = false;

@@ -55,6 +55,9 @@ struct ms_queue_ops {
         bool (*stopped)(pid_t pid, uint64_t starttime, void *userdata);
         /* May be NULL: whether pid is an ancestor of the waiting process. */
         bool (*ancestor)(pid_t pid, void *userdata);
+        /* May be NULL: pid's parent, 0 if unknown (the admitted ancestors of
+         * waiting processes are containers: struct ms_admitted). */
+        pid_t (*parent)(pid_t pid, void *userdata);
         /* May be NULL: whether the gate was switched off (the kill switch):
          * the waiter leaves at its next look with -ECANCELED. */
         bool (*cancelled)(void *userdata);

@@ -12,7 +12,9 @@
 #  - supervised, jobs record growth curves, and a warm run starts a big job
 #    while the one before still holds its peak (not under --no-freeze); when
 #    the one before outlives its prediction, the later one is frozen, and no
-#    job is lost.
+#    job is lost;
+#  - scripts started in the background, each running a gated child, all end
+#    in a cgroup with room for one job of unknown size (no queue deadlock).
 # The real-cgroup part needs root and the v1 memory controller.
 
 . "$(dirname "$0")/lib.sh"
@@ -278,5 +280,26 @@ is "$STATUS" 0 "curves: a job under a shell that ends with _exit finishes"
 peaks=$(cat "$XDG_CACHE_HOME/memstop/peaks" 2>&1)
 check "curves: ... and its record has a growth curve ($peaks)" grep -q '^v2 ' <<<"$peaks"
 export XDG_CACHE_HOME=$W/cache
+
+# Scripts started in the background by a script (not a build driver): each is
+# a job of its own, of unknown size (the prior: half of the cgroup), and what
+# each runs is gated too. One is admitted; the next waits for its prior; its
+# child (a command substitution's cat) must not wait behind that next one in
+# the queue, or no one ever ends. Through the CLI and with plain LD_PRELOAD.
+printf '#!/bin/sh
+v=$(cat /dev/null)
+exec sleep 0.5
+' >"$W/wrap.sh"
+chmod +x "$W/wrap.sh"
+cg=$V1/memstop-test-adm-$$-wrap
+cgroup_create "$cg" || bail_out "cannot create $cg"
+echo 384M >"$cg/memory.limit_in_bytes"
+for how in cli preload; do
+	if [ "$how" = cli ]; then run=("$MEMSTOP" --); else run=(env LD_PRELOAD="$MEMSTOP_SO" MEMSTOP_PERCENT=10); fi
+	bounded 60 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" "${run[@]}" \
+		sh -c 'for i in 1 2 3; do "$0" & done; wait' "$W/wrap.sh"
+	is "$STATUS" 0 "$how: three scripts in the background, each running a gated child, in 384M: all end ($((ELAPSED / 1000)) ms)"
+done
+cgroup_remove "$cg"
 
 done_testing

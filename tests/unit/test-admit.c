@@ -548,6 +548,22 @@ static void believed_typical_job_starts_on_time(void **state)
         assert_false(ms_candidate_timed(&b));
 }
 
+/* An admitted job that a waiting process descends from counts for nothing
+ * against anyone, like an ancestor of the candidate. */
+static void container_counts_for_nothing(void **state)
+{
+        struct ms_admitted a = running(MS_PREDICT_UNKNOWN, 0, 512 * MIB, 1 * MIB, 0, 0);
+        struct ms_candidate b = { .kind = MS_PREDICT_UNKNOWN, .worst = 512 * MIB };
+        struct ms_admit_result r;
+
+        ms_admit_decide(1000 * MIB, 100 * MIB, &a, 1, &b, NOW, &r);
+        assert_false(r.admit);
+        a.container = true;
+        ms_admit_decide(1000 * MIB, 100 * MIB, &a, 1, &b, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 0);
+}
+
 static void fit_time_orders_the_ends(void **state)
 {
         /* 100 MiB free; a[1] gives back 300 MiB at 300 ms, a[0] 600 at 1000 ms.
@@ -648,6 +664,7 @@ int main(void)
                 cmocka_unit_test(candidate_is_taken_to_grow_faster_than_its_curve),
                 cmocka_unit_test(fit_time_is_when_the_wait_has_become_short_enough),
                 cmocka_unit_test(believed_typical_job_starts_on_time),
+                cmocka_unit_test(container_counts_for_nothing),
                 cmocka_unit_test(fit_time_orders_the_ends),
                 cmocka_unit_test(fit_time_of_a_job_short_already_is_an_end),
                 cmocka_unit_test(overdue_and_endless_jobs_are_taken_to_stay),

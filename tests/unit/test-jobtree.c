@@ -104,6 +104,19 @@ static void real_snapshot_has_us(void **state)
         ms_snap_free(&s);
 }
 
+/* Parents from a cached snapshot, and from stat for what it misses. */
+static void parents_from_the_cache(void **state)
+{
+        struct ms_snap_cache c = {};
+
+        assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 1), getppid());
+        assert_int_equal(c.taken_ns, 1);
+        c.snap.n = 0; /* a snapshot that misses us: stat answers */
+        assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 2), getppid());
+        assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, 0x7ffffff0, 3), 0);
+        ms_snap_free(&c.snap);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -112,6 +125,7 @@ int main(void)
                 cmocka_unit_test(cycles_end),
                 cmocka_unit_test(empty_snapshot),
                 cmocka_unit_test(real_snapshot_has_us),
+                cmocka_unit_test(parents_from_the_cache),
         };
 
         return cmocka_run_group_tests_name("jobtree", tests, NULL, NULL);

@@ -163,6 +163,36 @@ static void unknown_ancestor_does_not_hold_its_child(void **state)
         assert_int_equal(t->f->slot[t->w.self].worst, 512 * MIB);
 }
 
+/* Slot 5's job (OTHER) started 777, which waits in slot 6; we are no kin. */
+static pid_t fake_parent(pid_t pid, void *userdata)
+{
+        return pid == 777 ? OTHER : 1;
+}
+
+/* An admitted job that a waiter descends from waits for it: its reservation
+ * holds no one back (else the head waits for it, it for its child, and the
+ * child, behind the head, for ever). */
+static void job_waiting_for_its_child_holds_no_one_back(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->available = t->total = 1024 * MIB;
+        t->others_alive = true;
+        t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_UNKNOWN, .worst = 512 * MIB };
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER, .starttime = 3, .ticket = 1,
+                                          .kind = MS_PREDICT_UNKNOWN, .worst = 512 * MIB, .rss = 1 * MIB };
+        t->f->header.next_ticket = 2;
+        assert_int_equal(join(t, 10 * MS_), MS_QUEUE_LOOK);
+        t->f->slot[6] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 777, .starttime = 4,
+                                          .ticket = t->f->header.next_ticket++, .kind = MS_PREDICT_UNKNOWN };
+        assert_int_equal(step(t, 15 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_MEMORY);
+        t->ops.parent = fake_parent;
+        assert_int_equal(step(t, 20 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+}
+
 static void waiter_behind_a_live_head_sleeps(void **state)
 {
         struct t *t = *state;
@@ -463,6 +493,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(head_admits_itself_when_it_fits, setup, teardown),
                 cmocka_unit_test_setup_teardown(unknown_ancestor_does_not_hold_its_child, setup, teardown),
+                cmocka_unit_test_setup_teardown(job_waiting_for_its_child_holds_no_one_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleep_ends_at_the_timeout_then_it_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_hands_off_to_us, setup, teardown),
