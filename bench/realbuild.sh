@@ -25,8 +25,12 @@
 #
 #   bench/realbuild.sh [--build DIR] [--scenario cxx|manyc|batch|all]
 #                      [--limits "1G 2G"] [--drivers "make ninja"]
-#                      [--compilers "g++ clang++"] [--quick]
+#                      [--compilers "g++ clang++"] [--quick] [--repeat N]
 #
+# --repeat N (cxx): N rounds, each of every configuration in turn (-j1, each
+# fixed -j, memstop cold with an empty history, then warm); the medians are
+# compared. One run of each is not enough on a machine whose same -j1 build
+# varies by 25%. -jN and GNU parallel run in the first round only.
 # --quick: 4 C++ units instead of 10, one limit (1G), make only, one run of
 # each fixed -j. Needs root, the cgroup v1 memory controller, g++, make,
 # ninja, python3 and libeigen3-dev (installed with apt-get when missing).
@@ -42,9 +46,10 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_TIMEOUT=${BENCH_TIMEOUT:-900}
 RUNS=" ${BENCH_RUNS:-j1 fixed jn parallel memstop} "
 FIXED_REPEAT=1
+REPEAT=1
 
 usage() {
-	echo "usage: ${0##*/} [--build DIR] [--scenario cxx|manyc|batch|all] [--limits \"1G 2G\"] [--drivers \"make ninja\"] [--compilers \"g++ clang++\"] [--quick]" >&2
+	echo "usage: ${0##*/} [--build DIR] [--scenario cxx|manyc|batch|all] [--limits \"1G 2G\"] [--drivers \"make ninja\"] [--compilers \"g++ clang++\"] [--quick] [--repeat N]" >&2
 	exit 2
 }
 die() { echo "realbuild.sh: $*" >&2; exit 1; }
@@ -59,6 +64,11 @@ while (($#)); do
 	--drivers) (($# >= 2)) || usage; drivers=$2; shift 2 ;;
 	--compilers) (($# >= 2)) || usage; compilers=$2; shift 2 ;;
 	--quick) quick=1; shift ;;
+	--repeat)
+		if (($# < 2)) || [[ ! $2 =~ ^[1-9][0-9]*$ ]]; then usage; fi
+		REPEAT=$2
+		shift 2
+		;;
 	-h | --help) awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) usage ;;
 	esac
@@ -248,34 +258,62 @@ memstop_pair() {
 	MEMSTOP_OOM=$((MEMSTOP_OOM + R_OOM))
 }
 
+# median VALUE...: the median ("n/a" without values).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The fixed -j range tried: 2-3 in 1 GiB, 2-5 above.
+fixed_range() { if [[ $1 == 1G ]]; then echo "2 3"; else echo "2 3 4 5"; fi; }
+
 run_cxx() { # COMPILER LIMIT DRIVER
-	local cxx=$1 limit=$2 j1=n/a best=n/a range
+	local cxx=$1 limit=$2 j1=n/a best=n/a bestk='' r k m
+	local -a j1w=() coldw=() warmw=()
+	local -A fixw=() fixbad=()
 	DRIVER=$3
 	LIMIT=$((${limit%G} * 1024 * 1024 * 1024))
 	gen_cxx "$cxx"
 	header "cxx: $cxx, $DRIVER, $NJOBS targets, limit $limit"
-	# shellcheck disable=SC2046
-	if [[ $RUNS == *" j1 "* ]]; then run_cg make $(drive 1); row "$(drive 1)"; j1=$R_WALL; fi
-	# shellcheck disable=SC2046
-	if [[ $RUNS == *" jn "* ]]; then run_cg make $(drive "$NJOBS"); row "$(drive "$NJOBS")"; fi
-	if [[ $RUNS == *" fixed "* ]]; then
-		if [[ $limit == 1G ]]; then range="2 3"; else range="2 3 4 5"; fi
-		# shellcheck disable=SC2086
-		bench_best_fixed run_fixed $range
-		best=${BEST_WALL:-n/a}
-		[[ -z $BEST_K ]] || note "best fixed: $(drive "$BEST_K"), ${BEST_WALL}s"
-	fi
-	if [[ $DRIVER == make && $RUNS == *" parallel "* ]]; then
-		mkdir -p "$TMP/home/.parallel" && : >"$TMP/home/.parallel/will-cite"
-		# shellcheck disable=SC2016
-		run_cg parallel env HOME="$TMP/home" TMPDIR="$TMP" sh -c \
-			'parallel --memsuspend 500M -j"$0" -a jobs.txt; make -k -j1' "$NJOBS"
-		row "parallel --memsuspend 500M -j$NJOBS; make"
-	fi
-	if [[ $RUNS == *" memstop "* ]]; then
+	# Rounds interleave the configurations: the machine's drift hits them alike.
+	for ((r = 1; r <= REPEAT; r++)); do
+		((REPEAT == 1)) || note "round $r of $REPEAT"
 		# shellcheck disable=SC2046
-		memstop_pair "$(drive "$NJOBS")" $(drive "$NJOBS")
+		if [[ $RUNS == *" j1 "* ]]; then run_cg make $(drive 1); row "$(drive 1)"; j1w+=("$R_WALL"); fi
+		# shellcheck disable=SC2046
+		if ((r == 1)) && [[ $RUNS == *" jn "* ]]; then run_cg make $(drive "$NJOBS"); row "$(drive "$NJOBS")"; fi
+		if [[ $RUNS == *" fixed "* ]]; then
+			for k in $(fixed_range "$limit"); do
+				[[ -z ${fixbad[$k]:-} ]] || continue # lost jobs once: not a -j a user can rely on
+				run_fixed "$k" "$r"
+				if ((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)); then fixw[$k]+=" $R_WALL"; else fixbad[$k]=1; fi
+			done
+		fi
+		if ((r == 1)) && [[ $DRIVER == make && $RUNS == *" parallel "* ]]; then
+			mkdir -p "$TMP/home/.parallel" && : >"$TMP/home/.parallel/will-cite"
+			# shellcheck disable=SC2016
+			run_cg parallel env HOME="$TMP/home" TMPDIR="$TMP" sh -c \
+				'parallel --memsuspend 500M -j"$0" -a jobs.txt; make -k -j1' "$NJOBS"
+			row "parallel --memsuspend 500M -j$NJOBS; make"
+		fi
+		if [[ $RUNS == *" memstop "* ]]; then
+			# shellcheck disable=SC2046
+			memstop_pair "$(drive "$NJOBS")" $(drive "$NJOBS")
+			coldw+=("$COLD_WALL") warmw+=("$WARM_WALL")
+		fi
+	done
+	j1=$(median "${j1w[@]}")
+	for k in $(fixed_range "$limit"); do
+		[[ -z ${fixbad[$k]:-} && -n ${fixw[$k]:-} ]] || continue
+		# shellcheck disable=SC2086 # the walls
+		m=$(median ${fixw[$k]})
+		if [[ $best == n/a ]] || awk -v a="$m" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$m bestk=$k; fi
+	done
+	[[ -z $bestk ]] || note "best fixed: $(drive "$bestk"), ${best}s"
+	if [[ $RUNS == *" memstop "* ]]; then
+		COLD_WALL=$(median "${coldw[@]}") WARM_WALL=$(median "${warmw[@]}")
 		echo
+		((REPEAT == 1)) || echo "medians of $REPEAT rounds: -j1 $(secs "$j1"), best fixed $(secs "$best"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 		echo "memstop cold/-j1 $(ratio "$COLD_WALL" "$j1"), warm/-j1 $(ratio "$WARM_WALL" "$j1"), warm/best-fixed $(ratio "$WARM_WALL" "$best")"
 		note_max WORST_COLD "$(ratio "$COLD_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_J1 "$(ratio "$WARM_WALL" "$j1" | tr -d x)"
