@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gate/jobtree.h"
@@ -136,9 +137,20 @@ int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss)
 /* Whether c holds a snapshot fresh enough at now_ns, taking one if not. */
 static bool cache_fresh(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
 {
-        if (!c->taken_ns || now_ns - c->taken_ns > MS_SNAP_FRESH_NS)
-                c->taken_ns = ms_snap_take(rootfd, &c->snap) == 0 ? now_ns : 0;
-        return c->taken_ns != 0;
+        struct timespec ts;
+        uint64_t done;
+
+        if (c->taken_ns && (now_ns <= c->taken_ns || now_ns - c->taken_ns <= MS_SNAP_FRESH_NS))
+                return true;
+        if (ms_snap_take(rootfd, &c->snap) < 0)
+                return (c->taken_ns = 0), false;
+        /* Fresh from when it was done: where a snapshot takes longer than
+         * MS_SNAP_FRESH_NS (a slow /proc: many processes, a VM), every look
+         * after it would take it again, under the queue's lock. */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        done = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        c->taken_ns = done > now_ns ? done : now_ns;
+        return true;
 }
 
 int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss)

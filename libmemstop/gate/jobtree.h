@@ -55,7 +55,7 @@ struct ms_snap_cache {
         uint64_t taken_ns; /* monotonic, 0: none */
 };
 
-/* How long one snapshot serves. */
+/* How long one snapshot serves, from when it was taken (its end). */
 #define MS_SNAP_FRESH_NS (20ull * 1000 * 1000)
 
 /* The tree RSS of pid (ms_snap_tree_rss) from the cached snapshot, taken

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -109,8 +110,17 @@ static void parents_from_the_cache(void **state)
 {
         struct ms_snap_cache c = {};
 
+        struct timespec ts;
+        uint64_t taken;
+
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 1), getppid());
-        assert_int_equal(c.taken_ns, 1);
+        /* Stamped when it was done (the clock), not when it was asked for. */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        assert_true(c.taken_ns > 1 && c.taken_ns <= (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+        taken = c.taken_ns;
+        /* Asked with an earlier time, or within MS_SNAP_FRESH_NS of it: the same one. */
+        ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), taken + MS_SNAP_FRESH_NS);
+        assert_int_equal(c.taken_ns, taken);
         c.snap.n = 0; /* a snapshot that misses us: stat answers */
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 2), getppid());
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, 0x7ffffff0, 3), 0);
