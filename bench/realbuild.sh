@@ -27,9 +27,9 @@
 #                      [--limits "1G 2G"] [--drivers "make ninja"]
 #                      [--compilers "g++ clang++"] [--quick] [--repeat N]
 #
-# --repeat N (cxx): N rounds, each of every configuration in turn (-j1, each
-# fixed -j, memstop cold with an empty history, then warm); the medians are
-# compared. One run of each is not enough on a machine whose same -j1 build
+# --repeat N (cxx, manyc): N rounds, each of every configuration in turn (-j1
+# or plain -j2, each fixed -j, memstop cold with an empty history, then warm);
+# the medians are compared. One run of each is not enough on a machine whose same -j1 build
 # varies by 25%. -jN and GNU parallel run in the first round only.
 # --quick: 4 C++ units instead of 10, one limit (1G), make only, one run of
 # each fixed -j. Needs root, the cgroup v1 memory controller, g++, make,
@@ -323,18 +323,27 @@ run_cxx() { # COMPILER LIMIT DRIVER
 }
 
 run_manyc() {
-	local plain
+	local plain r
+	local -a plainw coldw warmw
 	LIMIT=$((64 * 1024 * 1024 * 1024)) # above the machine's memory: no limit to speak of
 	gen_manyc
 	for DRIVER in $drivers; do
 		header "manyc: $NJOBS C files, $DRIVER -j2, no memory limit"
-		# shellcheck disable=SC2046
-		run_cg make $(drive 2)
-		row "$(drive 2)"
-		plain=$R_WALL
-		# shellcheck disable=SC2046
-		memstop_pair "$(drive 2)" $(drive 2)
+		plainw=() coldw=() warmw=()
+		for ((r = 1; r <= REPEAT; r++)); do
+			((REPEAT == 1)) || note "round $r of $REPEAT"
+			# shellcheck disable=SC2046
+			run_cg make $(drive 2)
+			row "$(drive 2)"
+			plainw+=("$R_WALL")
+			# shellcheck disable=SC2046
+			memstop_pair "$(drive 2)" $(drive 2)
+			coldw+=("$COLD_WALL") warmw+=("$WARM_WALL")
+		done
+		plain=$(median "${plainw[@]}")
+		COLD_WALL=$(median "${coldw[@]}") WARM_WALL=$(median "${warmw[@]}")
 		echo
+		((REPEAT == 1)) || echo "medians of $REPEAT rounds: plain $(secs "$plain"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 		echo "memstop/plain: cold $(ratio "$COLD_WALL" "$plain"), warm $(ratio "$WARM_WALL" "$plain")"
 		note_max WORST_PLAIN "$(ratio "$COLD_WALL" "$plain" | tr -d x)"
 		note_max WORST_PLAIN "$(ratio "$WARM_WALL" "$plain" | tr -d x)"
