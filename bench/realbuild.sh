@@ -260,8 +260,19 @@ memstop_pair() {
 
 # median VALUE...: the median ("n/a" without values).
 median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $1 } END {
+		if (n == 0) print "n/a"; else if (n % 2) print v[(n + 1) / 2]; else printf "%.2f\n", (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+
+# paired_median "A..." "B...": the median of A[i]/B[i], each pair from one
+# round (the machine's drift between rounds cancels out); "n/a" without pairs.
+paired_median() {
+	local -a a b q=()
+	local i
+	read -ra a <<<"$1"
+	read -ra b <<<"$2"
+	for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do q+=("$(ratio "${a[i]}" "${b[i]}" | tr -d x)"); done
+	median "${q[@]}" | sed 's/[0-9]$/&x/'
 }
 
 # The fixed -j range tried: 2-3 in 1 GiB, 2-5 above.
@@ -315,6 +326,8 @@ run_cxx() { # COMPILER LIMIT DRIVER
 		echo
 		((REPEAT == 1)) || echo "medians of $REPEAT rounds: -j1 $(secs "$j1"), best fixed $(secs "$best"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 		echo "memstop cold/-j1 $(ratio "$COLD_WALL" "$j1"), warm/-j1 $(ratio "$WARM_WALL" "$j1"), warm/best-fixed $(ratio "$WARM_WALL" "$best")"
+		# shellcheck disable=SC2086 # the walls
+		((REPEAT == 1)) || echo "per-round ratios, median: cold/-j1 $(paired_median "${coldw[*]}" "${j1w[*]}"), warm/-j1 $(paired_median "${warmw[*]}" "${j1w[*]}"), warm/best-fixed $(paired_median "${warmw[*]}" "${fixw[$bestk]:-}")"
 		note_max WORST_COLD "$(ratio "$COLD_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_J1 "$(ratio "$WARM_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_BEST "$(ratio "$WARM_WALL" "$best" | tr -d x)"
@@ -345,6 +358,7 @@ run_manyc() {
 		echo
 		((REPEAT == 1)) || echo "medians of $REPEAT rounds: plain $(secs "$plain"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 		echo "memstop/plain: cold $(ratio "$COLD_WALL" "$plain"), warm $(ratio "$WARM_WALL" "$plain")"
+		((REPEAT == 1)) || echo "per-round ratios, median: cold $(paired_median "${coldw[*]}" "${plainw[*]}"), warm $(paired_median "${warmw[*]}" "${plainw[*]}")"
 		note_max WORST_PLAIN "$(ratio "$COLD_WALL" "$plain" | tr -d x)"
 		note_max WORST_PLAIN "$(ratio "$WARM_WALL" "$plain" | tr -d x)"
 		SUMMARY+=("manyc $DRIVER: cold $(ratio "$COLD_WALL" "$plain") warm $(ratio "$WARM_WALL" "$plain") of plain -j2")
