@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The files of /proc/PID that the gate, the supervisor and lockd read:
  * stat (a comm may hold anything), statm, status, children, cgroup and
- * cmdline. */
+ * cmdline; and /proc/locks (who holds the ledger's lock). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "fuzz-input.h"
+#include "gate/lockwait.h"
 #include "probe/proc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ms_proc_children_parse(s, pids, 64, &n) != -EINVAL && n > 64)
                 abort();
         if (ms_proc_memcg_parse(s, path, sizeof(path)) == 0 && strnlen(path, sizeof(path)) >= sizeof(path))
+                abort();
+        if (ms_locks_flock_holder(s, 0x1a, 4242) < 0)
                 abort();
         /* cmdline: NULs included. */
         ms_proc_cmdline_format((const char *)data, size, line, sizeof(line));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gate/ledger.h"
+#include "gate/lockwait.h"
 #include "util/macro.h"
 
 void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size)
@@ -107,7 +108,7 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         if (fd < 0)
                 return fd;
         fd = move_high(fd);
-        r = ms_flock_within(fd, LOCK_EX, MS_LEDGER_LOCK_NS);
+        r = ms_flock_patient(fd, LOCK_EX, MS_LEDGER_PATIENCE_NS);
         if (r < 0)
                 return r;
         if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*map) && ftruncate(fd, sizeof(*map)) < 0)) {
@@ -216,6 +217,13 @@ int ms_ledger_lock_within(struct ms_ledger *ledger, uint64_t timeout_ns)
         if (ledger->fd < 0 || !still_ours(ledger))
                 return -EBADF;
         return ms_flock_within(ledger->fd, LOCK_EX, timeout_ns);
+}
+
+int ms_ledger_lock_patient(struct ms_ledger *ledger, uint64_t patience_ns)
+{
+        if (ledger->fd < 0 || !still_ours(ledger))
+                return -EBADF;
+        return ms_flock_patient(ledger->fd, LOCK_EX, patience_ns);
 }
 
 int ms_ledger_lock(struct ms_ledger *ledger)

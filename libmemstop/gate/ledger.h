@@ -113,7 +113,9 @@ struct ms_ledger {
 /* The ledger's file name for a cgroup directory ("" or NULL: the host). */
 void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size);
 
-/* Open (creating mode 0600, O_NOFOLLOW) and map the ledger in dirfd.
+/* Open (creating mode 0600, O_NOFOLLOW) and map the ledger in dirfd. Its
+ * lock is waited for as ms_ledger_lock_patient does, up to
+ * MS_LEDGER_PATIENCE_NS.
  * A file of the wrong size or with a bad header is reinitialized under the
  * lock (ledger->reset tells). Returns 0 or -errno. */
 int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger);
@@ -137,6 +139,10 @@ int ms_flock_within(int fd, int op, uint64_t timeout_ns);
  * the ledger's (the program closed it and reused its number), or -errno. */
 int ms_ledger_lock_within(struct ms_ledger *ledger, uint64_t timeout_ns);
 int ms_ledger_lock(struct ms_ledger *ledger);
+/* The same, but past MS_LEDGER_LOCK_NS the wait goes on while the lock's
+ * holder is at work, up to patience_ns (gate/lockwait.h): for admissions,
+ * which without the lock would run beside jobs they cannot see. */
+int ms_ledger_lock_patient(struct ms_ledger *ledger, uint64_t patience_ns);
 void ms_ledger_unlock(struct ms_ledger *ledger);
 
 /*

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gate/lockwait.h"
 #include "gate/policy.h"
 #include "gate/queue.h"
 
@@ -508,11 +509,12 @@ int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const str
         return r;
 }
 
-/* How long the next lock may be waited for: MS_LEDGER_LOCK_NS, and not past
- * the timeout (a moment at least, to give up cleanly). */
+/* How long the next lock may be waited for: MS_LEDGER_PATIENCE_NS while its
+ * holder is at work (ms_ledger_lock_patient), and not past the timeout (a
+ * moment at least, to give up cleanly). */
 static uint64_t lock_bound(const struct ms_config *c, uint64_t waited_ns)
 {
-        uint64_t timeout_ns = c->timeout_usec * 1000, bound = MS_LEDGER_LOCK_NS;
+        uint64_t timeout_ns = c->timeout_usec * 1000, bound = MS_LEDGER_PATIENCE_NS;
 
         if (timeout_ns && timeout_ns > waited_ns && timeout_ns - waited_ns < bound)
                 bound = timeout_ns - waited_ns;
@@ -543,7 +545,7 @@ int ms_queue_wait(struct ms_ledger *l, const struct ms_config *c, const struct m
         res->slot = -1;
         for (;;) {
                 /* Bounded by the time waited as of the last look (sleeps come on top). */
-                r = ms_ledger_lock_within(l, lock_bound(c, res->waited_ns + sleep_ns));
+                r = ms_ledger_lock_patient(l, lock_bound(c, res->waited_ns + sleep_ns));
                 if (r < 0)
                         return lock_failed(l, req, &w, ops, res, r);
                 uint64_t now = ops->now_ns(ops->userdata);

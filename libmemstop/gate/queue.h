@@ -136,7 +136,8 @@ int ms_queue_step(struct ms_ledger_file *f, const struct ms_config *c, const str
 
 /* Wait in the queue until admitted or config->timeout_usec passes.
  * Returns 0 or -errno (-ENOSPC: ledger full; -ESTALE: our entry vanished;
- * -ETIMEDOUT: the lock could not be had within MS_LEDGER_LOCK_NS or the
+ * -ETIMEDOUT: the lock could not be had within MS_LEDGER_LOCK_NS (its
+ * holder stopped or sleeping), MS_LEDGER_PATIENCE_NS (at work) or the
  * timeout; -EBADF: the ledger's fd was taken over; -ECANCELED: switched
  * off), after which the caller falls back to the plain gate (res->waited_ns
  * says how long it waited already). */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,12 +12,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "fixture.h"
 #include "gate/ledger.h"
+#include "gate/lockwait.h"
 #include "gate/queue.h"
 #include "gate/statedir.h"
 
@@ -702,6 +706,113 @@ static void held_lock_is_waited_for_boundedly(void **state)
         close(holder);
 }
 
+static void locks_text_names_the_holder(void **state)
+{
+        const uint64_t dev = makedev(0, 0x1a), ino = 4242;
+        const char *text = "1: POSIX  ADVISORY  WRITE 77 00:1a:4242 0 EOF\n"
+                           "2: FLOCK  ADVISORY  WRITE 88 00:1a:4243 0 EOF\n"
+                           "3: FLOCK  ADVISORY  WRITE 99 00:1a:4242 0 EOF\n"
+                           "3: -> FLOCK  ADVISORY  WRITE 100 00:1a:4242 0 EOF\n";
+        char longline[600];
+
+        (void)state;
+        assert_int_equal(ms_locks_flock_holder(text, dev, ino), 99);
+        /* A waiter's line ("->") is not a holder; nor a POSIX or OFD lock. */
+        assert_int_equal(ms_locks_flock_holder("3: -> FLOCK  ADVISORY  WRITE 100 00:1a:4242 0 EOF\n", dev, ino), 0);
+        assert_int_equal(ms_locks_flock_holder("1: OFDLCK ADVISORY  WRITE -1 00:1a:4242 0 EOF\n", dev, ino), 0);
+        /* Another device, another file. */
+        assert_int_equal(ms_locks_flock_holder(text, makedev(8, 1), ino), 0);
+        assert_int_equal(ms_locks_flock_holder(text, dev, 1), 0);
+        /* The major and minor numbers are hexadecimal. */
+        assert_int_equal(ms_locks_flock_holder("4: FLOCK ADVISORY WRITE 5 fd:1f:4242 0 EOF", makedev(0xfd, 0x1f), ino),
+                         5);
+        /* Malformed, cut short, empty, hostile. */
+        assert_int_equal(ms_locks_flock_holder("3: FLOCK  ADVISORY  WRITE 99 00:1a", dev, ino), 0);
+        assert_int_equal(ms_locks_flock_holder("3: FLOCK  ADVISORY  WRITE 0 00:1a:4242 0 EOF\n", dev, ino), 0);
+        assert_int_equal(ms_locks_flock_holder("garbage\n\n\n", dev, ino), 0);
+        assert_int_equal(ms_locks_flock_holder("", dev, ino), 0);
+        assert_int_equal(ms_locks_flock_holder(NULL, dev, ino), 0);
+        memset(longline, 'x', sizeof(longline) - 1);
+        longline[sizeof(longline) - 1] = '\0';
+        assert_int_equal(ms_locks_flock_holder(longline, dev, ino), 0);
+}
+
+static double monotonic_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A child that takes the ledger's lock, says so on the pipe, then spins on a
+ * CPU for `busy` seconds or sleeps, and exits (releasing it). */
+static pid_t lock_holder(const char *path, double busy, int *ready)
+{
+        int p[2];
+        pid_t pid;
+
+        assert_int_equal(pipe(p), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(path, O_RDWR);
+                if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                        _exit(1);
+                (void)!write(p[1], "x", 1);
+                if (busy <= 0)
+                        for (;;)
+                                pause();
+                for (double end = monotonic_s() + busy; monotonic_s() < end;)
+                        ;
+                _exit(0);
+        }
+        close(p[1]);
+        *ready = p[0];
+        return pid;
+}
+
+/* A holder at work (a gate reading a slow /proc) longer than
+ * MS_LEDGER_LOCK_NS is waited for: the admission keeps its queue. */
+static void busy_holder_is_waited_for(void **state)
+{
+        struct t *t = *state;
+        char path[4096], c;
+        int ready, status;
+        pid_t pid;
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        pid = lock_holder(path, 2.5, &ready);
+        assert_int_equal(read(ready, &c, 1), 1);
+        close(ready);
+        assert_int_equal(ms_ledger_lock_patient(&t->l, MS_LEDGER_PATIENCE_NS), 0);
+        ms_ledger_unlock(&t->l);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A holder that sleeps with the lock (no gate does) is stuck: given up on
+ * after MS_LEDGER_LOCK_NS, not after the patience. */
+static void sleeping_holder_is_given_up_on(void **state)
+{
+        struct t *t = *state;
+        char path[4096], c;
+        double t0;
+        int ready;
+        pid_t pid;
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        pid = lock_holder(path, 0, &ready);
+        assert_int_equal(read(ready, &c, 1), 1);
+        close(ready);
+        t0 = monotonic_s();
+        assert_int_equal(ms_ledger_lock_patient(&t->l, MS_LEDGER_PATIENCE_NS), -ETIMEDOUT);
+        /* Not the 30 s of patience (the bound is generous: a slow machine). */
+        assert_true(monotonic_s() - t0 < 20);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -718,6 +829,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(read_only_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(prune_head_find, setup, teardown),
                 cmocka_unit_test(frozen_time_is_left_out_of_ages),
+                cmocka_unit_test(locks_text_names_the_holder),
+                cmocka_unit_test_setup_teardown(busy_holder_is_waited_for, setup, teardown),
+                cmocka_unit_test_setup_teardown(sleeping_holder_is_given_up_on, setup, teardown),
                 cmocka_unit_test_setup_teardown(exit_curve_comes_from_the_looks, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_admits_at_once_when_it_fits, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_times_out_and_leaves, setup, teardown),

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Waiting for a lock whose holder is at work.
+ *
+ * The ledger's lock is held for microseconds by a gate at work; a wait of
+ * MS_LEDGER_LOCK_NS (1 s) means its holder is stopped or stuck, and the
+ * waiter gives up (no queue, the threshold alone) rather than hang with it.
+ * But a holder may also be slow: a /proc of thousands of processes, or the
+ * user-mode VM's, takes long to read, and a process that gave up the queue
+ * for that was let in beside jobs it did not see, and OOM-killed. So past
+ * the first second, /proc/locks is asked who holds the lock: while that
+ * process is on a CPU or in the kernel (state R or D; a task frozen by a
+ * cgroup freezer shows D too, and the supervisor thaws it), the wait goes on,
+ * up to the patience given. A holder that sleeps (S: no gate sleeps with the
+ * lock), is stopped (T, t), is gone, is unknown, or is the waiter itself ends
+ * the wait at once, as before.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* How long an admission waits for a lock whose holder is at work. */
+#define MS_LEDGER_PATIENCE_NS (30ull * 1000 * 1000 * 1000)
+
+/* The pid that the text of /proc/locks names as holding a FLOCK lock on the
+ * file dev:ino (a waiter's "->" line is not a holder), or 0. Pure: any text,
+ * however malformed or cut short, is read safely. */
+pid_t ms_locks_flock_holder(const char *text, uint64_t dev, uint64_t ino);
+
+/* Whether the holder of the flock on fd's file (proc/locks below rootfd) is
+ * at work: found, not this process, and in state R or D. */
+bool ms_flock_holder_busy(int rootfd, int fd);
+
+/* flock(fd, op) waited for at most MS_LEDGER_LOCK_NS (or patience_ns if
+ * shorter), then on for as long as the holder is busy, up to patience_ns in
+ * all. Returns 0, -ETIMEDOUT or -errno. */
+int ms_flock_patient(int fd, int op, uint64_t patience_ns);
