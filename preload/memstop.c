@@ -319,6 +319,14 @@ static pid_t parent(pid_t pid, void *userdata)
         return ms_snap_cache_parent(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL));
 }
 
+/* Whether pid's job is on a CPU or waiting for one (the slots' snapshot). */
+static bool running(pid_t pid, void *userdata)
+{
+        struct gate *g = userdata;
+
+        return ms_snap_cache_tree_running(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL));
+}
+
 /* Whether pid is an ancestor of this process: its chain of parents is read
  * once (at most 16 up, not past pid 1), on the first question. */
 static bool ancestor(pid_t pid, void *userdata)
@@ -492,6 +500,8 @@ static void describe(struct gate *g, const struct ms_sample *first, int argc, ch
                 g->history_dir[0] = '\0';
         predict(g, &req->cand);
         req->cand.supervised = supervised();
+        /* Jobs wait for CPUs only under the CLI, which runs a build. */
+        req->cand.cpus = req->cand.supervised ? ms_cpus_usable() : 0;
         /* Started without the CLI: tell the processes below which programs stay small. */
         if (g->config.learn && !g->config.small && g->history_dir[0] && !g->plenty) {
                 char small[4096];
@@ -519,6 +529,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
                 .stopped = stopped,
                 .ancestor = ancestor,
                 .parent = parent,
+                .running = running,
                 .cancelled = cancelled,
                 .userdata = g,
         };

@@ -187,19 +187,43 @@ uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const s
         return (int64_t)cand->predicted <= free ? at : UINT64_MAX;
 }
 
+/* Whether an admitted job takes a CPU: a process of its tree is on one or
+ * waits for one, or it was admitted just now (a driver starting its
+ * compiler, not yet seen running: jobs let in one after the other in a
+ * moment would all look idle). */
+static bool job_runs(const struct ms_admitted *a, uint64_t now_ns)
+{
+        return a->running || (now_ns >= a->admitted_ns && now_ns - a->admitted_ns < MS_CPU_START_NS);
+}
+
+/* Whether the candidate waits for a CPU: as many other jobs run as it has
+ * CPUs, and each is due to end (a known duration, not yet past): it waits
+ * for the first of them to end, and no longer. */
+static bool waits_for_cpu(const struct ms_candidate *cand, size_t running, bool undue)
+{
+        return cand->cpus > 0 && running >= cand->cpus && !undue;
+}
+
 void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admitted *admitted, size_t n,
                      const struct ms_candidate *cand, uint64_t now_ns, struct ms_admit_result *out)
 {
         struct ms_admit_result r = { .admit = true, .reason = MS_ADMIT_FITS };
         uint64_t surprise = 0;
         bool settling = false;
-        size_t others = 0; /* admitted jobs not its ancestors */
+        size_t others = 0;  /* admitted jobs not its ancestors */
+        size_t running = 0; /* ... of them on a CPU or waiting for one */
+        bool undue = false; /* one of those has no known end, or is past it */
 
         for (size_t i = 0; i < n; i++) {
                 const struct ms_admitted *a = &admitted[i];
                 if (a->ancestor || a->container)
                         continue; /* the candidate is part of it, or it waits for a job */
                 others++;
+                if (job_runs(a, now_ns)) {
+                        running++;
+                        if (a->end_ns == 0 || a->end_ns <= now_ns)
+                                undue = true;
+                }
                 r.reserved += ms_admitted_pending(a);
                 if (ms_admitted_settling(a, now_ns))
                         settling = true;
@@ -236,6 +260,11 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                         r.timed = true;
                 }
         }
+        r.cpus_full = waits_for_cpu(cand, running, undue);
+        if (r.admit && r.cpus_full) {
+                r.admit = r.timed = false;
+                r.reason = MS_HELD_CPUS;
+        }
         *out = r;
 }
 
@@ -248,6 +277,8 @@ const char *ms_admit_reason_name(enum ms_admit_reason r)
                 return "not enough memory";
         case MS_HELD_SETTLING:
                 return "a job that outgrew its prediction is still growing";
+        case MS_HELD_CPUS:
+                return "as many jobs run as there are CPUs";
         case MS_HELD_FROZEN:
                 return "frozen jobs resume first";
         }

@@ -54,6 +54,17 @@
  * beside what is still reserved, and once they have ended, its whole peak
  * fits. Admitted jobs keep their whole reservation until they end. When a
  * job outlives its prediction, the supervisor freezes the one that grows.
+ *
+ * CPUs: under the CLI (a build), while as many other jobs run as there are
+ * CPUs (cand->cpus; a job runs when a process of its tree is on a CPU or
+ * waits for one), a job waits for a CPU too (MS_HELD_CPUS), in its place in
+ * the queue: started now, it would only share the CPUs with the running
+ * jobs, slow them all, and take early the memory they need to end. It waits
+ * only while each of those jobs is due to end (a duration learned, not yet
+ * past), so at most until the first is due: a job of unknown duration, or
+ * one that runs late (a server a test suite started), never holds anyone
+ * for CPUs. Jobs that sleep, wait for I/O or are frozen do not count. Where
+ * memory is plentiful no process joins the queue: the command's -j decides.
  */
 #pragma once
 
@@ -96,6 +107,8 @@ unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint6
 #define MS_PROBATION_SUPERVISED_NS (50ull * 1000 * 1000)
 /* An unknown job stops blocking others after this long, settled or not. */
 #define MS_SETTLE_MAX_NS (5ull * 1000 * 1000 * 1000)
+/* A job admitted this recently counts as running (MS_HELD_CPUS). */
+#define MS_CPU_START_NS (1000ull * 1000 * 1000)
 
 enum ms_prediction_kind {
         MS_PREDICT_UNKNOWN = 0,
@@ -118,6 +131,8 @@ struct ms_admitted {
                                * it counts for nothing against it */
         bool container;       /* an ancestor of a waiting process (the caller sets it): it
                                * counts for nothing against anyone */
+        bool running;         /* its tree has a process on a CPU or waiting for one (the caller
+                               * sets it) */
 };
 
 struct ms_candidate {
@@ -128,6 +143,7 @@ struct ms_candidate {
         struct ms_curve curve; /* of a verified job, or its program's for a
                                 * typical one; duration_ms 0: unknown */
         bool supervised;       /* a supervisor freezes it if it outgrows its room */
+        unsigned cpus;         /* CPUs the jobs share (the caller sets it); 0: not counted */
 };
 
 enum ms_admit_reason {
@@ -135,6 +151,7 @@ enum ms_admit_reason {
         MS_HELD_MEMORY,   /* available - reserved < required */
         MS_HELD_SETTLING, /* an unknown job's memory is still growing */
         MS_HELD_FROZEN,   /* jobs frozen by the supervisor resume first */
+        MS_HELD_CPUS,     /* as many jobs run as there are CPUs, each due to end */
 };
 
 struct ms_admit_result {
@@ -144,6 +161,8 @@ struct ms_admit_result {
         uint64_t need;     /* what this candidate adds */
         uint64_t free;     /* available - reserved (0 if negative) */
         bool timed;        /* admitted because others will have ended in time */
+        bool cpus_full;    /* a job started now would wait for a CPU (MS_HELD_CPUS's
+                            * test, whatever the reason): nothing is let in ahead */
 };
 
 /*

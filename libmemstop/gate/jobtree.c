@@ -95,7 +95,8 @@ int ms_snap_take(int rootfd, struct ms_snap *s)
                 }
                 s->p[s->n++] = (struct ms_snap_proc){ .pid = pid, .ppid = st.ppid,
                                                       .rss = st.rss_pages * page,
-                                                      .driver = ms_build_driver(st.comm) };
+                                                      .driver = ms_build_driver(st.comm),
+                                                      .running = st.state == 'R' };
         }
         ms_pid_dir_close(&d);
         ms_snap_sort(s);
@@ -134,6 +135,14 @@ int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss)
         return 0;
 }
 
+bool ms_snap_tree_running(const struct ms_snap *s, pid_t root)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->p[i].running && in_tree(s, &s->p[i], root))
+                        return true;
+        return false;
+}
+
 /* Whether c holds a snapshot fresh enough at now_ns, taking one if not. */
 static bool cache_fresh(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
 {
@@ -168,6 +177,11 @@ pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint6
         if (p)
                 return p->ppid > 0 ? p->ppid : 0;
         return ms_proc_stat_read(rootfd, pid, &st) == 0 && st.ppid > 0 ? st.ppid : 0;
+}
+
+bool ms_snap_cache_tree_running(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
+{
+        return cache_fresh(c, rootfd, now_ns) && ms_snap_tree_running(&c->snap, pid);
 }
 
 bool ms_parent_runs_jobs(int rootfd)

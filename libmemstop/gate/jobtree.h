@@ -37,6 +37,7 @@ struct ms_snap_proc {
         pid_t ppid;
         uint64_t rss; /* bytes */
         bool driver;  /* ms_build_driver(comm) */
+        bool running; /* state R: on a CPU or waiting for one */
 };
 
 struct ms_snap {
@@ -66,6 +67,9 @@ int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint6
 /* pid's parent from the cached snapshot (taken again when old), or from
  * proc/PID/stat when the snapshot misses it; 0 if unknown. */
 pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns);
+/* ms_snap_tree_running of pid from the cached snapshot; false when it
+ * cannot be taken or misses pid. */
+bool ms_snap_cache_tree_running(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns);
 
 /* Sort by pid (ms_snap_take does it; tests build snapshots by hand). */
 void ms_snap_sort(struct ms_snap *s);
@@ -74,6 +78,10 @@ void ms_snap_sort(struct ms_snap *s);
  * root and their subtrees. Pure. Returns 0, or -ESRCH when root is not in
  * the snapshot. A cycle in hostile data ends at a depth of 64. */
 int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss);
+
+/* Whether a process of root's tree, as ms_snap_tree_rss counts it, is on a
+ * CPU or waiting for one (state R). Pure. */
+bool ms_snap_tree_running(const struct ms_snap *s, pid_t root);
 
 /* Whether the calling process's parent is a build driver that runs jobs
  * (make, ninja, xargs), not the supervising `memstop` (its command is

@@ -359,7 +359,9 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
         const struct ms_candidate *cand = &w->cand;
         uint64_t sleep_ns;
 
-        if (!holding && cand->kind != MS_PREDICT_UNKNOWN) {
+        /* No one goes first while the CPUs are taken: they would take a CPU
+         * from the jobs running, and the head's place in line. */
+        if (!holding && cand->kind != MS_PREDICT_UNKNOWN && !res->decision.cpus_full) {
                 /* A head that will fit in time, without anyone leaving first. */
                 uint64_t head_fit = UINT64_MAX;
                 if (cand->supervised && res->decision.reason == MS_HELD_MEMORY)
@@ -371,8 +373,10 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
         /* Exits wake the head at once; settling needs the clock. */
         sleep_ns = res->decision.reason == MS_HELD_SETTLING ? MS_HEAD_SETTLE_POLL_NS
                                                             : ms_backoff_usec(w->attempt++) * 1000;
-        /* It may fit in time without anyone leaving: look again soon. */
-        if (cand->supervised && ms_curve_valid(&cand->curve) && sleep_ns > MS_HEAD_TIMED_POLL_NS)
+        /* It may fit in time without anyone leaving, or a job may stop
+         * running (a CPU freed is no exit): look again soon. */
+        if (((cand->supervised && ms_curve_valid(&cand->curve)) || res->decision.cpus_full) &&
+            sleep_ns > MS_HEAD_TIMED_POLL_NS)
                 sleep_ns = MS_HEAD_TIMED_POLL_NS;
         return sleep_ns;
 }
@@ -434,8 +438,10 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         if (!holding && w->cand.kind == MS_PREDICT_VERIFIED && now - w->head_since_ns < MS_BACKFILL_NS)
                 big_first(f, w->self, w->cand.predicted, res->last.available, required, now);
         n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-        for (size_t i = 0; i < n && ops->ancestor; i++)
-                adm[i].ancestor = ops->ancestor(adm[i].pid, ops->userdata);
+        for (size_t i = 0; i < n; i++) {
+                adm[i].ancestor = ops->ancestor && ops->ancestor(adm[i].pid, ops->userdata);
+                adm[i].running = ops->running && w->cand.cpus && ops->running(adm[i].pid, ops->userdata);
+        }
         mark_containers(f, ops, req->pidns, adm, n);
         ms_admit_decide(res->last.available, required, adm, n, &w->cand, now, &res->decision);
         if (holding) {

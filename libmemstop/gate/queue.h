@@ -58,6 +58,9 @@ struct ms_queue_ops {
         /* May be NULL: pid's parent, 0 if unknown (the admitted ancestors of
          * waiting processes are containers: struct ms_admitted). */
         pid_t (*parent)(pid_t pid, void *userdata);
+        /* May be NULL: whether admitted pid's job is on a CPU or waiting for
+         * one (struct ms_admitted's running). */
+        bool (*running)(pid_t pid, void *userdata);
         /* May be NULL: whether the gate was switched off (the kill switch):
          * the waiter leaves at its next look with -ECANCELED. */
         bool (*cancelled)(void *userdata);

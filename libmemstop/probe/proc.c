@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -453,4 +454,16 @@ int ms_proc_commit_read(int rootfd, pid_t pid, uint64_t *bytes)
 
         /* Both fields come early: a status cut short (-EFBIG) still has them. */
         return r < 0 && r != -EFBIG ? r : ms_proc_status_commit_parse(status, bytes);
+}
+
+unsigned ms_cpus_usable(void)
+{
+        cpu_set_t set;
+        long online;
+
+        if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+                return (unsigned)CPU_COUNT(&set);
+        /* More CPUs than a cpu_set_t holds (1024), or no answer. */
+        online = sysconf(_SC_NPROCESSORS_ONLN);
+        return online > 0 ? (unsigned)online : 1;
 }

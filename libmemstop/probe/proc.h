@@ -105,3 +105,7 @@ int ms_proc_status_commit_parse(const char *text, uint64_t *bytes);
 /* The same read from proc/PID/status (pid 0: self). Returns 0, -ESRCH,
  * -ENOENT, -EINVAL or -errno. */
 int ms_proc_commit_read(int rootfd, pid_t pid, uint64_t *bytes);
+
+/* The CPUs this process may run on (its affinity mask, as nproc counts them),
+ * at least 1. */
+unsigned ms_cpus_usable(void);

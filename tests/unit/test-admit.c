@@ -564,6 +564,70 @@ static void container_counts_for_nothing(void **state)
         assert_int_equal(r.reserved, 0);
 }
 
+/* Under the CLI, while as many jobs run as there are CPUs, each due to end,
+ * a job waits for a CPU, whether memory is short or not; a running job of
+ * unknown duration or past its end, sleeping jobs, its own ancestors and a
+ * candidate that counts no CPUs (plain LD_PRELOAD) hold no one. */
+static void a_job_waits_for_a_cpu_while_the_jobs_are_due(void **state)
+{
+        struct ms_admitted a[2] = { big_running(300 * MS), big_running(300 * MS) };
+        struct ms_candidate b = big_candidate();
+        struct ms_admit_result r;
+
+        a[0].predicted = a[0].worst = a[0].rss = 10 * MIB;
+        a[1].predicted = a[1].worst = a[1].rss = 10 * MIB;
+        b.cpus = 2;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit); /* neither runs */
+        a[0].running = true;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit); /* one runs, a CPU is free */
+        a[1].running = true;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_false(r.admit); /* memory to spare, but both CPUs are taken */
+        assert_false(r.timed);
+        assert_int_equal(r.reason, MS_HELD_CPUS);
+        assert_string_equal(ms_admit_reason_name(r.reason), "as many jobs run as there are CPUs");
+        a[1].ancestor = true;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit);
+        a[1].ancestor = false;
+        b.cpus = 3;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit);
+        b.cpus = 0; /* not counted */
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit);
+        b.cpus = 2;
+        /* One of unknown duration: it may run for ever, no one waits for it. */
+        a[1].end_ns = 0;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit);
+        /* One past its end: the wait is over. */
+        a[1].end_ns = NOW;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit);
+        a[1].end_ns = NOW + 1;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_true(r.cpus_full);
+        /* Short of memory as well: memory's reason comes first. */
+        ms_admit_decide(500 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_MEMORY);
+        assert_true(r.cpus_full); /* and no one goes ahead of it */
+        /* A job admitted a moment ago runs, seen or not: its driver may not
+         * have started its compiler yet. */
+        a[1].running = false;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_true(r.admit);
+        assert_false(r.cpus_full);
+        a[1].admitted_ns = NOW - MS_CPU_START_NS + 1;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reason, MS_HELD_CPUS);
+}
+
 static void fit_time_orders_the_ends(void **state)
 {
         /* 100 MiB free; a[1] gives back 300 MiB at 300 ms, a[0] 600 at 1000 ms.
@@ -629,6 +693,7 @@ static void reason_names(void **state)
 {
         assert_string_equal(ms_admit_reason_name(MS_ADMIT_FITS), "fits");
         assert_string_equal(ms_admit_reason_name(MS_HELD_MEMORY), "not enough memory");
+        assert_string_equal(ms_admit_reason_name(MS_HELD_CPUS), "as many jobs run as there are CPUs");
         assert_non_null(ms_admit_reason_name(MS_HELD_SETTLING));
 }
 
@@ -665,6 +730,7 @@ int main(void)
                 cmocka_unit_test(fit_time_is_when_the_wait_has_become_short_enough),
                 cmocka_unit_test(believed_typical_job_starts_on_time),
                 cmocka_unit_test(container_counts_for_nothing),
+                cmocka_unit_test(a_job_waits_for_a_cpu_while_the_jobs_are_due),
                 cmocka_unit_test(fit_time_orders_the_ends),
                 cmocka_unit_test(fit_time_of_a_job_short_already_is_an_end),
                 cmocka_unit_test(overdue_and_endless_jobs_are_taken_to_stay),

@@ -69,6 +69,27 @@ static void a_tree_is_summed_down_to_build_drivers(void **state)
         assert_int_equal(ms_snap_tree_rss(&s, 99, &rss), -ESRCH);
 }
 
+/* A job runs when a process of its tree is on a CPU or waits for one; a
+ * build driver below it (its own jobs) is not its. */
+static void a_tree_runs_when_one_of_its_processes_does(void **state)
+{
+        struct ms_snap_proc p[] = {
+                { 10, 1, 5 * MIB, true, true },    { 20, 10, 1 * MIB, false, false },
+                { 30, 20, 3 * MIB, false, false }, { 40, 30, 400 * MIB, false, true },
+                { 50, 10, 3 * MIB, false, false }, { 60, 50, 200 * MIB, false, false },
+                { 70, 50, 4 * MIB, true, false },  { 80, 70, 300 * MIB, false, true },
+        };
+        struct ms_snap s = build(p, sizeof(p) / sizeof(p[0]));
+        struct ms_snap empty = {};
+
+        assert_true(ms_snap_tree_running(&s, 20));  /* its cc1plus (40) */
+        assert_true(ms_snap_tree_running(&s, 40));
+        assert_false(ms_snap_tree_running(&s, 50)); /* only the make below it (70 -> 80) runs */
+        assert_true(ms_snap_tree_running(&s, 70));
+        assert_false(ms_snap_tree_running(&s, 99));
+        assert_false(ms_snap_tree_running(&empty, 1));
+}
+
 /* Parent cycles and self-parents (hostile or racing data) end. */
 static void cycles_end(void **state)
 {
@@ -102,6 +123,7 @@ static void real_snapshot_has_us(void **state)
         assert_true(s.n > 0);
         assert_int_equal(ms_snap_tree_rss(&s, getpid(), &rss), 0);
         assert_true(rss > 0);
+        assert_true(ms_snap_tree_running(&s, getpid())); /* reading /proc, it runs */
         ms_snap_free(&s);
 }
 
@@ -132,6 +154,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(drivers_and_compilers),
                 cmocka_unit_test(a_tree_is_summed_down_to_build_drivers),
+                cmocka_unit_test(a_tree_runs_when_one_of_its_processes_does),
                 cmocka_unit_test(cycles_end),
                 cmocka_unit_test(empty_snapshot),
                 cmocka_unit_test(real_snapshot_has_us),

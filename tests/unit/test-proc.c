@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* proc: proc/PID/stat, statm and status of processes below a root. */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -478,9 +479,20 @@ static void commit_read(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
+/* The CPUs of the affinity mask, as nproc counts them. */
+static void cpus_usable_are_the_affinity_mask(void **state)
+{
+        cpu_set_t set;
+
+        assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+        assert_int_equal(ms_cpus_usable(), (unsigned)CPU_COUNT(&set));
+        assert_true(ms_cpus_usable() >= 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(cpus_usable_are_the_affinity_mask),
                 cmocka_unit_test(stat_parse_real_line),
                 cmocka_unit_test(stat_parse_comm_with_parens_and_spaces),
                 cmocka_unit_test(stat_parse_literal_tricky),

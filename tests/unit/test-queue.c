@@ -28,6 +28,7 @@ struct t {
         struct ms_ledger_file *f;
         uint64_t available, total;
         int samples, sample_err;
+        uint64_t rss; /* of every slot; 0: 1 MiB */
         bool others_alive;
         unsigned held_calls, held_ahead;
         struct ms_queue_ops ops;
@@ -48,7 +49,9 @@ static int fake_sample(struct ms_sample *s, void *userdata)
 
 static int fake_rss(pid_t pid, uint64_t *rss, void *userdata)
 {
-        *rss = 1 * MIB;
+        struct t *t = userdata;
+
+        *rss = t->rss ? t->rss : 1 * MIB;
         return 0;
 }
 
@@ -191,6 +194,47 @@ static void job_waiting_for_its_child_holds_no_one_back(void **state)
         t->ops.parent = fake_parent;
         assert_int_equal(step(t, 20 * MS_, &sleep_ns), MS_QUEUE_DONE);
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+}
+
+static bool all_run(pid_t pid, void *userdata)
+{
+        return true;
+}
+
+static bool none_run(pid_t pid, void *userdata)
+{
+        return false;
+}
+
+/* A job that would start on time waits while as many admitted jobs run as
+ * there are CPUs; the head asks the op about each. */
+static void on_time_waits_for_a_cpu(void **state)
+{
+        static const struct ms_curve curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->available = 800 * MIB;
+        t->total = 2048 * MIB;
+        t->rss = 600 * MIB;
+        t->others_alive = true;
+        for (int i = 5; i < 7; i++)
+                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + i, .starttime = 3,
+                                                  .ticket = (uint64_t)i, .kind = MS_PREDICT_VERIFIED,
+                                                  .predicted = 600 * MIB, .worst = 600 * MIB,
+                                                  .rss = 600 * MIB, .supervised = 1, .curve = curve };
+        t->f->header.next_ticket = 7;
+        t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 900 * MIB,
+                                             .worst = 900 * MIB, .curve = curve, .supervised = true,
+                                             .cpus = 2 };
+        t->ops.running = all_run;
+        assert_int_equal(join(t, 1300 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1300 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+        t->ops.running = none_run;
+        assert_int_equal(step(t, 1310 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_true(t->res.decision.timed);
 }
 
 static void waiter_behind_a_live_head_sleeps(void **state)
@@ -494,6 +538,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(head_admits_itself_when_it_fits, setup, teardown),
                 cmocka_unit_test_setup_teardown(unknown_ancestor_does_not_hold_its_child, setup, teardown),
                 cmocka_unit_test_setup_teardown(job_waiting_for_its_child_holds_no_one_back, setup, teardown),
+                cmocka_unit_test_setup_teardown(on_time_waits_for_a_cpu, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleep_ends_at_the_timeout_then_it_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_hands_off_to_us, setup, teardown),
