@@ -27,10 +27,11 @@
 #                      [--limits "1G 2G"] [--drivers "make ninja"]
 #                      [--compilers "g++ clang++"] [--quick] [--repeat N]
 #
-# --repeat N (cxx, manyc): N rounds, each of every configuration in turn (-j1
-# or plain -j2, each fixed -j, memstop cold with an empty history, then warm);
-# the medians are compared. One run of each is not enough on a machine whose same -j1 build
-# varies by 25%. -jN and GNU parallel run in the first round only.
+# --repeat N: N rounds, each of every configuration in turn (-j1, -P1 or plain
+# -j2, each fixed -j or -P, memstop cold with an empty history, then warm);
+# the medians are compared, and the medians of per-round ratios. One run of
+# each is not enough on a machine whose same -j1 build varies by 25%. -jN,
+# xargs -P8 and GNU parallel run in the first round only.
 # --quick: 4 C++ units instead of 10, one limit (1G), make only, one run of
 # each fixed -j. Needs root, the cgroup v1 memory controller, g++, make,
 # ninja, python3 and libeigen3-dev (installed with apt-get when missing).
@@ -366,23 +367,47 @@ run_manyc() {
 }
 
 run_batch() {
-	local best p1=n/a
+	local best=n/a bestk='' p1=n/a r k m
+	local -a p1w=() coldw=() warmw=()
+	local -A fixw=() fixbad=()
 	LIMIT=$((1024 * 1024 * 1024))
 	gen_batch
 	header "batch: 8 python3 jobs x 300 MiB, limit 1G"
-	run_batch_fixed() { run_cg make xargs -P"$1" -L1 -a jobs.txt sh -c '"$@"' sh; row "xargs -P$1"; }
-	if [[ $RUNS == *" j1 "* ]]; then run_batch_fixed 1; p1=$R_WALL; fi
-	run_cg make xargs -P8 -L1 -a jobs.txt sh -c '"$@"' sh
-	row "xargs -P8"
-	bench_best_fixed run_batch_fixed 2 3 4
-	best=${BEST_WALL:-n/a}
-	memstop_pair "xargs -P8" xargs -P8 -L1 -a jobs.txt sh -c '"$@"' sh
+	for ((r = 1; r <= REPEAT; r++)); do
+		((REPEAT == 1)) || note "round $r of $REPEAT"
+		if [[ $RUNS == *" j1 "* ]]; then run_batch_fixed 1; p1w+=("$R_WALL"); fi
+		if ((r == 1)); then
+			run_cg make xargs -P8 -L1 -a jobs.txt sh -c '"$@"' sh
+			row "xargs -P8"
+		fi
+		for k in 2 3 4; do
+			[[ -z ${fixbad[$k]:-} ]] || continue
+			run_batch_fixed "$k"
+			if ((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)); then fixw[$k]+=" $R_WALL"; else fixbad[$k]=1; fi
+		done
+		memstop_pair "xargs -P8" xargs -P8 -L1 -a jobs.txt sh -c '"$@"' sh
+		coldw+=("$COLD_WALL") warmw+=("$WARM_WALL")
+	done
+	p1=$(median "${p1w[@]}")
+	for k in 2 3 4; do
+		[[ -z ${fixbad[$k]:-} && -n ${fixw[$k]:-} ]] || continue
+		# shellcheck disable=SC2086 # the walls
+		m=$(median ${fixw[$k]})
+		if [[ $best == n/a ]] || awk -v a="$m" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$m bestk=$k; fi
+	done
+	[[ -z $bestk ]] || note "best fixed: xargs -P$bestk, ${best}s"
+	COLD_WALL=$(median "${coldw[@]}") WARM_WALL=$(median "${warmw[@]}")
 	echo
+	((REPEAT == 1)) || echo "medians of $REPEAT rounds: -P1 $(secs "$p1"), best fixed $(secs "$best"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 	echo "memstop/-P1: cold $(ratio "$COLD_WALL" "$p1"), warm $(ratio "$WARM_WALL" "$p1")"
 	echo "memstop/best-fixed: cold $(ratio "$COLD_WALL" "$best"), warm $(ratio "$WARM_WALL" "$best")"
+	((REPEAT == 1)) || echo "per-round ratios, median: warm/best-fixed $(paired_median "${warmw[*]}" "${fixw[$bestk]:-}")"
 	BATCH_WARM=$(ratio "$WARM_WALL" "$best")
-	SUMMARY+=("batch: cold $(ratio "$COLD_WALL" "$p1") warm $(ratio "$WARM_WALL" "$p1") of -P1, cold $(ratio "$COLD_WALL" "$best") warm $(ratio "$WARM_WALL" "$best") of best -P${BEST_K:-?}")
+	SUMMARY+=("batch: cold $(ratio "$COLD_WALL" "$p1") warm $(ratio "$WARM_WALL" "$p1") of -P1, cold $(ratio "$COLD_WALL" "$best") warm $(ratio "$WARM_WALL" "$best") of best -P${bestk:-?}")
 }
+
+# run_batch_fixed K: xargs -PK over the batch.
+run_batch_fixed() { run_cg make xargs -P"$1" -L1 -a jobs.txt sh -c '"$@"' sh; row "xargs -P$1"; }
 
 echo "# memstop real-compiler benchmark: $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, build $build$( ((quick)) && echo ', quick')"
 "$MEMSTOP" --version | sed 's/^/# /'
