@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         if (ms_proc_memcg_parse(s, path, sizeof(path)) == 0 && strnlen(path, sizeof(path)) >= sizeof(path))
                 abort();
-        if (ms_locks_flock_holder(s, 0x1a, 4242) < 0)
+        if (ms_locks_line_holder(s, 0x1a, 4242) < 0)
                 abort();
         /* cmdline: NULs included. */
         ms_proc_cmdline_format((const char *)data, size, line, sizeof(line));

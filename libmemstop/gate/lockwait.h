@@ -24,13 +24,14 @@
 /* How long an admission waits for a lock whose holder is at work. */
 #define MS_LEDGER_PATIENCE_NS (30ull * 1000 * 1000 * 1000)
 
-/* The pid that the text of /proc/locks names as holding a FLOCK lock on the
- * file dev:ino (a waiter's "->" line is not a holder), or 0. Pure: any text,
+/* The pid that a line of /proc/locks names as holding a FLOCK lock on the
+ * file dev:ino (a waiter's "->" line is not a holder), or 0. Pure: any line,
  * however malformed or cut short, is read safely. */
-pid_t ms_locks_flock_holder(const char *text, uint64_t dev, uint64_t ino);
+pid_t ms_locks_line_holder(const char *line, uint64_t dev, uint64_t ino);
 
 /* Whether the holder of the flock on fd's file (proc/locks below rootfd) is
- * at work: found, not this process, and in state R or D. */
+ * at work: found, not this process (as that /proc numbers it), and in state
+ * R or D. */
 bool ms_flock_holder_busy(int rootfd, int fd);
 
 /* flock(fd, op) waited for at most MS_LEDGER_LOCK_NS (or patience_ns if

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -670,71 +671,80 @@ static void reused_fd_is_never_locked(void **state)
         close(own);
 }
 
-/* A process stopped while it held the ledger's lock hung every gated start:
- * MEMSTOP_TIMEOUT=1 was still hung at 6 s. */
-static void held_lock_is_waited_for_boundedly(void **state)
-{
-        struct t *t = *state;
-        struct fake_ops plenty = { .available = 4000 * MIB, .total = 8000 * MIB };
-        const struct ms_queue_ops ops = {
-                .sample = fake_sample, .rss = fake_rss, .alive = fake_alive, .now_ns = fake_now, .userdata = &plenty,
-        };
-        struct ms_queue_request req = { .pid = getpid(), .starttime = 1, .program = "test" };
-        struct ms_config c = { .timeout_usec = 300 * 1000 };
-        struct ms_queue_result res;
-        struct timespec a, b;
-        char path[4096];
-        int holder;
-
-        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
-        holder = open(path, O_RDWR);
-        assert_true(holder >= 0);
-        assert_int_equal(flock(holder, LOCK_EX), 0);
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        assert_int_equal(ms_ledger_lock_within(&t->l, 50 * 1000 * 1000), -ETIMEDOUT);
-        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), -ETIMEDOUT);
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        assert_true((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec) < 900 * 1000 * 1000);
-        /* And opening a ledger whose lock is held gives up too. */
-        close(holder);
-        holder = open(path, O_RDWR);
-        assert_int_equal(flock(holder, LOCK_EX), 0);
-        {
-                struct ms_ledger l2;
-                assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &l2), -ETIMEDOUT);
-        }
-        close(holder);
-}
-
-static void locks_text_names_the_holder(void **state)
+static void locks_line_names_the_holder(void **state)
 {
         const uint64_t dev = makedev(0, 0x1a), ino = 4242;
-        const char *text = "1: POSIX  ADVISORY  WRITE 77 00:1a:4242 0 EOF\n"
-                           "2: FLOCK  ADVISORY  WRITE 88 00:1a:4243 0 EOF\n"
-                           "3: FLOCK  ADVISORY  WRITE 99 00:1a:4242 0 EOF\n"
-                           "3: -> FLOCK  ADVISORY  WRITE 100 00:1a:4242 0 EOF\n";
         char longline[600];
 
         (void)state;
-        assert_int_equal(ms_locks_flock_holder(text, dev, ino), 99);
+        assert_int_equal(ms_locks_line_holder("3: FLOCK  ADVISORY  WRITE 99 00:1a:4242 0 EOF", dev, ino), 99);
         /* A waiter's line ("->") is not a holder; nor a POSIX or OFD lock. */
-        assert_int_equal(ms_locks_flock_holder("3: -> FLOCK  ADVISORY  WRITE 100 00:1a:4242 0 EOF\n", dev, ino), 0);
-        assert_int_equal(ms_locks_flock_holder("1: OFDLCK ADVISORY  WRITE -1 00:1a:4242 0 EOF\n", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("3: -> FLOCK  ADVISORY  WRITE 100 00:1a:4242 0 EOF", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("1: POSIX  ADVISORY  WRITE 77 00:1a:4242 0 EOF", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("1: OFDLCK ADVISORY  WRITE -1 00:1a:4242 0 EOF", dev, ino), 0);
         /* Another device, another file. */
-        assert_int_equal(ms_locks_flock_holder(text, makedev(8, 1), ino), 0);
-        assert_int_equal(ms_locks_flock_holder(text, dev, 1), 0);
+        assert_int_equal(ms_locks_line_holder("3: FLOCK  ADVISORY  WRITE 99 08:01:4242 0 EOF", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("2: FLOCK  ADVISORY  WRITE 88 00:1a:4243 0 EOF", dev, ino), 0);
         /* The major and minor numbers are hexadecimal. */
-        assert_int_equal(ms_locks_flock_holder("4: FLOCK ADVISORY WRITE 5 fd:1f:4242 0 EOF", makedev(0xfd, 0x1f), ino),
+        assert_int_equal(ms_locks_line_holder("4: FLOCK ADVISORY WRITE 5 fd:1f:4242 0 EOF", makedev(0xfd, 0x1f), ino),
                          5);
         /* Malformed, cut short, empty, hostile. */
-        assert_int_equal(ms_locks_flock_holder("3: FLOCK  ADVISORY  WRITE 99 00:1a", dev, ino), 0);
-        assert_int_equal(ms_locks_flock_holder("3: FLOCK  ADVISORY  WRITE 0 00:1a:4242 0 EOF\n", dev, ino), 0);
-        assert_int_equal(ms_locks_flock_holder("garbage\n\n\n", dev, ino), 0);
-        assert_int_equal(ms_locks_flock_holder("", dev, ino), 0);
-        assert_int_equal(ms_locks_flock_holder(NULL, dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("3: FLOCK  ADVISORY  WRITE 99 00:1a", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("3: FLOCK  ADVISORY  WRITE 0 00:1a:4242 0 EOF", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("3: FLOCK  ADVISORY  WRITE -7 00:1a:4242 0 EOF", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("garbage", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder("", dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder(NULL, dev, ino), 0);
         memset(longline, 'x', sizeof(longline) - 1);
         longline[sizeof(longline) - 1] = '\0';
-        assert_int_equal(ms_locks_flock_holder(longline, dev, ino), 0);
+        assert_int_equal(ms_locks_line_holder(longline, dev, ino), 0);
+}
+
+/* proc/locks and the holder's proc/PID/stat, read from a fake root: a file
+ * of any length, line by line; the holder's state decides. */
+static void holder_is_busy_in_state_r_or_d(void **state)
+{
+        char *root = fake_mkroot(), line[128], longline[700];
+        const char *states = "RDSTtZ";
+        const bool busy[] = { true, true, false, false, false, false };
+        struct stat st;
+        int rootfd, fd;
+
+        fake_write(root, "lockfile", "");
+        fake_mkdir(root, "proc");
+        rootfd = fake_open(root);
+        fd = openat(rootfd, "lockfile", O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        memset(longline, 'x', sizeof(longline) - 1);
+        longline[sizeof(longline) - 1] = '\0';
+        snprintf(line, sizeof(line), "5: FLOCK  ADVISORY  WRITE 77 %02x:%02x:%llu 0 EOF", major(st.st_dev),
+                 minor(st.st_dev), (unsigned long long)st.st_ino);
+        /* An overlong line before it, a waiter after it; no newline at the end. */
+        fake_writef(root, "proc/locks", "1: POSIX  ADVISORY  WRITE 3 00:01:2 0 EOF\n%s\n%s\n5: -> %s", longline, line,
+                    line + 3);
+        for (unsigned i = 0; i < strlen(states); i++) {
+                fake_writef(root, "proc/77/stat", "77 (cc1plus) %c 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 1077 0 0\n",
+                            states[i]);
+                assert_int_equal(ms_flock_holder_busy(rootfd, fd), busy[i]);
+        }
+        /* Gone. */
+        fake_remove(root, "proc/77/stat");
+        assert_false(ms_flock_holder_busy(rootfd, fd));
+        /* This process, as this /proc numbers it (a pid namespace whose /proc
+         * is its parent's: there, getpid() would name someone else). */
+        fake_write(root, "proc/77/stat", "77 (self) R 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 1077 0 0\n");
+        assert_true(ms_flock_holder_busy(rootfd, fd));
+        assert_int_equal(symlinkat("77", rootfd, "proc/self"), 0);
+        assert_false(ms_flock_holder_busy(rootfd, fd));
+        /* No holder named, or no proc/locks at all. */
+        fake_write(root, "proc/locks", "garbage\n");
+        assert_false(ms_flock_holder_busy(rootfd, fd));
+        fake_remove(root, "proc/locks");
+        assert_false(ms_flock_holder_busy(rootfd, fd));
+        close(fd);
+        close(rootfd);
+        fake_rmroot(root);
 }
 
 static double monotonic_s(void)
@@ -813,6 +823,48 @@ static void sleeping_holder_is_given_up_on(void **state)
         waitpid(pid, NULL, 0);
 }
 
+/* A process stopped while it held the ledger's lock hung every gated start:
+ * MEMSTOP_TIMEOUT=1 was still hung at 6 s. The user's timeout bounds the
+ * wait, whoever holds the lock: a stuck holder (here this process, through
+ * another open file) and a busy one (a child on a CPU, whom the patience
+ * would wait 30 s for) alike. */
+static void held_lock_is_waited_for_boundedly(void **state)
+{
+        struct t *t = *state;
+        struct fake_ops plenty = { .available = 4000 * MIB, .total = 8000 * MIB };
+        const struct ms_queue_ops ops = {
+                .sample = fake_sample, .rss = fake_rss, .alive = fake_alive, .now_ns = fake_now, .userdata = &plenty,
+        };
+        struct ms_queue_request req = { .pid = getpid(), .starttime = 1, .program = "test" };
+        struct ms_config c = { .timeout_usec = 300 * 1000 };
+        struct ms_queue_result res;
+        char path[4096], ch;
+        int holder, ready;
+        pid_t pid;
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        holder = open(path, O_RDWR);
+        assert_true(holder >= 0);
+        assert_int_equal(flock(holder, LOCK_EX), 0);
+        assert_int_equal(ms_ledger_lock_within(&t->l, 50 * 1000 * 1000), -ETIMEDOUT);
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), -ETIMEDOUT);
+        /* And opening a ledger whose lock is held gives up too. */
+        {
+                struct ms_ledger l2;
+                assert_int_equal(ms_ledger_open(t->dirfd, "queue-test", &l2), -ETIMEDOUT);
+        }
+        close(holder);
+        /* A busy holder, at work for two minutes: the wait ends at the
+         * timeout, while the holder still holds the lock. */
+        pid = lock_holder(path, 120, &ready);
+        assert_int_equal(read(ready, &ch, 1), 1);
+        close(ready);
+        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), -ETIMEDOUT);
+        assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -829,7 +881,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(read_only_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(prune_head_find, setup, teardown),
                 cmocka_unit_test(frozen_time_is_left_out_of_ages),
-                cmocka_unit_test(locks_text_names_the_holder),
+                cmocka_unit_test(locks_line_names_the_holder),
+                cmocka_unit_test(holder_is_busy_in_state_r_or_d),
                 cmocka_unit_test_setup_teardown(busy_holder_is_waited_for, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleeping_holder_is_given_up_on, setup, teardown),
                 cmocka_unit_test_setup_teardown(exit_curve_comes_from_the_looks, setup, teardown),
