@@ -42,6 +42,7 @@
 #include "probe/proc.h"
 #include "supervise/buildcg.h"
 #include "supervise/watch.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "cli/cli.h"
 #include "cli/supervise.h"
@@ -78,14 +79,6 @@ struct sv {
         struct sv_report rep;
         uint64_t idle_since_ns; /* the whole build waits in the gate since, 0: not */
 };
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* --- one tick -------------------------------------------------------------- */
 
@@ -128,7 +121,7 @@ static void account(struct sv *s, const struct sv_figures *f, uint64_t now)
 /* One look at the build; returns when to look again (ns). */
 static uint64_t tick(struct sv *s)
 {
-        uint64_t now = now_ns();
+        uint64_t now = ms_monotonic_ns();
         struct sv_figures f;
         struct sv_counts c, shown;
         unsigned growing;
@@ -165,7 +158,7 @@ static void forward(struct sv *s, const struct signalfd_siginfo *si)
         pid_t pgid;
 
         s->child.stopping = true;
-        sv_tree_resume_all(&s->tree, &s->watch, &s->rep, now_ns());
+        sv_tree_resume_all(&s->tree, &s->watch, &s->rep, ms_monotonic_ns());
         if (s->child.done)
                 return;
         pgid = getpgid(s->child.pid);
@@ -178,7 +171,7 @@ static void forward(struct sv *s, const struct signalfd_siginfo *si)
                 /* As the terminal would: to every process of the build, not
                  * to make alone (make waits for its jobs to get it too). */
                 kill(s->child.pid, sig);
-                scan(s, now_ns());
+                scan(s, ms_monotonic_ns());
                 for (size_t i = 0; i < s->tree.procs.n; i++)
                         if (s->tree.procs.p[i].info.pid != s->child.pid)
                                 kill(s->tree.procs.p[i].info.pid, sig);
@@ -317,7 +310,7 @@ static void watch_until_done(struct sv *s, int sfd)
                 }
                 /* While the whole build waits in the gate, a glance at its
                  * slots replaces walking the tree, but for one look a second. */
-                if (r == 0 && ms_watch_still_waiting(&s->watch) && now_ns() < s->idle_since_ns + IDLE_LOOK_NS) {
+                if (r == 0 && ms_watch_still_waiting(&s->watch) && ms_monotonic_ns() < s->idle_since_ns + IDLE_LOOK_NS) {
                         next = TICK_FAST_NS;
                         continue;
                 }
@@ -340,8 +333,8 @@ static int exit_status_of(int status)
 static void finish(struct sv *s)
 {
         s->child.stopping = true;
-        sv_tree_resume_all(&s->tree, &s->watch, &s->rep, now_ns());
-        s->rep.wall_ns = now_ns() - s->status.t0_ns;
+        sv_tree_resume_all(&s->tree, &s->watch, &s->rep, ms_monotonic_ns());
+        s->rep.wall_ns = ms_monotonic_ns() - s->status.t0_ns;
         tick(s);
         sv_ooms_name(&s->ooms, &s->rep, UINT64_MAX);
         sv_guard_resume_all();
@@ -368,7 +361,7 @@ int cli_supervise(struct cli *cli, char **argv)
         if (status != 0)
                 goto out;
         sfd = catch_signals(&oldmask);
-        s.status.t0_ns = now_ns();
+        s.status.t0_ns = ms_monotonic_ns();
         r = start_child(&s, argv, &oldmask);
         if (r > 0) {
                 /* It could not be run: it said why; no report of a build that never was. */

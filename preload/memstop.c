@@ -41,6 +41,7 @@
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
 #include "gate/settings.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "gate/history.h"
 #include "gate/key.h"
@@ -294,10 +295,7 @@ static void summary_at_exit(void)
 
 uint64_t now_ns(void *userdata)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        return ms_monotonic_ns();
 }
 
 /* A slot's RSS: its job's whole tree (jobtree.h); itself, in its

@@ -9,6 +9,7 @@
 #include "gate/jobtree.h"
 #include "gate/protocol.h"
 #include "probe/proc.h"
+#include "util/clock.h"
 #include "util/grow.h"
 #include "util/macro.h"
 
@@ -146,7 +147,6 @@ bool ms_snap_tree_running(const struct ms_snap *s, pid_t root)
 /* Whether c holds a snapshot fresh enough at now_ns, taking one if not. */
 static bool cache_fresh(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
 {
-        struct timespec ts;
         uint64_t done;
 
         if (c->taken_ns && (now_ns <= c->taken_ns || now_ns - c->taken_ns <= MS_SNAP_FRESH_NS))
@@ -156,8 +156,7 @@ static bool cache_fresh(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
         /* Fresh from when it was done: where a snapshot takes longer than
          * MS_SNAP_FRESH_NS (a slow /proc: many processes, a VM), every look
          * after it would take it again, under the queue's lock. */
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        done = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        done = ms_monotonic_ns();
         c->taken_ns = done > now_ns ? done : now_ns;
         return true;
 }

@@ -14,6 +14,7 @@
 
 #include "gate/ledger.h"
 #include "gate/lockwait.h"
+#include "util/clock.h"
 #include "util/macro.h"
 
 void ms_ledger_name(const char *cgroup_dir, char *buf, size_t size)
@@ -181,17 +182,9 @@ void ms_ledger_close(struct ms_ledger *ledger)
         ledger->fd = -1;
 }
 
-static uint64_t monotonic_ns(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int ms_flock_within(int fd, int op, uint64_t timeout_ns)
 {
-        uint64_t deadline = monotonic_ns() + timeout_ns, pause_ns = 50000;
+        uint64_t deadline = ms_monotonic_ns() + timeout_ns, pause_ns = 50000;
 
         for (;;) {
                 if (flock(fd, op | LOCK_NB) == 0)
@@ -200,7 +193,7 @@ int ms_flock_within(int fd, int op, uint64_t timeout_ns)
                         continue;
                 if (errno != EWOULDBLOCK)
                         return -errno;
-                uint64_t now = monotonic_ns();
+                uint64_t now = ms_monotonic_ns();
                 if (now >= deadline)
                         return -ETIMEDOUT;
                 if (pause_ns > deadline - now)

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "gate/policy.h"
+#include "util/clock.h"
 
 uint64_t ms_backoff_usec(unsigned attempt)
 {
@@ -34,10 +35,7 @@ void ms_policy_step(const struct ms_config *c, const struct ms_sample *s, uint64
 
 static uint64_t monotonic_now(void *userdata)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        return ms_monotonic_ns() / 1000u;
 }
 
 static void monotonic_sleep(uint64_t usec, void *userdata)
