@@ -229,12 +229,49 @@ static void on_time_waits_for_a_cpu(void **state)
                                              .cpus = 2 };
         t->ops.running = all_run;
         assert_int_equal(join(t, 1300 * MS_), MS_QUEUE_LOOK);
+        /* A small job of known size behind us: memory would let it go first. */
+        t->f->slot[8] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = OTHER + 8, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
+                                          .predicted = 50 * MIB, .worst = 50 * MIB, .supervised = 1 };
         assert_int_equal(step(t, 1300 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+        assert_true(t->res.decision.cpus_full);
+        /* No one goes first while the CPUs are taken: it would take a CPU
+         * from the running jobs, and our place. */
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
         t->ops.running = none_run;
         assert_int_equal(step(t, 1310 * MS_, &sleep_ns), MS_QUEUE_DONE);
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
         assert_true(t->res.decision.timed);
+}
+
+/* Held for CPUs, a head looks again soon, whatever it knows of its own
+ * growth: a job that stops running frees a CPU, and that wakes no one. */
+static void cpu_held_head_looks_again_soon(void **state)
+{
+        static const struct ms_curve curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        t->available = 3000 * MIB;
+        t->total = 4096 * MIB;
+        t->others_alive = true;
+        for (int i = 5; i < 7; i++)
+                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + i, .starttime = 3,
+                                                  .ticket = (uint64_t)i, .kind = MS_PREDICT_VERIFIED,
+                                                  .predicted = 600 * MIB, .worst = 600 * MIB,
+                                                  .rss = 600 * MIB, .supervised = 1, .curve = curve };
+        t->f->header.next_ticket = 7;
+        /* Known size, no curve of its own. */
+        t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 400 * MIB,
+                                             .worst = 400 * MIB, .supervised = true, .cpus = 2 };
+        t->ops.running = all_run;
+        assert_int_equal(join(t, 1300 * MS_), MS_QUEUE_LOOK);
+        for (int i = 0; i < 12; i++) {
+                assert_int_equal(step(t, (1300 + 10 * (uint64_t)i) * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+                assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+                assert_true(sleep_ns <= MS_HEAD_TIMED_POLL_NS);
+        }
 }
 
 static void waiter_behind_a_live_head_sleeps(void **state)
@@ -539,6 +576,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(unknown_ancestor_does_not_hold_its_child, setup, teardown),
                 cmocka_unit_test_setup_teardown(job_waiting_for_its_child_holds_no_one_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(on_time_waits_for_a_cpu, setup, teardown),
+                cmocka_unit_test_setup_teardown(cpu_held_head_looks_again_soon, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleep_ends_at_the_timeout_then_it_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_hands_off_to_us, setup, teardown),
