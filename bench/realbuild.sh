@@ -37,7 +37,8 @@
 # ninja, python3 and libeigen3-dev (installed with apt-get when missing).
 # Environment: BENCH_TIMEOUT (seconds per run, default 900), BENCH_KEEP=1
 # keeps the temp dir, BENCH_RUNS (default "j1 fixed jn parallel memstop")
-# runs only the configurations named.
+# runs only the configurations named, BENCH_REPORTS=DIR has each memstop run
+# write its --report and --trace in DIR.
 
 set -euo pipefail
 
@@ -244,16 +245,27 @@ WORST_COLD=0 WORST_WARM_J1=0 WORST_WARM_BEST=0 MEMSTOP_OOM=0 WORST_PLAIN=0 BATCH
 # note_ratio VAR VALUE: VAR = max(VAR, VALUE)
 note_max() { printf -v "$1" '%s' "$(awk -v a="${!1}" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }')"; }
 
+# With BENCH_REPORTS=DIR, each memstop run also writes its report (JSON) and
+# a Chrome trace there, named by run number: to see where a slow run lost time.
+REPORT_ARGS=()
+report_args() { # cold|warm
+	REPORT_ARGS=()
+	[[ -z ${BENCH_REPORTS:-} ]] || REPORT_ARGS=("--report=$BENCH_REPORTS/$NRUN-$1.json"
+		"--trace=$BENCH_REPORTS/$NRUN-$1.trace.json")
+}
+
 # memstop_pair LABEL COMMAND...: cold then warm run, sets COLD_WALL WARM_WALL
 memstop_pair() {
 	local label=$1 cache=$TMP/xdg-cache-$NRUN
 	shift
 	mkdir -m 700 "$cache" "$cache.run-cold" "$cache.run-warm"
-	run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$cache.run-cold" "$MEMSTOP" -- "$@"
+	report_args cold
+	run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$cache.run-cold" "$MEMSTOP" "${REPORT_ARGS[@]}" -- "$@"
 	row "memstop -- $label (cold)"
 	COLD_WALL=$R_WALL
 	MEMSTOP_OOM=$((MEMSTOP_OOM + R_OOM))
-	run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$cache.run-warm" "$MEMSTOP" -- "$@"
+	report_args warm
+	run_cg memstop env XDG_CACHE_HOME="$cache" XDG_RUNTIME_DIR="$cache.run-warm" "$MEMSTOP" "${REPORT_ARGS[@]}" -- "$@"
 	row "memstop -- $label (warm)"
 	WARM_WALL=$R_WALL
 	MEMSTOP_OOM=$((MEMSTOP_OOM + R_OOM))
