@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "gate/admit.h"
@@ -261,6 +262,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                 }
         }
         r.cpus_full = waits_for_cpu(cand, running, undue);
+        r.cpus_spare = cand->cpus == 0 || undue ? UINT_MAX : cand->cpus > running ? cand->cpus - (unsigned)running : 0;
         if (r.admit && r.cpus_full) {
                 r.admit = r.timed = false;
                 r.reason = MS_HELD_CPUS;

@@ -70,6 +70,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -163,6 +164,9 @@ struct ms_admit_result {
         bool timed;        /* admitted because others will have ended in time */
         bool cpus_full;    /* a job started now would wait for a CPU (MS_HELD_CPUS's
                             * test, whatever the reason): nothing is let in ahead */
+        unsigned cpus_spare; /* CPUs free beside the running jobs, all due to end;
+                              * UINT_MAX: not counted (no CPUs given, or a running
+                              * job's end unknown or past) */
 };
 
 /*

@@ -55,7 +55,7 @@ unsigned ms_ledger_repair(struct ms_ledger_file *f)
                 if (s->state == MS_SLOT_FREE)
                         continue;
                 if (s->state > MS_SLOT_HOLD || s->pid <= 0 || s->kind > MS_PREDICT_VERIFIED ||
-                    s->granted > MS_GRANT_BIG_FIRST || s->ticket == 0 || s->ticket >= f->header.next_ticket) {
+                    s->granted > MS_GRANT_LONG_FIRST || s->ticket == 0 || s->ticket >= f->header.next_ticket) {
                         memset(s, 0, sizeof(*s));
                         n++;
                 }

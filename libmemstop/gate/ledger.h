@@ -50,6 +50,7 @@ enum ms_grant {
         MS_GRANT_NONE = 0,      /* admitted itself as the head */
         MS_GRANT_BACKFILL = 1,  /* let in ahead of a waiting head */
         MS_GRANT_BIG_FIRST = 2, /* a big job let in before a smaller head */
+        MS_GRANT_LONG_FIRST = 3, /* a long job let in before a shorter head */
 };
 
 struct ms_slot {

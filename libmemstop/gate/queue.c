@@ -138,6 +138,52 @@ static void big_first(struct ms_ledger_file *f, int self, uint64_t own, uint64_t
         }
 }
 
+static unsigned count_waiting(const struct ms_ledger_file *f)
+{
+        unsigned n = 0;
+
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)
+                n++;
+        return n;
+}
+
+/*
+ * Longest first. CPUs are the limit: more jobs wait (the head among them)
+ * than there are CPUs free. A build then ends soonest when its longest jobs start first and
+ * the short ones fill in at the end: in arrival order, the last long job
+ * often ran alone for seconds while the other CPU had nothing to do. So the
+ * head lets the longest waiting job of verified size, supervised, with a
+ * learned duration MS_LONG_QUARTERS quarters of its own or more, take that
+ * CPU when it fits now; the head waits for the next. Only jobs that were
+ * already waiting when it became the head (its horizon) pass it: it is
+ * passed a bounded number of times, never starved. Returns whether one went.
+ */
+static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w, uint64_t available,
+                       uint64_t required, uint64_t now)
+{
+        uint64_t own = w->cand.curve.duration_ms, longest = own * MS_LONG_QUARTERS / 4;
+        struct ms_admit_result r;
+        int best = -1;
+
+        if (!ms_curve_valid(&w->cand.curve))
+                return false;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING) {
+                const struct ms_slot *s = &f->slot[i];
+                if (i == w->self || s->ticket >= w->horizon || s->kind != MS_PREDICT_VERIFIED || !s->supervised ||
+                    !ms_curve_valid(&s->curve) || s->curve.duration_ms < longest)
+                        continue;
+                if (fits_now(f, i, false, available, required, now, &r)) {
+                        best = i;
+                        longest = s->curve.duration_ms;
+                }
+        }
+        if (best < 0)
+                return false;
+        admit_slot(&f->slot[best], 0, now, MS_GRANT_LONG_FIRST, false);
+        ms_ledger_wake(f, best);
+        return true;
+}
+
 /*
  * What will be free once the jobs admitted normally have ended, while those
  * let in by backfill still run: the head's prospect.
@@ -346,8 +392,10 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
                 if (live > w->cand.worst)
                         w->cand.worst = live;
         }
-        if (!w->head_since_ns)
+        if (!w->head_since_ns) {
                 w->head_since_ns = now;
+                w->horizon = f->header.next_ticket;
+        }
         return 0;
 }
 
@@ -447,6 +495,13 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         if (holding) {
                 res->decision.admit = false;
                 res->decision.reason = MS_HELD_FROZEN;
+        }
+        if (res->decision.admit && res->decision.cpus_spare < count_waiting(f) &&
+            long_first(f, w, res->last.available, required, now)) {
+                /* Its CPU went to a longer job: it waits for the next. */
+                res->decision.admit = res->decision.timed = false;
+                res->decision.reason = MS_HELD_CPUS;
+                res->decision.cpus_full = true;
         }
         if (res->decision.admit) {
                 uint64_t rss = 0;

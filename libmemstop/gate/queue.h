@@ -12,7 +12,12 @@
  * (backfill; so a big job is never starved by small ones).
  * In its first MS_BACKFILL_NS as the head, it also lets waiting jobs of
  * verified size at least MS_BIG_FACTOR times its own go first when they fit
- * now: the biggest jobs are a build's critical path. The others sleep on their futex, waking every
+ * now: the biggest jobs are a build's critical path. Where CPUs are the
+ * limit (the head would take the last free one), the head lets a job that
+ * was already waiting when it became the head, and is expected to run a
+ * quarter longer or more, take that CPU first (long_first): the longest jobs
+ * start first and short ones fill in at the end, so no long job is left to
+ * run alone. The others sleep on their futex, waking every
  * MS_WAITER_CHECK_NS to see whether the head died. An admitted process
  * leaves the ledger at exit (ms_queue_leave) and wakes the head.
  *
@@ -38,6 +43,9 @@
 #define MS_BACKFILL_NS (1500ull * 1000 * 1000) /* for big_first */
 /* Waiting jobs this many times bigger than the head start before it (big_first). */
 #define MS_BIG_FACTOR 4u
+/* A waiting job expected to run this many quarters as long as the head, or
+ * more, takes a CPU before it (long_first). */
+#define MS_LONG_QUARTERS 5u
 #define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
 #define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
 /* How often a head that may fit in time (admit.h) looks again. */
@@ -108,6 +116,7 @@ struct ms_queue_waiter {
         uint64_t ticket;
         uint64_t start_ns;        /* when it joined */
         uint64_t head_since_ns;   /* when it became the head, 0: not yet */
+        uint64_t horizon;         /* the next ticket then: who waited before (long_first) */
         unsigned attempt;         /* the head's back-off, reset when woken */
         struct ms_candidate cand; /* its prediction, refreshed while it waits */
 };

@@ -206,11 +206,23 @@ static bool none_run(pid_t pid, void *userdata)
         return false;
 }
 
+static const struct ms_curve curve_2s = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
+
+/* Two admitted jobs of 600M that run 2 s, in slots 5 and 6. */
+static void two_jobs_of_600m(struct t *t)
+{
+        for (int i = 5; i < 7; i++)
+                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + i, .starttime = 3,
+                                                  .ticket = (uint64_t)i, .kind = MS_PREDICT_VERIFIED,
+                                                  .predicted = 600 * MIB, .worst = 600 * MIB,
+                                                  .rss = 600 * MIB, .supervised = 1, .curve = curve_2s };
+        t->f->header.next_ticket = 7;
+}
+
 /* A job that would start on time waits while as many admitted jobs run as
  * there are CPUs; the head asks the op about each. */
 static void on_time_waits_for_a_cpu(void **state)
 {
-        static const struct ms_curve curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
         struct t *t = *state;
         uint64_t sleep_ns;
 
@@ -218,14 +230,9 @@ static void on_time_waits_for_a_cpu(void **state)
         t->total = 2048 * MIB;
         t->rss = 600 * MIB;
         t->others_alive = true;
-        for (int i = 5; i < 7; i++)
-                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + i, .starttime = 3,
-                                                  .ticket = (uint64_t)i, .kind = MS_PREDICT_VERIFIED,
-                                                  .predicted = 600 * MIB, .worst = 600 * MIB,
-                                                  .rss = 600 * MIB, .supervised = 1, .curve = curve };
-        t->f->header.next_ticket = 7;
+        two_jobs_of_600m(t);
         t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 900 * MIB,
-                                             .worst = 900 * MIB, .curve = curve, .supervised = true,
+                                             .worst = 900 * MIB, .curve = curve_2s, .supervised = true,
                                              .cpus = 2 };
         t->ops.running = all_run;
         assert_int_equal(join(t, 1300 * MS_), MS_QUEUE_LOOK);
@@ -249,19 +256,13 @@ static void on_time_waits_for_a_cpu(void **state)
  * growth: a job that stops running frees a CPU, and that wakes no one. */
 static void cpu_held_head_looks_again_soon(void **state)
 {
-        static const struct ms_curve curve = { 2000, { 187, 375, 562, 750, 937, 1125, 1312, 1500 } };
         struct t *t = *state;
         uint64_t sleep_ns;
 
         t->available = 3000 * MIB;
         t->total = 4096 * MIB;
         t->others_alive = true;
-        for (int i = 5; i < 7; i++)
-                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + i, .starttime = 3,
-                                                  .ticket = (uint64_t)i, .kind = MS_PREDICT_VERIFIED,
-                                                  .predicted = 600 * MIB, .worst = 600 * MIB,
-                                                  .rss = 600 * MIB, .supervised = 1, .curve = curve };
-        t->f->header.next_ticket = 7;
+        two_jobs_of_600m(t);
         /* Known size, no curve of its own. */
         t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 400 * MIB,
                                              .worst = 400 * MIB, .supervised = true, .cpus = 2 };
@@ -272,6 +273,127 @@ static void cpu_held_head_looks_again_soon(void **state)
                 assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
                 assert_true(sleep_ns <= MS_HEAD_TIMED_POLL_NS);
         }
+}
+
+/* A job of verified size waiting behind us, joined now, that runs duration_ms. */
+static void waiting_job(struct t *t, int i, uint32_t duration_ms)
+{
+        struct ms_curve curve = { duration_ms, { 0 } };
+
+        t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = OTHER + i, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
+                                          .predicted = 400 * MIB, .worst = 400 * MIB, .supervised = 1,
+                                          .curve = curve };
+}
+
+static bool only_9_runs(pid_t pid, void *userdata)
+{
+        return pid == OTHER + 9;
+}
+
+/* One job runs, on one of two CPUs; we, 2 s long, would take the other. */
+static void last_cpu_setup(struct t *t, unsigned cpus)
+{
+        t->available = 3000 * MIB;
+        t->total = 4096 * MIB;
+        t->others_alive = true;
+        /* Let in at 4 s: due to end after 6 s. */
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + 5, .starttime = 3, .ticket = 1,
+                                          .since_ns = 4000 * MS_, .kind = MS_PREDICT_VERIFIED,
+                                          .predicted = 600 * MIB, .worst = 600 * MIB, .rss = 600 * MIB,
+                                          .supervised = 1, .curve = curve_2s };
+        t->f->header.next_ticket = 2;
+        t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 400 * MIB,
+                                             .worst = 400 * MIB, .curve = curve_2s, .supervised = true,
+                                             .cpus = cpus };
+        t->ops.running = all_run;
+}
+
+/* Where CPUs are the limit, the longest job that was waiting when we became
+ * the head takes the last CPU; a job barely longer, or come later, does not. */
+static void longest_waiting_job_takes_the_last_cpu(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        last_cpu_setup(t, 2);
+        assert_int_equal(join(t, 5000 * MS_), MS_QUEUE_LOOK);
+        waiting_job(t, 8, 2200); /* barely longer */
+        waiting_job(t, 9, 6000);
+        waiting_job(t, 10, 4000);
+        assert_int_equal(step(t, 5000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+        assert_true(sleep_ns <= MS_HEAD_TIMED_POLL_NS);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->f->slot[9].granted, MS_GRANT_LONG_FIRST);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
+        assert_int_equal(t->f->slot[10].state, MS_SLOT_WAITING);
+        /* Both CPUs are taken now (the granted job counts at once). */
+        waiting_job(t, 11, 9000); /* after our horizon */
+        assert_int_equal(step(t, 5040 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+        assert_int_equal(t->f->slot[10].state, MS_SLOT_WAITING);
+        /* The first job ends; the 6 s one runs on: the next longest goes,
+         * not the later one. */
+        t->f->slot[9].state = MS_SLOT_ADMITTED;
+        t->ops.running = only_9_runs;
+        assert_int_equal(step(t, 7000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[10].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->f->slot[11].state, MS_SLOT_WAITING);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
+        /* No one longer is left from before: we go. */
+        t->f->slot[10].state = MS_SLOT_ADMITTED;
+        assert_int_equal(step(t, 9000 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+}
+
+/* More wait than there are CPUs: the free CPUs, too, go to the longest first. */
+static void free_cpus_go_to_the_longest_first(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        last_cpu_setup(t, 2);
+        t->ops.running = none_run;
+        assert_int_equal(join(t, 6000 * MS_), MS_QUEUE_LOOK);
+        waiting_job(t, 9, 6000);
+        waiting_job(t, 10, 4000);
+        assert_int_equal(step(t, 6000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->f->slot[10].state, MS_SLOT_WAITING);
+        assert_int_equal(step(t, 6010 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[10].state, MS_SLOT_GRANTED);
+        /* Both just let in: they count as running, the CPUs are full. */
+        assert_int_equal(step(t, 6020 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+}
+
+/* With a CPU to spare after us, or without a duration of our own, we go. */
+static void head_goes_while_cpus_are_spare(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        last_cpu_setup(t, 4);
+        assert_int_equal(join(t, 5000 * MS_), MS_QUEUE_LOOK);
+        waiting_job(t, 9, 6000);
+        assert_int_equal(step(t, 5000 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_WAITING);
+}
+
+static void head_without_a_duration_goes(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        last_cpu_setup(t, 2);
+        t->req.cand.curve = (struct ms_curve){ 0 };
+        assert_int_equal(join(t, 5000 * MS_), MS_QUEUE_LOOK);
+        waiting_job(t, 9, 6000);
+        assert_int_equal(step(t, 5000 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_WAITING);
 }
 
 static void waiter_behind_a_live_head_sleeps(void **state)
@@ -577,6 +699,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(job_waiting_for_its_child_holds_no_one_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(on_time_waits_for_a_cpu, setup, teardown),
                 cmocka_unit_test_setup_teardown(cpu_held_head_looks_again_soon, setup, teardown),
+                cmocka_unit_test_setup_teardown(longest_waiting_job_takes_the_last_cpu, setup, teardown),
+                cmocka_unit_test_setup_teardown(free_cpus_go_to_the_longest_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(head_goes_while_cpus_are_spare, setup, teardown),
+                cmocka_unit_test_setup_teardown(head_without_a_duration_goes, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleep_ends_at_the_timeout_then_it_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_head_hands_off_to_us, setup, teardown),
