@@ -153,7 +153,7 @@ static unsigned count_waiting(const struct ms_ledger_file *f)
  * the short ones fill in at the end: in arrival order, the last long job
  * often ran alone for seconds while the other CPU had nothing to do. So the
  * head lets the longest waiting job of verified size, supervised, with a
- * learned duration MS_LONG_QUARTERS quarters of its own or more, take that
+ * learned duration MS_LONG_EIGHTHS eighths of its own or more, take that
  * CPU when it fits now; the head waits for the next. Only jobs that were
  * already waiting when it became the head (its horizon) pass it: it is
  * passed a bounded number of times, never starved. Returns whether one went.
@@ -161,7 +161,7 @@ static unsigned count_waiting(const struct ms_ledger_file *f)
 static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w, uint64_t available,
                        uint64_t required, uint64_t now)
 {
-        uint64_t own = w->cand.curve.duration_ms, longest = own * MS_LONG_QUARTERS / 4;
+        uint64_t own = w->cand.curve.duration_ms, longest = own * MS_LONG_EIGHTHS / 8;
         struct ms_admit_result r;
         int best = -1;
 

@@ -14,8 +14,8 @@
  * verified size at least MS_BIG_FACTOR times its own go first when they fit
  * now: the biggest jobs are a build's critical path. Where CPUs are the
  * limit (the head would take the last free one), the head lets a job that
- * was already waiting when it became the head, and is expected to run a
- * quarter longer or more, take that CPU first (long_first): the longest jobs
+ * was already waiting when it became the head, and is expected to run an
+ * eighth longer or more, take that CPU first (long_first): the longest jobs
  * start first and short ones fill in at the end, so no long job is left to
  * run alone. The others sleep on their futex, waking every
  * MS_WAITER_CHECK_NS to see whether the head died. An admitted process
@@ -43,9 +43,10 @@
 #define MS_BACKFILL_NS (1500ull * 1000 * 1000) /* for big_first */
 /* Waiting jobs this many times bigger than the head start before it (big_first). */
 #define MS_BIG_FACTOR 4u
-/* A waiting job expected to run this many quarters as long as the head, or
- * more, takes a CPU before it (long_first). */
-#define MS_LONG_QUARTERS 5u
+/* A waiting job expected to run this many eighths as long as the head, or
+ * more, takes a CPU before it (long_first): durations learned in other runs
+ * differ by a few percent; arrival order is no better a guess. */
+#define MS_LONG_EIGHTHS 9u
 #define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
 #define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
 /* How often a head that may fit in time (admit.h) looks again. */

@@ -318,7 +318,7 @@ static void longest_waiting_job_takes_the_last_cpu(void **state)
 
         last_cpu_setup(t, 2);
         assert_int_equal(join(t, 5000 * MS_), MS_QUEUE_LOOK);
-        waiting_job(t, 8, 2200); /* barely longer */
+        waiting_job(t, 8, 2100); /* barely longer */
         waiting_job(t, 9, 6000);
         waiting_job(t, 10, 4000);
         assert_int_equal(step(t, 5000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
