@@ -104,17 +104,28 @@ static int oldest_verified(const struct ms_ledger_file *f, int self, uint64_t af
         return best;
 }
 
-/* Whether waiting slot i may start beside what is admitted; r says why not. */
-static bool fits_now(const struct ms_ledger_file *f, int i, bool count_on_time, uint64_t available,
-                     uint64_t required, uint64_t now, struct ms_admit_result *r)
+/* What the head's look sees, for letting others in before it. */
+struct grant_view {
+        uint64_t available, required, now;
+        unsigned cpus; /* the head's CPU count (ms_candidate), 0: not counted */
+        const struct ms_queue_ops *ops;
+};
+
+/* Whether waiting slot i may start beside what is admitted, memory and the
+ * CPUs the head counts alike; r says why not. */
+static bool fits_now(const struct ms_ledger_file *f, int i, bool count_on_time, const struct grant_view *v,
+                     struct ms_admit_result *r)
 {
         struct ms_admitted adm[MS_LEDGER_SLOTS];
         size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
         struct ms_candidate cand = slot_candidate(&f->slot[i]);
 
+        cand.cpus = v->cpus;
+        for (size_t k = 0; k < n && v->cpus && v->ops->running; k++)
+                adm[k].running = v->ops->running(adm[k].pid, v->ops->userdata);
         if (!count_on_time)
                 cand.curve.duration_ms = 0;
-        ms_admit_decide(available, required, adm, n, &cand, now, r);
+        ms_admit_decide(v->available, v->required, adm, n, &cand, v->now, r);
         return r->admit;
 }
 
@@ -125,15 +136,13 @@ static bool fits_now(const struct ms_ledger_file *f, int i, bool count_on_time, 
  * start before itself when they fit now, oldest first. Only while the head
  * is within MS_BACKFILL_NS of becoming the head: it is never starved.
  */
-static void big_first(struct ms_ledger_file *f, int self, uint64_t own, uint64_t available, uint64_t required,
-                      uint64_t now)
+static void big_first(struct ms_ledger_file *f, int self, uint64_t own, const struct grant_view *v)
 {
         struct ms_admit_result r;
         int best;
 
-        while ((best = oldest_verified(f, self, 0, own)) >= 0 &&
-               fits_now(f, best, true, available, required, now, &r)) {
-                admit_slot(&f->slot[best], 0, now, MS_GRANT_BIG_FIRST, r.timed);
+        while ((best = oldest_verified(f, self, 0, own)) >= 0 && fits_now(f, best, true, v, &r)) {
+                admit_slot(&f->slot[best], 0, v->now, MS_GRANT_BIG_FIRST, r.timed);
                 ms_ledger_wake(f, best);
         }
 }
@@ -158,8 +167,7 @@ static unsigned count_waiting(const struct ms_ledger_file *f)
  * already waiting when it became the head (its horizon) pass it: it is
  * passed a bounded number of times, never starved. Returns whether one went.
  */
-static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w, uint64_t available,
-                       uint64_t required, uint64_t now)
+static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w, const struct grant_view *v)
 {
         uint64_t own = w->cand.curve.duration_ms, longest = own * MS_LONG_EIGHTHS / 8;
         struct ms_admit_result r;
@@ -172,14 +180,14 @@ static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w
                 if (i == w->self || s->ticket >= w->horizon || s->kind != MS_PREDICT_VERIFIED || !s->supervised ||
                     !ms_curve_valid(&s->curve) || s->curve.duration_ms < longest)
                         continue;
-                if (fits_now(f, i, false, available, required, now, &r)) {
+                if (fits_now(f, i, false, v, &r)) {
                         best = i;
                         longest = s->curve.duration_ms;
                 }
         }
         if (best < 0)
                 return false;
-        admit_slot(&f->slot[best], 0, now, MS_GRANT_LONG_FIRST, false);
+        admit_slot(&f->slot[best], 0, v->now, MS_GRANT_LONG_FIRST, false);
         ms_ledger_wake(f, best);
         return true;
 }
@@ -222,8 +230,8 @@ static bool cannot_delay_head(const struct ms_ledger_file *f, const struct ms_sl
  * still running when the others have ended, the head must fit beside them.
  * So the head is never starved, however long it waits.
  */
-static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uint64_t head_fit, uint64_t available,
-                     uint64_t required, uint64_t now)
+static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uint64_t head_fit,
+                     const struct grant_view *v)
 {
         uint64_t last_ticket = f->slot[self].ticket;
         struct ms_admit_result r;
@@ -231,16 +239,16 @@ static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uin
 
         while ((best = oldest_verified(f, self, last_ticket, 0)) >= 0) {
                 last_ticket = f->slot[best].ticket;
-                if (!cannot_delay_head(f, &f->slot[best], head_need, head_fit, available, required, now))
+                if (!cannot_delay_head(f, &f->slot[best], head_need, head_fit, v->available, v->required, v->now))
                         continue;
                 /* Backfill never counts on time: the head does. */
-                if (!fits_now(f, best, false, available, required, now, &r)) {
+                if (!fits_now(f, best, false, v, &r)) {
                         if (r.reason == MS_HELD_SETTLING)
                                 return;
                         continue;
                 }
                 /* Its RSS is not known yet: reserve the whole prediction. */
-                admit_slot(&f->slot[best], 0, now, MS_GRANT_BACKFILL, false);
+                admit_slot(&f->slot[best], 0, v->now, MS_GRANT_BACKFILL, false);
                 ms_ledger_wake(f, best);
         }
 }
@@ -401,7 +409,7 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
 
 /* The head cannot start now: others may go first; then how long to sleep. */
 static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, bool holding,
-                          const struct ms_admitted *adm, size_t n, uint64_t required, uint64_t now,
+                          const struct ms_admitted *adm, size_t n, const struct grant_view *v,
                           const struct ms_queue_result *res)
 {
         const struct ms_candidate *cand = &w->cand;
@@ -414,9 +422,9 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
                 uint64_t head_fit = UINT64_MAX;
                 if (cand->supervised && res->decision.reason == MS_HELD_MEMORY)
                         head_fit = ms_admit_fit_time(
-                                adm, n, cand, ms_admit_room(res->last.available, res->decision.reserved, required),
-                                now);
-                backfill(f, w->self, cand->predicted, head_fit, res->last.available, required, now);
+                                adm, n, cand, ms_admit_room(v->available, res->decision.reserved, v->required),
+                                v->now);
+                backfill(f, w->self, cand->predicted, head_fit, v);
         }
         /* Exits wake the head at once; settling needs the clock. */
         sleep_ns = res->decision.reason == MS_HELD_SETTLING ? MS_HEAD_SETTLE_POLL_NS
@@ -481,10 +489,12 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         struct ms_admitted adm[MS_LEDGER_SLOTS];
         uint64_t required = ms_config_required(c, res->last.total);
         bool holding = ms_ledger_holding(f);
+        const struct grant_view v = { res->last.available, required, now, w->cand.cpus, ops };
         size_t n;
 
+        /* Big jobs go first, within the CPUs the head counts. */
         if (!holding && w->cand.kind == MS_PREDICT_VERIFIED && now - w->head_since_ns < MS_BACKFILL_NS)
-                big_first(f, w->self, w->cand.predicted, res->last.available, required, now);
+                big_first(f, w->self, w->cand.predicted, &v);
         n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
         for (size_t i = 0; i < n; i++) {
                 adm[i].ancestor = ops->ancestor && ops->ancestor(adm[i].pid, ops->userdata);
@@ -497,7 +507,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 res->decision.reason = MS_HELD_FROZEN;
         }
         if (res->decision.admit && res->decision.cpus_spare < count_waiting(f) &&
-            long_first(f, w, res->last.available, required, now)) {
+            long_first(f, w, &v)) {
                 /* Its CPU went to a longer job: it waits for the next. */
                 res->decision.admit = res->decision.timed = false;
                 res->decision.reason = MS_HELD_CPUS;
@@ -512,7 +522,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 res->outcome = MS_QUEUE_ADMITTED;
                 return MS_QUEUE_DONE;
         }
-        *sleep_ns = head_held(f, w, holding, adm, n, required, now, res);
+        *sleep_ns = head_held(f, w, holding, adm, n, &v, res);
         if (!res->held) {
                 res->held = true;
                 if (ops->held)

@@ -368,6 +368,27 @@ static void free_cpus_go_to_the_longest_first(void **state)
         assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
 }
 
+/* Big jobs go first, but no more of them than there are CPUs: with a small
+ * head, three big jobs that fit by memory all went in at once on 2 CPUs. */
+static void big_jobs_first_within_the_cpus(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+        unsigned granted = 0;
+
+        last_cpu_setup(t, 2);
+        t->ops.running = none_run;
+        t->req.cand.predicted = t->req.cand.worst = 50 * MIB;
+        assert_int_equal(join(t, 6000 * MS_), MS_QUEUE_LOOK);
+        for (int i = 8; i < 11; i++)
+                waiting_job(t, i, 1000); /* 400M: eight times ours; shorter */
+        assert_int_equal(step(t, 6000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+        for (int i = 8; i < 11; i++)
+                granted += t->f->slot[i].state == MS_SLOT_GRANTED;
+        assert_int_equal(granted, 2);
+}
+
 /* With a CPU to spare after us, or without a duration of our own, we go. */
 static void head_goes_while_cpus_are_spare(void **state)
 {
@@ -701,6 +722,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(cpu_held_head_looks_again_soon, setup, teardown),
                 cmocka_unit_test_setup_teardown(longest_waiting_job_takes_the_last_cpu, setup, teardown),
                 cmocka_unit_test_setup_teardown(free_cpus_go_to_the_longest_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(big_jobs_first_within_the_cpus, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_goes_while_cpus_are_spare, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_without_a_duration_goes, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiter_behind_a_live_head_sleeps, setup, teardown),
