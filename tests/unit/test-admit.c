@@ -603,10 +603,17 @@ static void a_job_waits_for_a_cpu_while_the_jobs_are_due(void **state)
         a[1].end_ns = 0;
         ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_true(r.admit);
-        /* One past its end: the wait is over. */
+        /* One past its end: sharing CPUs slows a job, so it is waited for
+         * until twice its run (let in 1.5 s ago); past that, no longer. */
         a[1].end_ns = NOW;
         ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_false(r.admit);
+        a[1].end_ns = NOW - 750 * MS;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_true(r.admit);
+        a[1].end_ns = NOW - 749 * MS;
+        ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
+        assert_false(r.admit);
         a[1].end_ns = NOW + 1;
         ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_false(r.admit);
