@@ -23,7 +23,9 @@ pid_t ms_locks_line_holder(const char *line, uint64_t dev, uint64_t ino)
         uint64_t i;
         int pid;
 
-        if (!line || sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%" SCNu64, kind, mode, access, &pid, &maj, &min, &i) != 7)
+        if (!line)
+                return 0;
+        if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%" SCNu64, kind, mode, access, &pid, &maj, &min, &i) != 7)
                 return 0;
         if (strcmp(kind, "FLOCK") != 0 || pid <= 0)
                 return 0;

@@ -158,12 +158,12 @@ static unsigned count_waiting(const struct ms_ledger_file *f)
 
 /*
  * Longest first. CPUs are the limit: more jobs wait (the head among them)
- * than there are CPUs free. A build then ends soonest when its longest jobs start first and
- * the short ones fill in at the end: in arrival order, the last long job
- * often ran alone for seconds while the other CPU had nothing to do. So the
- * head lets the longest waiting job of verified size, supervised, with a
- * learned duration MS_LONG_EIGHTHS eighths of its own or more, take that
- * CPU when it fits now; the head waits for the next. Only jobs that were
+ * than there are CPUs free. A build then ends soonest when its longest jobs
+ * start first and the short ones fill in at the end: in arrival order, the
+ * last long job often ran alone for seconds while the other CPU had nothing
+ * to do. So the head lets the longest waiting job of verified size,
+ * supervised, with a learned duration MS_LONG_EIGHTHS eighths of its own or
+ * more, take a CPU when it fits now; the head waits for the next. Only jobs that were
  * already waiting when it became the head (its horizon) pass it: it is
  * passed a bounded number of times, never starved. Returns whether one went.
  */
