@@ -85,8 +85,14 @@ int ms_flock_patient(int fd, int op, uint64_t patience_ns)
 
         while (r == -ETIMEDOUT) {
                 uint64_t waited = ms_monotonic_ns() - start;
-                if (waited >= patience_ns || !ms_flock_holder_busy(MS_ROOT_HOST, fd))
+                if (waited >= patience_ns)
                         break;
+                if (!ms_flock_holder_busy(MS_ROOT_HOST, fd)) {
+                        /* Stuck, or gone since the last try (no holder in
+                         * /proc/locks): one more try tells which. */
+                        r = ms_flock_within(fd, op, 0);
+                        break;
+                }
                 /* Look at the holder again every 100 ms. */
                 r = ms_flock_within(fd, op, patience_ns - waited < 100000000 ? patience_ns - waited : 100000000);
         }
