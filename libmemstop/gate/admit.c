@@ -211,8 +211,8 @@ static bool cpu_due(const struct ms_admitted *a, uint64_t now_ns)
 }
 
 /* Whether the candidate waits for a CPU: as many other jobs run as it has
- * CPUs, and each is due to end (cpu_due): it waits
- * for the first of them to end, and no longer. */
+ * CPUs, and each is due to end (cpu_due): it waits for the first of them
+ * to end or to run twice its learned time, and no longer. */
 static bool waits_for_cpu(const struct ms_candidate *cand, size_t running, bool undue)
 {
         return cand->cpus > 0 && running >= cand->cpus && !undue;
@@ -226,7 +226,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         bool settling = false;
         size_t others = 0;  /* admitted jobs not its ancestors */
         size_t running = 0; /* ... of them on a CPU or waiting for one */
-        bool undue = false; /* one of those has no known end, or is past it */
+        bool undue = false; /* one of those has no known end, or is twice past it */
 
         for (size_t i = 0; i < n; i++) {
                 const struct ms_admitted *a = &admitted[i];

@@ -61,8 +61,8 @@
  * the queue: started now, it would only share the CPUs with the running
  * jobs, slow them all, and take early the memory they need to end. It waits
  * only while each of those jobs is due to end (a duration learned, not yet
- * past), so at most until the first is due: a job of unknown duration, or
- * one that runs late (a server a test suite started), never holds anyone
+ * twice past), so at most until the first is past that: a job of unknown
+ * duration, or one that runs twice late (a server a test suite started), never holds anyone
  * for CPUs. Jobs that sleep, wait for I/O or are frozen do not count. Where
  * memory is plentiful no process joins the queue: the command's -j decides.
  */
