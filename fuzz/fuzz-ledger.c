@@ -66,7 +66,7 @@ static void waiter(struct ms_ledger *l)
         for (int i = 0; i < 4; i++)
                 if (ms_queue_step(l->map, &c, &req, &ops, &w, fake_now(&now), &res, &sleep_ns) != MS_QUEUE_SLEEP)
                         break;
-        if (ms_ledger_admitted(l->map, adm, MS_LEDGER_SLOTS) > MS_LEDGER_SLOTS)
+        if (ms_ledger_admitted(l->map, NULL, adm, MS_LEDGER_SLOTS) > MS_LEDGER_SLOTS)
                 abort();
         if (ms_ledger_head(l->map) >= (int)MS_LEDGER_SLOTS)
                 abort();

@@ -210,12 +210,14 @@ static bool cpu_due(const struct ms_admitted *a, uint64_t now_ns)
         return a->end_ns != 0 && now_ns < a->end_ns + run;
 }
 
-/* Whether the candidate waits for a CPU: as many other jobs run as it has
- * CPUs, and each is due to end (cpu_due): it waits for the first of them
- * to end or to run twice its learned time, and no longer. */
-static bool waits_for_cpu(const struct ms_candidate *cand, size_t running, bool undue)
+/* CPUs free beside the running jobs, when each is due to end (cpu_due);
+ * none free: the candidate waits for the first of them to end or to run
+ * twice its learned time, and no longer. */
+static unsigned spare_cpus(const struct ms_candidate *cand, size_t running, bool undue)
 {
-        return cand->cpus > 0 && running >= cand->cpus && !undue;
+        if (cand->cpus == 0 || undue)
+                return UINT_MAX;
+        return cand->cpus > running ? cand->cpus - (unsigned)running : 0;
 }
 
 void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admitted *admitted, size_t n,
@@ -274,9 +276,8 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                         r.timed = true;
                 }
         }
-        r.cpus_full = waits_for_cpu(cand, running, undue);
-        r.cpus_spare = cand->cpus == 0 || undue ? UINT_MAX : cand->cpus > running ? cand->cpus - (unsigned)running : 0;
-        if (r.admit && r.cpus_full) {
+        r.cpus_spare = spare_cpus(cand, running, undue);
+        if (r.admit && ms_admit_cpus_full(&r)) {
                 r.admit = r.timed = false;
                 r.reason = MS_HELD_CPUS;
         }

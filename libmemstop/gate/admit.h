@@ -162,12 +162,17 @@ struct ms_admit_result {
         uint64_t need;     /* what this candidate adds */
         uint64_t free;     /* available - reserved (0 if negative) */
         bool timed;        /* admitted because others will have ended in time */
-        bool cpus_full;    /* a job started now would wait for a CPU (MS_HELD_CPUS's
-                            * test, whatever the reason): nothing is let in ahead */
         unsigned cpus_spare; /* CPUs free beside the running jobs, all due to end;
                               * UINT_MAX: not counted (no CPUs given, or a running
                               * job's end unknown or past) */
 };
+
+/* Whether a job started now would wait for a CPU (MS_HELD_CPUS's test,
+ * whatever the reason): nothing is let in ahead of it then. */
+static inline bool ms_admit_cpus_full(const struct ms_admit_result *r)
+{
+        return r->cpus_spare == 0;
+}
 
 /*
  * When the candidate would fit in time (see above) if nothing else were

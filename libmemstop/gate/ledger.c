@@ -345,14 +345,15 @@ struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s)
         };
 }
 
-size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max)
+size_t ms_ledger_admitted(const struct ms_ledger_file *f, const bool *running, struct ms_admitted *out, size_t max)
 {
         size_t n = 0;
 
         MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED) {
                 if (n >= max)
                         break;
-                out[n++] = ms_slot_to_admitted(&f->slot[i]);
+                out[n] = ms_slot_to_admitted(&f->slot[i]);
+                out[n++].running = running && running[i];
         }
         return n;
 }

@@ -218,8 +218,9 @@ int ms_ledger_next(const struct ms_ledger_file *f, int after, uint32_t states);
 /* An admitted or granted slot as the admission policy sees it. */
 struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s);
 
-/* The admitted and granted slots as ms_admitted records (up to max). */
-size_t ms_ledger_admitted(const struct ms_ledger_file *f, struct ms_admitted *out, size_t max);
+/* The admitted and granted slots as ms_admitted records (up to max);
+ * running, if not NULL, says by slot which of them run. */
+size_t ms_ledger_admitted(const struct ms_ledger_file *f, const bool *running, struct ms_admitted *out, size_t max);
 
 /* A look at an admitted slot's RSS at now_ns: kept as its last seen RSS and
  * noted in its trace. Returns whether it grew by MS_SETTLE_GROWTH or more

@@ -107,9 +107,21 @@ static int oldest_verified(const struct ms_ledger_file *f, int self, uint64_t af
 /* What the head's look sees, for letting others in before it. */
 struct grant_view {
         uint64_t available, required, now;
-        unsigned cpus; /* the head's CPU count (ms_candidate), 0: not counted */
-        const struct ms_queue_ops *ops;
+        unsigned cpus;       /* the head's CPU count (ms_candidate), 0: not counted */
+        const bool *running; /* by slot: the admitted jobs that run (admit.h), asked
+                              * once per look; those let in since count as running */
 };
+
+/* Whether each admitted job runs, asked once for the head's look. */
+static void note_running(const struct ms_ledger_file *f, const struct ms_queue_ops *ops, unsigned cpus,
+                         bool running[MS_LEDGER_SLOTS])
+{
+        memset(running, 0, MS_LEDGER_SLOTS * sizeof(running[0]));
+        if (!cpus || !ops->running)
+                return;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED)
+                running[i] = ops->running(f->slot[i].pid, ops->userdata);
+}
 
 /* Whether waiting slot i may start beside what is admitted, memory and the
  * CPUs the head counts alike; r says why not. */
@@ -117,12 +129,10 @@ static bool fits_now(const struct ms_ledger_file *f, int i, bool count_on_time, 
                      struct ms_admit_result *r)
 {
         struct ms_admitted adm[MS_LEDGER_SLOTS];
-        size_t n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
+        size_t n = ms_ledger_admitted(f, v->running, adm, MS_LEDGER_SLOTS);
         struct ms_candidate cand = slot_candidate(&f->slot[i]);
 
         cand.cpus = v->cpus;
-        for (size_t k = 0; k < n && v->cpus && v->ops->running; k++)
-                adm[k].running = v->ops->running(adm[k].pid, v->ops->userdata);
         if (!count_on_time)
                 cand.curve.duration_ms = 0;
         ms_admit_decide(v->available, v->required, adm, n, &cand, v->now, r);
@@ -417,7 +427,7 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
 
         /* No one goes first while the CPUs are taken: they would take a CPU
          * from the jobs running, and the head's place in line. */
-        if (!holding && cand->kind != MS_PREDICT_UNKNOWN && !res->decision.cpus_full) {
+        if (!holding && cand->kind != MS_PREDICT_UNKNOWN && !ms_admit_cpus_full(&res->decision)) {
                 /* A head that will fit in time, without anyone leaving first. */
                 uint64_t head_fit = UINT64_MAX;
                 if (cand->supervised && res->decision.reason == MS_HELD_MEMORY)
@@ -431,7 +441,7 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
                                                             : ms_backoff_usec(w->attempt++) * 1000;
         /* It may fit in time without anyone leaving, or a job may stop
          * running (a CPU freed is no exit): look again soon. */
-        if (((cand->supervised && ms_curve_valid(&cand->curve)) || res->decision.cpus_full) &&
+        if (((cand->supervised && ms_curve_valid(&cand->curve)) || ms_admit_cpus_full(&res->decision)) &&
             sleep_ns > MS_HEAD_TIMED_POLL_NS)
                 sleep_ns = MS_HEAD_TIMED_POLL_NS;
         return sleep_ns;
@@ -487,19 +497,19 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                      struct ms_queue_result *res, uint64_t *sleep_ns)
 {
         struct ms_admitted adm[MS_LEDGER_SLOTS];
+        bool running[MS_LEDGER_SLOTS];
         uint64_t required = ms_config_required(c, res->last.total);
         bool holding = ms_ledger_holding(f);
-        const struct grant_view v = { res->last.available, required, now, w->cand.cpus, ops };
+        const struct grant_view v = { res->last.available, required, now, w->cand.cpus, running };
         size_t n;
 
+        note_running(f, ops, w->cand.cpus, running);
         /* Big jobs go first, within the CPUs the head counts. */
         if (!holding && w->cand.kind == MS_PREDICT_VERIFIED && now - w->head_since_ns < MS_BACKFILL_NS)
                 big_first(f, w->self, w->cand.predicted, &v);
-        n = ms_ledger_admitted(f, adm, MS_LEDGER_SLOTS);
-        for (size_t i = 0; i < n; i++) {
+        n = ms_ledger_admitted(f, running, adm, MS_LEDGER_SLOTS);
+        for (size_t i = 0; i < n; i++)
                 adm[i].ancestor = ops->ancestor && ops->ancestor(adm[i].pid, ops->userdata);
-                adm[i].running = ops->running && w->cand.cpus && ops->running(adm[i].pid, ops->userdata);
-        }
         mark_containers(f, ops, req->pidns, adm, n);
         ms_admit_decide(res->last.available, required, adm, n, &w->cand, now, &res->decision);
         if (holding) {
@@ -511,7 +521,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 /* Its CPU went to a longer job: it waits for the next. */
                 res->decision.admit = res->decision.timed = false;
                 res->decision.reason = MS_HELD_CPUS;
-                res->decision.cpus_full = true;
+                res->decision.cpus_spare = 0;
         }
         if (res->decision.admit) {
                 uint64_t rss = 0;

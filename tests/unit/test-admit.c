@@ -617,18 +617,18 @@ static void a_job_waits_for_a_cpu_while_the_jobs_are_due(void **state)
         a[1].end_ns = NOW + 1;
         ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_false(r.admit);
-        assert_true(r.cpus_full);
+        assert_true(ms_admit_cpus_full(&r));
         /* Short of memory as well: memory's reason comes first. */
         ms_admit_decide(500 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_false(r.admit);
         assert_int_equal(r.reason, MS_HELD_MEMORY);
-        assert_true(r.cpus_full); /* and no one goes ahead of it */
+        assert_true(ms_admit_cpus_full(&r)); /* and no one goes ahead of it */
         /* A job admitted a moment ago runs, seen or not: its driver may not
          * have started its compiler yet. */
         a[1].running = false;
         ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_true(r.admit);
-        assert_false(r.cpus_full);
+        assert_false(ms_admit_cpus_full(&r));
         a[1].admitted_ns = NOW - MS_CPU_START_NS + 1;
         ms_admit_decide(4000 * MIB, 154 * MIB, a, 2, &b, NOW, &r);
         assert_false(r.admit);

@@ -319,7 +319,7 @@ static void prune_head_find(void **state)
         assert_int_equal(ms_ledger_find(f, 12, 1), -1);
 
         struct ms_admitted a[4];
-        assert_int_equal(ms_ledger_admitted(f, a, 4), 1);
+        assert_int_equal(ms_ledger_admitted(f, NULL, a, 4), 1);
 }
 
 #define MS_ (UINT64_C(1000000))
@@ -338,7 +338,7 @@ static void frozen_time_is_left_out_of_ages(void **state)
         assert_int_equal(ms_ledger_age(&s, 2500 * MS_), 1000 * MS_);
         f->slot[0] = s;
         f->header.next_ticket = 2;
-        assert_int_equal(ms_ledger_admitted(f, &a, 1), 1);
+        assert_int_equal(ms_ledger_admitted(f, NULL, &a, 1), 1);
         assert_int_equal(a.end_ns, 0); /* frozen: its end is anyone's guess */
         ms_ledger_pause(&s, 2000 * MS_, true); /* twice: the first stop counts */
         ms_ledger_pause(&s, 3000 * MS_, false);
@@ -346,7 +346,7 @@ static void frozen_time_is_left_out_of_ages(void **state)
         assert_int_equal(s.stopped_ns, 0);
         assert_int_equal(ms_ledger_age(&s, 3500 * MS_), 1500 * MS_);
         f->slot[0] = s;
-        assert_int_equal(ms_ledger_admitted(f, &a, 1), 1);
+        assert_int_equal(ms_ledger_admitted(f, NULL, &a, 1), 1);
         /* Ends 1 s later than it would have. */
         assert_int_equal(a.end_ns, ms_admit_end_ns(2000 * MS_, 2000));
         ms_ledger_pause(&s, 4000 * MS_, false); /* resumed, not stopped: nothing */

@@ -31,6 +31,7 @@ struct t {
         uint64_t rss; /* of every slot; 0: 1 MiB */
         bool others_alive;
         unsigned held_calls, held_ahead;
+        unsigned running_calls;
         struct ms_queue_ops ops;
         struct ms_queue_request req;
         struct ms_config c;
@@ -242,7 +243,7 @@ static void on_time_waits_for_a_cpu(void **state)
                                           .predicted = 50 * MIB, .worst = 50 * MIB, .supervised = 1 };
         assert_int_equal(step(t, 1300 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
-        assert_true(t->res.decision.cpus_full);
+        assert_true(ms_admit_cpus_full(&t->res.decision));
         /* No one goes first while the CPUs are taken: it would take a CPU
          * from the running jobs, and our place. */
         assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
@@ -345,6 +346,29 @@ static void longest_waiting_job_takes_the_last_cpu(void **state)
         t->f->slot[10].state = MS_SLOT_ADMITTED;
         assert_int_equal(step(t, 9000 * MS_, &sleep_ns), MS_QUEUE_DONE);
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+}
+
+static bool counted_5_runs(pid_t pid, void *userdata)
+{
+        ((struct t *)userdata)->running_calls++;
+        return pid == OTHER + 5;
+}
+
+/* Whether a job runs reads its process tree: asked once per look for each
+ * admitted job, not again for each waiting job weighed. */
+static void running_is_asked_once_per_look(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        last_cpu_setup(t, 2);
+        t->ops.running = counted_5_runs;
+        assert_int_equal(join(t, 5000 * MS_), MS_QUEUE_LOOK);
+        for (int i = 8; i < 12; i++)
+                waiting_job(t, i, 3000 + 1000 * (uint32_t)i);
+        assert_int_equal(step(t, 5000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[11].state, MS_SLOT_GRANTED); /* the longest, weighed with the others */
+        assert_int_equal(t->running_calls, 1);
 }
 
 /* More wait than there are CPUs: the free CPUs, too, go to the longest first. */
@@ -721,6 +745,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(on_time_waits_for_a_cpu, setup, teardown),
                 cmocka_unit_test_setup_teardown(cpu_held_head_looks_again_soon, setup, teardown),
                 cmocka_unit_test_setup_teardown(longest_waiting_job_takes_the_last_cpu, setup, teardown),
+                cmocka_unit_test_setup_teardown(running_is_asked_once_per_look, setup, teardown),
                 cmocka_unit_test_setup_teardown(free_cpus_go_to_the_longest_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(big_jobs_first_within_the_cpus, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_goes_while_cpus_are_spare, setup, teardown),
