@@ -41,6 +41,9 @@ stop_daemon
 check "SIGTERM: exit status 0" [ $? = 0 ]
 
 : > "$LOG"
+# Nothing learned: the start-up search then covers cc1 whatever the first
+# daemon's scans saw (one that missed a short cc1 under load left it out).
+rm -f "$T/root/var/lib/memstop-lockd/learned"
 printf 'max_file_size = 10M\nscan_interval = 100ms\n' > "$conf"
 if ! start_daemon "$conf"; then not_ok "the daemon starts"; finish; exit; fi
 check "cc1 (> 10M) is reported as too large" grep -q "^memstop-lockd: skipped $cc1 .*larger than max_file_size" "$LOG"
