@@ -38,6 +38,9 @@ struct status {
         const struct ms_lockd_detail *lockd_detail; /* NULL: none (an older daemon) */
         uint64_t required;
         bool would_run;
+        const char *held_because; /* why a gated process would wait: "queue", "supervisor", "memory"; NULL: it runs */
+        const struct ms_slot *head; /* the first waiting, NULL: none */
+        unsigned waiting;
         struct ms_ledger ledger;
         const struct ms_ledger_file *queue; /* NULL: no ledger yet */
 };
@@ -123,6 +126,43 @@ static uint64_t slot_pending(const struct ms_slot *s)
         return ms_slot_admitted(s) ? ms_admitted_pending(&a) : 0;
 }
 
+/* Why the head waited at its last look, NULL: it has not looked yet. */
+static const char *held_key(const struct ms_slot *s)
+{
+        switch (s->held) {
+        case MS_HELD_MEMORY + 1:
+                return "memory";
+        case MS_HELD_SETTLING + 1:
+                return "settling";
+        case MS_HELD_FROZEN + 1:
+                return "frozen";
+        case MS_HELD_CPUS + 1:
+                return "cpus";
+        default:
+                return NULL;
+        }
+}
+
+/* Whether a gated process would run now, and if not why: others wait
+ * before it, the supervisor holds the queue for its frozen jobs, or memory
+ * is short of the threshold. */
+static void judge(struct status *st)
+{
+        const struct ms_slot *e[MS_LEDGER_SLOTS];
+        size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
+
+        for (size_t i = 0; i < n; i++)
+                if (ms_slot_state(e[i]) == MS_SLOT_WAITING && st->waiting++ == 0)
+                        st->head = e[i];
+        if (st->waiting)
+                st->held_because = "queue";
+        else if (st->queue && ms_ledger_holding(st->queue))
+                st->held_because = "supervisor";
+        else if (st->s.available < st->required)
+                st->held_because = "memory";
+        st->would_run = !st->held_because;
+}
+
 /* A size; null for "no limit". */
 static void json_size(struct ms_json *j, const char *key, uint64_t v)
 {
@@ -167,6 +207,16 @@ static void json_queue(struct ms_json *j, const struct ms_ledger_file *queue)
                 else
                         ms_json_null(j, "duration_ms");
                 ms_json_bool(j, "in_time", e[i]->timed);
+                /* The head: why it waited at its last look. */
+                if (ms_slot_state(e[i]) == MS_SLOT_WAITING && held_key(e[i])) {
+                        ms_json_object_begin(j, "held");
+                        ms_json_string(j, "reason", held_key(e[i]));
+                        ms_json_uint(j, "need", e[i]->held_need);
+                        ms_json_uint(j, "free", e[i]->held_free);
+                        ms_json_object_end(j);
+                } else {
+                        ms_json_null(j, "held");
+                }
                 ms_json_object_end(j);
         }
         ms_json_array_end(j);
@@ -312,6 +362,10 @@ static int print_json(const struct cli *cli, const struct status *st)
         ms_json_object_end(&j);
         ms_json_uint(&j, "timeout_usec", cli->config.timeout_usec);
         ms_json_bool(&j, "would_run", st->would_run);
+        if (st->held_because)
+                ms_json_string(&j, "held_because", st->held_because);
+        else
+                ms_json_null(&j, "held_because");
         json_queue(&j, st->queue);
         json_lockd(&j, st);
         ms_json_object_end(&j);
@@ -378,6 +432,29 @@ static void print_text_lockd_detail(const struct ms_lockd_detail *d)
                 printf("           and %" PRIu64 " more files\n", d->more);
 }
 
+/* Whether a gated process would run now, and why not. */
+static void print_text_verdict(const struct status *st)
+{
+        const struct ms_slot *h = st->head;
+
+        if (st->would_run)
+                printf("verdict    a gated process would run now\n");
+        else if (!h)
+                printf("verdict    a gated process would be held now: %s\n",
+                       strcmp(st->held_because, "supervisor") == 0
+                               ? "the supervisor holds the queue till its frozen jobs resume"
+                               : "less memory available than the threshold requires");
+        else if (h->held == MS_HELD_MEMORY + 1)
+                printf("verdict    a gated process would wait in line behind %u: the first, %s[%d], needs %s "
+                       "beside the %s threshold; %s is free after the running jobs' reservations\n",
+                       st->waiting, h->program, (int)h->pid, SZ(h->held_need), SZ(st->required), SZ(h->held_free));
+        else if (h->held)
+                printf("verdict    a gated process would wait in line behind %u: the first, %s[%d], waits: %s\n",
+                       st->waiting, h->program, (int)h->pid, ms_admit_reason_name((enum ms_admit_reason)(h->held - 1)));
+        else
+                printf("verdict    a gated process would wait in line behind %u\n", st->waiting);
+}
+
 static void print_text(const struct cli *cli, const struct status *st)
 {
         const struct ms_sample *s = &st->s;
@@ -403,7 +480,7 @@ static void print_text(const struct cli *cli, const struct status *st)
         print_text_pressure(st);
         printf("threshold  %s required: max(%u%% of %s, %s)\n", SZ(st->required), c->percent, SZ(s->total),
                SZ(c->min_available));
-        printf("verdict    %s\n", st->would_run ? "a gated process would run now" : "a gated process would be held now");
+        print_text_verdict(st);
         print_text_queue(st->queue);
         if (st->lockd_running) {
                 printf("lockd      running (pid %d): %s locked in %" PRIu64 " files of a %s budget, %" PRIu64
@@ -465,7 +542,7 @@ int cli_status(struct cli *cli)
         lockd_read(root, &st);
         st.required = ms_config_required(&cli->config, st.s.total);
         st.queue = map_queue(&st.s, &st.ledger);
-        st.would_run = st.s.available >= st.required;
+        judge(&st);
 
         if (cli->json)
                 (void)print_json(cli, &st);

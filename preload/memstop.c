@@ -596,7 +596,8 @@ static void report_admission(const struct gate *g)
 
         if (!path || path[0] != '/')
                 return;
-        snprintf(h.program, sizeof(h.program), "%s", program_name());
+        /* Named as the queue names it: a wrapper (sh -c) by what it runs. */
+        snprintf(h.program, sizeof(h.program), "%s", g->key.program[0] ? g->key.program : program_name());
         n = ms_hold_line_format(&h, line, sizeof(line));
         if (n <= 0)
                 return;

@@ -33,7 +33,7 @@
 #include "gate/key.h"
 
 #define MS_LEDGER_MAGIC UINT32_C(0x4753534d) /* "MSSG" */
-#define MS_LEDGER_VERSION 3u
+#define MS_LEDGER_VERSION 4u
 #define MS_LEDGER_SLOTS 512u
 
 _Static_assert(MS_LEDGER_SLOTS <= MS_ADMIT_MAX, "a decision sees every admitted slot");
@@ -79,6 +79,10 @@ struct ms_slot {
         uint64_t min_available;      /* a waiter's own threshold: MEMSTOP_MIN_AVAILABLE */
         uint32_t percent;            /* ... and MEMSTOP_PERCENT */
         uint32_t runs;               /* typical kind: runs of the program its prediction is from */
+        uint32_t held;               /* the head's last look: why it waits (enum ms_admit_reason) + 1;
+                                      * 0: not looked at as the head */
+        uint64_t held_need;          /* ... then: what it would add */
+        uint64_t held_free;          /* ... and what was free beyond the reservations */
 };
 
 struct ms_ledger_header {

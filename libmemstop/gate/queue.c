@@ -37,6 +37,7 @@ static void admit_slot(struct ms_slot *s, uint64_t rss, uint64_t now, uint32_t g
         s->granted = grant;
         s->timed = timed;
         s->paused_ns = s->stopped_ns = 0;
+        s->held = 0;
         memset(&s->trace, 0, sizeof(s->trace));
         __atomic_store_n(&s->state, grant != MS_GRANT_NONE ? MS_SLOT_GRANTED : MS_SLOT_ADMITTED, __ATOMIC_RELEASE);
 }
@@ -491,6 +492,14 @@ static void mark_containers(const struct ms_ledger_file *f, const struct ms_queu
         }
 }
 
+/* Why the head waits, in its slot: for `memstop status`. */
+static void note_held(struct ms_slot *me, const struct ms_admit_result *d)
+{
+        me->held_need = d->need;
+        me->held_free = d->free;
+        __atomic_store_n(&me->held, (uint32_t)d->reason + 1, __ATOMIC_RELEASE);
+}
+
 /* The head decides: admit itself, or let others go first and sleep. */
 static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const struct ms_queue_request *req,
                      const struct ms_queue_ops *ops, struct ms_queue_waiter *w, uint64_t now,
@@ -533,6 +542,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 return MS_QUEUE_DONE;
         }
         *sleep_ns = head_held(f, w, holding, adm, n, &v, res);
+        note_held(&f->slot[w->self], &res->decision);
         if (!res->held) {
                 res->held = true;
                 if (ops->held)

@@ -62,6 +62,15 @@ ok = len(q) == int(sys.argv[2]) and all(
     e["state"] == "waiting" and e["prediction"] == "learned" and e["predicted"] > 0 and e["in_time"] is False
     and (e["duration_ms"] is None or e["duration_ms"] > 0) for e in q)
 sys.exit(0 if ok else 1)' "$W/status-held.json" "$N"
+check "status says why: a gated process waits in line, the first of it for memory" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+h = j["queue"][0]["held"]
+sys.exit(0 if j["would_run"] is False and j["held_because"] == "queue" and h and h["reason"] == "memory"
+         and h["need"] > 0 else 1)' "$W/status-held.json"
+TXT=$("$MEMSTOP" --sysroot "$ROOT" status)
+check "status's verdict names the line and what its first one needs" sh -c 'printf "%s\n" "$0" | grep -E "$1"' \
+	"$TXT" "^verdict +a gated process would wait in line behind $N: the first, [^ ]+ needs [0-9.]+[KMG]? beside"
 
 write_atomic "$ROOT/proc/meminfo" "$(printf 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n' \
 	"$TOTAL_KB" "$AVAIL50_KB" "$AVAIL50_KB")"

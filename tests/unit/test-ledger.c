@@ -164,7 +164,7 @@ static void ledger_names_differ_per_cgroup(void **state)
         assert_string_not_equal(a, b);
         assert_string_not_equal(a, h);
         assert_string_equal(h, h2);
-        assert_int_equal(strncmp(a, "queue-v3-", 9), 0);
+        assert_int_equal(strncmp(a, "queue-v4-", 9), 0);
         assert_int_equal(strlen(a), 9 + 16);
 }
 

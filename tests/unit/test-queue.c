@@ -160,9 +160,15 @@ static void unknown_ancestor_does_not_hold_its_child(void **state)
         assert_int_equal(join(t, 10 * MS_), MS_QUEUE_LOOK);
         assert_int_equal(step(t, 15 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->res.decision.reason, MS_HELD_MEMORY);
+        /* Its slot says why, for `memstop status`: the prior it needs, and
+         * what the other's reservation (its prior less its RSS) leaves. */
+        assert_int_equal(t->f->slot[t->w.self].held, MS_HELD_MEMORY + 1);
+        assert_int_equal(t->f->slot[t->w.self].held_need, 512 * MIB);
+        assert_int_equal(t->f->slot[t->w.self].held_free, 1024 * MIB - 511 * MIB);
         t->ops.ancestor = other_is_ancestor;
         assert_int_equal(step(t, 20 * MS_, &sleep_ns), MS_QUEUE_DONE);
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+        assert_int_equal(t->f->slot[t->w.self].held, 0);
         /* What it was admitted as: unknown, with the prior of 1 GiB. */
         assert_int_equal(t->f->slot[t->w.self].worst, 512 * MIB);
 }
@@ -572,6 +578,7 @@ static void supervisor_hold_keeps_the_head_waiting(void **state)
         assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
         assert_int_equal(step(t, 1 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->res.decision.reason, MS_HELD_FROZEN);
+        assert_int_equal(t->f->slot[t->w.self].held, MS_HELD_FROZEN + 1);
         assert_false(t->res.decision.admit);
         assert_int_equal(ms_slot_state(&t->f->slot[t->w.self]), MS_SLOT_WAITING);
 }
