@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "probe/proc.h"
@@ -193,6 +195,9 @@ int sv_guard_start(const char *tmpdir, bool term)
         return 0;
 }
 
+/* How long memstop waits at its end for the guardian to be gone. */
+#define GUARD_EXIT_WAIT_MS 2000
+
 void sv_guard_done(void)
 {
         if (guardian_fd < 0)
@@ -200,6 +205,16 @@ void sv_guard_done(void)
         (void)!write(guardian_fd, "", 1);
         close(guardian_fd);
         guardian_fd = -1;
+        /* When memstop has exited, none of its processes is left: a script
+         * that removes the cgroup it ran memstop in right after found the
+         * guardian still there (rmdir: EBUSY). Its work now is a few
+         * SIGCONTs; bounded all the same. */
+        for (int ms = 0; ms < GUARD_EXIT_WAIT_MS; ms++) {
+                pid_t r = waitpid(guardian, NULL, WNOHANG);
+                if (r == guardian || (r < 0 && errno != EINTR))
+                        break;
+                nanosleep(&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
+        }
 }
 
 pid_t sv_guard_pid(void)

@@ -217,11 +217,16 @@ M=$SPAWNED
 all=
 # Event order, not timing: the command exits only after jobs were seen frozen.
 wait_until 60 eval '[ -n "$(stopped $(descendants $M))" ]' && all=$(descendants "$M")
+guard=
+for p in $all; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || guard=$p; done
 touch "$W/exit.go"
 if wait_until 30 eval '! alive $M'; then
 	wait "$M"
 	st=$?
 	is "$st" 3 "the command exited while jobs were frozen: memstop exits with its status"
+	# Nothing of memstop's outlives it (a cgroup it ran in can be removed at once).
+	result "its guardian is gone (reaped) when memstop has exited" \
+		"$([[ -n $guard ]] && ! kill -0 "$guard" 2>/dev/null; echo $?)" "guardian pid '${guard}'"
 else
 	not_ok "memstop exits after its command" "$(cat "$W/exit.err")"
 fi
