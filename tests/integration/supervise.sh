@@ -184,6 +184,24 @@ frozen_build() {
 			"$([[ $f == */memstop-freeze-$M/job-* ]] && grep -q FROZEN "$FZ$f/freezer.state"; echo $?)" \
 			"states: $(for p in $all; do printf '%s:%s ' "$p" "$(proc_state "$p")"; done)"
 	fi
+	# While jobs are frozen, memstop status (in the build's cgroup: its queue)
+	# says a new job would be held by the supervisor, or by the line, whose
+	# first waits for the frozen jobs.
+	if [ "$name" = int ]; then
+		wait_until 30 eval '[[ $(status_held) == @(supervisor|queue:frozen) ]]'
+		result "status while jobs are frozen: held by the supervisor's hold" \
+			"$([[ $(status_held) == @(supervisor|queue:frozen) ]]; echo $?)" "held: $(status_held)"
+	fi
+}
+
+# status_held: why memstop status, run in CG, says a gated process would wait
+# ("queue:" and the first waiting one's reason when others wait).
+status_held() {
+	sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" "$MEMSTOP" status --json 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+h = j["held_because"]
+print("queue:%s" % (j["queue"][0]["held"] or {}).get("reason") if h == "queue" else h)' 2>&1
 }
 
 # --- SIGINT while jobs are frozen -----------------------------------------------
