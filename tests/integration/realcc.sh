@@ -12,6 +12,7 @@
 # Outcomes and order only: nothing here depends on how fast the machine is.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-cxx.sh"
 need_env MEMSTOP MEMSTOP_SO
 
 V1=/sys/fs/cgroup/memory
@@ -26,32 +27,7 @@ mkdir -m 0700 "$W/run" "$W/cache"
 export XDG_RUNTIME_DIR=$W/run XDG_CACHE_HOME=$W/cache
 unset MEMSTOP_SMALL MEMSTOP_WARNED MEMSTOP_JOB
 
-# gen FILE TAG N: a C++ unit of N template-heavy functions (cc1plus -O2 reaches
-# about 25 MiB per function here, over a base of ~60 MiB).
-gen() {
-	{
-		printf '#include <algorithm>\n#include <functional>\n#include <map>\n#include <sstream>\n'
-		printf '#include <string>\n#include <vector>\n'
-		for i in $(seq "$3"); do
-			printf 'struct %s%d { int a; std::string s; bool operator<(const %s%d &o) const { return a < o.a; } };\n' \
-				"$2" "$i" "$2" "$i"
-			printf 'std::string f%s%d(int x) { std::map<%s%d, std::vector<std::string>> m;' "$2" "$i" "$2" "$i"
-			printf ' for (int k = 0; k < x; k++) m[%s%d{k, std::to_string(k)}].push_back("v");' "$2" "$i"
-			printf ' std::vector<%s%d> v; for (auto &p : m) v.push_back(p.first); std::sort(v.begin(), v.end());' "$2" "$i"
-			printf ' std::ostringstream o; for (auto &e : v) o << e.a << e.s;'
-			printf ' std::function<int(int)> g = [&](int y) { return y + (int)m.size(); }; return o.str() + std::to_string(g(x)); }\n'
-		done
-	} >"$1"
-}
-
-mkdir -p "$W/b"
-gen "$W/b/a.cpp" A 8
-gen "$W/b/b.cpp" B 8
-cat >"$W/b/Makefile" <<'EOF'
-all: a.o b.o
-%.o: %.cpp
-	g++ -O2 -c $< -o $@
-EOF
+cxx_pair "$W/b"
 
 # One compile alone (outside memstop), to size the cgroup: room for one and
 # a half, not for two.
