@@ -149,14 +149,17 @@ static const char *held_key(const struct ms_slot *s)
 static void judge(struct status *st)
 {
         const struct ms_slot *e[MS_LEDGER_SLOTS];
-        size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS);
+        size_t n = queue_entries(st->queue, e, MS_LEDGER_SLOTS); /* live ones */
+        bool holding = false;
 
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 if (ms_slot_state(e[i]) == MS_SLOT_WAITING && st->waiting++ == 0)
                         st->head = e[i];
+                holding |= ms_slot_state(e[i]) == MS_SLOT_HOLD;
+        }
         if (st->waiting)
                 st->held_because = "queue";
-        else if (st->queue && ms_ledger_holding(st->queue))
+        else if (holding)
                 st->held_because = "supervisor";
         else if (st->s.available < st->required)
                 st->held_because = "memory";
