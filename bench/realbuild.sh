@@ -240,10 +240,10 @@ run_fixed() { # K R
 }
 
 SUMMARY=()
-WORST_COLD=0 WORST_WARM_J1=0 WORST_WARM_BEST=0 MEMSTOP_OOM=0 WORST_PLAIN=0 BATCH_WARM=n/a
+WORST_COLD=n/a WORST_WARM_J1=n/a WORST_WARM_BEST=n/a MEMSTOP_OOM=0 WORST_PLAIN=n/a BATCH_WARM=n/a
 
-# note_ratio VAR VALUE: VAR = max(VAR, VALUE)
-note_max() { printf -v "$1" '%s' "$(awk -v a="${!1}" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }')"; }
+# note_max VAR VALUE: VAR = max(VAR, VALUE); VAR is n/a until a scenario sets it
+note_max() { printf -v "$1" '%s' "$(awk -v a="${!1}" -v b="$2" 'BEGIN { print (a == "n/a" || b + 0 > a + 0) ? b : a }')"; }
 
 # With BENCH_REPORTS=DIR, each memstop run also writes its report (JSON) and
 # a Chrome trace there, named by run number: to see where a slow run lost time.
@@ -436,4 +436,4 @@ fi
 
 echo
 (IFS=';'; s="${SUMMARY[*]}"; echo "${s//;/; }")
-echo "figures: memstop OOM kills $MEMSTOP_OOM; worst cold/-j1 ${WORST_COLD}x (<= 0.85), worst warm/-j1 ${WORST_WARM_J1}x (<= 0.65), worst warm/best ${WORST_WARM_BEST}x (<= 1.0); no limit: worst memstop/plain ${WORST_PLAIN}x (<= 1.05); batch warm/best $BATCH_WARM"
+echo "figures: memstop OOM kills $MEMSTOP_OOM; worst cold/-j1 ${WORST_COLD/%[0-9]/&x} (<= 0.85), worst warm/-j1 ${WORST_WARM_J1/%[0-9]/&x} (<= 0.65), worst warm/best ${WORST_WARM_BEST/%[0-9]/&x} (<= 1.0); no limit: worst memstop/plain ${WORST_PLAIN/%[0-9]/&x} (<= 1.05); batch warm/best $BATCH_WARM"
