@@ -250,12 +250,16 @@ is "$(json '[j["cgroup"]["version"], j["cgroup"]["path"], j["cgroup"]["limit"], 
 is "$(json '[j["host"]["total"], j["host"]["available"], j["effective"]["total"], j["effective"]["available"], j["effective"]["total_from"], j["effective"]["available_from"]]')" \
 	"[$((TOTAL_KB * 1024)), $((AVAIL50_KB * 1024)), 1073741824, $V1_AVAIL, 'cgroup', 'cgroup']" \
 	"status --json: total = min(MemTotal, limit), available = limit - (usage - inactive_file)"
-is "$(json '[j["threshold"]["percent"], j["threshold"]["required"], j["would_run"]]')" \
-	"[10, $((1073741824 / 10)), True]" "status --json: 10% of the cgroup's limit required, would run"
+is "$(json '[j["threshold"]["percent"], j["threshold"]["required"], j["would_run"], j["held_because"]]')" \
+	"[10, $((1073741824 / 10)), True, None]" "status --json: 10% of the cgroup's limit required, would run"
 
 run "$MEMSTOP" status --json --percent 50 --sysroot "$V1"
-is "$(json '[j["threshold"]["percent"], j["threshold"]["required"], j["would_run"]]')" \
-	"[50, $((1073741824 / 2)), False]" "status --json --percent 50: would be held"
+is "$(json '[j["threshold"]["percent"], j["threshold"]["required"], j["would_run"], j["held_because"]]')" \
+	"[50, $((1073741824 / 2)), False, 'memory']" "status --json --percent 50: would be held, for memory"
+run "$MEMSTOP" status --percent 50 --sysroot "$V1"
+result "status --percent 50: the verdict says memory is short of the threshold" \
+	"$([[ $OUT == *"verdict    a gated process would be held now: less memory available than the threshold requires"* ]]
+	echo $?)" "stdout: $OUT"
 
 # The host binds when it has less than the cgroup.
 fake_meminfo "$V1" "$TOTAL_KB" 204800
