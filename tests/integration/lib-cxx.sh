@@ -31,3 +31,28 @@ cxx_pair() {
 	cxx_gen "$1/b.cpp" B 8
 	printf 'all: a.o b.o\n%%.o: %%.cpp\n\tg++ -O2 -c $< -o $@\n' >"$1/Makefile"
 }
+
+# cxx_workdir: W, a temporary directory with this user's state directories
+# of its own (an empty history) and the pair in W/b.
+cxx_workdir() {
+	tmpdir
+	W=$TMPD
+	mkdir -m 0700 "$W/run" "$W/cache"
+	export XDG_RUNTIME_DIR=$W/run XDG_CACHE_HOME=$W/cache
+	unset MEMSTOP_SMALL MEMSTOP_WARNED MEMSTOP_JOB
+	cxx_pair "$W/b"
+}
+
+# cxx_size_one DIR SECONDS: one compile of DIR's a.cpp alone (outside memstop,
+# bounded), to size the cgroup for a pair: sets PEAK_KB, and LIMIT_MB to room
+# for one compile and a half, not for two. Bails out if it fails.
+cxx_size_one() {
+	bounded "$2" python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' g++ -O2 -c "$1/a.cpp" -o "$1/one.o"
+	PEAK_KB=$(printf '%s\n' "$OUT" | tail -1)
+	[[ $STATUS == 0 && $PEAK_KB =~ ^[0-9]+$ ]] || bail_out "g++ alone failed: $STATUS $ERR"
+	rm -f "$1/one.o"
+	LIMIT_MB=$((PEAK_KB * 3 / 2 / 1024 + 48))
+}

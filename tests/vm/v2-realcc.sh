@@ -18,21 +18,8 @@ command -v g++ >/dev/null || skip_all "no g++"
 command -v make >/dev/null || skip_all "no make"
 plan 5
 
-tmpdir
-W=$TMPD
-mkdir -m 0700 "$W/run" "$W/cache"
-export XDG_RUNTIME_DIR=$W/run XDG_CACHE_HOME=$W/cache
-unset MEMSTOP_SMALL MEMSTOP_WARNED MEMSTOP_JOB
-cxx_pair "$W/b"
-
-# One compile alone, outside memstop, sizes the cgroup.
-bounded 900 python3 -c '
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' g++ -O2 -c "$W/b/a.cpp" -o "$W/one.o"
-PEAK_KB=$(printf '%s\n' "$OUT" | tail -1)
-[[ $STATUS == 0 && $PEAK_KB =~ ^[0-9]+$ ]] || bail_out "g++ alone failed: $STATUS $ERR"
-LIMIT_MB=$((PEAK_KB * 3 / 2 / 1024 + 48))
+cxx_workdir
+cxx_size_one "$W/b" 900
 diag "one compile peaks at $((PEAK_KB / 1024)) MiB in $((ELAPSED / 1000)) ms; memory.max ${LIMIT_MB}M"
 cg2_create "$CG2/realcc" "${LIMIT_MB}M" || bail_out "cannot create $CG2/realcc"
 
