@@ -119,6 +119,11 @@ py "$JSONOK" "$BOUT"
 result "--report -: the JSON on standard output" $? "$PYOUT" "stdout: $OUT"
 [ -e ./- ] && not_ok "--report - made no file named '-'" || ok "--report - made no file named '-'"
 
+# The longest hold names a shell wrapper by what it runs, as the queue does.
+bounded 30 "$MEMSTOP" --report "$R/wrapper.json" -- sh -c 'true'
+is "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["longest_hold_program"])' "$R/wrapper.json")" \
+	true "--report: sh -c 'true' is named true, not sh"
+
 # /dev/stdout to a file: the file gets the report, /dev/stdout stays a symlink.
 "$MEMSTOP" --report /dev/stdout -- true >"$R/stdout.json" 2>/dev/null
 py "$JSONOK" "$R/stdout.json"
