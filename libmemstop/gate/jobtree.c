@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "gate/protocol.h"
 #include "probe/proc.h"
 #include "util/clock.h"
+#include "util/fileio.h"
 #include "util/grow.h"
 #include "util/macro.h"
 
@@ -75,10 +77,17 @@ static const struct ms_snap_proc *find(const struct ms_snap *s, pid_t pid)
         return s->n ? bsearch(&key, s->p, s->n, sizeof(*s->p), cmp_pid) : NULL;
 }
 
+static struct ms_snap_proc entry(pid_t pid, const struct ms_proc_stat *st)
+{
+        return (struct ms_snap_proc){ .pid = pid, .ppid = st->ppid,
+                                      .rss = st->rss_pages * (uint64_t)sysconf(_SC_PAGESIZE),
+                                      .driver = ms_build_driver(st->comm), .running = st->state == 'R',
+                                      .threads = st->threads > UINT32_MAX ? UINT32_MAX : (uint32_t)st->threads };
+}
+
 int ms_snap_take(int rootfd, struct ms_snap *s)
 {
         struct ms_pid_dir d;
-        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
         pid_t pid;
         int r;
 
@@ -94,10 +103,8 @@ int ms_snap_take(int rootfd, struct ms_snap *s)
                         ms_pid_dir_close(&d);
                         return -ENOMEM;
                 }
-                s->p[s->n++] = (struct ms_snap_proc){ .pid = pid, .ppid = st.ppid,
-                                                      .rss = st.rss_pages * page,
-                                                      .driver = ms_build_driver(st.comm),
-                                                      .running = st.state == 'R' };
+                s->p[s->n] = entry(pid, &st);
+                s->p[s->n++].kids = true;
         }
         ms_pid_dir_close(&d);
         ms_snap_sort(s);
@@ -144,43 +151,139 @@ bool ms_snap_tree_running(const struct ms_snap *s, pid_t root)
         return false;
 }
 
-/* Whether c holds a snapshot fresh enough at now_ns, taking one if not. */
-static bool cache_fresh(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
+/* The index of pid's entry, read from proc/PID/stat into s (sorted) if it
+ * is not there yet; -1 if gone, a kernel thread, or no memory. */
+static ssize_t snap_get(struct ms_snap *s, int rootfd, pid_t pid)
+{
+        struct ms_proc_stat st;
+        size_t lo = 0, hi = s->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->p[mid].pid < pid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < s->n && s->p[lo].pid == pid)
+                return (ssize_t)lo;
+        if (pid <= 0 || ms_proc_stat_read(rootfd, pid, &st) < 0 || (st.flags & 0x00200000u) ||
+            ms_grow(&s->p, &s->cap, s->n, sizeof(*s->p), 64) < 0)
+                return -1;
+        memmove(&s->p[lo + 1], &s->p[lo], (s->n - lo) * sizeof(*s->p));
+        s->p[lo] = entry(pid, &st);
+        s->n++;
+        return (ssize_t)lo;
+}
+
+/* Appends pid's children to out. -ENOTSUP: no children list where the
+ * process's main thread should have one (the kernel lacks them, or it just
+ * ended: either way, list proc/). */
+static int kids_read(int rootfd, const struct ms_snap_proc *p, pid_t *out, size_t max, size_t *n)
+{
+        char path[64], text[4096];
+        int r;
+
+        if (p->threads > 1)
+                return ms_proc_children_read(rootfd, p->pid, out, max, n);
+        snprintf(path, sizeof(path), "proc/%d/task/%d/children", (int)p->pid, (int)p->pid);
+        r = ms_read_at(rootfd, path, text, sizeof(text), NULL);
+        if (r == -ENOENT)
+                return -ENOTSUP;
+        if (r < 0)
+                return r == -EFBIG ? -ENOSPC : r;
+        r = ms_proc_children_parse(text, out, max, n);
+        return r == -EINVAL ? 0 : r; /* hostile text: no children */
+}
+
+/* Reads root's tree into c's snapshot: root, and below it everything but
+ * what build drivers start. Returns 0, -ESRCH (root gone), or -ENOTSUP /
+ * -ENOSPC (no children lists, or a tree too big to follow: list proc/). */
+static int tree_load(struct ms_snap_cache *c, int rootfd, pid_t root)
+{
+        pid_t todo[MS_SNAP_TREE_MAX];
+        size_t n = 1;
+
+        todo[0] = root;
+        for (size_t i = 0; i < n; i++) {
+                ssize_t at = snap_get(&c->snap, rootfd, todo[i]);
+                int r;
+                if (at < 0) {
+                        if (i == 0)
+                                return -ESRCH;
+                        continue; /* ended meanwhile */
+                }
+                if (c->snap.p[at].kids || (i > 0 && c->snap.p[at].driver))
+                        continue;
+                r = kids_read(rootfd, &c->snap.p[at], todo, MS_SNAP_TREE_MAX, &n);
+                if (r == -ENOTSUP || r == -ENOSPC)
+                        return r;
+                c->snap.p[at].kids = true; /* or it ended: its children are gone or moved */
+        }
+        return 0;
+}
+
+/* Starts a new snapshot, empty, when c's is older than MS_SNAP_FRESH_NS. */
+static void fresh(struct ms_snap_cache *c, uint64_t now_ns)
+{
+        if (c->taken_ns && (now_ns <= c->taken_ns || now_ns - c->taken_ns <= MS_SNAP_FRESH_NS))
+                return;
+        c->snap.n = 0;
+        c->full = false;
+        c->taken_ns = now_ns ? now_ns : 1;
+}
+
+/* Replaces c's snapshot by a listing of all of proc/. */
+static bool listed(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
 {
         uint64_t done;
 
-        if (c->taken_ns && (now_ns <= c->taken_ns || now_ns - c->taken_ns <= MS_SNAP_FRESH_NS))
+        if (c->full)
                 return true;
         if (ms_snap_take(rootfd, &c->snap) < 0)
                 return (c->taken_ns = 0), false;
-        /* Fresh from when it was done: where a snapshot takes longer than
+        /* Fresh from when it was done: where a listing takes longer than
          * MS_SNAP_FRESH_NS (a slow /proc: many processes, a VM), every look
          * after it would take it again, under the queue's lock. */
         done = ms_monotonic_ns();
         c->taken_ns = done > now_ns ? done : now_ns;
+        c->full = true;
         return true;
+}
+
+/* Whether c's snapshot holds pid's whole tree at now_ns. */
+static bool tree_ready(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
+{
+        int r;
+
+        fresh(c, now_ns);
+        if (c->full)
+                return true;
+        r = tree_load(c, rootfd, pid);
+        if (r == 0)
+                return true;
+        return r != -ESRCH && listed(c, rootfd, now_ns);
 }
 
 int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns, uint64_t *rss)
 {
-        if (cache_fresh(c, rootfd, now_ns) && ms_snap_tree_rss(&c->snap, pid, rss) == 0)
+        if (tree_ready(c, rootfd, pid, now_ns) && ms_snap_tree_rss(&c->snap, pid, rss) == 0)
                 return 0;
         return ms_proc_rss_read(rootfd, pid, rss);
 }
 
 pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
 {
-        const struct ms_snap_proc *p = cache_fresh(c, rootfd, now_ns) ? find(&c->snap, pid) : NULL;
-        struct ms_proc_stat st;
+        ssize_t at;
 
-        if (p)
-                return p->ppid > 0 ? p->ppid : 0;
-        return ms_proc_stat_read(rootfd, pid, &st) == 0 && st.ppid > 0 ? st.ppid : 0;
+        fresh(c, now_ns);
+        at = snap_get(&c->snap, rootfd, pid);
+        return at >= 0 && c->snap.p[at].ppid > 0 ? c->snap.p[at].ppid : 0;
 }
 
 bool ms_snap_cache_tree_running(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
 {
-        return cache_fresh(c, rootfd, now_ns) && ms_snap_tree_running(&c->snap, pid);
+        return tree_ready(c, rootfd, pid, now_ns) && ms_snap_tree_running(&c->snap, pid);
 }
 
 bool ms_parent_runs_jobs(int rootfd)

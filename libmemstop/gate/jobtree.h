@@ -11,10 +11,15 @@
  * A build driver inside a job (a recursive make) starts jobs of its own: the
  * tree stops there.
  *
- * The kernel here may lack proc/PID/task/T/children (CONFIG_PROC_CHILDREN),
- * so the tree comes from one listing of proc/: a snapshot of every
- * process's parent and RSS (one read of proc/PID/stat each), from which the
- * tree of any root is summed without further I/O.
+ * A snapshot holds processes' parents, RSS and states (one read of
+ * proc/PID/stat each), from which the tree of a root is summed without
+ * further I/O. The gate's snapshot (ms_snap_cache) reads only what it is
+ * asked about: the trees of the roots it looks at, down the children lists
+ * (proc/PID/task/TID/children), and the processes whose parents it asks for;
+ * its cost grows with the build, not with the machine (a head of the queue
+ * looks every 40 ms while CPUs are full). Where the kernel lacks children
+ * lists (CONFIG_PROC_CHILDREN), or a tree is too big to follow, it lists all
+ * of proc/ instead.
  */
 #pragma once
 
@@ -38,6 +43,8 @@ struct ms_snap_proc {
         uint64_t rss; /* bytes */
         bool driver;  /* ms_build_driver(comm) */
         bool running; /* state R: on a CPU or waiting for one */
+        bool kids;    /* its children are in the snapshot (all are, in a listing) */
+        uint32_t threads;
 };
 
 struct ms_snap {
@@ -50,13 +57,19 @@ struct ms_snap {
 int ms_snap_take(int rootfd, struct ms_snap *s);
 void ms_snap_free(struct ms_snap *s);
 
-/* A snapshot kept for a while: the looks at several slots share one. */
+/* A snapshot kept for a while: the looks at several slots share one. It
+ * fills as it is asked (above), or lists all of proc/ (full). */
 struct ms_snap_cache {
         struct ms_snap snap;
         uint64_t taken_ns; /* monotonic, 0: none */
+        bool full;
 };
 
-/* How long one snapshot serves, from when it was taken (its end). */
+/* The most processes of one tree followed down the children lists. */
+#define MS_SNAP_TREE_MAX 512
+
+/* How long one snapshot serves, from when it began (a listing of all of
+ * proc/: from its end). */
 #define MS_SNAP_FRESH_NS (20ull * 1000 * 1000)
 
 /* The tree RSS of pid (ms_snap_tree_rss) from the cached snapshot, taken

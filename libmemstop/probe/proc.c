@@ -111,7 +111,8 @@ static MS_HOT int take_numbers(const char *p, struct ms_proc_stat *st)
         uint64_t v;
 
         for (unsigned field = 4; field <= 24; field++) {
-                bool kept = field == 4 || field == 9 || field == 14 || field == 15 || field == 22 || field == 24;
+                bool kept = field == 4 || field == 9 || field == 14 || field == 15 || field == 20 || field == 22 ||
+                            field == 24;
 
                 if (field > 22 && (*p == '\0' || *p == '\n'))
                         return 0;
@@ -132,6 +133,8 @@ static MS_HOT int take_numbers(const char *p, struct ms_proc_stat *st)
                         st->utime = v;
                 } else if (field == 15) {
                         st->stime = v;
+                } else if (field == 20) {
+                        st->threads = v;
                 } else if (field == 22) {
                         st->starttime = v;
                 } else if (field == 24) {

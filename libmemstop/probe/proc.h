@@ -21,6 +21,7 @@ struct ms_proc_stat {
         uint64_t starttime; /* clock ticks since boot */
         uint64_t utime, stime; /* clock ticks */
         unsigned flags;     /* field 9: PF_* (PF_KTHREAD 0x00200000) */
+        uint64_t threads;   /* field 20: num_threads */
         uint64_t rss_pages; /* field 24: resident pages (0 if the line ends before it) */
         char comm[MS_PROC_COMM_SIZE]; /* cut to 15 characters if longer */
 };

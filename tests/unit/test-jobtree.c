@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -12,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "gate/jobtree.h"
 #include "util/fileio.h"
 
@@ -127,25 +130,133 @@ static void real_snapshot_has_us(void **state)
         ms_snap_free(&s);
 }
 
-/* Parents from a cached snapshot, and from stat for what it misses. */
+/* Parents from the cache: read from stat as asked, or 0 for a process gone. */
 static void parents_from_the_cache(void **state)
 {
         struct ms_snap_cache c = {};
 
-        struct timespec ts;
-        uint64_t taken;
-
+        (void)state;
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 1), getppid());
-        /* Stamped when it was done (the clock), not when it was asked for. */
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        assert_true(c.taken_ns > 1 && c.taken_ns <= (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-        taken = c.taken_ns;
-        /* Asked with an earlier time, or within MS_SNAP_FRESH_NS of it: the same one. */
-        ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), taken + MS_SNAP_FRESH_NS);
-        assert_int_equal(c.taken_ns, taken);
+        assert_int_equal(c.taken_ns, 1);
+        /* Within MS_SNAP_FRESH_NS of it: the same snapshot. */
+        ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 1 + MS_SNAP_FRESH_NS);
+        assert_int_equal(c.taken_ns, 1);
+        assert_int_equal(c.snap.n, 1);
         c.snap.n = 0; /* a snapshot that misses us: stat answers */
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 2), getppid());
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, 0x7ffffff0, 3), 0);
+        ms_snap_free(&c.snap);
+}
+
+/* proc/PID/stat of a fake process (field 20: threads, 24: RSS in pages) and,
+ * unless children is NULL, its main thread's children list. */
+static void fake_proc(const char *root, int pid, const char *comm, char state, int ppid, int threads,
+                      unsigned rss_pages, const char *children)
+{
+        char rel[96];
+
+        snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+        fake_writef(root, rel, "%d (%s) %c %d 0 0 0 0 0 0 0 0 0 0 0 0 0 20 0 %d 0 100 0 %u\n", pid, comm, state,
+                    ppid, threads, rss_pages);
+        if (!children)
+                return;
+        snprintf(rel, sizeof(rel), "proc/%d/task/%d/children", pid, pid);
+        fake_write(root, rel, children);
+}
+
+/* make(10) -> sh(20) -> g++(30) -> cc1plus(40, two threads: as(42) is the
+ * second's child) and make(70) -> cc1(80); make -> sh(50); an unrelated
+ * process 99. In pages of RSS: the pid. */
+static void fake_build(const char *root)
+{
+        fake_proc(root, 10, "make", 'S', 1, 1, 10, "20 50 ");
+        fake_proc(root, 20, "sh", 'S', 10, 1, 20, "30 ");
+        fake_proc(root, 30, "g++", 'S', 20, 1, 30, "40 70 ");
+        fake_proc(root, 40, "cc1plus", 'S', 30, 2, 40, "");
+        fake_write(root, "proc/40/task/41/children", "42 ");
+        fake_proc(root, 42, "as", 'R', 40, 1, 42, "");
+        fake_proc(root, 70, "make", 'R', 30, 1, 70, "80 ");
+        fake_proc(root, 80, "cc1", 'R', 70, 1, 80, "");
+        fake_proc(root, 50, "sh", 'S', 10, 1, 50, "");
+        fake_proc(root, 99, "bash", 'R', 1, 1, 99, "");
+}
+
+static bool in_snap(const struct ms_snap *s, pid_t pid)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->p[i].pid == pid)
+                        return true;
+        return false;
+}
+
+/* The gate's cache reads the trees it is asked about down the children
+ * lists (threads' too), not all of proc/, and sums what a listing would. */
+static void the_cache_follows_children_lists(void **state)
+{
+        struct fake *f = *state;
+        struct ms_snap_cache c = {};
+        struct ms_snap all = {};
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rss = 0, want = 0;
+
+        fake_build(f->root);
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1000, &rss), 0);
+        assert_int_equal(rss, (20 + 30 + 40 + 42) * page); /* not the make below, nor its cc1 */
+        assert_false(c.full);
+        assert_false(in_snap(&c.snap, 99));
+        assert_false(in_snap(&c.snap, 80)); /* below a build driver: not read */
+        assert_int_equal(ms_snap_take(f->fd, &all), 0);
+        assert_int_equal(ms_snap_tree_rss(&all, 20, &want), 0);
+        assert_int_equal(rss, want);
+        ms_snap_free(&all);
+        /* as(42) runs: the tree runs; sh(50) does not; the make runs. */
+        assert_true(ms_snap_cache_tree_running(&c, f->fd, 20, 1000));
+        assert_false(ms_snap_cache_tree_running(&c, f->fd, 50, 1000));
+        assert_true(ms_snap_cache_tree_running(&c, f->fd, 70, 1000));
+        assert_int_equal(ms_snap_cache_parent(&c, f->fd, 50, 1000), 10);
+        assert_false(c.full);
+        /* Within MS_SNAP_FRESH_NS the figures stay; after it, read again. */
+        fake_proc(f->root, 42, "as", 'R', 40, 1, 142, "");
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1000 + MS_SNAP_FRESH_NS, &rss), 0);
+        assert_int_equal(rss, (20 + 30 + 40 + 42) * page);
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1001 + MS_SNAP_FRESH_NS, &rss), 0);
+        assert_int_equal(rss, (20 + 30 + 40 + 142) * page);
+        /* A root gone: its own RSS from statm, which is gone too. */
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 60, 1001 + MS_SNAP_FRESH_NS, &rss), -ESRCH);
+        ms_snap_free(&c.snap);
+}
+
+/* Without children lists (a kernel without CONFIG_PROC_CHILDREN), all of
+ * proc/ is listed, stamped when the listing was done. */
+static void without_children_lists_proc_is_listed(void **state)
+{
+        struct fake *f = *state;
+        struct ms_snap_cache c = {};
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rss = 0;
+
+        fake_build(f->root);
+        fake_remove(f->root, "proc/30/task/30/children");
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1000, &rss), 0);
+        assert_int_equal(rss, (20 + 30 + 40 + 42) * page);
+        assert_true(c.full);
+        assert_true(in_snap(&c.snap, 99));
+        assert_true(c.taken_ns > 1000);
+        ms_snap_free(&c.snap);
+}
+
+/* Hostile lists: text that is not pids, pids that do not exist, a cycle. */
+static void hostile_children_lists(void **state)
+{
+        struct fake *f = *state;
+        struct ms_snap_cache c = {};
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rss = 0;
+
+        fake_proc(f->root, 5, "sh", 'S', 1, 1, 5, "6 7 12345 ");
+        fake_proc(f->root, 6, "g++", 'S', 5, 1, 6, "x1 ");
+        fake_proc(f->root, 7, "g++", 'S', 8, 1, 7, "8 ");
+        fake_proc(f->root, 8, "cc1", 'S', 7, 1, 8, "7 5 ");
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 5, 1000, &rss), 0);
+        assert_int_equal(rss, (5 + 6) * page); /* 7 and 8 point at each other, not up to 5 */
+        assert_false(c.full);
         ms_snap_free(&c.snap);
 }
 
@@ -159,6 +270,9 @@ int main(void)
                 cmocka_unit_test(empty_snapshot),
                 cmocka_unit_test(real_snapshot_has_us),
                 cmocka_unit_test(parents_from_the_cache),
+                cmocka_unit_test_setup_teardown(the_cache_follows_children_lists, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(without_children_lists_proc_is_listed, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(hostile_children_lists, fake_setup, fake_teardown),
         };
 
         return cmocka_run_group_tests_name("jobtree", tests, NULL, NULL);

@@ -25,7 +25,7 @@ static char *stat_line(const char *comm, char state, unsigned ppid, unsigned lon
         char *s;
 
         if (asprintf(&s,
-                     "4242 (%s) %c %u 4242 1200 34816 -1 4194304 12345 0 3 0 %lu %lu 0 0 25 -5 1 0 %llu "
+                     "4242 (%s) %c %u 4242 1200 34816 -1 4194304 12345 0 3 0 %lu %lu 0 0 25 -5 3 0 %llu "
                      "123456789 45678 18446744073709551615 94000000000000 94000000100000 140000000000000 0 0 "
                      "0 0 0 0 0 17 1 0 0 0 0 0 94000000200000 94000000300000 94000000400000 140000000100000 "
                      "140000000200000 140000000200000 140000000300000 0\n",
@@ -46,6 +46,7 @@ static void stat_parse_real_line(void **state)
         assert_int_equal(st.stime, 30);
         assert_int_equal(st.starttime, 987654);
         assert_int_equal(st.rss_pages, 45678);
+        assert_int_equal(st.threads, 3);
         free(line);
 }
 
