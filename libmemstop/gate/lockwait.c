@@ -60,39 +60,88 @@ static pid_t own_pid(int rootfd)
         return sscanf(link, "%d", &pid) == 1 && pid > 0 ? (pid_t)pid : getpid();
 }
 
-bool ms_flock_holder_busy(int rootfd, int fd)
+enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid)
 {
         struct holder_search h = { 0 };
         struct ms_proc_stat st;
         struct stat fst;
         char buf[256];
+        int r;
 
+        *pid = 0;
         if (fstat(fd, &fst) < 0)
-                return false;
+                return MS_HOLDER_UNKNOWN;
         h.dev = (uint64_t)fst.st_dev;
         h.ino = (uint64_t)fst.st_ino;
-        if (ms_read_lines_at(rootfd, "proc/locks", buf, sizeof(buf), holder_line, &h, NULL) <= 0)
-                return false;
-        if (h.pid == own_pid(rootfd) || ms_proc_stat_read(rootfd, h.pid, &st) < 0)
-                return false;
-        return st.state == 'R' || st.state == 'D';
+        r = ms_read_lines_at(rootfd, "proc/locks", buf, sizeof(buf), holder_line, &h, NULL);
+        if (r < 0)
+                return MS_HOLDER_UNKNOWN;
+        if (h.pid <= 0)
+                return MS_HOLDER_NONE;
+        *pid = h.pid;
+        if (h.pid == own_pid(rootfd))
+                return MS_HOLDER_UNKNOWN;
+        if (ms_proc_stat_read(rootfd, h.pid, &st) < 0)
+                return MS_HOLDER_IDLE; /* gone */
+        return st.state == 'R' || st.state == 'D' ? MS_HOLDER_BUSY : MS_HOLDER_IDLE;
+}
+
+bool ms_flock_holder_busy(int rootfd, int fd)
+{
+        pid_t pid;
+
+        return ms_flock_holder(rootfd, fd, &pid) == MS_HOLDER_BUSY;
+}
+
+/* Looks in a row that find no holder listed before the lock counts as stuck. */
+#define MS_LOCK_UNLISTED 10
+
+/* How many times pid has been given a CPU (proc/PID/schedstat's third
+ * figure), or UINT64_MAX when it cannot be read. */
+static uint64_t times_run(int rootfd, pid_t pid)
+{
+        char path[48], text[128];
+        unsigned long long run_ns, wait_ns, slices;
+
+        snprintf(path, sizeof(path), "proc/%d/schedstat", (int)pid);
+        if (pid <= 0 || ms_read_at(rootfd, path, text, sizeof(text), NULL) < 0 ||
+            sscanf(text, "%llu %llu %llu", &run_ns, &wait_ns, &slices) != 3)
+                return UINT64_MAX;
+        return slices;
 }
 
 int ms_flock_patient(int fd, int op, uint64_t patience_ns)
 {
         uint64_t start = ms_monotonic_ns(), first = patience_ns < MS_LEDGER_LOCK_NS ? patience_ns : MS_LEDGER_LOCK_NS;
         int r = ms_flock_within(fd, op, first);
+        pid_t idle = -1;   /* the holder seen idle at the last look */
+        uint64_t runs = 0; /* and how many times it had run then */
+        unsigned unlisted = 0;
 
         while (r == -ETIMEDOUT) {
-                uint64_t waited = ms_monotonic_ns() - start;
+                uint64_t waited = ms_monotonic_ns() - start, now_runs;
+                pid_t pid;
+                enum ms_holder h;
                 if (waited >= patience_ns)
                         break;
-                if (!ms_flock_holder_busy(MS_ROOT_HOST, fd)) {
-                        /* Stuck, or gone since the last try (no holder in
-                         * /proc/locks): one more try tells which. */
-                        r = ms_flock_within(fd, op, 0);
+                h = ms_flock_holder(MS_ROOT_HOST, fd, &pid);
+                now_runs = h == MS_HOLDER_IDLE ? times_run(MS_ROOT_HOST, pid) : UINT64_MAX;
+                /* Stuck: the same holder idle at two looks, not having run
+                 * in between (or no telling); none listed at MS_LOCK_UNLISTED
+                 * looks in a row; or no telling who holds it. When hundreds
+                 * of processes join the queue at once, the lock changes
+                 * hands all the time: a holder seen asleep may have let go
+                 * and taken it again since (a supervisor looks every tick),
+                 * and proc/locks, read while its list changes, may miss the
+                 * holder of the moment. The wait goes on. */
+                unlisted = h == MS_HOLDER_NONE ? unlisted + 1 : 0;
+                if (h == MS_HOLDER_UNKNOWN || unlisted >= MS_LOCK_UNLISTED ||
+                    (h == MS_HOLDER_IDLE && pid == idle && now_runs == runs)) {
+                        r = ms_flock_within(fd, op, 0); /* one more try: it may have just been let go */
                         break;
                 }
+                idle = h == MS_HOLDER_IDLE ? pid : -1;
+                runs = now_runs;
                 /* Look at the holder again every 100 ms. */
                 r = ms_flock_within(fd, op, patience_ns - waited < 100000000 ? patience_ns - waited : 100000000);
         }

@@ -11,9 +11,15 @@
  * the first second, /proc/locks is asked who holds the lock: while that
  * process is on a CPU or in the kernel (state R or D; a task frozen by a
  * cgroup freezer shows D too, and the supervisor thaws it), the wait goes on,
- * up to the patience given. A holder that sleeps (S: no gate sleeps with the
- * lock), is stopped (T, t), is gone, is unknown, or is the waiter itself ends
- * the wait at once, as before.
+ * up to the patience given. So it does while the lock changes hands: when
+ * hundreds of processes join the queue at once, each waits its turn, and a
+ * holder seen asleep at one look may have let go and taken the lock again
+ * since. The same holder asleep (S: no gate sleeps with the lock), stopped
+ * (T, t) or gone at two looks 100 ms apart, not given a CPU in between
+ * (proc/PID/schedstat), ends the wait; so does no holder listed at ten looks
+ * in a row (proc/locks, read while its list changes, may miss the holder of
+ * the moment), and a holder that cannot be told (proc/locks unreadable) or
+ * is the waiter itself, at once.
  */
 #pragma once
 
@@ -28,6 +34,17 @@
  * file dev:ino (a waiter's "->" line is not a holder), or 0. Pure: any line,
  * however malformed or cut short, is read safely. */
 pid_t ms_locks_line_holder(const char *line, uint64_t dev, uint64_t ino);
+
+enum ms_holder {
+        MS_HOLDER_BUSY,    /* in state R or D */
+        MS_HOLDER_IDLE,    /* asleep, stopped, or gone */
+        MS_HOLDER_NONE,    /* none listed: the lock was let go meanwhile */
+        MS_HOLDER_UNKNOWN, /* proc/locks unreadable, or the holder is this process */
+};
+
+/* The holder of the flock on fd's file (proc/locks below rootfd), *pid (0
+ * if none is listed), and what it is doing. */
+enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid);
 
 /* Whether the holder of the flock on fd's file (proc/locks below rootfd) is
  * at work: found, not this process (as that /proc numbers it), and in state

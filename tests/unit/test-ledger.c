@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -823,6 +824,52 @@ static void sleeping_holder_is_given_up_on(void **state)
         waitpid(pid, NULL, 0);
 }
 
+/* Two children that pass the lock between them for `secs` seconds, each
+ * holding it asleep for 20 ms at a time (a queue of hundreds, joining). */
+static pid_t lock_passer(const char *path, double secs)
+{
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                double end = monotonic_s() + secs;
+                int fd;
+                if (fork() == 0) /* two of them; the second dies with the first */
+                        prctl(PR_SET_PDEATHSIG, SIGKILL);
+                fd = open(path, O_RDWR);
+                if (fd < 0)
+                        _exit(1);
+                while (monotonic_s() < end) {
+                        struct timespec hold = { 0, 20 * 1000 * 1000 };
+                        if (flock(fd, LOCK_EX) < 0)
+                                _exit(1);
+                        nanosleep(&hold, NULL);
+                        flock(fd, LOCK_UN);
+                }
+                _exit(0);
+        }
+        return pid;
+}
+
+/* A lock that passes from hand to hand is no stuck lock, though whoever holds
+ * it at a look is asleep: the wait goes on (hundreds of processes joining
+ * the queue at once gave up the queue so, one in three). */
+static void lock_passed_around_is_waited_for(void **state)
+{
+        struct t *t = *state;
+        char path[4096];
+        struct timespec settle = { 0, 50 * 1000 * 1000 };
+        pid_t pid;
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        pid = lock_passer(path, 3);
+        nanosleep(&settle, NULL);
+        assert_int_equal(ms_ledger_lock_patient(&t->l, MS_LEDGER_PATIENCE_NS), 0);
+        ms_ledger_unlock(&t->l);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
 /* A process stopped while it held the ledger's lock hung every gated start:
  * MEMSTOP_TIMEOUT=1 was still hung at 6 s. The user's timeout bounds the
  * wait, whoever holds the lock: a stuck holder (here this process, through
@@ -884,6 +931,7 @@ int main(void)
                 cmocka_unit_test(locks_line_names_the_holder),
                 cmocka_unit_test(holder_is_busy_in_state_r_or_d),
                 cmocka_unit_test_setup_teardown(busy_holder_is_waited_for, setup, teardown),
+                cmocka_unit_test_setup_teardown(lock_passed_around_is_waited_for, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleeping_holder_is_given_up_on, setup, teardown),
                 cmocka_unit_test_setup_teardown(exit_curve_comes_from_the_looks, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_admits_at_once_when_it_fits, setup, teardown),
