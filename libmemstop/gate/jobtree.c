@@ -251,15 +251,32 @@ static bool listed(struct ms_snap_cache *c, int rootfd, uint64_t now_ns)
         return true;
 }
 
+/* After a question that read /proc: the snapshot serves from now on. A
+ * look that reads for longer than MS_SNAP_FRESH_NS (a slow /proc: the
+ * user-mode VM's) then keeps its snapshot to its end, instead of starting
+ * it again at each question under the queue's lock. */
+static void stamp(struct ms_snap_cache *c, size_t n_before, uint64_t now_ns)
+{
+        uint64_t done;
+
+        if (c->full || c->snap.n == n_before)
+                return;
+        done = ms_monotonic_ns();
+        c->taken_ns = done > now_ns ? done : now_ns;
+}
+
 /* Whether c's snapshot holds pid's whole tree at now_ns. */
 static bool tree_ready(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
 {
+        size_t n;
         int r;
 
         fresh(c, now_ns);
         if (c->full)
                 return true;
+        n = c->snap.n;
         r = tree_load(c, rootfd, pid);
+        stamp(c, n, now_ns);
         if (r == 0)
                 return true;
         return r != -ESRCH && listed(c, rootfd, now_ns);
@@ -275,9 +292,12 @@ int ms_snap_cache_tree_rss(struct ms_snap_cache *c, int rootfd, pid_t pid, uint6
 pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
 {
         ssize_t at;
+        size_t n;
 
         fresh(c, now_ns);
+        n = c->snap.n;
         at = snap_get(&c->snap, rootfd, pid);
+        stamp(c, n, now_ns);
         return at >= 0 && c->snap.p[at].ppid > 0 ? c->snap.p[at].ppid : 0;
 }
 

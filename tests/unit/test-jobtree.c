@@ -16,6 +16,7 @@
 
 #include "fixture.h"
 #include "gate/jobtree.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 
 #define MIB (1ull << 20)
@@ -130,17 +131,20 @@ static void real_snapshot_has_us(void **state)
         ms_snap_free(&s);
 }
 
-/* Parents from the cache: read from stat as asked, or 0 for a process gone. */
+/* Parents from the cache: read from stat as asked, or 0 for a process gone;
+ * the snapshot is stamped when its last read was done (the clock). */
 static void parents_from_the_cache(void **state)
 {
         struct ms_snap_cache c = {};
+        uint64_t t0 = ms_monotonic_ns(), taken;
 
         (void)state;
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 1), getppid());
-        assert_int_equal(c.taken_ns, 1);
-        /* Within MS_SNAP_FRESH_NS of it: the same snapshot. */
-        ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 1 + MS_SNAP_FRESH_NS);
-        assert_int_equal(c.taken_ns, 1);
+        assert_true(c.taken_ns >= t0 && c.taken_ns <= ms_monotonic_ns());
+        taken = c.taken_ns;
+        /* Within MS_SNAP_FRESH_NS of it: the same snapshot, nothing read. */
+        ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), taken + MS_SNAP_FRESH_NS);
+        assert_int_equal(c.taken_ns, taken);
         assert_int_equal(c.snap.n, 1);
         c.snap.n = 0; /* a snapshot that misses us: stat answers */
         assert_int_equal(ms_snap_cache_parent(&c, MS_ROOT_HOST, getpid(), 2), getppid());
@@ -196,10 +200,11 @@ static void the_cache_follows_children_lists(void **state)
         struct fake *f = *state;
         struct ms_snap_cache c = {};
         struct ms_snap all = {};
-        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rss = 0, want = 0;
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rss = 0, want = 0, now;
 
         fake_build(f->root);
-        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1000, &rss), 0);
+        now = ms_monotonic_ns();
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, now, &rss), 0);
         assert_int_equal(rss, (20 + 30 + 40 + 42) * page); /* not the make below, nor its cc1 */
         assert_false(c.full);
         assert_false(in_snap(&c.snap, 99));
@@ -209,19 +214,20 @@ static void the_cache_follows_children_lists(void **state)
         assert_int_equal(rss, want);
         ms_snap_free(&all);
         /* as(42) runs: the tree runs; sh(50) does not; the make runs. */
-        assert_true(ms_snap_cache_tree_running(&c, f->fd, 20, 1000));
-        assert_false(ms_snap_cache_tree_running(&c, f->fd, 50, 1000));
-        assert_true(ms_snap_cache_tree_running(&c, f->fd, 70, 1000));
-        assert_int_equal(ms_snap_cache_parent(&c, f->fd, 50, 1000), 10);
+        assert_true(ms_snap_cache_tree_running(&c, f->fd, 20, now));
+        assert_false(ms_snap_cache_tree_running(&c, f->fd, 50, now));
+        assert_true(ms_snap_cache_tree_running(&c, f->fd, 70, now));
+        assert_int_equal(ms_snap_cache_parent(&c, f->fd, 50, now), 10);
         assert_false(c.full);
-        /* Within MS_SNAP_FRESH_NS the figures stay; after it, read again. */
+        /* Within MS_SNAP_FRESH_NS of its last read the figures stay; after
+         * it, read again. */
         fake_proc(f->root, 42, "as", 'R', 40, 1, 142, "");
-        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1000 + MS_SNAP_FRESH_NS, &rss), 0);
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, c.taken_ns + MS_SNAP_FRESH_NS, &rss), 0);
         assert_int_equal(rss, (20 + 30 + 40 + 42) * page);
-        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, 1001 + MS_SNAP_FRESH_NS, &rss), 0);
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 20, c.taken_ns + MS_SNAP_FRESH_NS + 1, &rss), 0);
         assert_int_equal(rss, (20 + 30 + 40 + 142) * page);
         /* A root gone: its own RSS from statm, which is gone too. */
-        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 60, 1001 + MS_SNAP_FRESH_NS, &rss), -ESRCH);
+        assert_int_equal(ms_snap_cache_tree_rss(&c, f->fd, 60, c.taken_ns + 2 * MS_SNAP_FRESH_NS, &rss), -ESRCH);
         ms_snap_free(&c.snap);
 }
 

@@ -59,7 +59,7 @@ result "memstop in the scope: exit 0, all $N jobs done" $((STATUS != 0 || done_n
 	"got exit $STATUS, $done_n of $N done"
 result "memstop in the scope: no OOM kill" "$(( ${kills:-1} != 0 ))" "oom_kill ${kills:-unknown}"
 
-bounded 900 env MEMSTOP_DEMO_ONLY=1 MEMSTOP="$MEMSTOP" JOB="$JOB" TMPDIR="$W" bash "$TESTS_SRCDIR/../scripts/setup-and-demo.sh"
+bounded 1200 env MEMSTOP_DEMO_ONLY=1 MEMSTOP="$MEMSTOP" JOB="$JOB" TMPDIR="$W" bash "$TESTS_SRCDIR/../scripts/setup-and-demo.sh"
 diag "scripts/setup-and-demo.sh (MEMSTOP_DEMO_ONLY=1): exit $STATUS" "$OUT" "$ERR"
 check "the demonstration runs in systemd scopes: plain make loses jobs" \
 	grep -Eq '^make -k -j8 +[0-7]/8 jobs finished, [1-9][0-9]* OOM kills' <<<"$OUT"
