@@ -50,6 +50,27 @@ static uint64_t children_peak(const struct gate *g)
         return (uint64_t)ru.ru_maxrss * 1024;
 }
 
+static uint64_t timeval_ms(const struct timeval *t)
+{
+        return (uint64_t)t->tv_sec * 1000 + (uint64_t)t->tv_usec / 1000;
+}
+
+/*
+ * The CPU time (user and system) of the process (self: its getrusage), and
+ * for a job root of the children it waited for, grandchildren included:
+ * its tree's, to tell how long it would have taken alone (curve.h). 0: not
+ * known.
+ */
+static uint64_t tree_cpu_ms(const struct gate *g, const struct rusage *self)
+{
+        struct rusage ru;
+        uint64_t ms = timeval_ms(&self->ru_utime) + timeval_ms(&self->ru_stime);
+
+        if (g->job_root && getrusage(RUSAGE_CHILDREN, &ru) == 0)
+                ms += timeval_ms(&ru.ru_utime) + timeval_ms(&ru.ru_stime);
+        return ms;
+}
+
 /*
  * Set when the program sandboxes itself: PR_SET_NO_NEW_PRIVS (which an
  * unprivileged seccomp filter needs first; libseccomp sets it) or
@@ -89,7 +110,8 @@ void leave_at_exit(void)
         if (g->config.learn && g->history_dir[0] && getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
                 uint64_t peak = peak_to_learn(g, (uint64_t)ru.ru_maxrss * 1024) + children_peak(g);
                 struct ms_curve curve = {};
-                (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, now_ns(NULL), &curve);
+                (void)ms_queue_curve(&g->ledger, g->pid, g->starttime, peak, tree_cpu_ms(g, &ru), now_ns(NULL),
+                                     &curve);
                 (void)ms_history_record(g->history_dir, &g->key, peak, &curve, (uint64_t)time(NULL));
         }
         /* Its lock, if the fd is still the ledger's; else without it. */
@@ -128,7 +150,7 @@ __attribute__((visibility("default"), noreturn)) void _exit(int status)
                  * start on time), if the lock comes soon enough. */
                 if (learn)
                         (void)ms_queue_curve_within(&g->ledger, EXIT_CURVE_LOCK_NS, g->pid, g->starttime, peak,
-                                                    now_ns(NULL), &curve);
+                                                    tree_cpu_ms(g, &ru), now_ns(NULL), &curve);
                 g->in_ledger = false;
                 (void)ms_ledger_leave_unlocked(g->ledger.map, g->slot, g->pid, g->starttime);
                 if (learn)

@@ -66,6 +66,26 @@ void ms_curve_from_trace(const struct ms_curve_trace *t, uint64_t peak, uint64_t
         }
 }
 
+uint64_t ms_curve_alone_ms(uint64_t wall_ms, uint64_t cpu_ms)
+{
+        if (wall_ms == 0)
+                return 1;
+        if (cpu_ms > 0 && cpu_ms < wall_ms && cpu_ms >= wall_ms - wall_ms / 2)
+                return cpu_ms;
+        return wall_ms;
+}
+
+void ms_curve_shrink(struct ms_curve *c, uint64_t alone_ms)
+{
+        uint64_t was = c->duration_ms;
+
+        if (!ms_curve_valid(c) || alone_ms == 0 || alone_ms >= was)
+                return;
+        for (uint32_t k = 0; k < MS_CURVE_STEPS; k++)
+                c->reach_ms[k] = (uint32_t)((uint64_t)c->reach_ms[k] * alone_ms / was);
+        c->duration_ms = (uint32_t)alone_ms;
+}
+
 void ms_curve_keep_worst(struct ms_curve *c, const struct ms_curve *before)
 {
         uint32_t longest;

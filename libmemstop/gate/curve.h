@@ -20,7 +20,12 @@
  * frozen time is left out of its ages, and a job's curve keeps, level by
  * level, the earliest time any recorded run reached it, and nearly the
  * longest duration (ms_curve_keep_worst): it describes the fastest growth
- * and the slowest end seen.
+ * and the slowest end seen. A job that shared the CPUs with others ran
+ * longer than it would have alone, and the next run's order (longest first)
+ * and predicted ends go by what it takes alone: a job that was on a CPU at
+ * least half of the time it ran is taken to be CPU-bound, and to take its
+ * CPU time with a CPU to itself (ms_curve_alone); its reach times shrink
+ * with it.
  *
  * Pure functions; ages are milliseconds of running since admission.
  */
@@ -56,6 +61,19 @@ void ms_curve_note(struct ms_curve_trace *t, uint64_t age_ms, uint64_t rss);
  * may have reached its peak at once). A trace that does not parse (n too
  * large) counts as empty. */
 void ms_curve_from_trace(const struct ms_curve_trace *t, uint64_t peak, uint64_t duration_ms, struct ms_curve *out);
+
+/* How long a job that ran wall_ms since admission (frozen time left out)
+ * and used cpu_ms of CPU time (its tree's user and system time) would have
+ * taken alone: cpu_ms when that is at least half of wall_ms and less than it
+ * (CPU-bound, the rest lost to other jobs on the CPUs); else wall_ms (it
+ * slept, waited for I/O or ran threads in parallel; 0: not known). At
+ * least 1. */
+uint64_t ms_curve_alone_ms(uint64_t wall_ms, uint64_t cpu_ms);
+
+/* Shrink a valid curve to a duration of alone_ms (at least 1, at most its
+ * duration): its reach times in the same proportion, rounded down (the
+ * growth is taken as fast as the job's pace alone). */
+void ms_curve_shrink(struct ms_curve *c, uint64_t alone_ms);
 
 /* Merge the curve of an earlier run (before) into this run's (c), when both
  * are valid: each reach time becomes the earlier of the two; the duration

@@ -683,14 +683,14 @@ void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
         ms_queue_leave(l, pid, starttime);
 }
 
-int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
-                   struct ms_curve *out)
+int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t cpu_ms,
+                   uint64_t now_ns, struct ms_curve *out)
 {
-        return ms_queue_curve_within(l, MS_LEDGER_LOCK_NS, pid, starttime, peak, now_ns, out);
+        return ms_queue_curve_within(l, MS_LEDGER_LOCK_NS, pid, starttime, peak, cpu_ms, now_ns, out);
 }
 
 int ms_queue_curve_within(struct ms_ledger *l, uint64_t timeout_ns, pid_t pid, uint64_t starttime, uint64_t peak,
-                          uint64_t now_ns, struct ms_curve *out)
+                          uint64_t cpu_ms, uint64_t now_ns, struct ms_curve *out)
 {
         int i, r = ms_ledger_lock_within(l, timeout_ns);
 
@@ -699,7 +699,10 @@ int ms_queue_curve_within(struct ms_ledger *l, uint64_t timeout_ns, pid_t pid, u
         i = ms_ledger_find(l->map, pid, starttime);
         if (i >= 0 && ms_slot_admitted(&l->map->slot[i])) {
                 const struct ms_slot *s = &l->map->slot[i];
-                ms_curve_from_trace(&s->trace, peak, ms_ledger_age(s, now_ns) / 1000000, out);
+                uint64_t wall_ms = ms_ledger_age(s, now_ns) / 1000000;
+
+                ms_curve_from_trace(&s->trace, peak, wall_ms, out);
+                ms_curve_shrink(out, ms_curve_alone_ms(wall_ms, cpu_ms));
                 /* The fastest growth and the slowest end seen: this run's or earlier ones'. */
                 ms_curve_keep_worst(out, &s->curve);
                 r = 0;

@@ -167,15 +167,16 @@ int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 
 /* The growth curve of admitted pid at exit (now_ns), from its slot's trace,
- * for a peak of `peak` bytes, merged with the curve it was predicted with
- * (ms_curve_keep_worst). Returns 0, -ENOENT (not admitted here) or the
- * lock's error. */
-int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t now_ns,
-                   struct ms_curve *out);
+ * for a peak of `peak` bytes, shrunk to what it takes alone when it used
+ * cpu_ms of CPU time (ms_curve_alone_ms; 0: not known), merged with the curve
+ * it was predicted with (ms_curve_keep_worst). Returns 0, -ENOENT (not
+ * admitted here) or the lock's error. */
+int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t cpu_ms,
+                   uint64_t now_ns, struct ms_curve *out);
 /* The same, waiting at most timeout_ns for the lock (-ETIMEDOUT): for
  * _exit(), which may run in a signal handler (flock, nanosleep, no malloc). */
 int ms_queue_curve_within(struct ms_ledger *l, uint64_t timeout_ns, pid_t pid, uint64_t starttime, uint64_t peak,
-                          uint64_t now_ns, struct ms_curve *out);
+                          uint64_t cpu_ms, uint64_t now_ns, struct ms_curve *out);
 
 /* Remove pid's entry (at exit) and wake the head; without the lock
  * (ms_ledger_leave_unlocked) when it cannot be had. */

@@ -290,6 +290,41 @@ peaks=$(cat "$XDG_CACHE_HOME/memstop/peaks" 2>&1)
 check "curves: ... and its record has a growth curve ($peaks)" grep -q '^v2 ' <<<"$peaks"
 export XDG_CACHE_HOME=$W/cache
 
+# A CPU-bound job that shared its CPU learns the time it takes alone: its
+# tree's CPU time, not its wall time. The job (python3, which runs another
+# python3 and waits for it) burns 1 s of CPU pinned to one CPU beside a busy
+# loop of nice 5, which leaves it about three quarters of the CPU.
+export XDG_CACHE_HOME=$W/cache-alone
+mkdir -m 700 "$XDG_CACHE_HOME"
+cpu0=$(taskset -pc $$ | awk -F'[ ,-]' '{ print $NF }')
+taskset -c "$cpu0" nice -n 5 sh -c 'while :; do :; done' &
+SPIN=$!
+MK4=$W/mk4
+mkdir -p "$MK4"
+printf 'import subprocess, sys, time
+if len(sys.argv) == 1:
+    sys.exit(subprocess.run([sys.executable, sys.argv[0], "burn"]).returncode)
+t = time.monotonic()
+while time.process_time() < 1.0:
+    pass
+print(int(time.process_time() * 1000), int((time.monotonic() - t) * 1000))
+' >"$MK4/burn.py"
+# python3 itself, not a wrapper script (pyenv's shim).
+printf 'all:\n\t%s burn.py\n' "$(PATH=/usr/bin:/bin command -v python3)" >"$MK4/Makefile"
+bounded 60 taskset -c "$cpu0" "$MEMSTOP" -- make -s -C "$MK4"
+kill "$SPIN"
+wait "$SPIN" 2>/dev/null
+read -r cpu_ms wall_ms <<<"$OUT"
+rec=$(awk '$1 == "v2" && $NF == "python3" { print $6; exit }' "$XDG_CACHE_HOME/memstop/peaks" 2>/dev/null)
+diag "alone: CPU ${cpu_ms:-?} ms in ${wall_ms:-?} ms on a shared CPU; recorded ${rec:-?} ms"
+if [ -n "$cpu_ms" ] && [ "$((cpu_ms * 100))" -ge "$((wall_ms * 55))" ] && [ "$((cpu_ms * 100))" -le "$((wall_ms * 90))" ]; then
+	check "curves: a CPU-bound job that shared its CPU records its CPU time (${rec:-?} ms), not its wall (${wall_ms} ms)" \
+		test "${rec:-0}" -ge "$cpu_ms" -a "${rec:-0}" -lt "$(((cpu_ms + wall_ms) / 2))"
+else
+	skip "the job was on its CPU ${cpu_ms:-?} of ${wall_ms:-?} ms, not 55-90% of it (a busy machine): nothing to tell" \
+		"curves: a CPU-bound job that shared its CPU records its CPU time"
+fi
+
 # Scripts started in the background by a script (not a build driver): each is
 # a job of its own, of unknown size (the prior: half of the cgroup), and what
 # each runs is gated too. One is admitted; the next waits for its prior; its

@@ -182,6 +182,46 @@ static void merged_curve_keeps_fastest_growth_and_fading_slowest_end(void **stat
         assert_int_equal(bad.duration_ms, 0);
 }
 
+static void alone_a_cpu_bound_job_takes_its_cpu_time(void **state)
+{
+        (void)state;
+        /* Shared the CPUs: on one 6 of its 10 s, or just half of them. */
+        assert_int_equal(ms_curve_alone_ms(10000, 6000), 6000);
+        assert_int_equal(ms_curve_alone_ms(10000, 5000), 5000);
+        assert_int_equal(ms_curve_alone_ms(10001, 5001), 5001);
+        /* Slept or waited for I/O most of the time: its wall time. */
+        assert_int_equal(ms_curve_alone_ms(10000, 4999), 10000);
+        assert_int_equal(ms_curve_alone_ms(10001, 5000), 10001);
+        assert_int_equal(ms_curve_alone_ms(10000, 0), 10000);
+        /* Threads in parallel, or all of its time on a CPU. */
+        assert_int_equal(ms_curve_alone_ms(10000, 25000), 10000);
+        assert_int_equal(ms_curve_alone_ms(10000, 10000), 10000);
+        /* Nothing measured: at least 1 ms. */
+        assert_int_equal(ms_curve_alone_ms(0, 0), 1);
+        assert_int_equal(ms_curve_alone_ms(1, 1), 1);
+        assert_int_equal(ms_curve_alone_ms(UINT64_MAX, UINT64_MAX - 1), UINT64_MAX - 1);
+}
+
+static void shrunk_curve_keeps_its_proportions(void **state)
+{
+        struct ms_curve c = { 2000, { 0, 100, 500, 500, 1000, 1500, 1999, 2000 } }, bad = { 0, {} };
+        const struct ms_curve want = { 1000, { 0, 50, 250, 250, 500, 750, 999, 1000 } };
+
+        (void)state;
+        ms_curve_shrink(&c, 1000);
+        assert_memory_equal(&c, &want, sizeof(c));
+        assert_true(ms_curve_valid(&c));
+        /* Never longer, never 0, never an invalid curve touched. */
+        ms_curve_shrink(&c, 3000);
+        ms_curve_shrink(&c, 0);
+        assert_memory_equal(&c, &want, sizeof(c));
+        ms_curve_shrink(&bad, 10);
+        assert_int_equal(bad.duration_ms, 0);
+        ms_curve_shrink(&c, 1);
+        assert_int_equal(c.duration_ms, 1);
+        assert_true(ms_curve_valid(&c));
+}
+
 /* The curve of every look kept, by the same rule as ms_curve_from_trace. */
 static void reference_reach(const uint32_t *age, const uint32_t *kib, unsigned n, uint32_t seen, uint64_t peak,
                             uint32_t duration, uint32_t out[MS_CURVE_STEPS])
@@ -415,6 +455,8 @@ int main(void)
                 cmocka_unit_test(bound_of_equal_reach_times_is_the_lowest_level),
                 cmocka_unit_test(bound_rounds_down_without_overflow),
                 cmocka_unit_test(valid_curves),
+                cmocka_unit_test(alone_a_cpu_bound_job_takes_its_cpu_time),
+                cmocka_unit_test(shrunk_curve_keeps_its_proportions),
                 cmocka_unit_test(invalid_curves_are_rejected_and_bound_to_the_peak),
         };
         return cmocka_run_group_tests_name("curve", tests, NULL, NULL);

@@ -371,7 +371,7 @@ static void exit_curve_comes_from_the_looks(void **state)
         ms_ledger_observe(s, 50 * MIB, 1200 * MS_);
         ms_ledger_observe(s, 40 * MIB, 1250 * MS_);
         /* 50 MiB first seen at the look at 200 ms: reached after 100 ms. */
-        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 1300 * MS_, &c), 0);
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 0, 1300 * MS_, &c), 0);
         assert_int_equal(c.duration_ms, 300);
         for (unsigned k = 0; k < 4; k++)
                 assert_int_equal(c.reach_ms[k], 100);
@@ -381,10 +381,19 @@ static void exit_curve_comes_from_the_looks(void **state)
         /* Predicted from an earlier run: the earlier reach times and the
          * longer duration (7/8 of 400) are kept. */
         s->curve = (struct ms_curve){ 400, { 50, 50, 150, 150, 150, 300, 300, 300 } };
-        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 1300 * MS_, &c), 0);
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 0, 1300 * MS_, &c), 0);
         const struct ms_curve want = { 350, { 50, 50, 100, 100, 150, 250, 250, 250 } };
         assert_memory_equal(&c, &want, sizeof(c));
-        assert_int_equal(ms_queue_curve(&t->l, getpid(), 2, 100 * MIB, 1300 * MS_, &c), -ENOENT);
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 2, 100 * MIB, 0, 1300 * MS_, &c), -ENOENT);
+        /* On a CPU for 200 of its 300 ms: alone it takes 200 ms, and grows
+         * as much faster; the earlier run's 7/8 of 400 still stands. */
+        s->curve = (struct ms_curve){};
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 200, 1300 * MS_, &c), 0);
+        const struct ms_curve alone = { 200, { 66, 66, 66, 66, 166, 166, 166, 166 } };
+        assert_memory_equal(&c, &alone, sizeof(c));
+        s->curve = (struct ms_curve){ 400, { 50, 50, 150, 150, 150, 300, 300, 300 } };
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 200, 1300 * MS_, &c), 0);
+        assert_int_equal(c.duration_ms, 350);
 }
 
 /* The queue in one process: ops injected, no real memory involved. */
