@@ -18,13 +18,14 @@
  *
  * A job's pace depends on what else runs (CPU, a supervisor's freezing):
  * frozen time is left out of its ages, and a job's curve keeps, level by
- * level, the earliest time any recorded run reached it, and nearly the
- * longest duration (ms_curve_keep_worst): it describes the fastest growth
- * and the slowest end seen. A job that shared the CPUs with others ran
+ * level, the earliest time any recorded run of it reached it, and nearly
+ * the longest duration (ms_curve_keep_worst): it describes the fastest
+ * growth and the slowest end seen (never another job's: its program's curve
+ * predicts a new job, and is not learned as its own). A job that shared the CPUs with others ran
  * longer than it would have alone, and the next run's order (longest first)
  * and predicted ends go by what it takes alone: a job that was on a CPU at
  * least half of the time it ran is taken to be CPU-bound, and to take its
- * CPU time with a CPU to itself (ms_curve_alone); its reach times shrink
+ * CPU time with a CPU to itself (ms_curve_alone_ms); its reach times shrink
  * with it.
  *
  * Pure functions; ages are milliseconds of running since admission.

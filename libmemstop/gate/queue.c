@@ -703,8 +703,12 @@ int ms_queue_curve_within(struct ms_ledger *l, uint64_t timeout_ns, pid_t pid, u
 
                 ms_curve_from_trace(&s->trace, peak, wall_ms, out);
                 ms_curve_shrink(out, ms_curve_alone_ms(wall_ms, cpu_ms));
-                /* The fastest growth and the slowest end seen: this run's or earlier ones'. */
-                ms_curve_keep_worst(out, &s->curve);
+                /* The fastest growth and the slowest end seen: this run's or
+                 * its earlier ones'. Not its program's (a typical
+                 * prediction's): a short job (a link) predicted from a long
+                 * one learned 7/8 of that one's duration. */
+                if (s->kind == MS_PREDICT_VERIFIED)
+                        ms_curve_keep_worst(out, &s->curve);
                 r = 0;
         } else {
                 r = -ENOENT;

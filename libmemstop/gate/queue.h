@@ -169,8 +169,8 @@ void ms_queue_unhold(struct ms_ledger *l, pid_t pid, uint64_t starttime);
 /* The growth curve of admitted pid at exit (now_ns), from its slot's trace,
  * for a peak of `peak` bytes, shrunk to what it takes alone when it used
  * cpu_ms of CPU time (ms_curve_alone_ms; 0: not known), merged with the curve
- * it was predicted with (ms_curve_keep_worst). Returns 0, -ENOENT (not
- * admitted here) or the lock's error. */
+ * it was predicted with when that was its own (verified; ms_curve_keep_worst).
+ * Returns 0, -ENOENT (not admitted here) or the lock's error. */
 int ms_queue_curve(struct ms_ledger *l, pid_t pid, uint64_t starttime, uint64_t peak, uint64_t cpu_ms,
                    uint64_t now_ns, struct ms_curve *out);
 /* The same, waiting at most timeout_ns for the lock (-ETIMEDOUT): for

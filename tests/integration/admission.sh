@@ -325,6 +325,29 @@ else
 		"curves: a CPU-bound job that shared its CPU records its CPU time"
 fi
 
+# A new job known only by its program starts with its program's newest
+# curve, but learns only its own run: a short job after three long ones of
+# the same program (the same size: their runs agree) records its own
+# duration, not 7/8 of theirs. In a cgroup, where memory is never
+# plentiful and the history is read.
+export XDG_CACHE_HOME=$W/cache-own
+mkdir -m 700 "$XDG_CACHE_HOME"
+MK5=$W/mk5
+mkdir -p "$MK5"
+printf 'all: b\nb: a3\n\t%s 16 0.05 0 b\na3: a2\n\t%s 16 1.0 0.2 a3\na2: a1\n\t%s 16 1.0 0.2 a2\na1:\n\t%s 16 1.0 0.2 a1\n' \
+	"$JOB" "$JOB" "$JOB" "$JOB" >"$MK5/Makefile"
+cg=$V1/memstop-test-adm-$$-own
+cgroup_create "$cg" || bail_out "cannot create $cg"
+echo 512M >"$cg/memory.limit_in_bytes"  # not plentiful: the history is read
+bounded 60 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$cg" "$MEMSTOP" -- make -s -C "$MK5"
+cgroup_remove "$cg"
+is "$STATUS" 0 "curves: three long jobs and a short one of one program finish"
+durations=$(awk '$1 == "v2" { printf "%s ", $6 }' "$XDG_CACHE_HOME/memstop/peaks" 2>/dev/null)
+read -r d1 d2 d3 d4 <<<"$durations"
+check "curves: ... the short one learns its own duration (${d4:-?} ms), under 7/8 of the long ones' (${d3:-?} ms)" \
+	test -n "$d4" -a "$((${d4:-0} * 8))" -lt "$((${d3:-0} * 7))"
+export XDG_CACHE_HOME=$W/cache
+
 # Scripts started in the background by a script (not a build driver): each is
 # a job of its own, of unknown size (the prior: half of the cgroup), and what
 # each runs is gated too. One is admitted; the next waits for its prior; its

@@ -366,7 +366,7 @@ static void exit_curve_comes_from_the_looks(void **state)
         struct ms_curve c;
 
         *s = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = getpid(), .starttime = 1, .since_ns = 1000 * MS_,
-                               .ticket = t->l.map->header.next_ticket++ };
+                               .ticket = t->l.map->header.next_ticket++, .kind = MS_PREDICT_VERIFIED };
         ms_ledger_observe(s, 10 * MIB, 1100 * MS_);
         ms_ledger_observe(s, 50 * MIB, 1200 * MS_);
         ms_ledger_observe(s, 40 * MIB, 1250 * MS_);
@@ -394,6 +394,10 @@ static void exit_curve_comes_from_the_looks(void **state)
         s->curve = (struct ms_curve){ 400, { 50, 50, 150, 150, 150, 300, 300, 300 } };
         assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 200, 1300 * MS_, &c), 0);
         assert_int_equal(c.duration_ms, 350);
+        /* Predicted from its program's curve (typical): its own run alone. */
+        s->kind = MS_PREDICT_TYPICAL;
+        assert_int_equal(ms_queue_curve(&t->l, getpid(), 1, 100 * MIB, 200, 1300 * MS_, &c), 0);
+        assert_memory_equal(&c, &alone, sizeof(c));
 }
 
 /* The queue in one process: ops injected, no real memory involved. */
