@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "supervise/buildcg.h"
 #include "util/fileio.h"
+#include "cli/common.h"
 #include "cli/sv-freezer.h"
 #include "cli/sv-guard.h"
 
@@ -98,14 +100,34 @@ void sv_freezer_thaw_all(struct sv_tree *t)
                 cg_thaw(t, t->n_cg_jobs - 1);
 }
 
+static bool pid_alive(pid_t pid, void *userdata)
+{
+        (void)userdata;
+        return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* What a memstop killed with its guardian left frozen runs again. */
+static void reap_stale(const struct ms_cgroup *own)
+{
+        unsigned removed;
+        int n = ms_freezer_v1_reap(MS_ROOT_HOST, own, pid_alive, NULL, &removed);
+
+        if (n > 0)
+                cli_error("resumed %d process%s left frozen in %u freezer cgroup%s of a memstop killed with its "
+                          "guardian",
+                          n, n == 1 ? "" : "es", removed, removed == 1 ? "" : "s");
+}
+
 void sv_freezer_open(struct sv_tree *t, const struct ms_cgroup *build)
 {
         if (build && build->version == MS_CGROUP_V2) {
                 t->freezer = build;
                 return;
         }
-        if (!t->freeze || ms_cgroup_locate_v1(MS_ROOT_HOST, "freezer", &t->v1_freezer_own) < 0 ||
-            ms_freezer_v1_create(MS_ROOT_HOST, &t->v1_freezer_own, t->self, &t->v1_freezer) < 0)
+        if (ms_cgroup_locate_v1(MS_ROOT_HOST, "freezer", &t->v1_freezer_own) < 0)
+                return;
+        reap_stale(&t->v1_freezer_own);
+        if (!t->freeze || ms_freezer_v1_create(MS_ROOT_HOST, &t->v1_freezer_own, t->self, &t->v1_freezer) < 0)
                 return;
         t->has_v1_freezer = true;
         t->freezer = &t->v1_freezer;

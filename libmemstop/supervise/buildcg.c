@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "supervise/buildcg.h"
 #include "util/fileio.h"
 #include "util/macro.h"
+#include "util/parse.h"
 
 /* own's child `name`: its path and directory. */
 static int child_of(const struct ms_cgroup *own, const char *name, struct ms_cgroup *out)
@@ -148,16 +151,19 @@ static int read_pids(int rootfd, const char *dir, pid_t *pids, size_t max)
         return (int)n;
 }
 
-/* Move the processes of cgroup `from` (a directory) into `to`. */
-static void move_all(int rootfd, const char *from, const struct ms_cgroup *to)
+/* Move the processes of cgroup `from` (a directory) into `to`. Returns how
+ * many moved. */
+static unsigned move_all(int rootfd, const char *from, const struct ms_cgroup *to)
 {
         pid_t pids[1024];
         char p[PATH_MAX + 32];
         int n = read_pids(rootfd, from, pids, MS_ARRAY_SIZE(pids));
+        unsigned moved = 0;
 
         if (file_in(rootfd, to, "cgroup.procs", p, sizeof(p)) == 0)
                 for (int i = 0; i < n; i++)
-                        (void)write_pid(rootfd, p, pids[i]);
+                        moved += write_pid(rootfd, p, pids[i]) == 0;
+        return moved;
 }
 
 int ms_build_cgroup_remove(int rootfd, const struct ms_cgroup *cg, const struct ms_cgroup *own)
@@ -350,6 +356,89 @@ int ms_freezer_v1_create(int rootfd, const struct ms_cgroup *own, pid_t pid, str
         if (r == 0)
                 *out = c;
         return r;
+}
+
+/* The PID of a name "memstop-freeze-PID", 0 for any other name. */
+static pid_t freezer_v1_pid(const char *name)
+{
+        static const char prefix[] = "memstop-freeze-";
+        uint64_t v;
+
+        if (strncmp(name, prefix, sizeof(prefix) - 1) != 0 || ms_parse_u64(name + sizeof(prefix) - 1, &v) < 0 ||
+            v == 0 || v > INT_MAX)
+                return 0;
+        return (pid_t)v;
+}
+
+/* Thaw cgroup dir, move what runs in it to own and remove it. Returns the
+ * processes moved. */
+static unsigned thaw_out(int rootfd, const char *dir, const struct ms_cgroup *own)
+{
+        char state[PATH_MAX + 32], abs[PATH_MAX + 2];
+        const char *d;
+        unsigned moved;
+
+        if ((size_t)snprintf(state, sizeof(state), "%s/freezer.state", dir) < sizeof(state))
+                (void)write_text(rootfd, state, "THAWED");
+        moved = move_all(rootfd, dir, own);
+        if ((d = ms_at_path(rootfd, dir, abs, sizeof(abs))))
+                (void)unlinkat(rootfd, d, AT_REMOVEDIR);
+        return moved;
+}
+
+/* The stale freezer cgroup dir: its job cgroups first, then itself. */
+static unsigned reap_freezer(int rootfd, const char *dir, const struct ms_cgroup *own)
+{
+        char abs[PATH_MAX + 2], sub[PATH_MAX];
+        const char *d = ms_at_path(rootfd, dir, abs, sizeof(abs));
+        int fd = d ? openat(rootfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *e;
+        unsigned moved = 0;
+
+        if (!dp && fd >= 0)
+                close(fd);
+        while (dp && (e = readdir(dp)))
+                if (e->d_type == DT_DIR && strncmp(e->d_name, "job-", 4) == 0 &&
+                    (size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < sizeof(sub))
+                        moved += thaw_out(rootfd, sub, own);
+        if (dp)
+                closedir(dp);
+        return moved + thaw_out(rootfd, dir, own);
+}
+
+int ms_freezer_v1_reap(int rootfd, const struct ms_cgroup *own, bool (*alive)(pid_t pid, void *userdata),
+                       void *userdata, unsigned *removed)
+{
+        char abs[PATH_MAX + 2], dir[PATH_MAX];
+        const char *d = ms_at_path(rootfd, own->dir, abs, sizeof(abs));
+        int fd, moved = 0;
+        struct dirent *e;
+        DIR *dp;
+
+        *removed = 0;
+        if (own->version != MS_CGROUP_V1)
+                return -EOPNOTSUPP;
+        if (!d)
+                return -ENAMETOOLONG;
+        fd = openat(rootfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || !(dp = fdopendir(fd))) {
+                int r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        while ((e = readdir(dp))) {
+                pid_t pid = e->d_type == DT_DIR ? freezer_v1_pid(e->d_name) : 0;
+                if (pid == 0 || alive(pid, userdata) ||
+                    (size_t)snprintf(dir, sizeof(dir), "%s/%s", own->dir, e->d_name) >= sizeof(dir))
+                        continue;
+                moved += (int)reap_freezer(rootfd, dir, own);
+                if (fstatat(dirfd(dp), e->d_name, &(struct stat){}, AT_SYMLINK_NOFOLLOW) < 0)
+                        (*removed)++;
+        }
+        closedir(dp);
+        return moved;
 }
 
 int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, const pid_t *pids, size_t n)

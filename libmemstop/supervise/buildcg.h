@@ -72,6 +72,17 @@ int ms_build_cgroup_undelegate(int rootfd, const struct ms_cgroup *own, pid_t se
  */
 int ms_freezer_v1_create(int rootfd, const struct ms_cgroup *own, pid_t pid, struct ms_cgroup *out);
 
+/*
+ * A supervisor killed together with its guardian (kill -9 of both) leaves its
+ * freezer cgroup behind, the jobs it had frozen stopped in it for good. Each
+ * "memstop-freeze-PID" beside own whose PID is gone (alive false) is thawed,
+ * job cgroups first, what runs in them moved to own, and removed. Returns
+ * the processes so resumed and sets *removed to the cgroups removed, or
+ * -EOPNOTSUPP (own is not v1) or -errno (own's directory unreadable).
+ */
+int ms_freezer_v1_reap(int rootfd, const struct ms_cgroup *own, bool (*alive)(pid_t pid, void *userdata),
+                       void *userdata, unsigned *removed);
+
 /* The value that freezes (or thaws) through freeze_file: "1"/"0" for
  * cgroup.freeze, FROZEN/THAWED for a v1 freezer.state. */
 const char *ms_freeze_value(const char *freeze_file, bool frozen);

@@ -14,7 +14,8 @@
 #    nothing is left stopped (issue 12);
 #  - where the v1 freezer hierarchy is mounted, jobs are frozen through a
 #    cgroup of memstop's there, removed at the end, and by its guardian after
-#    a kill -9 (the jobs moved back where they were);
+#    a kill -9 (the jobs moved back where they were); after a kill -9 of
+#    memstop and its guardian too, by the next memstop that starts;
 #  - OOM kills are counted from the start of the build (issue 11): a cgroup
 #    with an earlier kill (watch mode: memstop does not own it) reports none
 #    for clean runs; a real kill under memstop is counted once and named,
@@ -263,6 +264,30 @@ is "$(stopped $all)" "" "kill -9 of memstop while jobs are frozen: no process is
 wait_until 10 eval '[ -z "$(in_memstop_freezer $all)" ]'
 is "$(in_memstop_freezer $all)" "" "kill -9: its guardian moved the jobs back and removed the freezer cgroups"
 cgroup_remove "$CG"
+
+# --- kill -9 of memstop and its guardian while jobs are frozen -----------------------
+# Nothing is left to continue them: the next memstop to start resumes them,
+# where it can (the v1 freezer keeps them in memstop's cgroup there; a job
+# stopped with SIGSTOP cannot be told from one stopped on purpose).
+if [ -e "$FZ/cgroup.procs" ]; then
+	frozen_build kill9both env
+	guard=
+	for p in $all; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || guard=$p; done
+	kill -KILL $guard "$M"
+	wait "$M" 2>/dev/null
+	left=$(stopped $all)
+	result "kill -9 of memstop and its guardian (${guard:-none found}): the frozen jobs stay stopped" \
+		"$([ -n "$guard" ] && [ -n "$left" ]; echo $?)" "states: $(for p in $all; do printf '%s:%s ' "$p" "$(proc_state "$p")"; done)"
+	bounded 60 "$MEMSTOP" -- true
+	is "$STATUS" 0 "the next memstop runs its command"
+	like "$ERR" "resumed [0-9]+ process(es)? left frozen in [0-9]+ freezer cgroups? of a memstop killed with its guardian" \
+		"... and says it resumed the jobs left frozen"
+	is "$(stopped $all)" "" "... no process is left stopped"
+	is "$(in_memstop_freezer $all)" "" "... and the killed memstop's freezer cgroup is gone"
+	cgroup_remove "$CG"
+else
+	skip "no v1 freezer hierarchy at $FZ" "kill -9 of memstop and its guardian: the next memstop resumes the jobs"
+fi
 
 # --- OOM kills: this build's, from its start ------------------------------------
 new_cgroup oom 200M

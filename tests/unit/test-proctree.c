@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,6 +213,57 @@ static void freezer_v1(void **state)
         assert_int_equal(ms_freezer_v1_create(f->fd, &v2, 7, &out), -EOPNOTSUPP);
 }
 
+static bool alive_8(pid_t pid, void *userdata)
+{
+        (void)userdata;
+        return pid == 8;
+}
+
+/* A memstop killed with its guardian left its freezer cgroup: its jobs are
+ * thawed and moved out; a live memstop's, and what is no such cgroup, are
+ * left alone. */
+static void freezer_v1_stale_reaped(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup own = { .version = MS_CGROUP_V1 }, v2 = { .version = MS_CGROUP_V2 };
+        const char *a = "sys/fs/cgroup/freezer/a";
+        unsigned removed = 99;
+        struct stat st;
+        char *text;
+
+        snprintf(own.dir, sizeof(own.dir), "%s", a);
+        snprintf(own.path, sizeof(own.path), "/a");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/cgroup.procs", "");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-7/cgroup.procs", "102\n");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-7/freezer.state", "THAWED");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-7/job-42/cgroup.procs", "100\n101\n");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-7/job-42/freezer.state", "FROZEN");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-8/job-5/cgroup.procs", "200\n");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-8/job-5/freezer.state", "FROZEN");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-x9/cgroup.procs", "300\n");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/other-7/cgroup.procs", "301\n");
+        fake_write(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-9", "a file");
+        /* Emptied, a cgroup goes (the kernel removes its files with it; a
+         * fake directory with files stays). */
+        fake_mkdir(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-11/job-3");
+        /* Three processes of 7's moved (a fake file keeps the last one). */
+        assert_int_equal(ms_freezer_v1_reap(f->fd, &own, alive_8, NULL, &removed), 3);
+        assert_int_equal(removed, 1);
+        assert_int_equal(fstatat(f->fd, "sys/fs/cgroup/freezer/a/memstop-freeze-11", &st, 0), -1);
+        text = fake_read(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-7/job-42/freezer.state");
+        assert_string_equal(text, "THAWED");
+        free(text);
+        text = fake_read(f->root, "sys/fs/cgroup/freezer/a/cgroup.procs");
+        assert_string_equal(text, "102\n");
+        free(text);
+        text = fake_read(f->root, "sys/fs/cgroup/freezer/a/memstop-freeze-8/job-5/freezer.state");
+        assert_string_equal(text, "FROZEN");
+        free(text);
+        assert_int_equal(ms_freezer_v1_reap(f->fd, &v2, alive_8, NULL, &removed), -EOPNOTSUPP);
+        snprintf(own.dir, sizeof(own.dir), "sys/fs/cgroup/freezer/none");
+        assert_int_equal(ms_freezer_v1_reap(f->fd, &own, alive_8, NULL, &removed), -ENOENT);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -224,6 +276,7 @@ int main(void)
                 cmocka_unit_test(exit_code_of_zombie),
                 cmocka_unit_test(job_cgroup_dir),
                 cmocka_unit_test_setup_teardown(freezer_v1, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(freezer_v1_stale_reaped, fake_setup, fake_teardown),
         };
 
         return cmocka_run_group_tests_name("proctree", tests, NULL, NULL);
