@@ -138,6 +138,8 @@ static const char *held_key(const struct ms_slot *s)
                 return "frozen";
         case MS_HELD_CPUS + 1:
                 return "cpus";
+        case MS_HELD_GATHERING + 1:
+                return "gathering";
         default:
                 return NULL;
         }

@@ -297,6 +297,8 @@ const char *ms_admit_reason_name(enum ms_admit_reason r)
                 return "as many jobs run as there are CPUs";
         case MS_HELD_FROZEN:
                 return "frozen jobs resume first";
+        case MS_HELD_GATHERING:
+                return "others are joining: the longest start first";
         }
         return "?";
 }

@@ -153,6 +153,7 @@ enum ms_admit_reason {
         MS_HELD_SETTLING, /* an unknown job's memory is still growing */
         MS_HELD_FROZEN,   /* jobs frozen by the supervisor resume first */
         MS_HELD_CPUS,     /* as many jobs run as there are CPUs, each due to end */
+        MS_HELD_GATHERING, /* others are joining: the longest start first (queue.h) */
 };
 
 struct ms_admit_result {

@@ -204,6 +204,39 @@ static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w
 }
 
 /*
+ * Gathering. A build starts its jobs at once (make -j, ninja): they join one
+ * after the other within milliseconds, and the first to join started at
+ * once, the second too, before long_first saw the others: two short units
+ * first, and a long one last, alone at the end. So while no admitted job
+ * runs (the CPUs idle; a job let in less than MS_CPU_START_NS ago runs, an
+ * ancestor of the head or of a waiter does not count), a supervised head of
+ * learned duration at least MS_GATHER_MIN_MS waits as long as others still
+ * join (the newest, itself included, less than MS_GATHER_NS ago), at most
+ * MS_GATHER_MAX_NS after it became the head; those that joined meanwhile
+ * count as waiting before it (its horizon). Returns whether it waits.
+ */
+static bool gathering(const struct ms_ledger_file *f, struct ms_queue_waiter *w, const struct ms_admitted *adm,
+                      size_t n, uint64_t now)
+{
+        uint64_t newest = 0;
+
+        if (!w->cand.supervised || !w->cand.cpus || !ms_curve_valid(&w->cand.curve) ||
+            w->cand.curve.duration_ms < MS_GATHER_MIN_MS || now - w->head_since_ns >= MS_GATHER_MAX_NS)
+                return false;
+        for (size_t k = 0; k < n; k++)
+                if (!adm[k].ancestor && !adm[k].container &&
+                    (adm[k].running || (now >= adm[k].admitted_ns && now - adm[k].admitted_ns < MS_CPU_START_NS)))
+                        return false;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)
+                if (f->slot[i].since_ns > newest)
+                        newest = f->slot[i].since_ns;
+        if (newest > now || now - newest >= MS_GATHER_NS)
+                return false;
+        w->horizon = f->header.next_ticket;
+        return true;
+}
+
+/*
  * What will be free once the jobs admitted normally have ended, while those
  * let in by backfill still run: the head's prospect.
  */
@@ -445,6 +478,9 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
         if (((cand->supervised && ms_curve_valid(&cand->curve)) || ms_admit_cpus_full(&res->decision)) &&
             sleep_ns > MS_HEAD_TIMED_POLL_NS)
                 sleep_ns = MS_HEAD_TIMED_POLL_NS;
+        /* Gathering ends when no one has joined for MS_GATHER_NS. */
+        if (res->decision.reason == MS_HELD_GATHERING && sleep_ns > MS_GATHER_NS / 2)
+                sleep_ns = MS_GATHER_NS / 2;
         return sleep_ns;
 }
 
@@ -524,6 +560,11 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         if (holding) {
                 res->decision.admit = false;
                 res->decision.reason = MS_HELD_FROZEN;
+        } else if (res->decision.admit && gathering(f, w, adm, n, now)) {
+                /* Nobody goes first meanwhile: the CPUs count as taken. */
+                res->decision.admit = res->decision.timed = false;
+                res->decision.reason = MS_HELD_GATHERING;
+                res->decision.cpus_spare = 0;
         }
         if (res->decision.admit && res->decision.cpus_spare < count_waiting(f) &&
             long_first(f, w, &v)) {

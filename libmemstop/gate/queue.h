@@ -47,6 +47,14 @@
  * more, takes a CPU before it (long_first): durations learned in other runs
  * differ by a few percent; arrival order is no better a guess. */
 #define MS_LONG_EIGHTHS 9u
+/* A build starting its jobs at once: the head waits while others still
+ * join, the last less than this ago (gathering, queue.c)... */
+#define MS_GATHER_NS (30ull * 1000 * 1000)
+/* ... for at most this long after it became the head, */
+#define MS_GATHER_MAX_NS (150ull * 1000 * 1000)
+/* ... and only when its learned duration is this long (the wait costs it 3%
+ * at most). */
+#define MS_GATHER_MIN_MS 1000u
 #define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
 #define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
 /* How often a head that may fit in time (admit.h) looks again. */

@@ -253,8 +253,9 @@ static void on_time_waits_for_a_cpu(void **state)
         /* No one goes first while the CPUs are taken: it would take a CPU
          * from the running jobs, and our place. */
         assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
+        /* They stop running (no one joins now: no gathering). */
         t->ops.running = none_run;
-        assert_int_equal(step(t, 1310 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(step(t, 1300 * MS_ + MS_GATHER_NS, &sleep_ns), MS_QUEUE_DONE);
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
         assert_true(t->res.decision.timed);
 }
@@ -388,14 +389,111 @@ static void free_cpus_go_to_the_longest_first(void **state)
         assert_int_equal(join(t, 6000 * MS_), MS_QUEUE_LOOK);
         waiting_job(t, 9, 6000);
         waiting_job(t, 10, 4000);
-        assert_int_equal(step(t, 6000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        /* No one has joined for MS_GATHER_NS (starting_build_gathers...). */
+        assert_int_equal(step(t, 6030 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->f->slot[9].state, MS_SLOT_GRANTED);
         assert_int_equal(t->f->slot[10].state, MS_SLOT_WAITING);
-        assert_int_equal(step(t, 6010 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(step(t, 6040 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->f->slot[10].state, MS_SLOT_GRANTED);
         /* Both just let in: they count as running, the CPUs are full. */
-        assert_int_equal(step(t, 6020 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(step(t, 6050 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
         assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+}
+
+static void waiting_job_since(struct t *t, int i, uint32_t duration_ms, uint64_t since_ns)
+{
+        waiting_job(t, i, duration_ms);
+        t->f->slot[i].since_ns = since_ns;
+}
+
+/* The first job of a build, supervised, 2 s long, on 2 idle CPUs. */
+static void build_start_setup(struct t *t)
+{
+        t->available = 3000 * MIB;
+        t->total = 4096 * MIB;
+        t->others_alive = true;
+        t->req.cand = (struct ms_candidate){ .kind = MS_PREDICT_VERIFIED, .predicted = 400 * MIB,
+                                             .worst = 400 * MIB, .curve = curve_2s, .supervised = true,
+                                             .cpus = 2 };
+        t->ops.running = none_run;
+}
+
+/* A build starting its jobs: the first to join waits while the others still
+ * join, then the longest go first (the first two to join were started at
+ * once: two short units first, the longest last and alone at the end). */
+static void starting_build_gathers_then_the_longest_go_first(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        build_start_setup(t);
+        assert_int_equal(join(t, 1000 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_GATHERING);
+        assert_true(sleep_ns > 0 && sleep_ns <= MS_GATHER_NS);
+        waiting_job_since(t, 8, 6000, 1010 * MS_);
+        waiting_job_since(t, 9, 9000, 1020 * MS_);
+        assert_int_equal(step(t, 1040 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_GATHERING);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_WAITING);
+        /* No one joined for MS_GATHER_NS: the longest goes, then the next,
+         * though both came after us. */
+        assert_int_equal(step(t, 1050 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->f->slot[9].granted, MS_GRANT_LONG_FIRST);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
+        assert_int_equal(step(t, 1060 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_GRANTED);
+        /* Both CPUs taken: we wait for one, not for others to join. */
+        waiting_job_since(t, 10, 7000, 1070 * MS_);
+        assert_int_equal(step(t, 1070 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+}
+
+/* Gathering is brief: however many keep joining, MS_GATHER_MAX_NS after we
+ * became the head we decide; and a short head, or one without a CPU count
+ * (plain LD_PRELOAD), or with a job running, does not gather at all. */
+static void gathering_is_bounded(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns, now = 1000 * MS_;
+        int i = 8;
+
+        build_start_setup(t);
+        assert_int_equal(join(t, now), MS_QUEUE_LOOK);
+        for (; now < 1000 * MS_ + MS_GATHER_MAX_NS; now += 20 * MS_) {
+                waiting_job_since(t, i++, 500, now);
+                assert_int_equal(step(t, now, &sleep_ns), MS_QUEUE_SLEEP);
+                assert_int_equal(t->res.decision.reason, MS_HELD_GATHERING);
+        }
+        waiting_job_since(t, i, 500, now);
+        assert_int_equal(step(t, now, &sleep_ns), MS_QUEUE_DONE);
+        assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
+}
+
+static void short_or_plain_head_does_not_gather(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        build_start_setup(t);
+        t->req.cand.curve = (struct ms_curve){ 900, { 100, 200, 300, 400, 500, 600, 700, 800 } };
+        assert_int_equal(join(t, 1000 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1000 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        memset(t->f->slot, 0, sizeof(t->f->slot));
+        build_start_setup(t);
+        t->req.cand.cpus = 0;
+        assert_int_equal(join(t, 2000 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 2000 * MS_, &sleep_ns), MS_QUEUE_DONE);
+        memset(t->f->slot, 0, sizeof(t->f->slot));
+        build_start_setup(t);
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + 5, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++, .since_ns = 2500 * MS_,
+                                          .kind = MS_PREDICT_VERIFIED, .predicted = 100 * MIB, .worst = 100 * MIB,
+                                          .rss = 100 * MIB, .supervised = 1, .curve = curve_2s };
+        assert_int_equal(join(t, 3000 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 3000 * MS_, &sleep_ns), MS_QUEUE_DONE);
 }
 
 /* Big jobs go first, but no more of them than there are CPUs: with a small
@@ -754,6 +852,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(longest_waiting_job_takes_the_last_cpu, setup, teardown),
                 cmocka_unit_test_setup_teardown(running_is_asked_once_per_look, setup, teardown),
                 cmocka_unit_test_setup_teardown(free_cpus_go_to_the_longest_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(starting_build_gathers_then_the_longest_go_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(gathering_is_bounded, setup, teardown),
+                cmocka_unit_test_setup_teardown(short_or_plain_head_does_not_gather, setup, teardown),
                 cmocka_unit_test_setup_teardown(big_jobs_first_within_the_cpus, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_goes_while_cpus_are_spare, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_without_a_duration_goes, setup, teardown),
