@@ -104,6 +104,35 @@ static const char *env_get(const char *name)
         return NULL;
 }
 
+/*
+ * Add NAME=value to the environment without malloc: the first process of a
+ * tree would otherwise start the heap for setenv() (brk, new pages, glibc's
+ * tree of set values), a tenth of its budget (issue 10). The variable and a
+ * copy of the array live in this library, loaded for good. A name already
+ * set, or an environment longer than the copy, takes setenv().
+ */
+static void env_put(const char *name, const char *value)
+{
+        static char var[sizeof(MS_ENV_CGROUP) + PATH_MAX + 64];
+        static char *copy[1024];
+        size_t n = 0;
+
+        if (env_get(name) || ms_join3(var, sizeof(var), name, "=", value) < 0) {
+                setenv(name, value, 1);
+                return;
+        }
+        for (; environ && environ[n]; n++) {
+                if (n + 2 > MS_ARRAY_SIZE(copy)) {
+                        setenv(name, value, 1);
+                        return;
+                }
+                copy[n] = environ[n];
+        }
+        copy[n] = var;
+        copy[n + 1] = NULL;
+        environ = copy;
+}
+
 /* A warning about a setting or shared state (history, state directory):
  * once per process tree, through MEMSTOP_WARNED. */
 static void warn_once(const char *id, const char *fmt, ...) MS_PRINTF(2, 3);
@@ -590,12 +619,13 @@ static void timed_out(struct gate *g, uint64_t waited_usec, const struct ms_samp
 static void report_admission(const struct gate *g)
 {
         const char *path = env_get(MS_ENV_REPORT);
-        struct ms_hold_line h = { .pid = getpid(), .held_usec = g->held_usec };
+        struct ms_hold_line h = { .held_usec = g->held_usec };
         char line[128];
         int fd, n;
 
         if (!path || path[0] != '/')
                 return;
+        h.pid = getpid();
         /* Named as the queue names it: a wrapper (sh -c) by what it runs. */
         snprintf(h.program, sizeof(h.program), "%s", g->key.program[0] ? g->key.program : program_name());
         n = ms_hold_line_format(&h, line, sizeof(line));
@@ -715,7 +745,7 @@ static bool first_plenty(struct gate *g)
         if (limit < total || !host_plenty(&si, ms_config_required(&g->config, total) + 2 * ms_admit_prior(total)))
                 return false;
         if (ms_cgroup_hint_format(&g->cgroup, MS_UNLIMITED, hint, sizeof(hint)) == 0)
-                setenv(MS_ENV_CGROUP, hint, 1);
+                env_put(MS_ENV_CGROUP, hint);
         return true;
 }
 
@@ -724,11 +754,12 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
 {
         struct ms_sample first;
         struct ms_queue_result qres;
-        uint64_t start = now_ns(NULL);
+        uint64_t start;
         int r;
 
         if (first_plenty(g))
                 return ADMITTED;
+        start = now_ns(NULL);
         /* The queue to join depends on whose limit binds; the original's
          * first line needs figures before any waiting. */
         r = sample(&first, g);

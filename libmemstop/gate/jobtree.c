@@ -14,6 +14,7 @@
 #include "util/fileio.h"
 #include "util/grow.h"
 #include "util/macro.h"
+#include "util/strutil.h"
 
 /* The deepest ancestry looked at (hostile or racing data cannot loop). */
 #define MAX_DEPTH 64
@@ -21,7 +22,7 @@
 static bool in_list(const char *comm, const char *const *list, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                if (strcmp(comm, list[i]) == 0)
+                if (ms_streq(comm, list[i]))
                         return true;
         return false;
 }

@@ -15,11 +15,19 @@
 /* v1 reports "no limit" as PAGE_COUNTER_MAX pages: anything this large is none. */
 #define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
 
+/*
+ * What the first process of a tree runs (ms_cgroup_locate's usual places,
+ * ms_cgroup_limit_read, the hint) loops with util/strutil.h rather than
+ * calling libc's string functions and snprintf: each is a lazy symbol lookup
+ * (more for IFUNCs) and pages of libc's text touched (issue 10: 200 us).
+ */
+
 static int copy_span(char *dst, size_t size, const char *src, size_t len)
 {
         if (len >= size)
                 return -ENAMETOOLONG;
-        memcpy(dst, src, len);
+        for (size_t i = 0; i < len; i++)
+                dst[i] = src[i];
         dst[len] = '\0';
         return 0;
 }
@@ -27,13 +35,16 @@ static int copy_span(char *dst, size_t size, const char *src, size_t len)
 /* Whether the comma-separated list [s, s+len) contains word. */
 static bool list_has(const char *s, size_t len, const char *word)
 {
-        size_t wlen = strlen(word);
+        size_t wlen = ms_strlen(word);
         const char *end = s + len;
 
         while (s < end) {
-                const char *comma = memchr(s, ',', (size_t)(end - s));
+                const char *comma = ms_memchr(s, ',', (size_t)(end - s));
                 size_t n = comma ? (size_t)(comma - s) : (size_t)(end - s);
-                if (n == wlen && memcmp(s, word, n) == 0)
+                size_t same = 0;
+                while (same < n && same < wlen && s[same] == word[same])
+                        same++;
+                if (n == wlen && same == n)
                         return true;
                 s += n + 1;
         }
@@ -49,10 +60,10 @@ int ms_proc_cgroup_parse_ctl(const char *text, enum ms_cgroup_version version, c
                              size_t size)
 {
         for (const char *line = text; line && *line;) {
-                const char *eol = strchr(line, '\n');
-                size_t len = eol ? (size_t)(eol - line) : strlen(line);
-                const char *c1 = memchr(line, ':', len);
-                const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line)) : NULL;
+                const char *eol = ms_strchr(line, '\n');
+                size_t len = eol ? (size_t)(eol - line) : ms_strlen(line);
+                const char *c1 = ms_memchr(line, ':', len);
+                const char *c2 = c1 ? ms_memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line)) : NULL;
 
                 if (!c1 || !c2)
                         return -EINVAL;
@@ -149,13 +160,12 @@ int ms_mountinfo_parse_ctl(const char *text, enum ms_cgroup_version version, con
 
 int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, const char *path)
 {
-        size_t rlen = strlen(root);
+        size_t rlen = ms_strlen(root);
         const char *rest;
-        int n;
 
         while (rlen > 1 && root[rlen - 1] == '/')
                 rlen--;
-        if (strcmp(root, "/") == 0)
+        if (ms_streq(root, "/"))
                 rest = path;
         else if (strncmp(path, root, rlen) == 0 && (path[rlen] == '/' || path[rlen] == '\0'))
                 rest = path + rlen;
@@ -165,11 +175,10 @@ int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, cons
                 mnt++;
         while (*rest == '/')
                 rest++;
-        n = snprintf(cg->dir, sizeof(cg->dir), "%s%s%s", mnt, *mnt && *rest ? "/" : "", rest);
-        if (n < 0 || (size_t)n >= sizeof(cg->dir))
+        if (ms_join3(cg->dir, sizeof(cg->dir), mnt, *mnt && *rest ? "/" : "", rest) < 0)
                 return -ENAMETOOLONG;
-        cg->mount_len = strlen(mnt);
-        if (copy_span(cg->path, sizeof(cg->path), path, strlen(path)) < 0)
+        cg->mount_len = ms_strlen(mnt);
+        if (copy_span(cg->path, sizeof(cg->path), path, ms_strlen(path)) < 0)
                 return -ENAMETOOLONG;
         return 0;
 }
@@ -178,9 +187,7 @@ static bool exists_at(int rootfd, const char *dir, const char *file)
 {
         char p[PATH_MAX];
 
-        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) >= sizeof(p))
-                return false;
-        return ms_access_at(rootfd, p) == 0;
+        return ms_join3(p, sizeof(p), dir, "/", file) == 0 && ms_access_at(rootfd, p) == 0;
 }
 
 /* The cgroup of version `version` in proc/self/cgroup and mountinfo text. */
@@ -234,6 +241,15 @@ int ms_cgroup_locate_in(int rootfd, enum ms_cgroup_version version, struct ms_cg
         return r < 0 ? r : locate_text(self, mounts, version, cg);
 }
 
+/* No memory cgroup (yet): the scalar fields and empty strings, without
+ * zeroing both paths' pages. */
+static void cgroup_none(struct ms_cgroup *cg)
+{
+        cg->version = MS_CGROUP_NONE;
+        cg->path[0] = cg->dir[0] = '\0';
+        cg->mount_len = 0;
+}
+
 /* Whether c's directory has the memory controller's files: v2 only where
  * the controller is enabled. */
 static bool has_memory(int rootfd, const struct ms_cgroup *c)
@@ -254,43 +270,54 @@ static bool locate_usual(int rootfd, const char *self, struct ms_cgroup *out)
         static const char *const mnt[] = { [MS_CGROUP_V1] = "/sys/fs/cgroup/memory", [MS_CGROUP_V2] = "/sys/fs/cgroup" };
         enum ms_cgroup_version v = MS_CGROUP_V1;
         char path[PATH_MAX];
-        struct ms_cgroup c = {};
 
         if (ms_proc_cgroup_parse(self, v, path, sizeof(path)) < 0) {
                 v = MS_CGROUP_V2;
                 if (ms_proc_cgroup_parse(self, v, path, sizeof(path)) < 0)
                         return false;
         }
-        c.version = v;
-        if (ms_cgroup_join(&c, mnt[v], "/", path) < 0 || !has_memory(rootfd, &c))
-                return false;
-        *out = c;
-        return true;
+        out->version = v;
+        if (ms_cgroup_join(out, mnt[v], "/", path) == 0 && has_memory(rootfd, out))
+                return true;
+        cgroup_none(out);
+        return false;
 }
 
-int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
+/* Where the usual places do not fit: mountinfo decides (v1 first). Out of
+ * line, with its large buffers: the first process of a tree rarely needs it. */
+__attribute__((noinline)) static int locate_by_mounts(int rootfd, struct ms_cgroup *cg)
 {
         char self[16384], mounts[65536];
         static const enum ms_cgroup_version order[] = { MS_CGROUP_V1, MS_CGROUP_V2 };
-        int r;
+        int r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
 
-        memset(cg, 0, sizeof(*cg));
-        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
-        if (r < 0)
-                return r;
-        if (locate_usual(rootfd, self, cg))
-                return 0;
-        r = read_self(rootfd, self, sizeof(self), mounts, sizeof(mounts));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < MS_ARRAY_SIZE(order); i++) {
-                struct ms_cgroup c;
-                if (locate_text(self, mounts, order[i], &c) < 0 || !has_memory(rootfd, &c))
-                        continue;
-                *cg = c;
-                return 0;
+                if (locate_text(self, mounts, order[i], cg) == 0 && has_memory(rootfd, cg))
+                        return 0;
+                cgroup_none(cg);
         }
         return 0;
+}
+
+/*
+ * The common case reads proc/self/cgroup into a page and looks in the usual
+ * places; nothing of 8 KiB is zeroed and no large frame is pushed (each new
+ * stack or data page is a page fault the first process of a tree pays).
+ */
+int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
+{
+        char self[4096];
+        int r;
+
+        cgroup_none(cg);
+        r = ms_read_at(rootfd, "proc/self/cgroup", self, sizeof(self), NULL);
+        if (r < 0 && r != -EFBIG)
+                return r;
+        if (r == 0 && locate_usual(rootfd, self, cg))
+                return 0;
+        return locate_by_mounts(rootfd, cg);
 }
 
 int ms_cgroup_v1_stat_parse(const char *text, uint64_t *hierarchical_limit, uint64_t *total_inactive_file)
@@ -319,7 +346,7 @@ static int read_file_u64(int rootfd, const char *dir, const char *file, uint64_t
 {
         char p[PATH_MAX];
 
-        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) >= sizeof(p))
+        if (ms_join3(p, sizeof(p), dir, "/", file) < 0)
                 return -ENAMETOOLONG;
         return ms_read_u64_at(rootfd, p, out);
 }
@@ -338,9 +365,9 @@ static int read_file_text(int rootfd, const char *dir, const char *file, char *b
 /* Cut the last component of dir, not above the mount point. */
 static bool parent_dir(char *dir, size_t mount_len)
 {
-        char *slash = strrchr(dir, '/');
+        char *slash = (char *)ms_strrchr(dir, '/');
 
-        if (strlen(dir) <= mount_len || !slash || (size_t)(slash - dir) < mount_len)
+        if (ms_strlen(dir) <= mount_len || !slash || (size_t)(slash - dir) < mount_len)
                 return false;
         *slash = '\0';
         return true;
@@ -501,7 +528,8 @@ int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit
         if (cg->version != MS_CGROUP_V1 && cg->version != MS_CGROUP_V2)
                 return -EINVAL;
         *limit = MS_UNLIMITED;
-        snprintf(walk, sizeof(walk), "%s", cg->dir);
+        if (ms_join3(walk, sizeof(walk), cg->dir, "", "") < 0)
+                return -ENAMETOOLONG;
         do {
                 for (size_t i = 0; i < nfiles; i++) {
                         int r = read_file_u64(rootfd, walk, files[i], &v);
@@ -548,9 +576,8 @@ int ms_cgroup_hint_format(const struct ms_cgroup *cg, uint64_t limit, char *buf,
         int n;
 
         if (cg->version == MS_CGROUP_NONE || limit == MS_UNLIMITED)
-                n = snprintf(buf, size, "none");
-        else
-                n = snprintf(buf, size, "v%d:%" PRIu64 ":%s", (int)cg->version, limit, cg->dir);
+                return ms_join3(buf, size, "none", "", "");
+        n = snprintf(buf, size, "v%d:%" PRIu64 ":%s", (int)cg->version, limit, cg->dir);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 

@@ -229,7 +229,7 @@ long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
 MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
 {
         char buf[64];
-        size_t len;
+        size_t len = 0;
         int r;
 
         r = ms_read_at(dirfd, path, buf, sizeof(buf), &len);

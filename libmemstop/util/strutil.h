@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -70,4 +71,33 @@ static inline const char *ms_strrchr(const char *s, char c)
                 if (*s == c)
                         last = s;
         return last;
+}
+
+static inline const char *ms_memchr(const char *s, char c, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == c)
+                        return s + i;
+        return NULL;
+}
+
+/* buf = a b c (paths: "dir" "/" "file"). Returns 0, or -ENAMETOOLONG if it
+ * does not fit (buf then holds an empty string). */
+static inline int ms_join3(char *buf, size_t size, const char *a, const char *b, const char *c)
+{
+        const char *parts[3] = { a, b, c };
+        size_t n = 0;
+
+        if (size == 0)
+                return -ENAMETOOLONG;
+        for (size_t i = 0; i < 3; i++)
+                for (const char *p = parts[i]; *p; p++) {
+                        if (n + 1 >= size) {
+                                buf[0] = '\0';
+                                return -ENAMETOOLONG;
+                        }
+                        buf[n++] = *p;
+                }
+        buf[n] = '\0';
+        return 0;
 }

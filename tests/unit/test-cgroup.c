@@ -417,6 +417,42 @@ static void locate_v2_without_memory_controller_is_none(void **state)
         assert_int_equal(cg.version, MS_CGROUP_NONE);
 }
 
+/* A proc/self/cgroup larger than the page read first (deep paths in
+ * three hierarchies): read again in full, found as before. */
+static void locate_v1_long_proc_self_cgroup(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+        char path[1600] = "", part[256];
+
+        memset(part, 'a', sizeof(part) - 1);
+        part[sizeof(part) - 1] = '\0';
+        for (int i = 0; i < 6; i++) {
+                strcat(path, "/");
+                strcat(path, part);
+        }
+        fake_v1_tree(f->root, path);
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_V1);
+        assert_string_equal(cg.path, path);
+}
+
+/* Nothing found: the result says none, whatever the struct held before. */
+static void locate_resets_what_it_held(void **state)
+{
+        struct fake *f = *state;
+        struct ms_cgroup cg;
+
+        memset(&cg, 'x', sizeof(cg));
+        fake_v2_tree(f->root, "/user.slice/x");
+        fake_remove(f->root, FAKE_V2_MNT "/user.slice/x/memory.current");
+        assert_int_equal(ms_cgroup_locate(f->fd, &cg), 0);
+        assert_int_equal(cg.version, MS_CGROUP_NONE);
+        assert_string_equal(cg.dir, "");
+        assert_string_equal(cg.path, "");
+        assert_int_equal(cg.mount_len, 0);
+}
+
 static void locate_hybrid_without_v1_memory_is_none(void **state)
 {
         struct fake *f = *state;
@@ -1176,6 +1212,8 @@ int main(void)
                 T(locate_v1_mount_point_with_space),
                 T(locate_v2),
                 T(locate_v2_without_memory_controller_is_none),
+                T(locate_v1_long_proc_self_cgroup),
+                T(locate_resets_what_it_held),
                 T(locate_hybrid_without_v1_memory_is_none),
                 T(locate_v1_preferred_over_v2),
                 T(locate_v1_dir_missing_falls_back),
