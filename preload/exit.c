@@ -96,11 +96,11 @@ __attribute__((visibility("default"))) int prctl(int option, ...)
 /* At exit: record the peak for the next build, leave the ledger, wake the head. */
 void leave_at_exit(void)
 {
-        struct gate *g = &gate;
+        struct gate *g = gate;
         struct rusage ru;
 
         /* A forked child that did not exec inherits this handler: not ours. */
-        if (!g->in_ledger || (pid_t)syscall(SYS_getpid) != g->pid)
+        if (!g || !g->in_ledger || (pid_t)syscall(SYS_getpid) != g->pid)
                 return;
         g->in_ledger = false;
         if (sandboxed) {
@@ -136,10 +136,10 @@ void leave_at_exit(void)
  */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
-        struct gate *g = &gate;
+        struct gate *g = gate;
         struct rusage ru;
 
-        if (g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
+        if (g && g->in_ledger && g->ledger.map && (pid_t)syscall(SYS_getpid) == g->pid) {
                 bool learn = !sandboxed && g->config.learn && g->history_dir[0] &&
                              getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0;
                 uint64_t peak = learn ? (uint64_t)ru.ru_maxrss * 1024 + children_peak(g) : 0;

@@ -18,7 +18,11 @@
 #include "gate/ledger.h"
 #include "probe/cgroup.h"
 
-/* The slow path's state; in .bss, so the fast path never touches its pages. */
+/*
+ * The slow path's state, mapped by the slow path when it first runs: a
+ * .bss this large would be an anonymous mapping the loader makes in every
+ * process, the fast path's included (issue 10: 20 us per exec).
+ */
 struct gate {
         struct ms_config config;
         int rootfd;
@@ -43,11 +47,15 @@ struct gate {
         struct ms_snap_cache snap; /* the process trees, for the slots' RSS */
         pid_t ancestors[16]; /* parent, grandparent...: read once, when needed */
         int n_ancestors;
-        bool ancestors_read; /* zero-initialized: the state stays in .bss */
+        bool ancestors_read; /* zero-initialized: a fresh mapping */
+        /* MEMSTOP_CGROUP=... and a copy of environ with it, without malloc (env_put) */
+        char env_var[sizeof("MEMSTOP_CGROUP=v1:18446744073709551615:") + PATH_MAX];
+        char *env_copy[1024];
 };
 
 
-extern struct gate gate;
+/* NULL until the slow path runs (gate_map). */
+extern struct gate *gate;
 
 /* The monotonic clock in ns (the queue's now_ns op). */
 uint64_t now_ns(void *userdata);

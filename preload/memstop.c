@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@
 
 #define MIB (1024u * 1024u)
 
-struct gate gate;
+struct gate *gate;
 
 /* The MEMSTOP_* variables, found in one pass over the environment. */
 struct env {
@@ -108,29 +109,27 @@ static const char *env_get(const char *name)
  * Add NAME=value to the environment without malloc: the first process of a
  * tree would otherwise start the heap for setenv() (brk, new pages, glibc's
  * tree of set values), a tenth of its budget (issue 10). The variable and a
- * copy of the array live in this library, loaded for good. A name already
- * set, or an environment longer than the copy, takes setenv().
+ * copy of the array live in the gate's mapping, kept for good. A name
+ * already set, or an environment longer than the copy, takes setenv().
  */
-static void env_put(const char *name, const char *value)
+static void env_put(struct gate *g, const char *name, const char *value)
 {
-        static char var[sizeof(MS_ENV_CGROUP) + PATH_MAX + 64];
-        static char *copy[1024];
         size_t n = 0;
 
-        if (env_get(name) || ms_join3(var, sizeof(var), name, "=", value) < 0) {
+        if (env_get(name) || ms_join3(g->env_var, sizeof(g->env_var), name, "=", value) < 0) {
                 setenv(name, value, 1);
                 return;
         }
         for (; environ && environ[n]; n++) {
-                if (n + 2 > MS_ARRAY_SIZE(copy)) {
+                if (n + 2 > MS_ARRAY_SIZE(g->env_copy)) {
                         setenv(name, value, 1);
                         return;
                 }
-                copy[n] = environ[n];
+                g->env_copy[n] = environ[n];
         }
-        copy[n] = var;
-        copy[n + 1] = NULL;
-        environ = copy;
+        g->env_copy[n] = g->env_var;
+        g->env_copy[n + 1] = NULL;
+        environ = g->env_copy;
 }
 
 /* A warning about a setting or shared state (history, state directory):
@@ -318,8 +317,8 @@ static void summary_at_exit(void)
 {
         char held[MS_DURATION_BUF];
 
-        ms_log(gate.logfd, "memstop: %s[%d] exits; it was held %s before it started", program_name(),
-               (int)getpid(), ms_duration_format(gate.held_usec, held, sizeof(held)));
+        ms_log(gate->logfd, "memstop: %s[%d] exits; it was held %s before it started", program_name(),
+               (int)getpid(), ms_duration_format(gate->held_usec, held, sizeof(held)));
 }
 
 uint64_t now_ns(void *userdata)
@@ -745,7 +744,7 @@ static bool first_plenty(struct gate *g)
         if (limit < total || !host_plenty(&si, ms_config_required(&g->config, total) + 2 * ms_admit_prior(total)))
                 return false;
         if (ms_cgroup_hint_format(&g->cgroup, MS_UNLIMITED, hint, sizeof(hint)) == 0)
-                env_put(MS_ENV_CGROUP, hint);
+                env_put(g, MS_ENV_CGROUP, hint);
         return true;
 }
 
@@ -795,17 +794,17 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
 /* The threshold alone: MEMSTOP_RESERVE=0, or the queue could not be used. */
 static enum outcome gate_plain(struct gate *g)
 {
-        static const struct ms_wait_hooks hooks = {
+        const struct ms_wait_hooks hooks = {
                 .first = on_first,
                 .hold = on_hold,
                 .release = on_release,
-                .userdata = &gate,
+                .userdata = g,
         };
         /* After the queue failed: the first line is out already. */
-        static const struct ms_wait_hooks hooks_after_queue = {
+        const struct ms_wait_hooks hooks_after_queue = {
                 .hold = on_hold,
                 .release = on_release,
-                .userdata = &gate,
+                .userdata = g,
         };
         const struct ms_config *c = &g->config;
         struct ms_wait_result res;
@@ -837,6 +836,15 @@ static void mark_job_root(struct gate *g, const char *program)
                 return;
         if (ms_job_format(g->pid, g->starttime, value, sizeof(value)) == 0 && setenv(MS_ENV_JOB, value, 1) == 0)
                 g->job_root = true;
+}
+
+/* The slow path's state, zeroed (gate.h); NULL if it cannot be mapped:
+ * the process then runs ungated. */
+__attribute__((cold, noinline)) static struct gate *gate_map(void)
+{
+        void *p = mmap(NULL, sizeof(struct gate), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        return p == MAP_FAILED ? NULL : p;
 }
 
 /* The slow path, out of the fast path's pages (GCC would count it hot,
@@ -935,7 +943,9 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
         /* Plenty of memory by the cheap figures: run at once. */
         if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
                 goto out;
-        run_gate(&gate, &config, opted_in, env_lookup(MS_ENV_CGROUP, &env) != NULL, argc, argv);
+        gate = gate_map();
+        if (gate)
+                run_gate(gate, &config, opted_in, env_lookup(MS_ENV_CGROUP, &env) != NULL, argc, argv);
 out:
         errno = saved_errno;
 }
