@@ -18,6 +18,8 @@ CGROOT=/sys/fs/cgroup/memory
 # The cgroup v2 hierarchy mounted beside the v1 controllers (a "hybrid"
 # layout), if any: no controllers, but a memory.pressure file in each cgroup.
 V2ROOT=/sys/fs/cgroup/unified
+# The v1 cpuacct controller, if mounted: each run's CPU time (R_CPU).
+CPUROOT=/sys/fs/cgroup/cpuacct
 
 # --- cleanup: every process, cgroup and temp dir we made ------------------
 
@@ -123,7 +125,10 @@ meminfo_loop() { # CGROUP FILE: every 100 ms (BENCH_MEMINFO_PERIOD) until killed
 # cgroups) as `RUN_SAMPLER CGROUP RUNDIR [V2CGROUP]` from just before the
 # command starts until just after it ends, when it gets SIGTERM.
 # Sets R_FIN, R_OOM, R_WALL, R_PEAK, R_RC, R_NOTE, R_DIR, R_V2 (the v2
-# cgroup, removed, or empty).
+# cgroup, removed, or empty), and R_CPU: the seconds of CPU (user and system)
+# of everything in the run, from a fresh cpuacct cgroup ("n/a" without one).
+# The machine's speed drifts by a third from minute to minute here: wall per
+# CPU second compares runs made minutes apart (bench/README.md).
 run_cg() {
 	local kind=$1 cg rundir oom0 t0 t1 fake='' v2=''
 	shift
@@ -148,11 +153,17 @@ run_cg() {
 		mkdir "$v2"
 	fi
 	R_V2=$v2
+	local cpu=''
+	if [[ -w $CPUROOT/cgroup.procs ]]; then
+		cpu=$CPUROOT/memstop-bench-$$-$NRUN
+		CGROUPS+=("$cpu")
+		mkdir "$cpu"
+	fi
 
+	# Into each cgroup named before "--", then the command.
 	# shellcheck disable=SC2016 # expanded by that shell
-	local wrap=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg")
-	# shellcheck disable=SC2016 # expanded by that shell
-	[[ -z $v2 ]] || wrap=(sh -c 'echo $$ >"$0/cgroup.procs" && echo $$ >"$1/cgroup.procs" && shift && exec "$@"' "$cg" "$v2")
+	local wrap=(sh -c 'while [ "$1" != -- ]; do echo $$ >"$1/cgroup.procs" || exit 125; shift; done; shift; exec "$@"'
+		sh "$cg" ${v2:+"$v2"} ${cpu:+"$cpu"} --)
 	if [[ $kind == parallel ]]; then
 		fake=$rundir/meminfo
 		: >"$fake"
@@ -191,12 +202,15 @@ run_cg() {
 	R_PEAK=$(($(<"$cg/memory.max_usage_in_bytes") / 1024 / 1024))
 	R_FIN=$(find "$rundir/done" -type f | wc -l)
 	R_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	R_CPU=n/a
+	[[ -z $cpu ]] || R_CPU=$(awk '{ printf "%.2f", $1 / 1e9 }' "$cpu/cpuacct.usage")
 	R_NOTE=
 	((R_RC != 124 && R_RC != 137)) || R_NOTE="TIMEOUT ${RUN_TIMEOUT}s"
 	cg_destroy "$cg"
 	[[ -z $v2 ]] || cg_destroy "$v2"
+	[[ -z $cpu ]] || cg_destroy "$cpu"
 	local keep=() c
-	for c in "${CGROUPS[@]}"; do [[ $c == "$cg" || $c == "$v2" ]] || keep+=("$c"); done
+	for c in "${CGROUPS[@]}"; do [[ $c == "$cg" || $c == "$v2" || $c == "$cpu" ]] || keep+=("$c"); done
 	CGROUPS=("${keep[@]}")
 }
 

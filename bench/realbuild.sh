@@ -217,15 +217,15 @@ PY
 # --- runs and rows -------------------------------------------------------------------
 
 row() { # LABEL
-	printf '| %-44s | %8s | %9s | %8ss | %6s MiB |%s\n' "$1" "$R_FIN/$NJOBS" "$R_OOM" "$R_WALL" "$R_PEAK" \
-		"${R_NOTE:+ $R_NOTE}"
+	printf '| %-44s | %8s | %9s | %8ss | %7s | %6s MiB |%s\n' "$1" "$R_FIN/$NJOBS" "$R_OOM" "$R_WALL" "$R_CPU" \
+		"$R_PEAK" "${R_NOTE:+ $R_NOTE}"
 }
 header() {
 	echo
 	echo "## $1"
 	echo
-	printf '| %-44s | %8s | %9s | %9s | %10s |\n' run finished "OOM kills" wall "peak usage"
-	echo "|----------------------------------------------|----------|-----------|-----------|------------|"
+	printf '| %-44s | %8s | %9s | %9s | %7s | %10s |\n' run finished "OOM kills" wall "CPU s" "peak usage"
+	echo "|----------------------------------------------|----------|-----------|-----------|---------|------------|"
 }
 
 DRIVER='make'
@@ -288,13 +288,33 @@ paired_median() {
 	median "${q[@]}" | sed 's/[0-9]$/&x/'
 }
 
+# per_cpu_median "WALLS_A" "CPUS_A" "WALLS_B" "CPUS_B": the median over rounds
+# of (wall per CPU second of A) / (... of B): how much longer A took for the
+# same work, with the machine's speed in that minute taken out (a build's CPU
+# seconds grow with it: 44 s one minute, 67 s ten minutes later, here). "n/a"
+# without CPU figures.
+per_cpu_median() {
+	local -a wa ca wb cb q=()
+	local i
+	read -ra wa <<<"$1"
+	read -ra ca <<<"$2"
+	read -ra wb <<<"$3"
+	read -ra cb <<<"$4"
+	for ((i = 0; i < ${#wa[@]} && i < ${#ca[@]} && i < ${#wb[@]} && i < ${#cb[@]}; i++)); do
+		[[ ${ca[i]} != n/a && ${cb[i]} != n/a ]] || continue
+		q+=("$(awk -v a="${wa[i]}" -v b="${ca[i]}" -v c="${wb[i]}" -v d="${cb[i]}" \
+			'BEGIN { if (b > 0 && c > 0 && d > 0) printf "%.3f", (a / b) / (c / d) }')")
+	done
+	median "${q[@]}" | sed 's/[0-9]$/&x/'
+}
+
 # The fixed -j range tried: 2-3 in 1 GiB, 2-5 above.
 fixed_range() { if [[ $1 == 1G ]]; then echo "2 3"; else echo "2 3 4 5"; fi; }
 
 run_cxx() { # COMPILER LIMIT DRIVER
 	local cxx=$1 limit=$2 j1=n/a best=n/a bestk='' r k m
-	local -a j1w=() coldw=() warmw=()
-	local -A fixw=() fixbad=()
+	local -a j1w=() coldw=() warmw=() warmc=()
+	local -A fixw=() fixc=() fixbad=()
 	DRIVER=$3
 	LIMIT=$((${limit%G} * 1024 * 1024 * 1024))
 	gen_cxx "$cxx"
@@ -310,7 +330,11 @@ run_cxx() { # COMPILER LIMIT DRIVER
 			for k in $(fixed_range "$limit"); do
 				[[ -z ${fixbad[$k]:-} ]] || continue # lost jobs once: not a -j a user can rely on
 				run_fixed "$k" "$r"
-				if ((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)); then fixw[$k]+=" $R_WALL"; else fixbad[$k]=1; fi
+				if ((R_OOM == 0 && R_FIN == NJOBS && R_RC == 0)); then
+					fixw[$k]+=" $R_WALL" fixc[$k]+=" $R_CPU"
+				else
+					fixbad[$k]=1
+				fi
 			done
 		fi
 		if ((r == 1)) && [[ $DRIVER == make && $RUNS == *" parallel "* ]]; then
@@ -323,7 +347,7 @@ run_cxx() { # COMPILER LIMIT DRIVER
 		if [[ $RUNS == *" memstop "* ]]; then
 			# shellcheck disable=SC2046
 			memstop_pair "$(drive "$NJOBS")" $(drive "$NJOBS")
-			coldw+=("$COLD_WALL") warmw+=("$WARM_WALL")
+			coldw+=("$COLD_WALL") warmw+=("$WARM_WALL") warmc+=("$R_CPU")
 		fi
 	done
 	j1=$(median "${j1w[@]}")
@@ -341,6 +365,7 @@ run_cxx() { # COMPILER LIMIT DRIVER
 		echo "memstop cold/-j1 $(ratio "$COLD_WALL" "$j1"), warm/-j1 $(ratio "$WARM_WALL" "$j1"), warm/best-fixed $(ratio "$WARM_WALL" "$best")"
 		# shellcheck disable=SC2086 # the walls
 		((REPEAT == 1)) || echo "per-round ratios, median: cold/-j1 $(paired_median "${coldw[*]}" "${j1w[*]}"), warm/-j1 $(paired_median "${warmw[*]}" "${j1w[*]}"), warm/best-fixed $(paired_median "${warmw[*]}" "${fixw[$bestk]:-}")"
+		echo "per CPU second (the machine's speed taken out), median over rounds: warm/best-fixed $(per_cpu_median "${warmw[*]}" "${warmc[*]}" "${fixw[$bestk]:-}" "${fixc[$bestk]:-}")"
 		note_max WORST_COLD "$(ratio "$COLD_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_J1 "$(ratio "$WARM_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_BEST "$(ratio "$WARM_WALL" "$best" | tr -d x)"

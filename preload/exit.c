@@ -58,8 +58,8 @@ static uint64_t timeval_ms(const struct timeval *t)
 /*
  * The CPU time (user and system) of the process (self: its getrusage), and
  * for a job root of the children it waited for, grandchildren included:
- * its tree's, to tell how long it would have taken alone (curve.h). 0: not
- * known.
+ * its tree's, to tell how long it would have taken alone (curve.h). The
+ * children's part is left out if getrusage() fails for them.
  */
 static uint64_t tree_cpu_ms(const struct gate *g, const struct rusage *self)
 {

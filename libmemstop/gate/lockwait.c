@@ -86,13 +86,6 @@ enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid)
         return st.state == 'R' || st.state == 'D' ? MS_HOLDER_BUSY : MS_HOLDER_IDLE;
 }
 
-bool ms_flock_holder_busy(int rootfd, int fd)
-{
-        pid_t pid;
-
-        return ms_flock_holder(rootfd, fd, &pid) == MS_HOLDER_BUSY;
-}
-
 /* Looks in a row that find no holder listed before the lock counts as stuck. */
 #define MS_LOCK_UNLISTED 10
 

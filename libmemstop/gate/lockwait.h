@@ -46,11 +46,6 @@ enum ms_holder {
  * if none is listed), and what it is doing. */
 enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid);
 
-/* Whether the holder of the flock on fd's file (proc/locks below rootfd) is
- * at work: found, not this process (as that /proc numbers it), and in state
- * R or D. */
-bool ms_flock_holder_busy(int rootfd, int fd);
-
 /* flock(fd, op) waited for at most MS_LEDGER_LOCK_NS (or patience_ns if
  * shorter), then on for as long as the holder is busy, up to patience_ns in
  * all. Returns 0, -ETIMEDOUT or -errno. */

@@ -370,19 +370,33 @@ static pid_t freezer_v1_pid(const char *name)
         return (pid_t)v;
 }
 
+/*
+ * Thaw a freezer cgroup (its state file set to `thawed`), move what is in
+ * it to `to` (counted in *moved) and remove it. Gone already: 0.
+ */
+static int thaw_dir(int rootfd, const char *dir, const char *state, const char *thawed, const struct ms_cgroup *to,
+                    unsigned *moved)
+{
+        char abs[PATH_MAX + 2];
+        const char *d;
+        int r = write_text(rootfd, state, thawed);
+
+        *moved += move_all(rootfd, dir, to);
+        d = ms_at_path(rootfd, dir, abs, sizeof(abs));
+        if (d && unlinkat(rootfd, d, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r == -ENOENT ? 0 : r;
+}
+
 /* Thaw cgroup dir, move what runs in it to own and remove it. Returns the
  * processes moved. */
 static unsigned thaw_out(int rootfd, const char *dir, const struct ms_cgroup *own)
 {
-        char state[PATH_MAX + 32], abs[PATH_MAX + 2];
-        const char *d;
-        unsigned moved;
+        char state[PATH_MAX + 32];
+        unsigned moved = 0;
 
         if ((size_t)snprintf(state, sizeof(state), "%s/freezer.state", dir) < sizeof(state))
-                (void)write_text(rootfd, state, "THAWED");
-        moved = move_all(rootfd, dir, own);
-        if ((d = ms_at_path(rootfd, dir, abs, sizeof(abs))))
-                (void)unlinkat(rootfd, d, AT_REMOVEDIR);
+                (void)thaw_dir(rootfd, dir, state, "THAWED", own, &moved);
         return moved;
 }
 
@@ -461,21 +475,12 @@ int ms_job_cgroup_freeze(int rootfd, const struct ms_cgroup *build, pid_t job, c
 
 int ms_job_cgroup_thaw(int rootfd, const struct ms_cgroup *build, pid_t job)
 {
-        char dir[PATH_MAX], p[PATH_MAX + 32], abs[PATH_MAX + 2];
-        const char *d;
+        char dir[PATH_MAX], p[PATH_MAX + 32];
+        unsigned moved = 0;
         int r;
 
         r = ms_job_cgroup_dir(build, job, dir, sizeof(dir));
         if (r == 0)
                 r = ms_job_cgroup_freeze_file(build, job, p, sizeof(p));
-        if (r < 0)
-                return r;
-        r = write_text(rootfd, p, ms_freeze_value(p, false));
-        if (r == -ENOENT)
-                return 0;
-        move_all(rootfd, dir, build);
-        d = ms_at_path(rootfd, dir, abs, sizeof(abs));
-        if (d && unlinkat(rootfd, d, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-                r = -errno;
-        return r;
+        return r < 0 ? r : thaw_dir(rootfd, dir, p, ms_freeze_value(p, false), build, &moved);
 }
