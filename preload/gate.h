@@ -16,6 +16,7 @@
 #include "gate/jobtree.h"
 #include "gate/key.h"
 #include "gate/ledger.h"
+#include "gate/protocol.h"
 #include "probe/cgroup.h"
 
 /*
@@ -49,7 +50,7 @@ struct gate {
         int n_ancestors;
         bool ancestors_read; /* zero-initialized: a fresh mapping */
         /* MEMSTOP_CGROUP=... and a copy of environ with it, without malloc (env_put) */
-        char env_var[sizeof("MEMSTOP_CGROUP=v1:18446744073709551615:") + PATH_MAX];
+        char env_var[sizeof(MS_ENV_CGROUP "=v1:18446744073709551615:") + PATH_MAX];
         char *env_copy[1024];
 };
 

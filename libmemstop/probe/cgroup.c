@@ -41,10 +41,7 @@ static bool list_has(const char *s, size_t len, const char *word)
         while (s < end) {
                 const char *comma = ms_memchr(s, ',', (size_t)(end - s));
                 size_t n = comma ? (size_t)(comma - s) : (size_t)(end - s);
-                size_t same = 0;
-                while (same < n && same < wlen && s[same] == word[same])
-                        same++;
-                if (n == wlen && same == n)
+                if (n == wlen && ms_memeq(s, word, n))
                         return true;
                 s += n + 1;
         }

@@ -39,6 +39,14 @@ static inline bool ms_streq(const char *a, const char *b)
         return *a == *b;
 }
 
+/* The n bytes at a and b are the same. */
+static inline bool ms_memeq(const char *a, const char *b, size_t n)
+{
+        while (n && *a == *b)
+                a++, b++, n--;
+        return n == 0;
+}
+
 static inline bool ms_strcaseeq(const char *a, const char *b)
 {
         while (*a && ms_tolower(*a) == ms_tolower(*b))

@@ -65,6 +65,15 @@ static void strrchr_and_streq(void **state)
         assert_false(ms_streq("", "x"));
 }
 
+static void memeq_within_n(void **state)
+{
+        (void)state;
+        assert_true(ms_memeq("memory,cpu", "memory", 6));
+        assert_false(ms_memeq("memorx", "memory", 6));
+        assert_true(ms_memeq("a\0b", "a\0b", 3)); /* past a NUL: n bytes, not a string */
+        assert_true(ms_memeq("x", "y", 0));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -72,6 +81,7 @@ int main(void)
                 cmocka_unit_test(join3_too_long),
                 cmocka_unit_test(memchr_within_n),
                 cmocka_unit_test(strrchr_and_streq),
+                cmocka_unit_test(memeq_within_n),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
