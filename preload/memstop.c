@@ -337,6 +337,17 @@ static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
         return ms_snap_cache_tree_rss(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL), rss);
 }
 
+/* The code in memory of a slot's job (queue.h): its largest process's (the
+ * compiler below a driver or a shell), 0 if unknown. */
+static uint64_t code_of(pid_t pid, void *userdata)
+{
+        struct gate *g = userdata;
+        uint64_t code;
+
+        pid = ms_snap_cache_tree_largest(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL));
+        return ms_proc_code_read(MS_ROOT_HOST, pid, &code) == 0 ? code : 0;
+}
+
 /* pid's parent (the slots' snapshot). */
 static pid_t parent(pid_t pid, void *userdata)
 {
@@ -548,6 +559,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
         const struct ms_queue_ops ops = {
                 .sample = sample,
                 .rss = rss_of,
+                .code = code_of,
                 .alive = alive,
                 .now_ns = now_ns,
                 .held = on_queue_held,

@@ -144,6 +144,16 @@ int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss)
         return 0;
 }
 
+pid_t ms_snap_tree_largest(const struct ms_snap *s, pid_t root)
+{
+        const struct ms_snap_proc *best = find(s, root);
+
+        for (size_t i = 0; best && i < s->n; i++)
+                if (s->p[i].rss > best->rss && in_tree(s, &s->p[i], root))
+                        best = &s->p[i];
+        return best ? best->pid : 0;
+}
+
 bool ms_snap_tree_running(const struct ms_snap *s, pid_t root)
 {
         for (size_t i = 0; i < s->n; i++)
@@ -300,6 +310,13 @@ pid_t ms_snap_cache_parent(struct ms_snap_cache *c, int rootfd, pid_t pid, uint6
         at = snap_get(&c->snap, rootfd, pid);
         stamp(c, n, now_ns);
         return at >= 0 && c->snap.p[at].ppid > 0 ? c->snap.p[at].ppid : 0;
+}
+
+pid_t ms_snap_cache_tree_largest(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)
+{
+        pid_t largest = tree_ready(c, rootfd, pid, now_ns) ? ms_snap_tree_largest(&c->snap, pid) : 0;
+
+        return largest > 0 ? largest : pid;
 }
 
 bool ms_snap_cache_tree_running(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns)

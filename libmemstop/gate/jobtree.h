@@ -92,6 +92,14 @@ void ms_snap_sort(struct ms_snap *s);
  * the snapshot. A cycle in hostile data ends at a depth of 64. */
 int ms_snap_tree_rss(const struct ms_snap *s, pid_t root, uint64_t *rss);
 
+/* The largest process (by RSS) of root's tree as ms_snap_tree_rss counts it:
+ * the compiler of a job whose root is a driver or a shell; 0 when root is
+ * not in the snapshot. Pure. */
+pid_t ms_snap_tree_largest(const struct ms_snap *s, pid_t root);
+/* The same from the cached snapshot (taken again when old); pid itself when
+ * the snapshot cannot be taken or misses it. */
+pid_t ms_snap_cache_tree_largest(struct ms_snap_cache *c, int rootfd, pid_t pid, uint64_t now_ns);
+
 /* Whether a process of root's tree, as ms_snap_tree_rss counts it, is on a
  * CPU or waiting for one (state R). Pure. */
 bool ms_snap_tree_running(const struct ms_snap *s, pid_t root);

@@ -64,6 +64,34 @@ static struct ms_candidate slot_candidate(const struct ms_slot *s)
                                       .supervised = s->supervised != 0 };
 }
 
+/* Whether slot s was written in pid namespace pidns (0: unknown, either). */
+static bool same_pidns(const struct ms_slot *s, uint64_t pidns)
+{
+        return !s->pidns || !pidns || s->pidns == pidns;
+}
+
+/*
+ * The candidate c of waiting slot self, of program_hash, less the code that a
+ * running instance of the same program has in memory (MS_CODE_SHARE_DIV), as
+ * read by a process of pid namespace pidns: learned sizes only. Admitted, the
+ * job reserves its whole size again, against an RSS that counts that code.
+ */
+static void less_shared_code(const struct ms_ledger_file *f, const struct ms_queue_ops *ops, uint64_t pidns,
+                             int self, uint64_t program_hash, struct ms_candidate *c)
+{
+        uint64_t code = 0;
+
+        if (!ops->code || c->kind == MS_PREDICT_UNKNOWN)
+                return;
+        MS_LEDGER_FOREACH(f, i, MS_SLOTS_ADMITTED) {
+                if (i != self && f->slot[i].program_hash == program_hash && same_pidns(&f->slot[i], pidns) &&
+                    (code = ops->code(f->slot[i].pid, ops->userdata)) > 0)
+                        break;
+        }
+        c->predicted -= code < c->predicted / MS_CODE_SHARE_DIV ? code : c->predicted / MS_CODE_SHARE_DIV;
+        c->worst -= code < c->worst / MS_CODE_SHARE_DIV ? code : c->worst / MS_CODE_SHARE_DIV;
+}
+
 /* The largest RSS among running instances of a program: a live lower bound
  * of how big it can get, before any of them has finished and been learned. */
 static uint64_t live_program_max(const struct ms_ledger_file *f, uint64_t program_hash)
@@ -111,6 +139,8 @@ struct grant_view {
         unsigned cpus;       /* the head's CPU count (ms_candidate), 0: not counted */
         const bool *running; /* by slot: the admitted jobs that run (admit.h), asked
                               * once per look; those let in since count as running */
+        const struct ms_queue_ops *ops;
+        uint64_t pidns; /* the head's: the pids it can read */
 };
 
 /* Whether each admitted job runs, asked once for the head's look. */
@@ -133,6 +163,7 @@ static bool fits_now(const struct ms_ledger_file *f, int i, bool count_on_time, 
         size_t n = ms_ledger_admitted(f, v->running, adm, MS_LEDGER_SLOTS);
         struct ms_candidate cand = slot_candidate(&f->slot[i]);
 
+        less_shared_code(f, v->ops, v->pidns, i, f->slot[i].program_hash, &cand);
         cand.cpus = v->cpus;
         if (!count_on_time)
                 cand.curve.duration_ms = 0;
@@ -354,12 +385,6 @@ static int take_grant(struct ms_ledger_file *f, const struct ms_queue_request *r
         return MS_QUEUE_DONE;
 }
 
-/* Whether slot s was written in pid namespace pidns (0: unknown, either). */
-static bool same_pidns(const struct ms_slot *s, uint64_t pidns)
-{
-        return !s->pidns || !pidns || s->pidns == pidns;
-}
-
 /* The head of the queue, after replacing a head that died while waiting. */
 static int live_head(struct ms_ledger_file *f, int self, uint64_t pidns, const struct ms_queue_ops *ops)
 {
@@ -452,11 +477,10 @@ static int head_look(struct ms_ledger_file *f, const struct ms_queue_request *re
 }
 
 /* The head cannot start now: others may go first; then how long to sleep. */
-static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, bool holding,
-                          const struct ms_admitted *adm, size_t n, const struct grant_view *v,
+static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, const struct ms_candidate *cand,
+                          bool holding, const struct ms_admitted *adm, size_t n, const struct grant_view *v,
                           const struct ms_queue_result *res)
 {
-        const struct ms_candidate *cand = &w->cand;
         uint64_t sleep_ns;
 
         /* No one goes first while the CPUs are taken: they would take a CPU
@@ -468,7 +492,8 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, b
                         head_fit = ms_admit_fit_time(
                                 adm, n, cand, ms_admit_room(v->available, res->decision.reserved, v->required),
                                 v->now);
-                backfill(f, w->self, cand->predicted, head_fit, v);
+                /* Its whole size: the instance whose code it counts on may be gone by then. */
+                backfill(f, w->self, w->cand.predicted, head_fit, v);
         }
         /* Exits wake the head at once; settling needs the clock. */
         sleep_ns = res->decision.reason == MS_HELD_SETTLING ? MS_HEAD_SETTLE_POLL_NS
@@ -545,7 +570,8 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         bool running[MS_LEDGER_SLOTS];
         uint64_t required = ms_config_required(c, res->last.total);
         bool holding = ms_ledger_holding(f);
-        const struct grant_view v = { res->last.available, required, now, w->cand.cpus, running };
+        const struct grant_view v = { res->last.available, required, now, w->cand.cpus, running, ops, req->pidns };
+        struct ms_candidate cand = w->cand;
         size_t n;
 
         note_running(f, ops, w->cand.cpus, running);
@@ -556,7 +582,8 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
         for (size_t i = 0; i < n; i++)
                 adm[i].ancestor = ops->ancestor && ops->ancestor(adm[i].pid, ops->userdata);
         mark_containers(f, ops, req->pidns, adm, n);
-        ms_admit_decide(res->last.available, required, adm, n, &w->cand, now, &res->decision);
+        less_shared_code(f, ops, req->pidns, w->self, req->program_hash, &cand);
+        ms_admit_decide(res->last.available, required, adm, n, &cand, now, &res->decision);
         if (holding) {
                 res->decision.admit = false;
                 res->decision.reason = MS_HELD_FROZEN;
@@ -582,7 +609,7 @@ static int head_step(struct ms_ledger_file *f, const struct ms_config *c, const 
                 res->outcome = MS_QUEUE_ADMITTED;
                 return MS_QUEUE_DONE;
         }
-        *sleep_ns = head_held(f, w, holding, adm, n, &v, res);
+        *sleep_ns = head_held(f, w, &cand, holding, adm, n, &v, res);
         note_held(&f->slot[w->self], &res->decision);
         if (!res->held) {
                 res->held = true;

@@ -55,6 +55,12 @@
 /* ... and only when its learned duration is this long (the wait costs it 3%
  * at most). */
 #define MS_GATHER_MIN_MS 1000u
+/* A waiting job's learned size counts the code of its program (clang's
+ * libLLVM: a fifth of a compile's RSS), which a running instance of the same
+ * program already has in memory: it counts less that code, by at most
+ * 1/MS_CODE_SHARE_DIV of its size (a linker's mapped inputs are file pages
+ * too, and its own). */
+#define MS_CODE_SHARE_DIV 4u
 #define MS_WAITER_CHECK_NS (500ull * 1000 * 1000)
 #define MS_HEAD_SETTLE_POLL_NS (40ull * 1000 * 1000)
 /* How often a head that may fit in time (admit.h) looks again. */
@@ -78,6 +84,10 @@ struct ms_queue_ops {
         /* May be NULL: whether admitted pid's job is on a CPU or waiting for
          * one (struct ms_admitted's running). */
         bool (*running)(pid_t pid, void *userdata);
+        /* May be NULL: the bytes of admitted pid's code in memory
+         * (ms_proc_code_read), 0 if unknown: a waiting job of the same
+         * program will map them, not add them (MS_CODE_SHARE_DIV). */
+        uint64_t (*code)(pid_t pid, void *userdata);
         /* May be NULL: whether the gate was switched off (the kill switch):
          * the waiter leaves at its next look with -ECANCELED. */
         bool (*cancelled)(void *userdata);

@@ -238,6 +238,32 @@ int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm)
         return ms_proc_status_hwm_parse(buf, hwm);
 }
 
+int ms_proc_status_code_parse(const char *text, uint64_t *code)
+{
+        static const char *const keys[] = { "RssFile:", "VmExe:", "VmLib:" };
+        uint64_t kb[3];
+
+        for (size_t i = 0; i < 3; i++) {
+                int r = ms_field_u64(text, keys[i], &kb[i]);
+                if (r < 0)
+                        return r;
+                if (kb[i] > UINT64_MAX / 1024 / 2)
+                        return -EINVAL;
+        }
+        *code = (kb[0] < kb[1] + kb[2] ? kb[0] : kb[1] + kb[2]) * 1024;
+        return 0;
+}
+
+int ms_proc_code_read(int rootfd, pid_t pid, uint64_t *code)
+{
+        char buf[8192];
+        int r = proc_read(rootfd, pid, "status", buf, sizeof(buf));
+
+        if (r < 0 && r != -EFBIG)
+                return r;
+        return ms_proc_status_code_parse(buf, code);
+}
+
 int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size)
 {
         size_t len = 0;

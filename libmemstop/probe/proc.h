@@ -50,6 +50,20 @@ int ms_proc_status_hwm_parse(const char *text, uint64_t *hwm);
  * -ENOENT (no VmHWM), -EINVAL or -errno. */
 int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm);
 
+/*
+ * The resident pages of a process's code, in bytes, from proc/PID/status
+ * text: its file-backed RSS (RssFile), at most the size of its executable
+ * and libraries (VmExe + VmLib). Another instance of the same program maps
+ * the same pages: they are in memory, and charged, once (clang's libLLVM:
+ * 80 of the 396 MB RSS of a clang++ -O2 -g compile). Returns 0, -ENOENT if
+ * a field is absent (kernel threads, kernels before 4.5), -EINVAL if
+ * malformed.
+ */
+int ms_proc_status_code_parse(const char *text, uint64_t *code);
+/* The same read from proc/PID/status (pid 0: self). Returns 0, -ESRCH,
+ * -ENOENT, -EINVAL or -errno. */
+int ms_proc_code_read(int rootfd, pid_t pid, uint64_t *code);
+
 /* proc/PID/comm without its newline (cut to size). Returns 0, -ESRCH or -errno. */
 int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size);
 

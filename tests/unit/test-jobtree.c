@@ -71,6 +71,12 @@ static void a_tree_is_summed_down_to_build_drivers(void **state)
         assert_int_equal(ms_snap_tree_rss(&s, 40, &rss), 0);
         assert_int_equal(rss, 400 * MIB);
         assert_int_equal(ms_snap_tree_rss(&s, 99, &rss), -ESRCH);
+        /* Its largest process: the compiler, not the driver, nor the cc1 of the make below. */
+        assert_int_equal(ms_snap_tree_largest(&s, 20), 40);
+        assert_int_equal(ms_snap_tree_largest(&s, 30), 40);
+        assert_int_equal(ms_snap_tree_largest(&s, 50), 60);
+        assert_int_equal(ms_snap_tree_largest(&s, 41), 41);
+        assert_int_equal(ms_snap_tree_largest(&s, 99), 0);
 }
 
 /* A job runs when a process of its tree is on a CPU or waits for one; a

@@ -413,6 +413,52 @@ static void hwm_parse(void **state)
         assert_int_equal(ms_proc_status_hwm_parse("VmHWM:\t18446744073709551 kB\n", &hwm), -EINVAL);
 }
 
+static const char clang_status[] =
+        "Name:\tclang\n"
+        "VmHWM:\t  395656 kB\n"
+        "VmRSS:\t  395656 kB\n"
+        "RssAnon:\t  315896 kB\n"
+        "RssFile:\t   79760 kB\n"
+        "RssShmem:\t       0 kB\n"
+        "VmData:\t  330000 kB\n"
+        "VmExe:\t     132 kB\n"
+        "VmLib:\t  178744 kB\n"
+        "Threads:\t1\n";
+
+static void code_parse(void **state)
+{
+        uint64_t code = 0;
+
+        (void)state;
+        /* clang++: its libraries' pages in memory, fewer than they map. */
+        assert_int_equal(ms_proc_status_code_parse(clang_status, &code), 0);
+        assert_true(code == UINT64_C(79760) * 1024);
+        /* A linker whose inputs are mapped: at most its code's size. */
+        assert_int_equal(ms_proc_status_code_parse("RssFile:\t900000 kB\nVmExe:\t2000 kB\nVmLib:\t3000 kB\n", &code),
+                         0);
+        assert_true(code == UINT64_C(5000) * 1024);
+        /* A field missing (a kernel thread, or cut short), or malformed. */
+        assert_int_equal(ms_proc_status_code_parse(status_text, &code), -ENOENT);
+        assert_int_equal(ms_proc_status_code_parse("RssFile:\t1 kB\nVmExe:\t1 kB\n", &code), -ENOENT);
+        assert_int_equal(ms_proc_status_code_parse("RssFile:\tx kB\nVmExe:\t1 kB\nVmLib:\t1 kB\n", &code), -EINVAL);
+        assert_int_equal(
+                ms_proc_status_code_parse("RssFile:\t1 kB\nVmExe:\t18446744073709551 kB\nVmLib:\t1 kB\n", &code),
+                -EINVAL);
+}
+
+static void code_read(void **state)
+{
+        struct fake *f = *state;
+        uint64_t code = 0;
+
+        fake_write(f->root, "proc/4242/status", clang_status);
+        assert_int_equal(ms_proc_code_read(f->fd, 4242, &code), 0);
+        assert_true(code == UINT64_C(79760) * 1024);
+        assert_int_equal(ms_proc_code_read(f->fd, 4243, &code), -ESRCH);
+        assert_int_equal(ms_proc_code_read(MS_ROOT_HOST, 0, &code), 0);
+        assert_true(code > 0);
+}
+
 static void hwm_read(void **state)
 {
         struct fake *f = *state;
@@ -511,6 +557,8 @@ int main(void)
                 T(rss_read),
                 cmocka_unit_test(hwm_parse),
                 T(hwm_read),
+                cmocka_unit_test(code_parse),
+                T(code_read),
                 T(stat_owner_read),
                 cmocka_unit_test(commit_parse),
                 T(commit_read),

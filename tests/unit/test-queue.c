@@ -622,6 +622,104 @@ static void held_head_backs_off(void **state)
         assert_true(t->res.held);
 }
 
+#define PROG 0xc1a9u
+static uint64_t code_mib;    /* what fake_code says any admitted pid has in memory */
+static uint64_t other_pidns; /* the running instance's pid namespace, 0: unknown */
+
+static uint64_t fake_code(pid_t pid, void *userdata)
+{
+        assert_int_equal(pid, OTHER); /* only a running instance is asked, never the head */
+        return code_mib * MIB;
+}
+
+/* One instance of our program runs (slot 5, its whole 400 MiB resident, 0
+ * pending); we are 400 MiB of learned size, with room MiB beyond the
+ * threshold. Returns whether we are admitted. */
+static bool beside_running_instance(struct t *t, uint64_t room, uint64_t program_hash, enum ms_prediction_kind kind)
+{
+        uint64_t sleep_ns;
+        int r;
+
+        t->others_alive = true;
+        t->rss = 400 * MIB;
+        t->available = ms_config_required(&t->c, t->total) + room * MIB;
+        t->req.program_hash = PROG;
+        t->req.cand = (struct ms_candidate){ .kind = kind, .predicted = 400 * MIB, .worst = 400 * MIB };
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER, .starttime = 3, .ticket = 1,
+                                          .kind = MS_PREDICT_VERIFIED, .predicted = 400 * MIB, .worst = 400 * MIB,
+                                          .rss = 400 * MIB, .grown_rss = 400 * MIB, .program_hash = program_hash,
+                                          .pidns = other_pidns };
+        t->f->header.next_ticket = 2;
+        assert_int_equal(join(t, 10 * MS_), MS_QUEUE_LOOK);
+        r = step(t, 20000 * MS_, &sleep_ns);
+        if (r == MS_QUEUE_DONE) {
+                /* Admitted, it reserves its whole size: its RSS will count the code too. */
+                assert_true(t->f->slot[t->w.self].predicted == 400 * MIB);
+                return true;
+        }
+        assert_int_equal(r, MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_MEMORY);
+        return false;
+}
+
+/* A running instance of the same program has its code in memory: we need
+ * that much less, at most a quarter of our size; learned sizes only. */
+static void same_program_code_counts_once(void **state)
+{
+        struct t *t = *state;
+
+        code_mib = 80;
+        t->ops.code = fake_code;
+        assert_true(beside_running_instance(t, 350, PROG, MS_PREDICT_VERIFIED));
+}
+
+static void code_not_counted_without_op(void **state)
+{
+        struct t *t = *state;
+
+        assert_false(beside_running_instance(t, 350, PROG, MS_PREDICT_VERIFIED));
+}
+
+static void code_of_other_program_not_counted(void **state)
+{
+        struct t *t = *state;
+
+        code_mib = 80;
+        t->ops.code = fake_code;
+        assert_false(beside_running_instance(t, 350, PROG + 1, MS_PREDICT_VERIFIED));
+}
+
+static void code_counts_a_quarter_at_most(void **state)
+{
+        struct t *t = *state;
+
+        code_mib = 300; /* a linker's mapped inputs, say: 100 MiB off, not 300 */
+        t->ops.code = fake_code;
+        assert_false(beside_running_instance(t, 290, PROG, MS_PREDICT_VERIFIED));
+}
+
+/* Its pid is not one we can read. */
+static void code_of_other_pid_namespace_not_counted(void **state)
+{
+        struct t *t = *state;
+
+        code_mib = 80;
+        t->ops.code = fake_code;
+        t->req.pidns = 7;
+        other_pidns = 8;
+        assert_false(beside_running_instance(t, 350, PROG, MS_PREDICT_VERIFIED));
+        other_pidns = 0;
+}
+
+static void code_not_counted_for_unknown_size(void **state)
+{
+        struct t *t = *state;
+
+        code_mib = 80;
+        t->ops.code = fake_code;
+        assert_false(beside_running_instance(t, 350, PROG, MS_PREDICT_UNKNOWN));
+}
+
 static void granted_waiter_takes_its_grant(void **state)
 {
         struct t *t = *state;
@@ -855,6 +953,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(starting_build_gathers_then_the_longest_go_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(gathering_is_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(short_or_plain_head_does_not_gather, setup, teardown),
+                cmocka_unit_test_setup_teardown(same_program_code_counts_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(code_not_counted_without_op, setup, teardown),
+                cmocka_unit_test_setup_teardown(code_of_other_program_not_counted, setup, teardown),
+                cmocka_unit_test_setup_teardown(code_counts_a_quarter_at_most, setup, teardown),
+                cmocka_unit_test_setup_teardown(code_not_counted_for_unknown_size, setup, teardown),
+                cmocka_unit_test_setup_teardown(code_of_other_pid_namespace_not_counted, setup, teardown),
                 cmocka_unit_test_setup_teardown(big_jobs_first_within_the_cpus, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_goes_while_cpus_are_spare, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_without_a_duration_goes, setup, teardown),
