@@ -43,12 +43,19 @@ ok() {
 }
 
 # not_ok DESCRIPTION [DIAGNOSTIC...]
+# The failure goes to stderr as well: meson --print-errorlogs (CI's log)
+# shows a failing test's stderr, not its TAP output.
 not_ok() {
 	_tap_n=$((_tap_n + 1))
 	_tap_failed=$((_tap_failed + 1))
-	printf 'not ok %d - %s\n' "$_tap_n" "$1"
-	shift
-	[ $# -gt 0 ] && diag "$*"
+	local text
+	text=$(
+		printf 'not ok %d - %s\n' "$_tap_n" "$1"
+		shift
+		[ $# -gt 0 ] && diag "$*"
+	)
+	printf '%s\n' "$text"
+	printf '%s\n' "$text" >&2
 	return 0
 }
 

@@ -46,11 +46,19 @@ need_root() {
 }
 
 ok() { ntest=$((ntest + 1)); echo "ok $ntest - $1"; }
+# The failure goes to stderr as well: meson --print-errorlogs (CI's log)
+# shows a failing test's stderr, not its TAP output.
 not_ok() {
-        ntest=$((ntest + 1)); failed=$((failed + 1)); echo "not ok $ntest - $1"
-        shift
-        [ $# -gt 0 ] && printf '# %s\n' "$@"
-        if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG" | tail -20; fi
+        local text
+        ntest=$((ntest + 1)); failed=$((failed + 1))
+        text=$(
+                echo "not ok $ntest - $1"
+                shift
+                [ $# -gt 0 ] && printf '# %s\n' "$@"
+                if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG" | tail -20; fi
+        )
+        printf '%s\n' "$text"
+        printf '%s\n' "$text" >&2
 }
 # check DESCRIPTION COMMAND...: one TAP line for the command's success.
 check() {
