@@ -227,15 +227,21 @@ int ms_proc_status_hwm_parse(const char *text, uint64_t *hwm)
         return 0;
 }
 
-int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm)
+/* proc/PID/status, parsed by parse: one bigger than buf (-EFBIG) is parsed
+ * as far as it was read, the Vm and Rss lines being in its first half. */
+static int status_read(int rootfd, pid_t pid, int (*parse)(const char *text, uint64_t *out), uint64_t *out)
 {
         char buf[8192];
         int r = proc_read(rootfd, pid, "status", buf, sizeof(buf));
 
-        /* -EFBIG: VmHWM is in the first half; parse what we have. */
         if (r < 0 && r != -EFBIG)
                 return r;
-        return ms_proc_status_hwm_parse(buf, hwm);
+        return parse(buf, out);
+}
+
+int ms_proc_hwm_read(int rootfd, pid_t pid, uint64_t *hwm)
+{
+        return status_read(rootfd, pid, ms_proc_status_hwm_parse, hwm);
 }
 
 int ms_proc_status_code_parse(const char *text, uint64_t *code)
@@ -256,12 +262,7 @@ int ms_proc_status_code_parse(const char *text, uint64_t *code)
 
 int ms_proc_code_read(int rootfd, pid_t pid, uint64_t *code)
 {
-        char buf[8192];
-        int r = proc_read(rootfd, pid, "status", buf, sizeof(buf));
-
-        if (r < 0 && r != -EFBIG)
-                return r;
-        return ms_proc_status_code_parse(buf, code);
+        return status_read(rootfd, pid, ms_proc_status_code_parse, code);
 }
 
 int ms_proc_comm_read(int rootfd, pid_t pid, char *out, size_t size)
