@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "rawsys.h"
 #include "gate/jobtree.h"
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
@@ -153,8 +154,15 @@ static void warn_once(const char *id, const char *fmt, ...)
 /* A bad setting: once per tree (a make -j64 said it thousands of times). */
 static void warn_bad_env(const char *name, const char *value, const char *reason, void *userdata)
 {
+        int saved_errno = errno; /* called from the fast path (its errno rule) */
+
         warn_once(name, "memstop: ignoring %s='%s': %s; using the default", name, value, reason);
+        errno = saved_errno;
 }
+
+/* argv[0], from the constructor: not program_invocation_name, whose
+ * relocation would be one more symbol lookup in every exec. */
+static const char *argv0;
 
 static MS_HOT const char *program_name(void)
 {
@@ -162,7 +170,7 @@ static MS_HOT const char *program_name(void)
         const char *slash;
 
         if (!path || !*path)
-                path = program_invocation_name;
+                path = argv0 ? argv0 : "";
         slash = ms_strrchr(path, '/');
         return slash ? slash + 1 : path;
 }
@@ -209,10 +217,11 @@ static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e, co
         char path[PATH_MAX + 32];
         uint64_t total, usage, required;
         const char *h = env_lookup(MS_ENV_CGROUP, (void *)e);
+        int saved_errno, r;
 
         if (c->reserve && !(c->small && ms_name_list_has(c->small, program)))
                 return false;
-        if (!h || sysinfo(&si) < 0)
+        if (!h || ms_raw_sysinfo(&si) < 0)
                 return false;
         total = (uint64_t)si.totalram * si.mem_unit;
         if (ms_cgroup_hint_read(h, total, &hint) < 0)
@@ -229,9 +238,10 @@ static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e, co
         /* available >= limit - usage: usage alone gives a lower bound. */
         if (!path_join(path, sizeof(path), hint.dir, ms_cgroup_usage_file(hint.version)))
                 return false;
-        if (ms_read_u64_at(MS_ROOT_HOST, path, &usage) < 0)
-                return false;
-        return hint.limit > usage && hint.limit - usage >= required;
+        saved_errno = errno;
+        r = ms_read_u64_at(MS_ROOT_HOST, path, &usage);
+        errno = saved_errno;
+        return r == 0 && hint.limit > usage && hint.limit - usage >= required;
 }
 
 static int sample(struct ms_sample *s, void *userdata)
@@ -923,10 +933,47 @@ static bool job_member(const char *v)
         return r > 0;
 }
 
-/* glibc passes argc, argv and envp to constructors. */
-__attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, char **argv, char **envp)
+/*
+ * Inside a job (MEMSTOP_JOB set): a build driver's children are jobs of
+ * their own (the variable is dropped); anything else is part of it and runs
+ * at once (true). Saves errno: the check reads /proc.
+ */
+__attribute__((cold, noinline)) static bool in_job(const char *job, const char *program)
 {
         int saved_errno = errno;
+        bool member = false;
+
+        if (ms_build_driver(program))
+                unsetenv(MS_ENV_JOB);
+        else
+                member = job_member(job);
+        errno = saved_errno;
+        return member;
+}
+
+/* The slow path, with errno as the program left it. */
+__attribute__((cold, noinline)) static void slow_path(const struct ms_config *config, bool opted_in, bool hinted,
+                                                      int argc, char **argv)
+{
+        int saved_errno = errno;
+
+        gate = gate_map();
+        if (gate)
+                run_gate(gate, config, opted_in, hinted, argc, argv);
+        errno = saved_errno;
+}
+
+/*
+ * glibc passes argc, argv and envp to constructors.
+ *
+ * errno is left as it was: the fast path calls nothing that sets it
+ * (getauxval finds both its types on every kernel glibc supports, sysinfo is
+ * raw, the cgroup's usage is read with errno saved), and each way out of it
+ * (a bad setting, a job, the slow path) saves it. Saving it here would cost
+ * every exec a symbol lookup (__errno_location).
+ */
+__attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, char **argv, char **envp)
+{
         struct ms_config config;
         struct env env = {};
         const char *program, *job;
@@ -934,30 +981,24 @@ __attribute__((constructor)) static MS_HOT void memstop_constructor(int argc, ch
 
         /* Setuid and setgid programs are never held. */
         if (getauxval(AT_SECURE))
-                goto out;
+                return;
+        argv0 = argc > 0 ? argv[0] : NULL;
         env_collect(&env);
         ms_config_init(&config);
         ms_config_load(&config, env_lookup, warn_bad_env, &env);
         /* Not gate.opted_in: the fast path never touches the slow path's pages. */
         opted_in = ms_env_opted_in(env.vars, env.n);
         if (!opted_in && !implicit_rules(&config))
-                goto out;
+                return;
         program = program_name();
         if (!ms_config_gates(&config, program))
-                goto out;
-        /* Inside a job (only there: the fast path pays one lookup): a build
-         * driver's children are jobs of their own; anything else is part of it. */
+                return;
+        /* Inside a job (only there: the fast path pays one lookup). */
         job = env_lookup(MS_ENV_JOB, &env);
-        if (job && ms_build_driver(program))
-                unsetenv(MS_ENV_JOB);
-        else if (job && job_member(job))
-                goto out;
+        if (job && in_job(job, program))
+                return;
         /* Plenty of memory by the cheap figures: run at once. */
         if (!config.verbose && !config.sysroot && fast_admit(&config, &env, program))
-                goto out;
-        gate = gate_map();
-        if (gate)
-                run_gate(gate, &config, opted_in, env_lookup(MS_ENV_CGROUP, &env) != NULL, argc, argv);
-out:
-        errno = saved_errno;
+                return;
+        slow_path(&config, opted_in, env_lookup(MS_ENV_CGROUP, &env) != NULL, argc, argv);
 }

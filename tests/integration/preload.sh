@@ -162,6 +162,13 @@ errno_case "MEMSTOP_LOG cannot be opened" MEMSTOP_SYSROOT="$H15" MEMSTOP_VERBOSE
 errno_case "held until the timeout" MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.1
 errno_case "the real /proc (no MEMSTOP_SYSROOT)" MEMSTOP_PERCENT=0
 errno_case "not gated" MEMSTOP_GATE=cc1
+# The fast path saves errno only where it may change (memstop.c): a small
+# program with a hint; a hint (its directory is relative to /) whose usage
+# file is missing; a job variable naming no process (its /proc read fails).
+errno_case "the fast path (a small program, MEMSTOP_CGROUP=none)" MEMSTOP_CGROUP=none MEMSTOP_SMALL=errno-probe
+errno_case "the fast path, the hint's usage file missing" MEMSTOP_CGROUP="v1:1073741824:${W#/}/nowhere" \
+	MEMSTOP_SMALL=errno-probe
+errno_case "MEMSTOP_JOB naming no process" MEMSTOP_CGROUP=none MEMSTOP_SMALL=errno-probe MEMSTOP_JOB=999999999.5
 
 # --- unreadable figures: ungated, said only in verbose mode -------------------------
 
