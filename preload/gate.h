@@ -46,6 +46,13 @@ struct gate {
         bool hinted;        /* MEMSTOP_CGROUP came from above: not the first process of a tree */
         bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         struct ms_snap_cache snap; /* the process trees, for the slots' RSS */
+        /* The code in memory of the last slot asked about (code_of): each
+         * waiting candidate of a look asks for the same running instance. */
+        struct {
+                pid_t pid;
+                uint64_t code;
+                uint64_t at_ns;
+        } code_seen;
         pid_t ancestors[16]; /* parent, grandparent...: read once, when needed */
         int n_ancestors;
         bool ancestors_read; /* zero-initialized: a fresh mapping */

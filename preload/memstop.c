@@ -348,14 +348,23 @@ static int rss_of(pid_t pid, uint64_t *rss, void *userdata)
 }
 
 /* The code in memory of a slot's job (queue.h): its largest process's (the
- * compiler below a driver or a shell), 0 if unknown. */
+ * compiler below a driver or a shell), 0 if unknown. Read once per
+ * MS_SNAP_FRESH_NS for the same slot: a look asks it for every candidate. */
 static uint64_t code_of(pid_t pid, void *userdata)
 {
         struct gate *g = userdata;
-        uint64_t code;
+        uint64_t now = now_ns(NULL), code;
+        pid_t largest;
 
-        pid = ms_snap_cache_tree_largest(&g->snap, MS_ROOT_HOST, pid, now_ns(NULL));
-        return ms_proc_code_read(MS_ROOT_HOST, pid, &code) == 0 ? code : 0;
+        if (g->code_seen.pid == pid && g->code_seen.pid > 0 && now - g->code_seen.at_ns < MS_SNAP_FRESH_NS)
+                return g->code_seen.code;
+        largest = ms_snap_cache_tree_largest(&g->snap, MS_ROOT_HOST, pid, now);
+        if (ms_proc_code_read(MS_ROOT_HOST, largest, &code) < 0)
+                code = 0;
+        g->code_seen.pid = pid;
+        g->code_seen.code = code;
+        g->code_seen.at_ns = now;
+        return code;
 }
 
 /* pid's parent (the slots' snapshot). */
