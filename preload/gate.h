@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * memstop.so's own parts (hidden: nothing here is exported): the gate's
- * state, shared by the constructor (memstop.c) and what runs at exit
- * (exit.c: the peak learned, the ledger left, the interposed _exit and prctl).
+ * The preload's own parts (hidden: nothing here is exported but the slow
+ * path's entry). Two libraries:
+ *  - memstop.so, preloaded: the constructor's fast path (memstop.c) and the
+ *    interposed _exit and prctl (exit.c). Every exec of a build loads it, and
+ *    its cost follows its size (the pages its first fault maps), so it holds
+ *    no more than the fast path.
+ *  - memstop-gate.so, beside it, loaded (dlopen) only by a process that takes
+ *    the slow path: the queue, the history, the first process of a tree
+ *    (gate.c), and what runs at exit (gate-exit.c: the peak learned, the
+ *    ledger left).
+ * common.c is linked into both.
  */
 #pragma once
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/sysinfo.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -18,6 +27,7 @@
 #include "gate/ledger.h"
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
+#include "util/macro.h"
 
 /*
  * The slow path's state, mapped by the slow path when it first runs: a
@@ -59,15 +69,42 @@ struct gate {
         /* MEMSTOP_CGROUP=... and a copy of environ with it, without malloc (env_put) */
         char env_var[sizeof(MS_ENV_CGROUP "=v1:18446744073709551615:") + PATH_MAX];
         char *env_copy[1024];
+        bool sandboxed; /* the program sandboxed itself (prctl, exit.c) */
+        /* Set by the slow path: what _exit() does first (gate-exit.c). */
+        void (*exit_hook)(struct gate *g);
 };
 
+/* The slow path's library, beside memstop.so, and its entry: run with the
+ * gate mapped (zeroed) and the settings the constructor read. */
+#define MS_GATE_LIBRARY "memstop-gate.so"
+#define MS_GATE_ENTRY "memstop_gate_run"
+typedef void ms_gate_run_fn(struct gate *g, const struct ms_config *config, bool opted_in, bool hinted, int argc,
+                            char **argv);
 
-/* NULL until the slow path runs (gate_map). */
+
+/* NULL until the slow path runs (gate_map); each library has its own. */
 extern struct gate *gate;
 
+/* common.c: */
+/* A variable of environ itself (not getenv(): bash defines its own). */
+const char *env_get(const char *name);
+/* A warning, once per process tree (MEMSTOP_WARNED). */
+void warn_once(const char *id, const char *fmt, ...) MS_PRINTF(2, 3);
+/* argv[0] (set by each library), and the program's name: AT_EXECFN's base. */
+extern const char *argv0;
+const char *program_name(void);
+/* The host has room for required (sysinfo figures, with a margin). */
+bool host_plenty(const struct sysinfo *si, uint64_t required);
 /* The monotonic clock in ns (the queue's now_ns op). */
 uint64_t now_ns(void *userdata);
+/* NAME=value into environ, without malloc where it can (the gate's copy). */
+void env_put(struct gate *g, const char *name, const char *value);
+/* The first process of a tree, with g's cgroup located: true when memory is
+ * plentiful (it runs at once and passes the hint down). */
+bool first_plenty(struct gate *g);
 
-/* At exit: record the peak for the next build, leave the ledger, wake the
- * head (registered with atexit() once admitted through the queue). */
+/* gate-exit.c: at exit, record the peak for the next build, leave the
+ * ledger, wake the head (registered with atexit() once admitted through
+ * the queue); and the same from _exit() (exit_hook). */
 void leave_at_exit(void);
+void leave_at_exit_now(struct gate *g);

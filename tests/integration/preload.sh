@@ -383,6 +383,24 @@ peak=$(awk '{ print $4 }' "$W/oc-cache/memstop/peaks" 2>/dev/null | tail -1)
 result "vm.overcommit_memory=0: the learned peak is the RSS" "$([[ ${peak:-0} -gt 0 && ${peak:-0} -lt 921600 ]]; echo $?)" \
 	"peak ${peak:-none} KiB"
 
+# --- memstop-gate.so, the slow path, beside memstop.so ----------------------------------------
+# memstop.so alone in a directory: the fast path and the first process of a
+# tree with plenty of memory need nothing more; the slow path cannot be loaded:
+# one line naming it, and the program runs ungated (on a host with too little
+# memory, where it would be held).
+mkdir -p "$W/alone"
+cp "$MEMSTOP_SO" "$W/alone/memstop.so"
+bounded 5 env LD_PRELOAD="$W/alone/memstop.so" MEMSTOP_PERCENT=10 sh -c 'exit 3'
+result "memstop.so alone: the first process of a tree runs, without a word (memory is plentiful)" \
+	"$([[ $STATUS == 3 && -z $ERR ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+bounded 5 env LD_PRELOAD="$W/alone/memstop.so" MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=3 MEMSTOP_ON_TIMEOUT=fail \
+	sh -c 'exit 3'
+result "memstop.so alone: the slow path cannot be loaded: one line naming it, the program runs ungated" \
+	"$([[ $STATUS == 3 && $(lines "$ERR") == 1 && $ERR == *"$W/alone/memstop-gate.so"*"running ungated"* ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+pre 5 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.3 MEMSTOP_ON_TIMEOUT=fail -- sh -c 'exit 3'
+is "$STATUS" 124 "the same beside memstop-gate.so: held, then gives up (124)"
+
 # --- stdout ------------------------------------------------------------------------------------
 
 result "the preload never wrote to stdout (in any of the runs above)" "${#STDOUT_USED[@]}" \

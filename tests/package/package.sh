@@ -43,8 +43,8 @@ done
 files() { (cd "$W/root-$1" && find . -type f -o -type l | sed 's|^\./||' | LC_ALL=C sort | tr '\n' ' '); }
 is "$(files memstop)" "usr/bin/memstop usr/share/bash-completion/completions/memstop usr/share/doc/memstop/README.md.gz usr/share/doc/memstop/changelog.gz usr/share/doc/memstop/copyright usr/share/man/man1/memstop.1.gz usr/share/man/man7/memstop.7.gz " \
 	"memstop: the command, its man pages, its completion, its documentation"
-is "$(files memstop-preload)" "usr/lib/$MA/memstop/memstop.so usr/share/doc/memstop-preload/changelog.gz usr/share/doc/memstop-preload/copyright usr/share/lintian/overrides/memstop-preload " \
-	"memstop-preload: the library alone, in the multiarch directory (no lib/memstop symlink)"
+is "$(files memstop-preload)" "usr/lib/$MA/memstop/memstop-gate.so usr/lib/$MA/memstop/memstop.so usr/share/doc/memstop-preload/changelog.gz usr/share/doc/memstop-preload/copyright usr/share/lintian/overrides/memstop-preload " \
+	"memstop-preload: the library and its slow path alone, in the multiarch directory (no lib/memstop symlink)"
 like "$(files memstop-lockd)" "etc/memstop/lockd.conf .*usr/sbin/memstop-lockd .*man8/memstop-lockd.8.gz" \
 	"memstop-lockd: the daemon, its configuration, its unit and man pages"
 like "$(files memstop-lockd)" "systemd/system/memstop-lockd.service" "memstop-lockd: the unit"
@@ -57,6 +57,10 @@ result "the installed memstop holds no path of the build tree" "$(! grep -q "$W/
 # Its preload, found where ld.so's $LIB points under the throwaway root.
 LIBSO=$(LD_DEBUG=files LD_PRELOAD="$R/usr/\$LIB/memstop/memstop.so" /bin/true 2>&1 | grep -c 'calling init: .*memstop.so')
 is "$LIBSO" 1 "LD_PRELOAD='…/usr/\$LIB/memstop/memstop.so' loads the packaged library"
+# The first process of a tree takes the slow path: the packaged memstop-gate.so, beside it.
+GATESO=$(LD_DEBUG=files LD_PRELOAD="$R/usr/\$LIB/memstop/memstop.so" MEMSTOP_PERCENT=10 /bin/true 2>&1 |
+	grep -c "calling init: $R/usr/lib/$MA/memstop/memstop-gate.so")
+is "$GATESO" 1 "the first process of a tree loads the packaged memstop-gate.so beside it"
 zcat "$R/usr/share/man/man1/memstop.1.gz" >"$W/memstop.1"
 result "the packaged memstop(1) renders without a warning" \
 	"$([ -z "$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$W/memstop.1" 2>&1 >/dev/null)" ]; echo $?)"
