@@ -120,6 +120,23 @@ void env_put(struct gate *g, const char *name, const char *value)
         environ = g->env_copy;
 }
 
+void gate_begin(struct gate *g, const struct ms_config *config, bool opted_in, bool hinted)
+{
+        g->config = *config;
+        g->opted_in = opted_in;
+        g->hinted = hinted;
+        g->rootfd = MS_ROOT_HOST;
+        g->logfd = STDERR_FILENO;
+        /* What this process passes down keeps its children under the same rules. */
+        if (!opted_in)
+                setenv(MS_ENV_IMPLICIT, "1", 1);
+}
+
+bool first_case(const struct gate *g)
+{
+        return !g->hinted && !g->config.verbose && g->rootfd == MS_ROOT_HOST;
+}
+
 /*
  * The first process of a tree (plain LD_PRELOAD: no hint from above) decides
  * on cheap figures first: sysinfo(2) and the cgroups' limit files (a full
@@ -134,7 +151,7 @@ bool first_plenty(struct gate *g)
         struct sysinfo si;
         uint64_t total, limit = MS_UNLIMITED;
 
-        if (g->hinted || g->config.verbose || g->rootfd != MS_ROOT_HOST || ms_raw_sysinfo(&si) < 0)
+        if (ms_raw_sysinfo(&si) < 0)
                 return false;
         /* Strict overcommit: the commit limit may bind long before memory. */
         if (ms_overcommit_read(g->rootfd) == 2)

@@ -164,7 +164,7 @@ static uint64_t code_of(pid_t pid, void *userdata)
         uint64_t now = now_ns(NULL), code;
         pid_t largest;
 
-        if (g->code_seen.pid == pid && g->code_seen.pid > 0 && now - g->code_seen.at_ns < MS_SNAP_FRESH_NS)
+        if (g->code_seen.pid == pid && now - g->code_seen.at_ns < MS_SNAP_FRESH_NS)
                 return g->code_seen.code;
         largest = ms_snap_cache_tree_largest(&g->snap, MS_ROOT_HOST, pid, now);
         if (ms_proc_code_read(MS_ROOT_HOST, largest, &code) < 0)
@@ -504,15 +504,13 @@ static void log_open(struct gate *g, const char *spec)
                 g->logfd = r;
 }
 
-/* The slow path's root and log. Returns false to run ungated. */
-static bool gate_open(struct gate *g, const struct ms_config *config)
+/* The slow path's root, log and cgroup (gate_begin set the host's and
+ * stderr). Returns false to run ungated. */
+static bool gate_open(struct gate *g)
 {
         const struct ms_config *c = &g->config;
         int r;
 
-        g->config = *config;
-        g->rootfd = MS_ROOT_HOST;
-        g->logfd = STDERR_FILENO;
         /* MEMSTOP_SYSROOT costs this branch and the hint's, nothing more. */
         if (c->sysroot) {
                 r = ms_root_open(c->sysroot);
@@ -567,7 +565,7 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
         uint64_t start;
         int r;
 
-        if (first_plenty(g))
+        if (first_case(g) && first_plenty(g))
                 return ADMITTED;
         start = now_ns(NULL);
         /* The queue to join depends on whose limit binds; the original's
@@ -650,17 +648,11 @@ static void mark_job_root(struct gate *g, const char *program)
 }
 
 /* The slow path. */
-static void run_gate(struct gate *g, const struct ms_config *config, bool opted_in,
-                                                     bool hinted, int argc, char **argv)
+static void run_gate(struct gate *g, int argc, char **argv)
 {
         enum outcome o = FALLBACK;
 
-        g->opted_in = opted_in;
-        g->hinted = hinted;
-        /* What this process passes down keeps its children under the same rules. */
-        if (!opted_in)
-                setenv(MS_ENV_IMPLICIT, "1", 1);
-        if (!gate_open(g, config))
+        if (!gate_open(g))
                 return;
         if (ms_gate_switched_off(g->rootfd))
                 return;
@@ -682,11 +674,10 @@ static void run_gate(struct gate *g, const struct ms_config *config, bool opted_
 
 /* The entry (gate.h), called once by memstop.so's constructor. */
 __attribute__((visibility("default"))) ms_gate_run_fn memstop_gate_run;
-void memstop_gate_run(struct gate *g, const struct ms_config *config, bool opted_in, bool hinted, int argc,
-                      char **argv)
+void memstop_gate_run(struct gate *g, int argc, char **argv)
 {
         gate = g;
         argv0 = argc > 0 ? argv[0] : NULL;
         g->exit_hook = leave_at_exit_now;
-        run_gate(g, config, opted_in, hinted, argc, argv);
+        run_gate(g, argc, argv);
 }

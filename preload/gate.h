@@ -75,11 +75,10 @@ struct gate {
 };
 
 /* The slow path's library, beside memstop.so, and its entry: run with the
- * gate mapped (zeroed) and the settings the constructor read. */
+ * gate mapped and begun (gate_begin: the settings the constructor read). */
 #define MS_GATE_LIBRARY "memstop-gate.so"
 #define MS_GATE_ENTRY "memstop_gate_run"
-typedef void ms_gate_run_fn(struct gate *g, const struct ms_config *config, bool opted_in, bool hinted, int argc,
-                            char **argv);
+typedef void ms_gate_run_fn(struct gate *g, int argc, char **argv);
 
 
 /* NULL until the slow path runs (gate_map); each library has its own. */
@@ -99,6 +98,13 @@ bool host_plenty(const struct sysinfo *si, uint64_t required);
 uint64_t now_ns(void *userdata);
 /* NAME=value into environ, without malloc where it can (the gate's copy). */
 void env_put(struct gate *g, const char *name, const char *value);
+/* What every way through the gate sets first: the settings, the host root,
+ * the log on stderr, and MEMSTOP_IMPLICIT for what an implicit process
+ * starts (the slow path may then open another root and log). */
+void gate_begin(struct gate *g, const struct ms_config *config, bool opted_in, bool hinted);
+/* The first process of a tree (no hint from above), not verbose, on the
+ * host's root: the case first_plenty decides. */
+bool first_case(const struct gate *g);
 /* The first process of a tree, with g's cgroup located: true when memory is
  * plentiful (it runs at once and passes the hint down). */
 bool first_plenty(struct gate *g);

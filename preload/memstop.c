@@ -228,26 +228,19 @@ static ms_gate_run_fn *gate_load(void)
  * plentiful: admitted here, as the slow path would (first_plenty), without
  * loading memstop-gate.so, which would cost it ~80 us (a third of its
  * budget, issue 10). Only the plain case: nothing to log or report, the
- * real root, the queue's rules. False: the slow path decides (it sets g up
- * again).
+ * real root, the queue's rules. False: the slow path decides (it locates
+ * the cgroup again, under its own root).
  */
-static bool first_of_tree(struct gate *g, const struct ms_config *config, bool opted_in, bool hinted)
+static bool first_of_tree(struct gate *g)
 {
-        if (hinted || config->verbose || config->sysroot || config->log || !config->reserve ||
-            env_get(MS_ENV_REPORT) || ms_build_driver(program_name()))
+        const struct ms_config *c = &g->config;
+
+        if (!first_case(g) || c->sysroot || c->log || !c->reserve || env_get(MS_ENV_REPORT) ||
+            ms_build_driver(program_name()))
                 return false;
-        g->config = *config;
-        g->rootfd = MS_ROOT_HOST;
-        g->logfd = STDERR_FILENO;
-        g->opted_in = opted_in;
         if (ms_cgroup_locate(MS_ROOT_HOST, &g->cgroup) < 0)
                 return false;
-        if (!ms_gate_switched_off(MS_ROOT_HOST) && !first_plenty(g))
-                return false;
-        /* What this process passes down keeps its children under the same rules. */
-        if (!opted_in)
-                setenv(MS_ENV_IMPLICIT, "1", 1);
-        return true;
+        return ms_gate_switched_off(MS_ROOT_HOST) || first_plenty(g);
 }
 
 /* The slow path, with errno as the program left it: memstop-gate.so but
@@ -259,10 +252,10 @@ __attribute__((cold, noinline)) static void slow_path(const struct ms_config *co
         ms_gate_run_fn *run;
 
         gate = gate_map();
-        if (gate && !first_of_tree(gate, config, opted_in, hinted)) {
-                run = gate_load();
-                if (run)
-                        run(gate, config, opted_in, hinted, argc, argv);
+        if (gate) {
+                gate_begin(gate, config, opted_in, hinted);
+                if (!first_of_tree(gate) && (run = gate_load()))
+                        run(gate, argc, argv);
         }
         errno = saved_errno;
 }
