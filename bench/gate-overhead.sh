@@ -34,8 +34,12 @@ done
 
 work=$(mktemp -d /tmp/memstop-gate-bench.XXXXXX)
 held=
+# (set -e applies in the trap: the sleep's status 143 would skip the rm.)
 cleanup() {
-        [ -n "$held" ] && kill "$held" 2>/dev/null && wait "$held" 2>/dev/null
+        if [ -n "$held" ]; then
+                kill "$held" 2>/dev/null || true
+                wait "$held" 2>/dev/null || true
+        fi
         rm -rf "$work"
 }
 trap cleanup EXIT

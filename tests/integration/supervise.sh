@@ -34,8 +34,10 @@ V1=/sys/fs/cgroup/memory
 
 tmpdir
 W=$TMPD
-mkdir -m 0700 "$W/run" "$W/cache"
+mkdir -m 0700 "$W/run" "$W/cache" "$W/tmp"
 export XDG_RUNTIME_DIR=$W/run XDG_CACHE_HOME=$W/cache
+# memstop's hold directory, which a memstop killed with its guardian leaves.
+export TMPDIR=$W/tmp
 unset MEMSTOP_SMALL MEMSTOP_WARNED
 
 # makefile DIR N MIB RAMP HOLD: N late-growing jobs.
