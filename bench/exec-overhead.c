@@ -25,7 +25,7 @@
 
 extern char **environ;
 
-#define MAX_CONFIGS 8
+#define MAX_CONFIGS 12
 #define MAX_ROUNDS 101
 #define MAX_ENV 512
 

@@ -226,13 +226,49 @@ long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
         return read_loop(fd, buf, len, (int64_t)off);
 }
 
+/*
+ * A one-line value (sysfs, cgroupfs, proc): read until its newline or the
+ * end. A kernfs file gives its whole value at the first read; reading on
+ * to see the end costs a second system call, on the gate's fast path too.
+ * -EFBIG when it does not fit in size - 1 bytes.
+ */
+static MS_HOT int read_line_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
+{
+        _cleanup_close_ int fd = open_at(dirfd, path);
+        size_t have = 0;
+        char extra;
+        long m;
+
+        if (fd < 0)
+                return fd;
+        while (have < size - 1) {
+                ssize_t n = read(fd, buf + have, size - 1 - have);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+                if (buf[have - 1] == '\n')
+                        break;
+        }
+        buf[have] = '\0';
+        *len = have;
+        if (have < size - 1 || buf[have - 1] == '\n')
+                return 0;
+        /* Full without its newline: is there more? */
+        m = ms_read_full(fd, &extra, 1);
+        return m < 0 ? (int)m : m > 0 ? -EFBIG : 0;
+}
+
 MS_HOT int ms_read_u64_at(int dirfd, const char *path, uint64_t *out)
 {
         char buf[64];
         size_t len = 0;
         int r;
 
-        r = ms_read_at(dirfd, path, buf, sizeof(buf), &len);
+        r = read_line_at(dirfd, path, buf, sizeof(buf), &len);
         if (r < 0)
                 return r == -EFBIG ? -EINVAL : r;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))

@@ -400,6 +400,19 @@ result "memstop.so alone: the slow path cannot be loaded: one line naming it, th
 	"status $STATUS" "stderr: $ERR"
 pre 5 MEMSTOP_SYSROOT="$H5" MEMSTOP_TIMEOUT=0.3 MEMSTOP_ON_TIMEOUT=fail -- sh -c 'exit 3'
 is "$STATUS" 124 "the same beside memstop-gate.so: held, then gives up (124)"
+# The fast path with a hint of a cgroup with a limit reads the cgroup's usage
+# (here missing: it takes the slow path, which memstop.so alone cannot load),
+# unless the host's figures leave room under the limit (three quarters of
+# memory here): then it reads nothing and runs.
+ram=$(($(awk '/^MemTotal:/{print $2}' /proc/meminfo) * 1024))
+bounded 5 env LD_PRELOAD="$W/alone/memstop.so" MEMSTOP_SMALL=sh MEMSTOP_CGROUP="v1:$((ram / 4 * 3)):${W#/}/nowhere" \
+	sh -c 'exit 3'
+result "fast path, a limit the host's figures leave room under: runs without reading the usage" \
+	"$([[ $STATUS == 3 && -z $ERR ]]; echo $?)" "status $STATUS" "stderr: $ERR"
+bounded 5 env LD_PRELOAD="$W/alone/memstop.so" MEMSTOP_SMALL=sh MEMSTOP_CGROUP="v1:$((64 << 20)):${W#/}/nowhere" \
+	sh -c 'exit 3'
+result "fast path, a 64 MiB limit: reads the usage (missing: the slow path, not loadable here)" \
+	"$([[ $STATUS == 3 && $ERR == *"memstop-gate.so"*"running ungated"* ]]; echo $?)" "status $STATUS" "stderr: $ERR"
 
 # --- stdout ------------------------------------------------------------------------------------
 

@@ -270,6 +270,8 @@ static void read_u64_invalid(void **state)
         static const char *const bad[] = {
                 "", "\n", "abc\n", "-1\n", "+1\n", " 123\n", "12 34\n", "12abc\n", "0x10\n",
                 "1.5\n", "MAX\n", "max2\n", "maximum\n", "18446744073709551616\n", "99999999999999999999\n",
+                /* Read up to the first newline, still one value only. */
+                "123\n456\n", "1\n2", "max\nfoo\n", "7\n" "1234567890123456789012345678901234567890123456789012345678901234567890\n",
         };
         uint64_t v = 42;
 
