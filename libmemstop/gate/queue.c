@@ -500,9 +500,13 @@ static uint64_t head_held(struct ms_ledger_file *f, struct ms_queue_waiter *w, c
                                                             : ms_backoff_usec(w->attempt++) * 1000;
         /* It may fit in time without anyone leaving, or a job may stop
          * running (a CPU freed is no exit): look again soon. */
-        if (((cand->supervised && ms_curve_valid(&cand->curve)) || ms_admit_cpus_full(&res->decision)) &&
-            sleep_ns > MS_HEAD_TIMED_POLL_NS)
+        if (res->decision.reason == MS_HELD_CPUS) {
+                if (sleep_ns > MS_HEAD_CPU_POLL_NS)
+                        sleep_ns = MS_HEAD_CPU_POLL_NS;
+        } else if (((cand->supervised && ms_curve_valid(&cand->curve)) || ms_admit_cpus_full(&res->decision)) &&
+                   sleep_ns > MS_HEAD_TIMED_POLL_NS) {
                 sleep_ns = MS_HEAD_TIMED_POLL_NS;
+        }
         /* Gathering ends when no one has joined for MS_GATHER_NS. */
         if (res->decision.reason == MS_HELD_GATHERING && sleep_ns > MS_GATHER_NS / 2)
                 sleep_ns = MS_GATHER_NS / 2;
