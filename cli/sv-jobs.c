@@ -21,34 +21,36 @@ int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose)
 {
         *t = (struct sv_tree){ .self = self, .freeze = freeze, .verbose = verbose };
         t->pids = calloc(SV_MAX_PROCS, sizeof(*t->pids));
+        t->infos = calloc(SV_MAX_PROCS, sizeof(*t->infos));
         t->procs.p = calloc(SV_MAX_PROCS, sizeof(*t->procs.p));
         t->views = calloc(SV_MAX_PROCS, sizeof(*t->views));
-        return t->pids && t->procs.p && t->views ? 0 : -ENOMEM;
+        return t->pids && t->infos && t->procs.p && t->views ? 0 : -ENOMEM;
 }
 
 void sv_tree_free(struct sv_tree *t)
 {
         sv_freezer_v1_close(t);
         free(t->pids);
+        free(t->infos);
         free(t->procs.p);
         free(t->views);
         ms_jobs_free(&t->jobs);
         t->pids = NULL;
+        t->infos = NULL;
         t->procs = (struct ms_procs){ 0 };
         t->views = NULL;
 }
 
 void sv_tree_scan(struct sv_tree *t, struct sv_report *rep, uint64_t now_ns)
 {
-        int n = ms_proc_tree_read(MS_ROOT_HOST, t->self, t->pids, SV_MAX_PROCS);
+        int n = ms_proc_tree_info_read(MS_ROOT_HOST, t->self, t->pids, t->infos, SV_MAX_PROCS);
         uint64_t ended_frozen_ns;
         size_t m = 0;
 
-        /* pids[0] is ourselves; the guardian is no part of the build. */
+        /* infos[0] is ourselves; the guardian is no part of the build. */
         for (int i = 1; i < n; i++)
-                if (t->pids[i] != sv_guard_pid() &&
-                    ms_proc_info_read(MS_ROOT_HOST, t->pids[i], &t->procs.p[m].info) == 0)
-                        m++;
+                if (t->infos[i].pid != sv_guard_pid())
+                        t->procs.p[m++].info = t->infos[i];
         t->procs.n = m;
         t->leaves = ms_procs_index(&t->procs);
         (void)ms_jobs_update(&t->jobs, &t->procs, t->self, t->child, now_ns, &ended_frozen_ns);

@@ -41,6 +41,7 @@ struct sv_tree {
         struct ms_freeze_params fp;
         /* The last look: buffers of SV_MAX_PROCS entries. */
         pid_t *pids;
+        struct ms_proc_info *infos;
         struct ms_procs procs;
         size_t leaves;
         struct ms_job_view *views;

@@ -187,26 +187,6 @@ static ssize_t snap_get(struct ms_snap *s, int rootfd, pid_t pid)
         return (ssize_t)lo;
 }
 
-/* Appends pid's children to out. -ENOTSUP: no children list where the
- * process's main thread should have one (the kernel lacks them, or it just
- * ended: either way, list proc/). */
-static int kids_read(int rootfd, const struct ms_snap_proc *p, pid_t *out, size_t max, size_t *n)
-{
-        char path[64], text[4096];
-        int r;
-
-        if (p->threads > 1)
-                return ms_proc_children_read(rootfd, p->pid, out, max, n);
-        snprintf(path, sizeof(path), "proc/%d/task/%d/children", (int)p->pid, (int)p->pid);
-        r = ms_read_at(rootfd, path, text, sizeof(text), NULL);
-        if (r == -ENOENT)
-                return -ENOTSUP;
-        if (r < 0)
-                return r == -EFBIG ? -ENOSPC : r;
-        r = ms_proc_children_parse(text, out, max, n);
-        return r == -EINVAL ? 0 : r; /* hostile text: no children */
-}
-
 /* Reads root's tree into c's snapshot: root, and below it everything but
  * what build drivers start. Returns 0, -ESRCH (root gone), or -ENOTSUP /
  * -ENOSPC (no children lists, or a tree too big to follow: list proc/). */
@@ -226,7 +206,7 @@ static int tree_load(struct ms_snap_cache *c, int rootfd, pid_t root)
                 }
                 if (c->snap.p[at].kids || (i > 0 && c->snap.p[at].driver))
                         continue;
-                r = kids_read(rootfd, &c->snap.p[at], todo, MS_SNAP_TREE_MAX, &n);
+                r = ms_proc_kids_read(rootfd, c->snap.p[at].pid, c->snap.p[at].threads, todo, MS_SNAP_TREE_MAX, &n);
                 if (r == -ENOTSUP || r == -ENOSPC)
                         return r;
                 c->snap.p[at].kids = true; /* or it ended: its children are gone or moved */

@@ -356,6 +356,23 @@ int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t 
         return r;
 }
 
+int ms_proc_kids_read(int rootfd, pid_t pid, uint64_t threads, pid_t *out, size_t max, size_t *n)
+{
+        char path[64], text[8192];
+        int r;
+
+        if (threads > 1)
+                return ms_proc_children_read(rootfd, pid, out, max, n);
+        snprintf(path, sizeof(path), "proc/%d/task/%d/children", (int)pid, (int)pid);
+        r = ms_read_at(rootfd, path, text, sizeof(text), NULL);
+        if (r == -ENOENT)
+                return -ENOTSUP;
+        if (r < 0)
+                return r == -EFBIG ? -ENOSPC : r;
+        r = ms_proc_children_parse(text, out, max, n);
+        return r == -EINVAL ? 0 : r; /* hostile text: no children */
+}
+
 void ms_proc_cmdline_format(const char *text, size_t len, char *buf, size_t size)
 {
         size_t n = 0;

@@ -86,6 +86,13 @@ int ms_proc_children_parse(const char *text, pid_t *out, size_t max, size_t *n);
  * -errno (-ENOENT: a kernel without CONFIG_PROC_CHILDREN). */
 int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t *n);
 
+/* The same knowing pid's thread count (proc/PID/stat): a process of one
+ * thread (or of 0: hostile text) has its main thread's, one read instead
+ * of listing task/. Returns 0, -ENOTSUP (no children list where the main thread should
+ * have one: the kernel lacks them, or the process just ended), -ENOSPC (out
+ * full, or a list too long to read), or -errno; hostile text adds nothing. */
+int ms_proc_kids_read(int rootfd, pid_t pid, uint64_t threads, pid_t *out, size_t max, size_t *n);
+
 /* The command line with NULs turned into spaces, cut to size ("" for a
  * zombie or a kernel thread). Pure on text of len bytes. */
 void ms_proc_cmdline_format(const char *text, size_t len, char *buf, size_t size);

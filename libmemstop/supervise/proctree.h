@@ -29,11 +29,13 @@ struct ms_proc_info {
 
 
 
-/* pid and its descendants, parents before children (breadth first).
- * Returns the number found (at most max) or -errno if pid itself is gone. */
-int ms_proc_tree_read(int rootfd, pid_t pid, pid_t *out, size_t max);
+/* pid and its descendants with their facts, parents before children
+ * (breadth first): out[0] is pid's. queue holds max pids (scratch). One
+ * stat read and one children read per process of one thread. Returns the
+ * number read (at most max), -ESRCH if pid itself is gone, or -errno. */
+int ms_proc_tree_info_read(int rootfd, pid_t pid, pid_t *queue, struct ms_proc_info *out, size_t max);
 
-/* stat and statm of pid. Returns 0, -ESRCH, or -errno. */
+/* stat of pid, and statm where stat has no RSS. Returns 0, -ESRCH, or -errno. */
 int ms_proc_info_read(int rootfd, pid_t pid, struct ms_proc_info *out);
 
 /* ms_build_driver(): never frozen, its children are jobs. */

@@ -53,26 +53,37 @@ static void fake_proc(const char *root, int pid, int ppid, char state, const cha
 static void tree_read(void **state)
 {
         struct fake *f = *state;
-        pid_t p[16];
-        struct ms_proc_info info;
+        pid_t q[16];
+        struct ms_proc_info info, p[16];
         int n;
 
         /* 10 make -> 11 sh -> 13 cc1, 12 sh (its second thread 20 has child 14). */
         fake_proc(f->root, 10, 1, 'S', "make", 100, "11 12 ");
         fake_proc(f->root, 11, 10, 'S', "sh", 50, "13 ");
         fake_proc(f->root, 12, 10, 'S', "sh", 50, "");
+        fake_write(f->root, "proc/12/stat", "12 (sh) S 10 10 10 0 -1 0 0 0 0 0 1 2 0 0 20 0 2 0 1012 0 0\n");
         fake_write(f->root, "proc/12/task/20/children", "14 ");
         fake_proc(f->root, 13, 11, 'R', "cc1", 1000, "");
         fake_proc(f->root, 14, 12, 'T', "cc1 x", 2000, "");
 
-        n = ms_proc_tree_read(f->fd, 10, p, 16);
+        n = ms_proc_tree_info_read(f->fd, 10, q, p, 16);
         assert_int_equal(n, 5);
-        assert_int_equal(p[0], 10);
+        assert_int_equal(p[0].pid, 10);
         /* Breadth first: parents before children. */
-        assert_true(p[1] == 11 || p[1] == 12);
-        assert_true(p[3] == 13 || p[3] == 14);
-        assert_int_equal(ms_proc_tree_read(f->fd, 10, p, 2), 2);
-        assert_int_equal(ms_proc_tree_read(f->fd, 99, p, 16), -ESRCH);
+        assert_true(p[1].pid == 11 || p[1].pid == 12);
+        assert_true(p[3].pid == 13 || p[3].pid == 14);
+        assert_int_equal(p[4].ppid, p[4].pid == 14 ? 12 : 11);
+        assert_int_equal(ms_proc_tree_info_read(f->fd, 10, q, p, 2), 2);
+        assert_int_equal(ms_proc_tree_info_read(f->fd, 99, q, p, 16), -ESRCH);
+        /* A process that ended meanwhile is left out; stat's RSS field, where
+         * it has one, spares the statm read. */
+        fake_write(f->root, "proc/11/task/11/children", "13 77 ");
+        fake_write(f->root, "proc/13/stat", "13 (cc1) R 11 11 11 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 1013 0 300\n");
+        n = ms_proc_tree_info_read(f->fd, 10, q, p, 16);
+        assert_int_equal(n, 5);
+        for (int i = 0; i < n; i++)
+                if (p[i].pid == 13)
+                        assert_int_equal(p[i].rss, 300ull * (uint64_t)sysconf(_SC_PAGESIZE));
 
         assert_int_equal(ms_proc_info_read(f->fd, 14, &info), 0);
         assert_int_equal(info.pid, 14);
