@@ -50,8 +50,9 @@ static MS_HOT int open_at(int dirfd, const char *path)
 }
 
 /* The one read loop: read() (off < 0) or pread() at off until len bytes or
- * the end of the file, through EINTR. */
-static MS_HOT long read_loop(int fd, void *buf, size_t len, int64_t off)
+ * the end of the file, through EINTR; with line, also until a read ends
+ * with a newline. */
+static MS_HOT long read_loop(int fd, void *buf, size_t len, int64_t off, bool line)
 {
         size_t have = 0;
 
@@ -66,13 +67,15 @@ static MS_HOT long read_loop(int fd, void *buf, size_t len, int64_t off)
                 if (n == 0)
                         break;
                 have += (size_t)n;
+                if (line && at[n - 1] == '\n')
+                        break;
         }
         return (long)have;
 }
 
 MS_HOT long ms_read_full(int fd, void *buf, size_t len)
 {
-        return read_loop(fd, buf, len, -1);
+        return read_loop(fd, buf, len, -1, false);
 }
 
 MS_HOT int ms_read_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
@@ -223,7 +226,7 @@ long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
         if (off > INT64_MAX)
                 return -EINVAL;
-        return read_loop(fd, buf, len, (int64_t)off);
+        return read_loop(fd, buf, len, (int64_t)off, false);
 }
 
 /*
@@ -235,27 +238,17 @@ long ms_pread_full(int fd, void *buf, size_t len, uint64_t off)
 static MS_HOT int read_line_at(int dirfd, const char *path, char *buf, size_t size, size_t *len)
 {
         _cleanup_close_ int fd = open_at(dirfd, path);
-        size_t have = 0;
         char extra;
-        long m;
+        long have, m;
 
         if (fd < 0)
                 return fd;
-        while (have < size - 1) {
-                ssize_t n = read(fd, buf + have, size - 1 - have);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                have += (size_t)n;
-                if (buf[have - 1] == '\n')
-                        break;
-        }
+        have = read_loop(fd, buf, size - 1, -1, true);
+        if (have < 0)
+                return (int)have;
         buf[have] = '\0';
-        *len = have;
-        if (have < size - 1 || buf[have - 1] == '\n')
+        *len = (size_t)have;
+        if ((size_t)have < size - 1 || buf[have - 1] == '\n')
                 return 0;
         /* Full without its newline: is there more? */
         m = ms_read_full(fd, &extra, 1);
