@@ -234,13 +234,21 @@ static bool long_first(struct ms_ledger_file *f, const struct ms_queue_waiter *w
         return true;
 }
 
+/* An admitted job learned to run less than MS_GATHER_MIN_MS. */
+static bool short_run(const struct ms_admitted *a)
+{
+        return a->end_ns > a->admitted_ns && a->end_ns - a->admitted_ns < MS_GATHER_MIN_MS * 1000ull * 1000;
+}
+
 /*
  * Gathering. A build starts its jobs at once (make -j, ninja): they join one
  * after the other within milliseconds, and the first to join started at
  * once, the second too, before long_first saw the others: two short units
  * first, and a long one last, alone at the end. So while no admitted job
  * runs (the CPUs idle; a job let in less than MS_CPU_START_NS ago runs, an
- * ancestor of the head or of a waiter does not count), a supervised head of
+ * ancestor of the head or of a waiter does not count, nor a job learned to
+ * run less than MS_GATHER_MIN_MS: a build's small main.c, started first,
+ * ended the gathering and the two shortest units went first), a supervised head of
  * learned duration at least MS_GATHER_MIN_MS waits as long as others still
  * join (the newest, itself included, less than MS_GATHER_NS ago), at most
  * MS_GATHER_MAX_NS after it became the head; those that joined meanwhile
@@ -255,7 +263,7 @@ static bool gathering(const struct ms_ledger_file *f, struct ms_queue_waiter *w,
             w->cand.curve.duration_ms < MS_GATHER_MIN_MS || now - w->head_since_ns >= MS_GATHER_MAX_NS)
                 return false;
         for (size_t k = 0; k < n; k++)
-                if (!adm[k].ancestor && !adm[k].container &&
+                if (!adm[k].ancestor && !adm[k].container && !short_run(&adm[k]) &&
                     (adm[k].running || (now >= adm[k].admitted_ns && now - adm[k].admitted_ns < MS_CPU_START_NS)))
                         return false;
         MS_LEDGER_FOREACH(f, i, MS_SLOTS_WAITING)

@@ -474,6 +474,30 @@ static void gathering_is_bounded(void **state)
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
 }
 
+/* A job learned to be short (a build's main.c, started first) does not end
+ * the gathering: the long units still start first (bench, stop 22). */
+static void a_short_job_running_does_not_end_gathering(void **state)
+{
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        build_start_setup(t);
+        t->f->slot[5] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + 5, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++, .since_ns = 990 * MS_,
+                                          .kind = MS_PREDICT_VERIFIED, .predicted = 100 * MIB, .worst = 100 * MIB,
+                                          .rss = 100 * MIB, .supervised = 1,
+                                          .curve = { 300, { 30, 60, 90, 120, 150, 180, 210, 240 } } };
+        assert_int_equal(join(t, 1000 * MS_), MS_QUEUE_LOOK);
+        assert_int_equal(step(t, 1000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_GATHERING);
+        waiting_job_since(t, 9, 9000, 1010 * MS_);
+        assert_int_equal(step(t, 1030 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_GATHERING);
+        assert_int_equal(step(t, 1050 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->f->slot[9].granted, MS_GRANT_LONG_FIRST);
+}
+
 static void short_or_plain_head_does_not_gather(void **state)
 {
         struct t *t = *state;
@@ -954,6 +978,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(free_cpus_go_to_the_longest_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(starting_build_gathers_then_the_longest_go_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(gathering_is_bounded, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_short_job_running_does_not_end_gathering, setup, teardown),
                 cmocka_unit_test_setup_teardown(short_or_plain_head_does_not_gather, setup, teardown),
                 cmocka_unit_test_setup_teardown(same_program_code_counts_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(code_not_counted_without_op, setup, teardown),
