@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util/fileio.h"
@@ -322,9 +323,56 @@ int ms_proc_children_parse(const char *text, pid_t *out, size_t max, size_t *n)
 }
 
 
+/* A children file longer than CHILDREN_TEXT (a process that started a
+ * thousand children or more), read in pieces: a pid cut at a piece's end is
+ * carried over to the next. Returns 0, -ENOSPC (out is full), -EINVAL or
+ * -errno. */
+#define CHILDREN_TEXT 8192
+static int children_long_read(int rootfd, const char *path, pid_t *out, size_t max, size_t *n)
+{
+        char buf[4096 + 12], tail[12];
+        size_t carry = 0;
+        struct stat st;
+        _cleanup_close_ int fd = ms_open_regular_at(rootfd, path, &st);
+
+        if (fd < 0)
+                return fd;
+        for (;;) {
+                long got = ms_read_full(fd, buf + carry, 4096);
+                size_t len, cut;
+                int r;
+
+                if (got < 0)
+                        return (int)got;
+                len = carry + (size_t)got;
+                for (cut = len; got > 0 && cut > 0 && buf[cut - 1] >= '0' && buf[cut - 1] <= '9'; cut--)
+                        ;
+                if (len - cut >= sizeof(tail))
+                        return -EINVAL; /* no pid has that many digits */
+                memcpy(tail, buf + cut, len - cut);
+                buf[cut] = '\0';
+                r = ms_proc_children_parse(buf, out, max, n);
+                if (r < 0 || got == 0)
+                        return r;
+                carry = len - cut;
+                memcpy(buf, tail, carry);
+        }
+}
+
+/* One children file, whatever its length. As ms_proc_children_parse. */
+static int children_file_read(int rootfd, const char *path, pid_t *out, size_t max, size_t *n)
+{
+        char text[CHILDREN_TEXT];
+        int r = ms_read_at(rootfd, path, text, sizeof(text), NULL);
+
+        if (r == -EFBIG)
+                return children_long_read(rootfd, path, out, max, n);
+        return r < 0 ? r : ms_proc_children_parse(text, out, max, n);
+}
+
 int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t *n)
 {
-        char path[64], text[8192];
+        char path[64];
         struct ms_pid_dir tasks;
         pid_t tid;
         int r = 0;
@@ -338,17 +386,12 @@ int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t 
                 int q;
 
                 snprintf(child, sizeof(child), "%s/%d/children", path, (int)tid);
-                q = ms_read_at(rootfd, child, text, sizeof(text), NULL);
+                q = children_file_read(rootfd, child, out, max, n);
                 if (q == -ENOENT || q == -ESRCH)
                         continue; /* the thread ended meanwhile */
-                if (q < 0 && q != -EFBIG) {
-                        r = q;
-                        break;
-                }
-                q = ms_proc_children_parse(text, out, max, n);
                 if (q < 0) {
                         r = q;
-                        if (q == -ENOSPC)
+                        if (q != -EINVAL)
                                 break;
                 }
         }
@@ -358,18 +401,15 @@ int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t 
 
 int ms_proc_kids_read(int rootfd, pid_t pid, uint64_t threads, pid_t *out, size_t max, size_t *n)
 {
-        char path[64], text[8192];
+        char path[64];
         int r;
 
         if (threads > 1)
                 return ms_proc_children_read(rootfd, pid, out, max, n);
         snprintf(path, sizeof(path), "proc/%d/task/%d/children", (int)pid, (int)pid);
-        r = ms_read_at(rootfd, path, text, sizeof(text), NULL);
+        r = children_file_read(rootfd, path, out, max, n);
         if (r == -ENOENT)
                 return -ENOTSUP;
-        if (r < 0)
-                return r == -EFBIG ? -ENOSPC : r;
-        r = ms_proc_children_parse(text, out, max, n);
         return r == -EINVAL ? 0 : r; /* hostile text: no children */
 }
 

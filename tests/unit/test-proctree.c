@@ -95,6 +95,45 @@ static void tree_read(void **state)
         assert_int_equal(ms_proc_info_read(f->fd, 99, &info), -ESRCH);
 }
 
+/* A children file longer than any buffer (a driver that started a thousand
+ * jobs or more) is read whole: the supervisor and the gate's snapshot
+ * stopped at 8 KiB, with the pid cut there read as another. */
+static void long_children_list(void **state)
+{
+        struct fake *f = *state;
+        enum { KIDS = 1500 };
+        static pid_t out[KIDS + 8];
+        char *text = malloc(KIDS * 8 + 1), digits[64];
+        size_t len = 0, n = 0;
+
+        assert_non_null(text);
+        for (int i = 0; i < KIDS; i++)
+                len += (size_t)sprintf(text + len, "%d ", 100000 + i);
+        assert_true(len > 8192);
+        fake_proc(f->root, 30, 1, 'S', "ninja", 100, text);
+        assert_int_equal(ms_proc_kids_read(f->fd, 30, 1, out, KIDS + 8, &n), 0);
+        assert_int_equal(n, KIDS);
+        for (int i = 0; i < KIDS; i++)
+                assert_int_equal(out[i], 100000 + i);
+        /* The same through the task directory (a process of two threads). */
+        n = 0;
+        assert_int_equal(ms_proc_kids_read(f->fd, 30, 2, out, KIDS + 8, &n), 0);
+        assert_int_equal(n, KIDS);
+        assert_int_equal(out[KIDS - 1], 100000 + KIDS - 1);
+        /* Room for fewer: full, what fits is kept. */
+        n = 0;
+        assert_int_equal(ms_proc_kids_read(f->fd, 30, 1, out, 1000, &n), -ENOSPC);
+        assert_int_equal(n, 1000);
+        /* A number no pid has, past the buffer: hostile text, no children. */
+        memset(digits, '7', sizeof(digits) - 1);
+        digits[sizeof(digits) - 1] = '\0';
+        strcpy(text + len, digits);
+        fake_proc(f->root, 31, 1, 'S', "ninja", 100, text);
+        n = 0;
+        assert_int_equal(ms_proc_kids_read(f->fd, 31, 1, out, KIDS + 8, &n), 0);
+        free(text);
+}
+
 static void cmdline_read(void **state)
 {
         struct fake *f = *state;
@@ -280,6 +319,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(drivers),
                 cmocka_unit_test_setup_teardown(tree_read, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(long_children_list, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(cmdline_read, fake_setup, fake_teardown),
                 cmocka_unit_test(build_cgroup_name),
                 cmocka_unit_test_setup_teardown(build_cgroup_without_controller, fake_setup, fake_teardown),
