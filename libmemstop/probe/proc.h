@@ -81,8 +81,8 @@ int ms_proc_memcg_read(int rootfd, pid_t pid, char *path, size_t size);
  * -EINVAL on garbage, -ENOSPC when out is full (what fit is kept). */
 int ms_proc_children_parse(const char *text, pid_t *out, size_t max, size_t *n);
 
-/* The children of every thread of pid (proc/PID/task/T/children), appended
- * to out[*n..max). Returns 0, -ESRCH if the process is gone, -ENOSPC, or
+/* The children of every thread of pid (proc/PID/task/T/children, read whole
+ * however long), appended to out[*n..max). Returns 0, -ESRCH if the process is gone, -ENOSPC, or
  * -errno (-ENOENT: a kernel without CONFIG_PROC_CHILDREN). */
 int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t *n);
 
@@ -90,7 +90,7 @@ int ms_proc_children_read(int rootfd, pid_t pid, pid_t *out, size_t max, size_t 
  * thread (or of 0: hostile text) has its main thread's, one read instead
  * of listing task/. Returns 0, -ENOTSUP (no children list where the main thread should
  * have one: the kernel lacks them, or the process just ended), -ENOSPC (out
- * full, or a list too long to read), or -errno; hostile text adds nothing. */
+ * full), or -errno; hostile text adds nothing. */
 int ms_proc_kids_read(int rootfd, pid_t pid, uint64_t threads, pid_t *out, size_t max, size_t *n);
 
 /* The command line with NULs turned into spaces, cut to size ("" for a
