@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,12 @@ void cli_error(const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+}
+
+bool cli_pid_alive(pid_t pid, void *userdata)
+{
+        (void)userdata;
+        return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 int cli_root(const struct cli *cli, int *root)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gate/config.h"
 #include "gate/settings.h"
@@ -47,6 +48,9 @@ struct cli {
 
 /* "memstop: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whether process pid exists (kill(pid, 0), EPERM counting as alive). */
+bool cli_pid_alive(pid_t pid, void *userdata);
 
 /* The root the figures are read from: MEMSTOP_SYSROOT opened, or MS_ROOT_HOST.
  * Returns 0 or -errno (reported). */

@@ -4,6 +4,7 @@
  * (the SVG of --timeline is sv-svg.c's, the trace sv-trace.c's), the files
  * they go to, and the live status line's text.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "gate/ledger.h"
 #include "gate/protocol.h"
 #include "probe/cgroup.h"
 #include "util/json.h"
+#include "util/parse.h"
 #include "util/size.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
@@ -201,22 +205,106 @@ int sv_report_json_write(const void *report, FILE *f)
 
 /* --- the hold file and the end ----------------------------------------------- */
 
-int sv_holdfile_make(struct sv_holdfile *h)
+static const char *tmp_dir(void)
 {
         const char *tmp = getenv("TMPDIR");
+
+        return tmp && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+int sv_holdfile_make(struct sv_holdfile *h)
+{
         int fd;
 
-        snprintf(h->dir, sizeof(h->dir), "%s/memstop-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+        /* Named for its memstop: a later one can tell when it is left over. */
+        snprintf(h->dir, sizeof(h->dir), "%s/" SV_HOLD_PREFIX "%" PRIu64 "-%d-XXXXXX", tmp_dir(), ms_pidns_self(),
+                 (int)getpid());
         if (!mkdtemp(h->dir)) {
                 h->dir[0] = '\0';
                 return -errno;
         }
-        snprintf(h->path, sizeof(h->path), "%s/held", h->dir);
+        snprintf(h->path, sizeof(h->path), "%s/" SV_HOLD_FILE, h->dir);
         fd = open(h->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         close(fd);
         return 0;
+}
+
+int sv_holdfile_name_parse(const char *name, uint64_t *pidns, pid_t *pid)
+{
+        const char *p = name;
+        uint64_t ns, v;
+        size_t k;
+
+        if (strncmp(p, SV_HOLD_PREFIX, strlen(SV_HOLD_PREFIX)) != 0)
+                return -EINVAL;
+        p += strlen(SV_HOLD_PREFIX);
+        if (ms_parse_u64_prefix(&p, &ns) < 0 || *p++ != '-' || ms_parse_u64_prefix(&p, &v) < 0 || *p++ != '-' ||
+            v == 0 || v > INT_MAX)
+                return -EINVAL;
+        /* mkdtemp's six letters or digits, and nothing after. */
+        for (k = 0; k < 6; k++)
+                if (!((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= '0' && p[k] <= '9')))
+                        return -EINVAL;
+        if (p[k] != '\0')
+                return -EINVAL;
+        *pidns = ns;
+        *pid = (pid_t)v;
+        return 0;
+}
+
+/* Entry name of dirfd: a directory of uid's, its hold file and itself
+ * removed, never following a link. Anything else in it stays, and so does
+ * the directory. */
+static bool remove_hold_dir(int dirfd, const char *name, uid_t uid)
+{
+        struct stat before, st;
+        int fd;
+
+        if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(before.st_mode) || before.st_uid != uid)
+                return false;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        /* The one we looked at, not another put there since. */
+        if (fstat(fd, &st) < 0 || st.st_ino != before.st_ino || st.st_dev != before.st_dev || st.st_uid != uid) {
+                close(fd);
+                return false;
+        }
+        if (fstatat(fd, SV_HOLD_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
+                (void)unlinkat(fd, SV_HOLD_FILE, 0);
+        close(fd);
+        return unlinkat(dirfd, name, AT_REMOVEDIR) == 0;
+}
+
+unsigned sv_holdfile_reap(const char *tmp, uint64_t pidns, uid_t uid, bool (*alive)(pid_t pid, void *userdata),
+                          void *userdata)
+{
+        int fd;
+        DIR *d;
+        struct dirent *e;
+        unsigned removed = 0;
+
+        /* Pids of an unknown namespace cannot be told dead. */
+        if (pidns == 0)
+                return 0;
+        fd = open(tmp ? tmp : tmp_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        if (!(d = fdopendir(fd))) {
+                close(fd);
+                return 0;
+        }
+        while ((e = readdir(d))) {
+                uint64_t ns;
+                pid_t pid;
+                if (sv_holdfile_name_parse(e->d_name, &ns, &pid) < 0 || ns != pidns || alive(pid, userdata))
+                        continue;
+                removed += remove_hold_dir(dirfd(d), e->d_name, uid);
+        }
+        closedir(d);
+        return removed;
 }
 
 void sv_holdfile_read(const struct sv_holdfile *h, struct sv_report *r)

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate/ledger.h"
 #include "gate/protocol.h"
 #include "gate/statedir.h"
 #include "probe/memory.h"
@@ -238,6 +239,8 @@ static int setup(struct sv *s)
         sv_memory_setup(&s->mem, cli, s->tree.self, &s->rep);
         sv_freezer_open(&s->tree, s->mem.has_build ? &s->mem.build : NULL);
         cli_export_hint(cli, s->mem.has_build ? &s->mem.build : &s->mem.own);
+        /* What memstops killed with their guardians left, then ours. */
+        (void)sv_holdfile_reap(NULL, ms_pidns_self(), geteuid(), cli_pid_alive, NULL);
         if (sv_holdfile_make(&s->hold) == 0)
                 (void)setenv(MS_ENV_REPORT, s->hold.path, 1);
         sv_status_start(&s->status, cli);

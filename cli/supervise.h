@@ -84,8 +84,22 @@ struct sv_holdfile {
         char path[PATH_MAX + 16];
 };
 
-/* Returns 0 or -errno (the directory, if made, is still to be removed). */
+#define SV_HOLD_PREFIX "memstop-"
+#define SV_HOLD_FILE "held"
+
+/* The directory is $TMPDIR/memstop-PIDNS-PID-XXXXXX (PIDNS: the inode of our
+ * /proc/self/ns/pid, PID our pid). Returns 0 or -errno (the directory, if
+ * made, is still to be removed). */
 int sv_holdfile_make(struct sv_holdfile *h);
+/* Parse a hold directory's name. Returns 0 or -EINVAL. */
+int sv_holdfile_name_parse(const char *name, uint64_t *pidns, pid_t *pid);
+/* Remove what memstops killed with their guardians left in tmp (NULL:
+ * $TMPDIR or /tmp): the hold directories owned by uid, of pid namespace
+ * pidns (0: none is removed), whose memstop is not alive(). Only the hold
+ * file and the directory go; one holding anything else stays. Returns how
+ * many were removed. */
+unsigned sv_holdfile_reap(const char *tmp, uint64_t pidns, uid_t uid, bool (*alive)(pid_t pid, void *userdata),
+                          void *userdata);
 /* Add its lines to the report: how many were gated, held how long. */
 void sv_holdfile_read(const struct sv_holdfile *h, struct sv_report *r);
 void sv_holdfile_remove(struct sv_holdfile *h);

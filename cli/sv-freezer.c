@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 
 #include "supervise/buildcg.h"
@@ -100,17 +99,11 @@ void sv_freezer_thaw_all(struct sv_tree *t)
                 cg_thaw(t, t->n_cg_jobs - 1);
 }
 
-static bool pid_alive(pid_t pid, void *userdata)
-{
-        (void)userdata;
-        return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* What a memstop killed with its guardian left frozen runs again. */
 static void reap_stale(const struct ms_cgroup *own)
 {
         unsigned removed;
-        int n = ms_freezer_v1_reap(MS_ROOT_HOST, own, pid_alive, NULL, &removed);
+        int n = ms_freezer_v1_reap(MS_ROOT_HOST, own, cli_pid_alive, NULL, &removed);
 
         if (n > 0)
                 cli_error("resumed %d process%s left frozen in %u freezer cgroup%s of a memstop killed with its "

@@ -291,6 +291,43 @@ else
 	skip "no v1 freezer hierarchy at $FZ" "kill -9 of memstop and its guardian: the next memstop resumes the jobs"
 fi
 
+# --- kill -9 of memstop and its guardian: the hold directory -----------------------
+# Left in $TMPDIR (memstop-PIDNS-PID-XXXXXX); the next memstop to start
+# removes it, and nothing else there: not another user's, not a live
+# memstop's, not a name of another kind. (bounded keeps its files there too.)
+pidns=$(stat -L -c %i /proc/self/ns/pid)
+sh -c : &
+dead=$!
+wait "$dead"
+mkdir "$TMPDIR/memstop-test.keep" "$TMPDIR/memstop-1-1-other" "$TMPDIR/memstop-$pidns-$dead-nobody"
+chown nobody "$TMPDIR/memstop-$pidns-$dead-nobody"
+spawn "$MEMSTOP" -- sleep 600
+M=$SPAWNED
+comms() { for p in $(descendants "$1"); do cat "/proc/$p/comm" 2>/dev/null; done | tr '\n' ' '; }
+wait_until 30 eval '[[ " $(comms "$M")" == *" memstop-guard "* && " $(comms "$M")" == *" sleep "* ]]'
+all=$(descendants "$M")
+guard=
+for p in $all; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || guard=$p; done
+kill -KILL $guard "$M"
+wait "$M" 2>/dev/null
+for p in $all; do kill -KILL "$p" 2>/dev/null; done
+held=$(cd "$TMPDIR" && ls -d memstop-[0-9]*-"$M"-* 2>/dev/null)
+result "kill -9 of memstop and its guardian (${guard:-none found}): its hold directory is left" \
+	"$([ -n "$guard" ] && [ -e "$TMPDIR/$held/held" ]; echo $?)" "in $TMPDIR: $(ls "$TMPDIR")"
+# Another memstop, alive, beside it.
+spawn "$MEMSTOP" -- sleep 600
+M2=$SPAWNED
+wait_until 30 eval '[ "$(cd "$TMPDIR" && ls -d memstop-[0-9]*-"$M2"-* 2>/dev/null)" ]'
+bounded 60 "$MEMSTOP" -- true
+is "$STATUS" 0 "the next memstop runs its command"
+is "$(cd "$TMPDIR" && LC_ALL=C ls -d memstop-[0-9]* memstop-test.keep | grep -v -- "-$M2-" | tr '\n' ' ')" \
+	"memstop-1-1-other memstop-$pidns-$dead-nobody memstop-test.keep " \
+	"... and removes the hold directory left, and nothing else (not another user's)"
+result "... not the hold directory of a memstop that runs" \
+	"$(cd "$TMPDIR" && ls -d memstop-[0-9]*-"$M2"-* >/dev/null 2>&1; echo $?)" "in $TMPDIR: $(ls "$TMPDIR")"
+kill_tree "$M2"
+rm -rf "$TMPDIR/memstop-test.keep" "$TMPDIR/memstop-1-1-other" "$TMPDIR/memstop-$pidns-$dead-nobody"
+
 # --- OOM kills: this build's, from its start ------------------------------------
 new_cgroup oom 200M
 bounded 60 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" "$HOG" 300M --hold 0
