@@ -30,6 +30,13 @@ static uint64_t surprise_of(uint64_t predicted, uint64_t worst, unsigned runs)
         return target > predicted ? target - predicted : 0;
 }
 
+/* The same for a pair of jobs under a supervisor that freezes (admit.h):
+ * up to the program's largest peak only. */
+static uint64_t surprise_of_pair(uint64_t predicted, uint64_t worst)
+{
+        return worst > predicted ? worst - predicted : 0;
+}
+
 unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint64_t peak)
 {
         bool agree = typical > 0 && least >= typical - typical / 5 && peak <= typical + typical / 5;
@@ -224,8 +231,8 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                      const struct ms_candidate *cand, uint64_t now_ns, struct ms_admit_result *out)
 {
         struct ms_admit_result r = { .admit = true, .reason = MS_ADMIT_FITS };
-        uint64_t surprise = 0;
-        bool settling = false;
+        uint64_t surprise = 0, surprise_pair = 0;
+        bool settling = false, all_supervised = cand->supervised;
         size_t others = 0;  /* admitted jobs not its ancestors */
         size_t running = 0; /* ... of them on a CPU or waiting for one */
         bool undue = false; /* one of those has no known end, or is twice past it */
@@ -243,19 +250,27 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                 r.reserved += ms_admitted_pending(a);
                 if (ms_admitted_settling(a, now_ns))
                         settling = true;
+                all_supervised &= a->supervised;
                 /* One typical job still below its prediction may yet turn out big. */
-                if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a))
+                if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a)) {
                         if (surprise_of(a->predicted, a->worst, a->runs) > surprise)
                                 surprise = surprise_of(a->predicted, a->worst, a->runs);
+                        if (surprise_of_pair(a->predicted, a->worst) > surprise_pair)
+                                surprise_pair = surprise_of_pair(a->predicted, a->worst);
+                }
         }
         /* Its own surprise matters only beside others: alone, it is -j1. */
-        if (cand->kind == MS_PREDICT_TYPICAL && others > 0 &&
-            surprise_of(cand->predicted, cand->worst, cand->runs) > surprise)
-                surprise = surprise_of(cand->predicted, cand->worst, cand->runs);
-        /* Supervised or not: freezing a surprise stops its growth but frees
-         * nothing, and in a tight cgroup what it holds is what the others
-         * need to end. */
-        r.reserved += surprise;
+        if (cand->kind == MS_PREDICT_TYPICAL && others > 0) {
+                if (surprise_of(cand->predicted, cand->worst, cand->runs) > surprise)
+                        surprise = surprise_of(cand->predicted, cand->worst, cand->runs);
+                if (surprise_of_pair(cand->predicted, cand->worst) > surprise_pair)
+                        surprise_pair = surprise_of_pair(cand->predicted, cand->worst);
+        }
+        /* Freezing a surprise stops its growth but frees nothing, and in a
+         * tight cgroup what it holds is what the others need to end: as
+         * much again is kept in reserve, but for a pair that a supervisor
+         * freezes (admit.h). */
+        r.reserved += others == 1 && all_supervised ? surprise_pair : surprise;
         r.need = cand->kind == MS_PREDICT_UNKNOWN ? cand->worst : cand->predicted;
         r.free = sat_sub(available, r.reserved);
 

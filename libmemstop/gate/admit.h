@@ -43,7 +43,16 @@
  *
  * The surprise is kept in reserve for supervised candidates too (a frozen
  * job frees nothing), and a candidate's own only beside other admitted jobs
- * (alone, a surprise harms nobody). And time: a verified job, or a
+ * (alone, a surprise harms nobody). But for a pair: a candidate that would
+ * join exactly one other admitted job, both under a supervisor that freezes,
+ * keeps only up to the program's largest peak in reserve. Of two jobs, the
+ * one past its prediction and 1/8 is frozen first (supervise/freeze.h) and
+ * holds no more than that 1/8 (the threshold's margin), while the other ends
+ * in what was reserved for it; if both are, the younger is frozen and the
+ * older has the rest. A third job beside them keeps the whole surprise in
+ * reserve: on a first build's guess (a median of few runs, after a small
+ * main.c) four units let in at once all outgrew it, and one was OOM-killed
+ * though three were frozen. And time: a verified job, or a
  * typical one whose program's runs are believed (ms_typical_trust: batch
  * jobs that differ only in an argument), whose growth curve is known
  * (curve.h: its own, or its program's newest) and that is supervised may also

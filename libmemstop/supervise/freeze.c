@@ -44,6 +44,13 @@ static bool freezable(const struct ms_job_view *j)
         return growing(j) && j->freezes < MS_FREEZE_MAX_PER_JOB;
 }
 
+/* Past its predicted peak and 1/8: it broke the promise the gate admitted
+ * the others on; their growth is reserved, its is not. */
+static bool surprise(const struct ms_job_view *j)
+{
+        return j->peak && j->rss > j->peak + j->peak / 8;
+}
+
 /* Growth over the horizon that nobody expected: for a job with a predicted
  * peak, growth up to the peak (and 1/8 more) was reserved by the gate and
  * subtracted from what admission considered free; only a job past that
@@ -60,7 +67,7 @@ static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool ba
                 return 0;
         g = (uint64_t)j->rate * horizon_ms / 1000;
         /* Unknown, or past its prediction and 1/8: its size is unknown again. */
-        if (!j->peak || j->rss > j->peak + j->peak / 8) {
+        if (!j->peak || surprise(j)) {
                 again = (uint64_t)j->rate * MS_FREEZE_UNKNOWN_MS / 1000;
                 if (again > j->rss)
                         again = j->rss;
@@ -75,14 +82,24 @@ static bool younger(const struct ms_job_view *jobs, size_t a, size_t b)
         return jobs[a].start > jobs[b].start || (jobs[a].start == jobs[b].start && a > b);
 }
 
-/* The youngest growing job older than job `below` (n: any), or n. */
-static size_t youngest_growing(const struct ms_job_view *jobs, size_t n, size_t below)
+/* Whether job a is frozen before job b: a surprise before a job within its
+ * prediction (those have room reserved to end; a surprise frozen keeps what
+ * it holds but takes no more), then the younger first. */
+static bool first(const struct ms_job_view *jobs, size_t a, size_t b)
+{
+        if (surprise(&jobs[a]) != surprise(&jobs[b]))
+                return surprise(&jobs[a]);
+        return younger(jobs, a, b);
+}
+
+/* The next growing job to freeze after job `after` (n: the first), or n. */
+static size_t next_to_freeze(const struct ms_job_view *jobs, size_t n, size_t after)
 {
         size_t best = n;
 
         for (size_t i = 0; i < n; i++)
-                if (freezable(&jobs[i]) && (below == n || younger(jobs, below, i)) &&
-                    (best == n || younger(jobs, i, best)))
+                if (freezable(&jobs[i]) && (after == n || first(jobs, after, i)) &&
+                    (best == n || first(jobs, i, best)))
                         best = i;
         return best;
 }
@@ -144,12 +161,12 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
 
         projected = clamp_i64(in->available) - clamp_i64(grow);
         if (projected < clamp_i64(p->freeze_below)) {
-                size_t below = n;
+                size_t after = n;
                 while (running > 1 && projected < clamp_i64(p->freeze_below) && k < max) {
-                        i = youngest_growing(jobs, n, below);
+                        i = next_to_freeze(jobs, n, after);
                         if (i == n)
                                 break;
-                        below = i;
+                        after = i;
                         running--;
                         projected += clamp_i64(growth(&jobs[i], p->horizon_ms, backed));
                         out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
@@ -158,15 +175,16 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         }
         if (in->stalling) {
                 if (running > 1 && k < max && since(in->now_ns, in->last_freeze_ns, p->stall_interval_ns)) {
-                        i = youngest_growing(jobs, n, n);
+                        i = next_to_freeze(jobs, n, n);
                         if (i < n)
                                 out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
                 }
                 return k;
         }
         i = oldest_frozen(jobs, n);
-        /* A job of unknown peak resumes into growth: as much again as its RSS. */
-        if (i < n && !jobs[i].peak)
+        /* A job of unknown peak, or past it, resumes into growth: as much
+         * again as its RSS. */
+        if (i < n && (!jobs[i].peak || surprise(&jobs[i])))
                 projected -= clamp_i64(jobs[i].rss);
         /* What it waits for has gone: a job ended since it was frozen. */
         if (i < n && in->last_end_ns <= jobs[i].frozen_ns)

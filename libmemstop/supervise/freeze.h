@@ -17,9 +17,14 @@
  *   on others' predicted ends, admit.h). Below both, a job that outlives its
  *   prediction is eating the margin and all growth counts. Or freeze when
  *   pressure says the
- *   build stalls. The youngest growing job goes first, then the next
- *   youngest, until the projection is back above the level; never the last
- *   running job. A job that does not grow is never frozen: it would free
+ *   build stalls. A job past its prediction and 1/8 goes first (the others'
+ *   growth was reserved, so they can end beside it; frozen in its place, a
+ *   job within its prediction would leave the one that broke its own to
+ *   grow into what is left), the youngest of them first; then the youngest
+ *   growing job, then the next youngest, until the projection is back above
+ *   the level; never the last running job. A frozen job past its prediction
+ *   resumes into growth of as much again as its RSS, like one of unknown
+ *   peak. A job that does not grow is never frozen: it would free
  *   nothing.
  * - A job is frozen at most MS_FREEZE_MAX_PER_JOB times: after that it is
  *   never chosen again (the next youngest growing one is), so no job flaps.

@@ -361,6 +361,46 @@ static void supervised_typical_job_is_on_probation_half_as_long(void **state)
         assert_true(ms_admitted_settling(&a, NOW));
 }
 
+/* Typical 400, largest 450: a pair under a supervisor that freezes keeps
+ * only the largest in reserve (50), not as much again; a third job, or a
+ * job nobody freezes, keeps it all; and once past its prediction a job
+ * reserves as before. */
+static void a_supervised_pair_keeps_the_largest_peak_in_reserve(void **state)
+{
+        struct ms_candidate c = { .kind = MS_PREDICT_TYPICAL, .predicted = 400 * MIB, .worst = 450 * MIB,
+                                  .supervised = true };
+        struct ms_admitted a[2] = { running(MS_PREDICT_TYPICAL, 400 * MIB, 450 * MIB, 10 * MIB, 500 * MS, 400 * MS),
+                                    running(MS_PREDICT_VERIFIED, 10 * MIB, 10 * MIB, 10 * MIB, 500 * MS, 400 * MS) };
+        struct ms_admit_result r;
+
+        a[0].supervised = a[1].supervised = true;
+        /* 390 to come + 50 + 400 + 102 = 942 <= 1014. */
+        ms_admit_decide(1014 * MIB, 102 * MIB, a, 1, &c, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 390 * MIB + 50 * MIB);
+        /* A third: as much again. */
+        ms_admit_decide(2048 * MIB, 102 * MIB, a, 2, &c, NOW, &r);
+        assert_int_equal(r.reserved, 390 * MIB + 400 * MIB);
+        /* The other job not frozen by anyone, or the candidate not. */
+        a[0].supervised = false;
+        ms_admit_decide(1014 * MIB, 102 * MIB, a, 1, &c, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reserved, 390 * MIB + 400 * MIB);
+        a[0].supervised = true;
+        c.supervised = false;
+        ms_admit_decide(1014 * MIB, 102 * MIB, a, 1, &c, NOW, &r);
+        assert_false(r.admit);
+        assert_int_equal(r.reserved, 390 * MIB + 400 * MIB);
+        /* Past its prediction and 1/8: as much again, pair or not. */
+        a[0].rss = 500 * MIB;
+        assert_int_equal(ms_admitted_pending(&a[0]), 300 * MIB);
+        /* Beside a verified job: the candidate's own largest only. */
+        c.supervised = true;
+        ms_admit_decide(1014 * MIB, 102 * MIB, &a[1], 1, &c, NOW, &r);
+        assert_true(r.admit);
+        assert_int_equal(r.reserved, 50 * MIB);
+}
+
 /* A frozen surprise frees nothing: supervised candidates keep it in reserve too. */
 static void supervised_candidate_keeps_the_surprise_in_reserve(void **state)
 {
@@ -719,6 +759,7 @@ int main(void)
                 cmocka_unit_test(typical_job_reserves_one_surprise),
                 cmocka_unit_test(surprise_reserve_is_counted_once),
                 cmocka_unit_test(a_surprise_is_at_least_as_much_again),
+                cmocka_unit_test(a_supervised_pair_keeps_the_largest_peak_in_reserve),
                 cmocka_unit_test(runs_that_agree_are_trusted),
                 cmocka_unit_test(candidates_from_the_history),
                 cmocka_unit_test(job_past_its_typical_size_reserves_the_worst_and_settles),

@@ -226,8 +226,11 @@ static void resume_rate_limited(void **state)
 }
 
 /* A job past its prediction (and 1/8) is of unknown size again: it may grow
- * as much again as it holds, so the younger one is frozen while it is small,
- * though memory looks fine for the next 0.3 s. */
+ * as much again as it holds, so a job is frozen though memory looks fine for
+ * the next 0.3 s; and it is that job, older though it is: the younger one,
+ * within its prediction, has its growth reserved (250 MiB more, 400
+ * available), while frozen in its place it would leave the other to grow
+ * into 400 MiB with 460 to come. */
 static void a_job_past_its_prediction_is_projected_as_unknown(void **state)
 {
         struct ms_job_view j[] = { job(5, 460, 100, false), job(10, 150, 100, false) };
@@ -238,10 +241,58 @@ static void a_job_past_its_prediction_is_projected_as_unknown(void **state)
         j[1].peak = MiB(400);
         assert_int_equal(decide(&in, j, 2, a), 1);
         assert_int_equal(a[0].verb, MS_FREEZE_STOP);
-        assert_int_equal(a[0].job, 1);
+        assert_int_equal(a[0].job, 0);
         /* Within its prediction, growth was reserved: nothing to do. */
         j[0].rss = MiB(300);
         assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+/* Of several jobs past their predictions, the youngest goes first, and all
+ * of them before a job within its own; with none past, the youngest growing. */
+static void surprises_first_youngest_of_them_first(void **state)
+{
+        struct ms_job_view j[] = { job(5, 300, 100, false), job(10, 300, 100, false), job(20, 100, 100, false),
+                                   job(30, 100, 100, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(50), .calm = true };
+        struct ms_freeze_action a[16];
+        size_t n;
+
+        j[0].peak = j[1].peak = MiB(200); /* past 225: surprises */
+        j[2].peak = j[3].peak = MiB(400);
+        /* 50 - 300 - 300 - 2 x 30 (not backed: 600 to come, 50 available):
+         * job 1 (-310), job 0 (-10), job 3 (20): three, never the fourth. */
+        n = decide(&in, j, 4, a);
+        assert_int_equal(n, 3);
+        assert_int_equal(a[0].job, 1);
+        assert_int_equal(a[1].job, 0);
+        assert_int_equal(a[2].job, 3);
+        /* None past its prediction: the youngest growing. */
+        j[0].peak = j[1].peak = MiB(400);
+        n = decide(&in, j, 4, a);
+        assert_true(n >= 1);
+        assert_int_equal(a[0].job, 3);
+}
+
+/* A frozen job that was past its prediction resumes into growth of as much
+ * again as its RSS, like one of unknown size. */
+static void a_frozen_surprise_resumes_counting_its_rss(void **state)
+{
+        struct ms_job_view j[] = { job(5, 100, 0, false), job(20, 300, 0, true) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(500), .calm = true,
+                                      .last_end_ns = 9 * S };
+        struct ms_freeze_action a[16];
+
+        j[1].frozen_ns = 8 * S;
+        j[1].peak = MiB(200); /* past 225 */
+        /* 500 - 300 = 200 < 264: not yet. */
+        assert_int_equal(decide(&in, j, 2, a), 0);
+        in.available = MiB(600); /* 300 >= 264 */
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        /* Within its prediction, its growth was reserved: 500 will do. */
+        j[1].peak = MiB(400);
+        in.available = MiB(500);
+        assert_int_equal(decide(&in, j, 2, a), 1);
 }
 
 /* Memory that looks better for a moment is no reason: a job must have ended. */
@@ -466,6 +517,8 @@ int main(void)
                 cmocka_unit_test(resume_rate_limited),
                 cmocka_unit_test(resume_only_after_a_job_ended),
                 cmocka_unit_test(a_job_past_its_prediction_is_projected_as_unknown),
+                cmocka_unit_test(surprises_first_youngest_of_them_first),
+                cmocka_unit_test(a_frozen_surprise_resumes_counting_its_rss),
                 cmocka_unit_test(no_job_is_frozen_more_than_its_share),
                 cmocka_unit_test(no_resume_under_pressure),
                 cmocka_unit_test(nothing_running_resumes_at_once),
