@@ -30,11 +30,21 @@ static uint64_t surprise_of(uint64_t predicted, uint64_t worst, unsigned runs)
         return target > predicted ? target - predicted : 0;
 }
 
-/* The same for a pair of jobs under a supervisor that freezes (admit.h):
- * up to the program's largest peak only. */
-static uint64_t surprise_of_pair(uint64_t predicted, uint64_t worst)
+/* The largest surprise of the jobs so far, as kept in reserve in general
+ * (all) and for a pair under a supervisor that freezes (pair: up to the
+ * program's largest peak only, admit.h). */
+struct surprises {
+        uint64_t all, pair;
+};
+
+static void note_surprise(struct surprises *s, uint64_t predicted, uint64_t worst, unsigned runs)
 {
-        return worst > predicted ? worst - predicted : 0;
+        uint64_t all = surprise_of(predicted, worst, runs), pair = worst > predicted ? worst - predicted : 0;
+
+        if (all > s->all)
+                s->all = all;
+        if (pair > s->pair)
+                s->pair = pair;
 }
 
 unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint64_t peak)
@@ -231,7 +241,7 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                      const struct ms_candidate *cand, uint64_t now_ns, struct ms_admit_result *out)
 {
         struct ms_admit_result r = { .admit = true, .reason = MS_ADMIT_FITS };
-        uint64_t surprise = 0, surprise_pair = 0;
+        struct surprises surprise = { 0, 0 };
         bool settling = false, all_supervised = cand->supervised;
         size_t others = 0;  /* admitted jobs not its ancestors */
         size_t running = 0; /* ... of them on a CPU or waiting for one */
@@ -252,25 +262,17 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                         settling = true;
                 all_supervised &= a->supervised;
                 /* One typical job still below its prediction may yet turn out big. */
-                if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a)) {
-                        if (surprise_of(a->predicted, a->worst, a->runs) > surprise)
-                                surprise = surprise_of(a->predicted, a->worst, a->runs);
-                        if (surprise_of_pair(a->predicted, a->worst) > surprise_pair)
-                                surprise_pair = surprise_of_pair(a->predicted, a->worst);
-                }
+                if (a->kind == MS_PREDICT_TYPICAL && !over_prediction(a))
+                        note_surprise(&surprise, a->predicted, a->worst, a->runs);
         }
         /* Its own surprise matters only beside others: alone, it is -j1. */
-        if (cand->kind == MS_PREDICT_TYPICAL && others > 0) {
-                if (surprise_of(cand->predicted, cand->worst, cand->runs) > surprise)
-                        surprise = surprise_of(cand->predicted, cand->worst, cand->runs);
-                if (surprise_of_pair(cand->predicted, cand->worst) > surprise_pair)
-                        surprise_pair = surprise_of_pair(cand->predicted, cand->worst);
-        }
+        if (cand->kind == MS_PREDICT_TYPICAL && others > 0)
+                note_surprise(&surprise, cand->predicted, cand->worst, cand->runs);
         /* Freezing a surprise stops its growth but frees nothing, and in a
          * tight cgroup what it holds is what the others need to end: as
          * much again is kept in reserve, but for a pair that a supervisor
          * freezes (admit.h). */
-        r.reserved += others == 1 && all_supervised ? surprise_pair : surprise;
+        r.reserved += others == 1 && all_supervised ? surprise.pair : surprise.all;
         r.need = cand->kind == MS_PREDICT_UNKNOWN ? cand->worst : cand->predicted;
         r.free = sat_sub(available, r.reserved);
 

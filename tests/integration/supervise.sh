@@ -69,6 +69,12 @@ descendants() {
 	done
 }
 
+# guardian PID...: the one of the pids that is memstop's guardian, "" if none.
+guardian() {
+	local p
+	for p in "$@"; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || echo "$p"; done
+}
+
 # The v1 freezer cgroup of a process, "" outside the hierarchy.
 FZ=/sys/fs/cgroup/freezer
 freezer_of() { awk -F: '$2 == "freezer" { print $3 }' "/proc/$1/cgroup" 2>/dev/null; }
@@ -238,8 +244,7 @@ M=$SPAWNED
 all=
 # Event order, not timing: the command exits only after jobs were seen frozen.
 wait_until 60 eval '[ -n "$(stopped $(descendants $M))" ]' && all=$(descendants "$M")
-guard=
-for p in $all; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || guard=$p; done
+guard=$(guardian $all)
 touch "$W/exit.go"
 if wait_until 30 eval '! alive $M'; then
 	wait "$M"
@@ -273,8 +278,7 @@ cgroup_remove "$CG"
 # stopped with SIGSTOP cannot be told from one stopped on purpose).
 if [ -e "$FZ/cgroup.procs" ]; then
 	frozen_build kill9both env
-	guard=
-	for p in $all; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || guard=$p; done
+	guard=$(guardian $all)
 	kill -KILL $guard "$M"
 	wait "$M" 2>/dev/null
 	left=$(stopped $all)
@@ -303,11 +307,9 @@ mkdir "$TMPDIR/memstop-test.keep" "$TMPDIR/memstop-1-1-other" "$TMPDIR/memstop-$
 chown nobody "$TMPDIR/memstop-$pidns-$dead-nobody"
 spawn "$MEMSTOP" -- sleep 600
 M=$SPAWNED
-comms() { for p in $(descendants "$1"); do cat "/proc/$p/comm" 2>/dev/null; done | tr '\n' ' '; }
-wait_until 30 eval '[[ " $(comms "$M")" == *" memstop-guard "* && " $(comms "$M")" == *" sleep "* ]]'
+wait_until 30 eval '[ -n "$(guardian $(descendants "$M"))" ] && pgrep -x sleep -P "$M" >/dev/null'
 all=$(descendants "$M")
-guard=
-for p in $all; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != memstop-guard ]] || guard=$p; done
+guard=$(guardian $all)
 kill -KILL $guard "$M"
 wait "$M" 2>/dev/null
 for p in $all; do kill -KILL "$p" 2>/dev/null; done
