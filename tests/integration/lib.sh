@@ -207,7 +207,8 @@ kill_tree() {
 }
 
 # bounded SECONDS COMMAND...: run COMMAND (stdin from /dev/null), give it
-# SECONDS to finish, kill it after that. Sets STATUS (exit status, or "hung"),
+# SECONDS to finish, kill it after that. Sets STATUS (exit status, or "hung",
+# and then HUNG_PS: ps of the tree before it was killed),
 # OUT and ERR (its whole stdout and stderr, also in the files BOUT and BERR
 # until the next call), ELAPSED (microseconds) and PID.
 bounded() {
@@ -224,6 +225,9 @@ bounded() {
 		STATUS=$?
 	else
 		STATUS=hung
+		# What was left, for the diagnostics: the tree as it hung.
+		HUNG_PS=$(ps -o pid,ppid,stat,wchan:22,rss,etime,args -p \
+			"$(_descendants "$PID" | tr '\n' ' ')$PID" 2>&1)
 		kill_tree "$PID"
 	fi
 	ELAPSED=$(($(now_usec) - t0))

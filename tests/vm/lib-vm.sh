@@ -12,6 +12,7 @@
 #   cg2_oom_kills "$CG"               # memory.events oom_kill
 #   vm_makefile DIR N MIB RAMP HOLD   # N jobs of bench/job, each leaves DIR/doneI
 #   vm_build CG LABEL CMD...          # CMD make -s -k -jN -C DIR in CG: STATUS, DONE, KILLS
+#   vm_unhang LABEL                   # after bounded: STATUS hung said, and made 124
 #   nobody_setup; "${NOBODY[@]}" CMD  # CMD as an unprivileged user (a container's)
 #   known_broken "desc" "$status" "what is broken (issue, finding)" [diag...]
 #
@@ -76,17 +77,32 @@ vm_makefile() {
 }
 
 # vm_build CG DIR N LABEL [PREFIX...]: PREFIX make -s -k -jN -C DIR, in the
-# cgroup CG (as given: cg2_exec, as_nobody...): sets STATUS, ERR, ELAPSED,
-# DONE (jobs done) and KILLS (memory.events oom_kill delta of CG), and says so.
+# cgroup CG (as given: cg2_exec, as_nobody...): sets STATUS (124 if it had to
+# be killed after 900 s), ERR, ELAPSED, DONE (jobs done) and KILLS
+# (memory.events oom_kill delta of CG), and says so.
 vm_build() {
 	local cg=$1 dir=$2 n=$3 label=$4 k0
 	shift 4
 	rm -f "$dir"/done*
 	k0=$(cg2_oom_kills "$cg")
 	bounded 900 cg2_exec "$cg" "$@" make -s -k -j"$n" -C "$dir"
+	vm_unhang "$label"
 	KILLS=$(($(cg2_oom_kills "$cg") - k0))
 	DONE=$(find "$dir" -name 'done*' | wc -l)
 	diag "$label: exit $STATUS, $DONE of $n jobs done, $KILLS OOM kills (memory.events), $((ELAPSED / 1000)) ms"
+}
+
+# vm_unhang LABEL: after bounded, a command that had to be killed (STATUS
+# hung) is said so, with its processes as they were and the end of its
+# stderr, and STATUS becomes 124 (as timeout(1) says it), so that the checks
+# that follow fail with their message rather than bash on a non-number.
+vm_unhang() {
+	[ "$STATUS" = hung ] || return 0
+	diag "$1: not done in time; its processes then:"
+	diag "$HUNG_PS"
+	diag "its stderr (last lines):"
+	diag "$(tail -n 30 "$BERR")"
+	STATUS=124
 }
 
 # nobody_setup: NOBODY=(prefix...) runs a command as the user nobody with no

@@ -47,6 +47,7 @@ SH
 export W
 bounded 900 systemd-run --quiet --scope --unit=memstop-vm-build -p MemoryMax=1G -p OOMPolicy=continue \
 	bash "$W/inside.sh" "$MEMSTOP" -- make -s -k -j"$N" -C "$W/build"
+vm_unhang "memstop -- make in the scope"
 done_n=$(find "$W/build" -name 'done*' | wc -l)
 kills=$(awk '$1 == "oom_kill" { print $2 }' "$W/scope" 2>/dev/null)
 diag "systemd-run --scope -p MemoryMax=1G memstop -- make -k -j$N ($N x $MIB MiB): exit $STATUS," \

@@ -29,6 +29,7 @@ build() {
 	rm -f "$W/b/"*.o
 	k0=$(cg2_oom_kills "$CG2/realcc")
 	bounded 900 cg2_exec "$CG2/realcc" "$MEMSTOP" --report "$W/$1.json" -- make -s -k -j2 -C "$W/b"
+	vm_unhang "$1"
 	KILLS=$(($(cg2_oom_kills "$CG2/realcc") - k0))
 	OBJS=$(find "$W/b" -name '*.o' | wc -l)
 	diag "$1: exit $STATUS, $OBJS of 2 objects, $KILLS OOM kills (memory.events), $((ELAPSED / 1000)) ms;" \
