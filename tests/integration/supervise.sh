@@ -20,13 +20,15 @@
 #    with an earlier kill (watch mode: memstop does not own it) reports none
 #    for clean runs; a real kill under memstop is counted once and named,
 #    and only a process that died of SIGKILL is named;
+#  - jobs that each grow slowly (3 MiB/s), too many together, are frozen
+#    before the OOM killer comes;
 #  - a file mapped by several processes counts once in the build's peak (a
 #    sum of RSS would count it in each);
 #  - the status line is absent when stderr is not a terminal (ux.sh tests
 #    the bar under a pseudo-terminal).
 
 . "$(dirname "$0")/lib.sh"
-need_env MEMSTOP MEMSTOP_SO LATEJOB HOG
+need_env MEMSTOP MEMSTOP_SO LATEJOB HOG JOB
 
 V1=/sys/fs/cgroup/memory
 [ "$(id -u)" = 0 ] || skip_all "needs root (memory cgroups)"
@@ -133,6 +135,31 @@ else
 	skip "xmllint missing" "the SVG timeline is well-formed"
 fi
 check "the SVG shows the limit line" grep -q '<line id="limit"' "$W/late.svg"
+cgroup_remove "$CG"
+
+# --- slow growers together: 0 OOM kills ---------------------------------------
+# Four jobs of 96 MiB, each growing smoothly by 3 MiB/s, let in at once (-x
+# job: exempt from the gate) into 256M: slow one by one, 12 MiB/s together.
+# When only growth from 4 MiB/s counted, none was frozen and two were
+# OOM-killed at ~30 s.
+mkdir -p "$W/slow"
+{
+	printf 'all: done1 done2 done3 done4\n'
+	printf 'done%%:\n\t%s 96 32 1 $* $@\n' "$JOB"
+} >"$W/slow/Makefile"
+SLOW_LIMIT=256M
+[ -n "$ASAN_RUNTIME" ] && SLOW_LIMIT=448M
+new_cgroup slow "$SLOW_LIMIT"
+bounded 300 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
+	"$MEMSTOP" -x job --report "$W/slow.json" -- make -s -k -j4 -C "$W/slow"
+diag "slow growers: status $STATUS, $((ELAPSED / 1000)) ms, stderr: $ERR"
+is "$STATUS $(ls "$W/slow" | grep -c '^done') $(oom_kills)" "0 4 0" \
+	"4 jobs of 96 MiB growing by 3 MiB/s each in $SLOW_LIMIT under make -j4: all finish, 0 OOM kills"
+check "... some were frozen, none more than 3 times" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["freezes"] >= 1 and r["most_freezes_of_one_job"] <= 3, r
+' "$W/slow.json"
 cgroup_remove "$CG"
 
 # --- shared pages count once ---------------------------------------------------

@@ -182,12 +182,32 @@ static void never_the_last_running(void **state)
 
 static void no_growth_no_freeze(void **state)
 {
-        struct ms_job_view j[] = { job(1, 500, 0, false), job(2, 400, 2, false) };
+        struct ms_job_view j[] = { job(1, 500, 0, false), job(2, 400, 0, false) };
         struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(10), .calm = true };
         struct ms_freeze_action a[16];
 
-        /* 2 MiB/s is noise, not growth. */
+        /* Under 1 MiB/s is noise, not growth. */
+        j[1].rate = 768 << 10;
         assert_int_equal(decide(&in, j, 2, a), 0);
+}
+
+static void slow_growth_together_is_growth(void **state)
+{
+        /* Four jobs of unknown peak growing by 2 MiB/s each, 150 MiB left
+         * (freeze under 100): each may grow by as much again as its RSS,
+         * up to 30 s of its growth (60 MiB): the youngest are frozen until
+         * the rest fits. */
+        struct ms_job_view j[] = { job(1, 200, 2, false), job(2, 200, 2, false), job(3, 200, 2, false),
+                                   job(4, 200, 2, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(150), .calm = true };
+        struct ms_freeze_action a[16];
+
+        /* 150 - 240 < 100; without 4: 150 - 180; without 3: 150 - 120;
+         * without 2: 150 - 60 = 90; with only job 1 running, no more. */
+        assert_int_equal(decide(&in, j, 4, a), 3);
+        assert_int_equal(a[0].job, 3);
+        assert_int_equal(a[1].job, 2);
+        assert_int_equal(a[2].job, 1);
 }
 
 static void resume_oldest_with_hysteresis(void **state)
@@ -436,6 +456,9 @@ struct sim_job {
 
 static unsigned sim_freezes;
 static uint64_t sim_last_freeze_ns, sim_last_resume_ns;
+/* Growth per 100 ms step: shared by the growing jobs (sim_total), or each
+ * job's own (sim_each, if not 0). */
+static uint64_t sim_total = MiB(4), sim_each;
 
 static bool sim_step(struct sim_job *sj, uint64_t t_ms, uint64_t *used)
 {
@@ -460,7 +483,7 @@ static bool sim_step(struct sim_job *sj, uint64_t t_ms, uint64_t *used)
                         continue;
                 j->prev = j->rss;
                 if (!j->frozen && j->rss < MiB(300))
-                        j->rss += MiB(4) / growers; /* 40 MiB/s over 100 ms, shared */
+                        j->rss += sim_each ? sim_each : sim_total / growers; /* over 100 ms */
                 if (!j->frozen && j->rss >= MiB(300) && (j->held_ms += 100) > 2000) {
                         j->done = true;
                         continue;
@@ -480,24 +503,54 @@ static bool sim_step(struct sim_job *sj, uint64_t t_ms, uint64_t *used)
         return live > 0;
 }
 
-static void slow_unknown_growers_all_end(void **state)
+/* Runs the simulation to its end (at most 20 minutes): each job must have
+ * ended; returns the peak of memory used. */
+static uint64_t sim_run(struct sim_job *sj)
 {
-        struct sim_job sj[SIM_JOBS] = { 0 };
         uint64_t used, peak = 0, t = 0;
 
-        for (size_t i = 0; i < SIM_JOBS; i++)
-                sj[i].admit_ms = 1500 * i; /* the gate's settling lets one in every 1.5 s */
-        while (sim_step(sj, t, &used) && t < 600 * 1000) {
+        sim_freezes = 0;
+        sim_last_freeze_ns = sim_last_resume_ns = 0;
+        while (sim_step(sj, t, &used) && t < 1200 * 1000) {
                 if (used > peak)
                         peak = used;
                 t += 100;
         }
-        /* Each ended; memory never reached the limit (an OOM kill). */
         for (size_t i = 0; i < SIM_JOBS; i++)
                 assert_true(sj[i].done);
+        return peak;
+}
+
+static void slow_unknown_growers_all_end(void **state)
+{
+        struct sim_job sj[SIM_JOBS] = { 0 };
+        uint64_t peak;
+
+        for (size_t i = 0; i < SIM_JOBS; i++)
+                sj[i].admit_ms = 1500 * i; /* the gate's settling lets one in every 1.5 s */
+        sim_total = MiB(4); /* 40 MiB/s in all */
+        sim_each = 0;
+        peak = sim_run(sj);
+        /* Each ended; memory never reached the limit (an OOM kill). */
         assert_true(peak < GiB(1));
         /* A resumed job has room to grow: it may be frozen again as the
          * others grow beside it, but there is no freeze-resume churn. */
+        assert_true(sim_freezes <= 4 * SIM_JOBS);
+}
+
+/* Eight jobs of 300 MiB let in at once (exempt from the gate, or admitted
+ * on a wrong prediction), each growing by 3 MiB/s: slowly one by one, 24
+ * MiB/s together into 1 GiB. (With growth counted from 4 MiB/s, none was
+ * frozen, and memory ran out at 43 s.) */
+static void creeping_jobs_all_end(void **state)
+{
+        struct sim_job sj[SIM_JOBS] = { 0 };
+        uint64_t peak;
+
+        sim_each = MiB(3) / 10;
+        peak = sim_run(sj);
+        sim_each = 0;
+        assert_true(peak < GiB(1));
         assert_true(sim_freezes <= 4 * SIM_JOBS);
 }
 
@@ -513,6 +566,7 @@ int main(void)
                 cmocka_unit_test(reservations_backed_by_available_memory),
                 cmocka_unit_test(never_the_last_running),
                 cmocka_unit_test(no_growth_no_freeze),
+                cmocka_unit_test(slow_growth_together_is_growth),
                 cmocka_unit_test(resume_oldest_with_hysteresis),
                 cmocka_unit_test(resume_rate_limited),
                 cmocka_unit_test(resume_only_after_a_job_ended),
@@ -528,6 +582,8 @@ int main(void)
                 cmocka_unit_test(max_bounds_actions),
                 cmocka_unit_test(rate_estimate),
                 cmocka_unit_test(slow_unknown_growers_all_end),
+                cmocka_unit_test(creeping_jobs_all_end),
+
         };
 
         return cmocka_run_group_tests_name("freeze", tests, NULL, NULL);
