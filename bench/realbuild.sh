@@ -358,14 +358,17 @@ run_cxx() { # COMPILER LIMIT DRIVER
 		if [[ $best == n/a ]] || awk -v a="$m" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$m bestk=$k; fi
 	done
 	[[ -z $bestk ]] || note "best fixed: $(drive "$bestk"), ${best}s"
+	# (no fixed run, as with BENCH_RUNS without "fixed": no best, and "n/a")
+	local bestw= bestc=
+	[[ -z $bestk ]] || bestw=${fixw[$bestk]:-} bestc=${fixc[$bestk]:-}
 	if [[ $RUNS == *" memstop "* ]]; then
 		COLD_WALL=$(median "${coldw[@]}") WARM_WALL=$(median "${warmw[@]}")
 		echo
 		((REPEAT == 1)) || echo "medians of $REPEAT rounds: -j1 $(secs "$j1"), best fixed $(secs "$best"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 		echo "memstop cold/-j1 $(ratio "$COLD_WALL" "$j1"), warm/-j1 $(ratio "$WARM_WALL" "$j1"), warm/best-fixed $(ratio "$WARM_WALL" "$best")"
 		# shellcheck disable=SC2086 # the walls
-		((REPEAT == 1)) || echo "per-round ratios, median: cold/-j1 $(paired_median "${coldw[*]}" "${j1w[*]}"), warm/-j1 $(paired_median "${warmw[*]}" "${j1w[*]}"), warm/best-fixed $(paired_median "${warmw[*]}" "${fixw[$bestk]:-}")"
-		echo "per CPU second (the machine's speed taken out), median over rounds: warm/best-fixed $(per_cpu_median "${warmw[*]}" "${warmc[*]}" "${fixw[$bestk]:-}" "${fixc[$bestk]:-}")"
+		((REPEAT == 1)) || echo "per-round ratios, median: cold/-j1 $(paired_median "${coldw[*]}" "${j1w[*]}"), warm/-j1 $(paired_median "${warmw[*]}" "${j1w[*]}"), warm/best-fixed $(paired_median "${warmw[*]}" "$bestw")"
+		echo "per CPU second (the machine's speed taken out), median over rounds: warm/best-fixed $(per_cpu_median "${warmw[*]}" "${warmc[*]}" "$bestw" "$bestc")"
 		note_max WORST_COLD "$(ratio "$COLD_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_J1 "$(ratio "$WARM_WALL" "$j1" | tr -d x)"
 		note_max WORST_WARM_BEST "$(ratio "$WARM_WALL" "$best" | tr -d x)"
@@ -433,12 +436,14 @@ run_batch() {
 		if [[ $best == n/a ]] || awk -v a="$m" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$m bestk=$k; fi
 	done
 	[[ -z $bestk ]] || note "best fixed: xargs -P$bestk, ${best}s"
+	local bestw=
+	[[ -z $bestk ]] || bestw=${fixw[$bestk]:-}
 	COLD_WALL=$(median "${coldw[@]}") WARM_WALL=$(median "${warmw[@]}")
 	echo
 	((REPEAT == 1)) || echo "medians of $REPEAT rounds: -P1 $(secs "$p1"), best fixed $(secs "$best"), memstop cold $(secs "$COLD_WALL"), warm $(secs "$WARM_WALL")"
 	echo "memstop/-P1: cold $(ratio "$COLD_WALL" "$p1"), warm $(ratio "$WARM_WALL" "$p1")"
 	echo "memstop/best-fixed: cold $(ratio "$COLD_WALL" "$best"), warm $(ratio "$WARM_WALL" "$best")"
-	((REPEAT == 1)) || echo "per-round ratios, median: warm/best-fixed $(paired_median "${warmw[*]}" "${fixw[$bestk]:-}")"
+	((REPEAT == 1)) || echo "per-round ratios, median: warm/best-fixed $(paired_median "${warmw[*]}" "$bestw")"
 	BATCH_WARM=$(ratio "$WARM_WALL" "$best")
 	SUMMARY+=("batch: cold $(ratio "$COLD_WALL" "$p1") warm $(ratio "$WARM_WALL" "$p1") of -P1, cold $(ratio "$COLD_WALL" "$best") warm $(ratio "$WARM_WALL" "$best") of best -P${bestk:-?}")
 }
