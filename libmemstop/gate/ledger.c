@@ -97,10 +97,31 @@ static int open_ours(int dirfd, const char *name, int flags, struct stat *st)
         return MS_TAKE_FD(fd);
 }
 
+/* The lock's holder, as the header names it (ms_lock_owner). */
+static struct ms_lock_owner owner_of(struct ms_ledger_file *map, uint64_t pidns)
+{
+        return (struct ms_lock_owner){ .pid = &map->header.lock_pid, .pidns = &map->header.lock_pidns,
+                                       .own_pidns = pidns };
+}
+
+/* Say who holds the lock (just taken), or that it is being let go. */
+static void lock_taken(struct ms_ledger_file *map, uint64_t pidns)
+{
+        __atomic_store_n(&map->header.lock_pidns, pidns, __ATOMIC_RELAXED);
+        __atomic_store_n(&map->header.lock_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
+}
+
+static void lock_letting_go(struct ms_ledger_file *map)
+{
+        __atomic_store_n(&map->header.lock_pid, 0, __ATOMIC_RELEASE);
+}
+
 int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
 {
         _cleanup_close_ int fd = -1;
-        struct ms_ledger_file *map;
+        struct ms_ledger_file *map = MAP_FAILED;
+        struct ms_lock_owner owner;
+        uint64_t pidns = ms_pidns_self();
         struct stat st;
         bool reset = false;
         int r;
@@ -109,20 +130,33 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         if (fd < 0)
                 return fd;
         fd = move_high(fd);
-        r = ms_flock_patient(fd, LOCK_EX, MS_LEDGER_PATIENCE_NS);
-        if (r < 0)
+        /* A ledger of its size is mapped before its lock is waited for: the
+         * wait asks its header who holds the lock. */
+        if (st.st_size == (off_t)sizeof(*map))
+                map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map != MAP_FAILED)
+                owner = owner_of(map, pidns);
+        r = ms_flock_patient(fd, LOCK_EX, MS_LEDGER_PATIENCE_NS, map != MAP_FAILED ? &owner : NULL);
+        if (r < 0) {
+                if (map != MAP_FAILED)
+                        munmap(map, sizeof(*map));
                 return r;
+        }
         if (fstat(fd, &st) < 0 || (st.st_size != (off_t)sizeof(*map) && ftruncate(fd, sizeof(*map)) < 0)) {
                 r = -errno;
                 flock(fd, LOCK_UN);
+                if (map != MAP_FAILED)
+                        munmap(map, sizeof(*map));
                 return r;
         }
-        map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED)
+                map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (map == MAP_FAILED) {
                 r = -errno;
                 flock(fd, LOCK_UN);
                 return r;
         }
+        lock_taken(map, pidns);
         if (!header_valid(map)) {
                 /* New, of another version (our magic, another layout), or corrupt:
                  * start afresh. Only a non-empty file without our magic is reported. */
@@ -131,12 +165,14 @@ int ms_ledger_open(int dirfd, const char *name, struct ms_ledger *ledger)
         } else if (ms_ledger_repair(map)) {
                 reset = true;
         }
+        lock_letting_go(map);
         flock(fd, LOCK_UN);
         ledger->fd = MS_TAKE_FD(fd);
         ledger->map = map;
         ledger->reset = reset;
         ledger->dev = (uint64_t)st.st_dev;
         ledger->ino = (uint64_t)st.st_ino;
+        ledger->pidns = pidns;
         return 0;
 }
 
@@ -205,18 +241,30 @@ int ms_flock_within(int fd, int op, uint64_t timeout_ns)
         }
 }
 
+/* A lock taken (r == 0) is said in the header (lock_pid). */
+static int taken(struct ms_ledger *ledger, int r)
+{
+        if (r == 0 && ledger->map)
+                lock_taken(ledger->map, ledger->pidns);
+        return r;
+}
+
 int ms_ledger_lock_within(struct ms_ledger *ledger, uint64_t timeout_ns)
 {
         if (ledger->fd < 0 || !still_ours(ledger))
                 return -EBADF;
-        return ms_flock_within(ledger->fd, LOCK_EX, timeout_ns);
+        return taken(ledger, ms_flock_within(ledger->fd, LOCK_EX, timeout_ns));
 }
 
 int ms_ledger_lock_patient(struct ms_ledger *ledger, uint64_t patience_ns)
 {
+        struct ms_lock_owner owner;
+
         if (ledger->fd < 0 || !still_ours(ledger))
                 return -EBADF;
-        return ms_flock_patient(ledger->fd, LOCK_EX, patience_ns);
+        if (ledger->map)
+                owner = owner_of(ledger->map, ledger->pidns);
+        return taken(ledger, ms_flock_patient(ledger->fd, LOCK_EX, patience_ns, ledger->map ? &owner : NULL));
 }
 
 int ms_ledger_lock(struct ms_ledger *ledger)
@@ -226,6 +274,8 @@ int ms_ledger_lock(struct ms_ledger *ledger)
 
 void ms_ledger_unlock(struct ms_ledger *ledger)
 {
+        if (ledger->map)
+                lock_letting_go(ledger->map);
         flock(ledger->fd, LOCK_UN);
 }
 

@@ -33,7 +33,8 @@
 #include "gate/key.h"
 
 #define MS_LEDGER_MAGIC UINT32_C(0x4753534d) /* "MSSG" */
-#define MS_LEDGER_VERSION 4u
+/* 5: the header names the lock's holder (lock_pid, lock_pidns). */
+#define MS_LEDGER_VERSION 5u
 #define MS_LEDGER_SLOTS 512u
 
 _Static_assert(MS_LEDGER_SLOTS <= MS_ADMIT_MAX, "a decision sees every admitted slot");
@@ -91,7 +92,17 @@ struct ms_ledger_header {
         uint32_t slots;
         uint32_t slot_size;
         uint64_t next_ticket;
-        uint64_t reserved[5];
+        /* Who holds the lock: set by each holder once it has it, 0 from
+         * just before it lets go (ms_ledger_lock, ms_ledger_unlock). A
+         * waiter past MS_LEDGER_LOCK_NS asks here who is at work, not
+         * proc/locks: reading that takes the kernel's file-lock rwsem for
+         * writing, which stalls every flock() on the machine, and hundreds
+         * of waiters reading it 10 times a second stalled their own queue
+         * (issue 10: 200 processes joining, 50-70 not in line after 120 s). */
+        int32_t lock_pid;
+        uint32_t lock_pad;
+        uint64_t lock_pidns; /* the holder's pid namespace (ms_pidns_self) */
+        uint64_t reserved[3];
 };
 
 struct ms_ledger_file {
@@ -105,6 +116,7 @@ struct ms_ledger {
         bool reset;    /* the file was corrupt and was reinitialized */
         uint64_t dev;  /* what fd must still be before it is locked */
         uint64_t ino;
+        uint64_t pidns; /* this process's (ms_pidns_self), as the lock's holder */
 };
 
 /* The ledger's fd is moved to this number or above (F_DUPFD_CLOEXEC). */

@@ -60,10 +60,21 @@ static pid_t own_pid(int rootfd)
         return sscanf(link, "%d", &pid) == 1 && pid > 0 ? (pid_t)pid : getpid();
 }
 
+/* What holder pid (named by proc/locks or by the holder) is doing. */
+static enum ms_holder holder_state(int rootfd, pid_t pid)
+{
+        struct ms_proc_stat st;
+
+        if (pid == own_pid(rootfd))
+                return MS_HOLDER_UNKNOWN;
+        if (ms_proc_stat_read(rootfd, pid, &st) < 0)
+                return MS_HOLDER_IDLE; /* gone */
+        return st.state == 'R' || st.state == 'D' ? MS_HOLDER_BUSY : MS_HOLDER_IDLE;
+}
+
 enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid)
 {
         struct holder_search h = { 0 };
-        struct ms_proc_stat st;
         struct stat fst;
         char buf[256];
         int r;
@@ -79,11 +90,27 @@ enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid)
         if (h.pid <= 0)
                 return MS_HOLDER_NONE;
         *pid = h.pid;
-        if (h.pid == own_pid(rootfd))
-                return MS_HOLDER_UNKNOWN;
-        if (ms_proc_stat_read(rootfd, h.pid, &st) < 0)
-                return MS_HOLDER_IDLE; /* gone */
-        return st.state == 'R' || st.state == 'D' ? MS_HOLDER_BUSY : MS_HOLDER_IDLE;
+        return holder_state(rootfd, h.pid);
+}
+
+enum ms_holder ms_lock_owner_holder(const struct ms_lock_owner *owner, int fd, pid_t *pid)
+{
+        /* Written by other processes without our lock: read once each. */
+        int32_t p = owner ? __atomic_load_n(owner->pid, __ATOMIC_ACQUIRE) : 0;
+        uint64_t ns = owner ? __atomic_load_n(owner->pidns, __ATOMIC_RELAXED) : 0;
+
+        /* No owner to ask, or a holder of another pid namespace: proc/locks
+         * tells. None named: the lock is being let go or was just taken
+         * (every holder of a ledger says so); not proc/locks, which would
+         * bring back the stall in the storm. */
+        if (!owner || (p > 0 && (!ns || ns != owner->own_pidns)))
+                return ms_flock_holder(MS_ROOT_HOST, fd, pid);
+        if (p <= 0) {
+                *pid = 0;
+                return MS_HOLDER_PASSING;
+        }
+        *pid = p;
+        return holder_state(MS_ROOT_HOST, p);
 }
 
 /* Looks in a row that find no holder listed before the lock counts as stuck. */
@@ -103,7 +130,7 @@ static uint64_t times_run(int rootfd, pid_t pid)
         return slices;
 }
 
-int ms_flock_patient(int fd, int op, uint64_t patience_ns)
+int ms_flock_patient(int fd, int op, uint64_t patience_ns, const struct ms_lock_owner *owner)
 {
         uint64_t start = ms_monotonic_ns(), first = patience_ns < MS_LEDGER_LOCK_NS ? patience_ns : MS_LEDGER_LOCK_NS;
         int r = ms_flock_within(fd, op, first);
@@ -117,7 +144,7 @@ int ms_flock_patient(int fd, int op, uint64_t patience_ns)
                 enum ms_holder h;
                 if (waited >= patience_ns)
                         break;
-                h = ms_flock_holder(MS_ROOT_HOST, fd, &pid);
+                h = ms_lock_owner_holder(owner, fd, &pid);
                 now_runs = h == MS_HOLDER_IDLE ? times_run(MS_ROOT_HOST, pid) : UINT64_MAX;
                 /* Stuck: the same holder idle at two looks, not having run
                  * in between (or no telling); none listed at MS_LOCK_UNLISTED
@@ -126,7 +153,10 @@ int ms_flock_patient(int fd, int op, uint64_t patience_ns)
                  * hands all the time: a holder seen asleep may have let go
                  * and taken it again since (a supervisor looks every tick),
                  * and proc/locks, read while its list changes, may miss the
-                 * holder of the moment. The wait goes on. */
+                 * holder of the moment. The wait goes on; so it does while
+                 * the ledger names no holder (MS_HOLDER_PASSING): each one
+                 * names itself from taking the lock to letting it go, so a
+                 * stuck one is named. */
                 unlisted = h == MS_HOLDER_NONE ? unlisted + 1 : 0;
                 if (h == MS_HOLDER_UNKNOWN || unlisted >= MS_LOCK_UNLISTED ||
                     (h == MS_HOLDER_IDLE && pid == idle && now_runs == runs)) {

@@ -8,7 +8,11 @@
  * But a holder may also be slow: a /proc of thousands of processes, or the
  * user-mode VM's, takes long to read, and a process that gave up the queue
  * for that was let in beside jobs it did not see, and OOM-killed. So past
- * the first second, /proc/locks is asked who holds the lock: while that
+ * the first second, the ledger's header is asked who holds the lock (each
+ * holder says so there; /proc/locks for a holder of another pid namespace,
+ * or where there is no header to ask, is the way of old: reading it
+ * write-locks the kernel's file-lock rwsem, and hundreds of waiters doing
+ * so stalled every flock() on the machine). While that
  * process is on a CPU or in the kernel (state R or D; a task frozen by a
  * cgroup freezer shows D too, and the supervisor thaws it), the wait goes on,
  * up to the patience given. So it does while the lock changes hands: when
@@ -39,6 +43,7 @@ enum ms_holder {
         MS_HOLDER_BUSY,    /* in state R or D */
         MS_HOLDER_IDLE,    /* asleep, stopped, or gone */
         MS_HOLDER_NONE,    /* none listed: the lock was let go meanwhile */
+        MS_HOLDER_PASSING, /* none named by the owner: being let go or just taken */
         MS_HOLDER_UNKNOWN, /* proc/locks unreadable, or the holder is this process */
 };
 
@@ -46,7 +51,22 @@ enum ms_holder {
  * if none is listed), and what it is doing. */
 enum ms_holder ms_flock_holder(int rootfd, int fd, pid_t *pid);
 
+/* Who holds the lock as its holders say it (the ledger's header): the pid
+ * and its pid namespace's inode, read without the lock; and the waiter's own
+ * pid namespace, in which such a pid can be looked up. */
+struct ms_lock_owner {
+        const int32_t *pid;
+        const uint64_t *pidns;
+        uint64_t own_pidns;
+};
+
+/* The holder as owner names it (none named: MS_HOLDER_PASSING) and what it is
+ * doing; as proc/locks does (ms_flock_holder) without an owner or for a
+ * holder of another pid namespace. */
+enum ms_holder ms_lock_owner_holder(const struct ms_lock_owner *owner, int fd, pid_t *pid);
+
 /* flock(fd, op) waited for at most MS_LEDGER_LOCK_NS (or patience_ns if
  * shorter), then on for as long as the holder is busy, up to patience_ns in
- * all. Returns 0, -ETIMEDOUT or -errno. */
-int ms_flock_patient(int fd, int op, uint64_t patience_ns);
+ * all. The holder is asked of owner (NULL: none) before proc/locks.
+ * Returns 0, -ETIMEDOUT or -errno. */
+int ms_flock_patient(int fd, int op, uint64_t patience_ns, const struct ms_lock_owner *owner);

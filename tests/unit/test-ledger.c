@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -165,7 +166,7 @@ static void ledger_names_differ_per_cgroup(void **state)
         assert_string_not_equal(a, b);
         assert_string_not_equal(a, h);
         assert_string_equal(h, h2);
-        assert_int_equal(strncmp(a, "queue-v4-", 9), 0);
+        assert_int_equal(strncmp(a, "queue-v5-", 9), 0);
         assert_int_equal(strlen(a), 9 + 16);
 }
 
@@ -778,8 +779,25 @@ static double monotonic_s(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A child that takes the ledger's lock, says so on the pipe, then spins on a
- * CPU for `busy` seconds or sleeps, and exits (releasing it). */
+/* As every holder of a ledger's lock does: say so in its header (a file of
+ * another size is no ledger: nothing said). */
+static void say_holder(int fd, pid_t pid)
+{
+        struct stat st;
+        struct ms_ledger_file *f;
+
+        if (fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*f))
+                return;
+        f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (f == MAP_FAILED)
+                return;
+        f->header.lock_pidns = ms_pidns_self();
+        __atomic_store_n(&f->header.lock_pid, pid, __ATOMIC_RELEASE);
+        munmap(f, sizeof(*f));
+}
+
+/* A child that takes the ledger's lock (and says so), says so on the pipe,
+ * then spins on a CPU for `busy` seconds or sleeps, and exits (releasing it). */
 static pid_t lock_holder(const char *path, double busy, int *ready)
 {
         int p[2];
@@ -792,6 +810,7 @@ static pid_t lock_holder(const char *path, double busy, int *ready)
                 int fd = open(path, O_RDWR);
                 if (fd < 0 || flock(fd, LOCK_EX) < 0)
                         _exit(1);
+                say_holder(fd, getpid());
                 (void)!write(p[1], "x", 1);
                 if (busy <= 0)
                         for (;;)
@@ -846,6 +865,63 @@ static void sleeping_holder_is_given_up_on(void **state)
         waitpid(pid, NULL, 0);
 }
 
+/* A holder of the ledger's lock says so in the header (lock_pid) from
+ * taking the lock to letting it go, and a waiter asks there before
+ * proc/locks: hundreds of waiters reading proc/locks (which write-locks the
+ * kernel's file-lock rwsem) stalled every flock() on the machine. Here the
+ * lock is held by a sleeping process that does not say so (proc/locks alone
+ * would give up on it within seconds), while the header names a child busy
+ * on a CPU: the wait goes on until that child has ended. */
+static void published_holder_is_asked_first(void **state)
+{
+        struct t *t = *state;
+        struct ms_ledger_file *f = t->l.map;
+        char path[4096], other[4096], c;
+        int holder, ready, status;
+        pid_t busy;
+
+        /* Taking and letting go say so. */
+        assert_int_equal(ms_ledger_lock(&t->l), 0);
+        assert_int_equal(f->header.lock_pid, getpid());
+        assert_int_equal(f->header.lock_pidns, ms_pidns_self());
+        ms_ledger_unlock(&t->l);
+        assert_int_equal(f->header.lock_pid, 0);
+        /* None named: passing hands, not stuck (the wait goes on). */
+        {
+                struct ms_lock_owner o = { .pid = &f->header.lock_pid, .pidns = &f->header.lock_pidns,
+                                           .own_pidns = ms_pidns_self() };
+                pid_t pid;
+                assert_int_equal(ms_lock_owner_holder(&o, t->l.fd, &pid), MS_HOLDER_PASSING);
+        }
+
+        snprintf(path, sizeof(path), "%s/state/queue-test", t->root);
+        holder = open(path, O_RDWR);
+        assert_true(holder >= 0);
+        assert_int_equal(flock(holder, LOCK_EX), 0);
+        snprintf(other, sizeof(other), "%s/state/other", t->root);
+        close(open(other, O_RDWR | O_CREAT, 0600));
+        busy = lock_holder(other, 3, &ready); /* not the ledger's lock: it spins */
+        assert_int_equal(read(ready, &c, 1), 1);
+        close(ready);
+        f->header.lock_pidns = ms_pidns_self();
+        __atomic_store_n(&f->header.lock_pid, busy, __ATOMIC_RELEASE);
+        assert_int_equal(ms_ledger_lock_patient(&t->l, MS_LEDGER_PATIENCE_NS), -ETIMEDOUT);
+        /* Given up only once the named holder had ended (an order, not a time). */
+        assert_int_equal(waitpid(busy, &status, WNOHANG), busy);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(holder);
+        /* Of another pid namespace, the name is not used: proc/locks tells. */
+        {
+                struct ms_lock_owner o = { .pid = &f->header.lock_pid, .pidns = &f->header.lock_pidns,
+                                           .own_pidns = ms_pidns_self() + 1 };
+                pid_t pid;
+                int fd = open(path, O_RDWR);
+                assert_true(fd >= 0);
+                assert_int_equal(ms_lock_owner_holder(&o, fd, &pid), MS_HOLDER_NONE);
+                close(fd);
+        }
+}
+
 /* Two children that pass the lock between them for `secs` seconds, each
  * holding it asleep for 20 ms at a time (a queue of hundreds, joining). */
 static pid_t lock_passer(const char *path, double secs)
@@ -865,7 +941,9 @@ static pid_t lock_passer(const char *path, double secs)
                         struct timespec hold = { 0, 20 * 1000 * 1000 };
                         if (flock(fd, LOCK_EX) < 0)
                                 _exit(1);
+                        say_holder(fd, getpid());
                         nanosleep(&hold, NULL);
+                        say_holder(fd, 0);
                         flock(fd, LOCK_UN);
                 }
                 _exit(0);
@@ -955,6 +1033,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(busy_holder_is_waited_for, setup, teardown),
                 cmocka_unit_test_setup_teardown(lock_passed_around_is_waited_for, setup, teardown),
                 cmocka_unit_test_setup_teardown(sleeping_holder_is_given_up_on, setup, teardown),
+                cmocka_unit_test_setup_teardown(published_holder_is_asked_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(exit_curve_comes_from_the_looks, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_admits_at_once_when_it_fits, setup, teardown),
                 cmocka_unit_test_setup_teardown(queue_times_out_and_leaves, setup, teardown),
