@@ -147,7 +147,6 @@ bool first_case(const struct gate *g)
  */
 bool first_plenty(struct gate *g)
 {
-        char hint[PATH_MAX + 64];
         struct sysinfo si;
         uint64_t total, limit = MS_UNLIMITED;
 
@@ -161,7 +160,8 @@ bool first_plenty(struct gate *g)
                 return false;
         if (limit < total || !host_plenty(&si, ms_config_required(&g->config, total) + 2 * ms_admit_prior(total)))
                 return false;
-        if (ms_cgroup_hint_format(&g->cgroup, MS_UNLIMITED, hint, sizeof(hint)) == 0)
-                env_put(g, MS_ENV_CGROUP, hint);
+        /* No limit below the host's memory: the host's figures are the hint
+         * (ms_cgroup_hint_format's "none"), and no buffer for a path. */
+        env_put(g, MS_ENV_CGROUP, "none");
         return true;
 }

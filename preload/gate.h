@@ -35,15 +35,33 @@
  * process, the fast path's included (issue 10: 20 us per exec).
  */
 struct gate {
+        /*
+         * What the first process of a tree writes (first_of_tree) comes
+         * first: each page of this mapping it writes is a page fault
+         * (~11 us here, issue 10). The configuration, the flags, the
+         * MEMSTOP_CGROUP=none it exports and the cgroup's scalars and path
+         * share the first page; the cgroup's dir and the copy of environ
+         * are one page each.
+         */
         struct ms_config config;
         int rootfd;
         int logfd;
-        struct ms_cgroup cgroup;
+        bool opted_in;      /* see ms_env_opted_in() */
+        bool hinted;        /* MEMSTOP_CGROUP came from above: not the first process of a tree */
+        bool plenty;        /* memory for the prior twice over: no prediction needed */
+        bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         bool held;
+        bool in_ledger;
+        bool sandboxed;     /* the program sandboxed itself (prctl, exit.c) */
+        bool ancestors_read; /* zero-initialized: a fresh mapping */
+        /* MEMSTOP_CGROUP=none and a copy of environ with it, without malloc
+         * (env_put; a longer value is setenv()'s) */
+        char env_var[64];
+        struct ms_cgroup cgroup;
+        char *env_copy[1024];
         uint64_t held_usec;
         /* Admitted through the queue: leave it and learn at exit. */
         struct ms_ledger ledger;
-        bool in_ledger;
         pid_t pid;
         uint64_t starttime;
         int slot;           /* ... its slot, for _exit() */
@@ -51,10 +69,6 @@ struct gate {
         char history_dir[PATH_MAX];
         off_t history_size;
         struct timespec history_mtime;
-        bool opted_in;      /* see ms_env_opted_in() */
-        bool plenty;        /* memory for the prior twice over: no prediction needed */
-        bool hinted;        /* MEMSTOP_CGROUP came from above: not the first process of a tree */
-        bool job_root;      /* admitted as a job's root: what it starts is part of it (jobtree.h) */
         struct ms_snap_cache snap; /* the process trees, for the slots' RSS */
         /* The code in memory of the last slot asked about (code_of): each
          * waiting candidate of a look asks for the same running instance. */
@@ -65,11 +79,6 @@ struct gate {
         } code_seen;
         pid_t ancestors[16]; /* parent, grandparent...: read once, when needed */
         int n_ancestors;
-        bool ancestors_read; /* zero-initialized: a fresh mapping */
-        /* MEMSTOP_CGROUP=... and a copy of environ with it, without malloc (env_put) */
-        char env_var[sizeof(MS_ENV_CGROUP "=v1:18446744073709551615:") + PATH_MAX];
-        char *env_copy[1024];
-        bool sandboxed; /* the program sandboxed itself (prctl, exit.c) */
         /* Set by the slow path: what _exit() does first (gate-exit.c). */
         void (*exit_hook)(struct gate *g);
 };

@@ -180,11 +180,27 @@ int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, cons
         return 0;
 }
 
-static bool exists_at(int rootfd, const char *dir, const char *file)
+/*
+ * The first process of a tree runs these in deep frames, where each new
+ * page of stack is a page fault (~11 us here; issue 10): dir/file is built
+ * in a short buffer, and in a PATH_MAX one, out of line, when it is longer.
+ */
+#define SHORT_PATH 256
+
+__attribute__((cold, noinline)) static bool exists_at_long(int rootfd, const char *dir, const char *file)
 {
         char p[PATH_MAX];
 
         return ms_join3(p, sizeof(p), dir, "/", file) == 0 && ms_access_at(rootfd, p) == 0;
+}
+
+static bool exists_at(int rootfd, const char *dir, const char *file)
+{
+        char p[SHORT_PATH];
+
+        if (ms_join3(p, sizeof(p), dir, "/", file) < 0)
+                return exists_at_long(rootfd, dir, file);
+        return ms_access_at(rootfd, p) == 0;
 }
 
 /* The cgroup of version `version` in proc/self/cgroup and mountinfo text. */
@@ -266,15 +282,18 @@ static bool locate_usual(int rootfd, const char *self, struct ms_cgroup *out)
 {
         static const char *const mnt[] = { [MS_CGROUP_V1] = "/sys/fs/cgroup/memory", [MS_CGROUP_V2] = "/sys/fs/cgroup" };
         enum ms_cgroup_version v = MS_CGROUP_V1;
-        char path[PATH_MAX];
 
-        if (ms_proc_cgroup_parse(self, v, path, sizeof(path)) < 0) {
+        /* Parsed into out->path itself, which the join then keeps: no
+         * PATH_MAX buffer on the stack. */
+        if (ms_proc_cgroup_parse(self, v, out->path, sizeof(out->path)) < 0) {
                 v = MS_CGROUP_V2;
-                if (ms_proc_cgroup_parse(self, v, path, sizeof(path)) < 0)
+                if (ms_proc_cgroup_parse(self, v, out->path, sizeof(out->path)) < 0) {
+                        out->path[0] = '\0';
                         return false;
+                }
         }
         out->version = v;
-        if (ms_cgroup_join(out, mnt[v], "/", path) == 0 && has_memory(rootfd, out))
+        if (ms_cgroup_join(out, mnt[v], "/", out->path) == 0 && has_memory(rootfd, out))
                 return true;
         cgroup_none(out);
         return false;
@@ -299,13 +318,14 @@ __attribute__((noinline)) static int locate_by_mounts(int rootfd, struct ms_cgro
 }
 
 /*
- * The common case reads proc/self/cgroup into a page and looks in the usual
- * places; nothing of 8 KiB is zeroed and no large frame is pushed (each new
- * stack or data page is a page fault the first process of a tree pays).
+ * The common case reads proc/self/cgroup into half a page and looks in the
+ * usual places; nothing of 8 KiB is zeroed and no large frame is pushed (each
+ * new stack or data page is a page fault the first process of a tree pays).
+ * A longer file (a v1 host with long paths) is read whole by mountinfo's way.
  */
 int ms_cgroup_locate(int rootfd, struct ms_cgroup *cg)
 {
-        char self[4096];
+        char self[2048];
         int r;
 
         cgroup_none(cg);
@@ -513,23 +533,25 @@ static int read_v2(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem 
         return 0;
 }
 
-int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit)
+/* ms_cgroup_limit_read in buf: "dir/file" at each level, cut back in place. */
+static int limit_read_in(int rootfd, const struct ms_cgroup *cg, char *buf, size_t size, uint64_t *limit)
 {
         static const char *const v1[] = { "memory.limit_in_bytes" };
         static const char *const v2[] = { "memory.max", "memory.high" };
         const char *const *files = cg->version == MS_CGROUP_V2 ? v2 : v1;
         size_t nfiles = cg->version == MS_CGROUP_V2 ? MS_ARRAY_SIZE(v2) : MS_ARRAY_SIZE(v1);
-        char walk[PATH_MAX];
         uint64_t v;
 
-        if (cg->version != MS_CGROUP_V1 && cg->version != MS_CGROUP_V2)
-                return -EINVAL;
         *limit = MS_UNLIMITED;
-        if (ms_join3(walk, sizeof(walk), cg->dir, "", "") < 0)
+        if (ms_join3(buf, size, cg->dir, "", "") < 0)
                 return -ENAMETOOLONG;
         do {
+                size_t len = ms_strlen(buf);
                 for (size_t i = 0; i < nfiles; i++) {
-                        int r = read_file_u64(rootfd, walk, files[i], &v);
+                        int r = ms_join3(buf + len, size - len, "/", files[i], "");
+                        if (r == 0)
+                                r = ms_read_u64_at(rootfd, buf, &v);
+                        buf[len] = '\0';
                         /* The hierarchy's root has none: missing is no limit. */
                         if (r == -ENOENT)
                                 continue;
@@ -538,8 +560,27 @@ int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit
                         if (v < *limit && !(cg->version == MS_CGROUP_V1 && v >= V1_UNLIMITED_FLOOR))
                                 *limit = v;
                 }
-        } while (parent_dir(walk, cg->mount_len));
+        } while (parent_dir(buf, cg->mount_len));
         return 0;
+}
+
+__attribute__((cold, noinline)) static int limit_read_long(int rootfd, const struct ms_cgroup *cg, uint64_t *limit)
+{
+        char buf[PATH_MAX + 32];
+
+        return limit_read_in(rootfd, cg, buf, sizeof(buf), limit);
+}
+
+/* As exists_at: a short buffer first (the first process of a tree). */
+int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit)
+{
+        char buf[SHORT_PATH];
+        int r;
+
+        if (cg->version != MS_CGROUP_V1 && cg->version != MS_CGROUP_V2)
+                return -EINVAL;
+        r = limit_read_in(rootfd, cg, buf, sizeof(buf), limit);
+        return r == -ENAMETOOLONG ? limit_read_long(rootfd, cg, limit) : r;
 }
 
 int ms_cgroup_read(int rootfd, const struct ms_cgroup *cg, struct ms_cgroup_mem *mem)

@@ -24,10 +24,12 @@ enum ms_cgroup_version {
 };
 
 struct ms_cgroup {
+        /* The scalars first: with the start of path, one page (the first
+         * process of a tree pays a fault for each page it writes). */
         enum ms_cgroup_version version;
+        size_t mount_len;    /* strlen of the mount point part of dir */
         char path[PATH_MAX]; /* as in proc/self/cgroup: "/build" */
         char dir[PATH_MAX];  /* below the root: "sys/fs/cgroup/memory/build" */
-        size_t mount_len;    /* strlen of the mount point part of dir */
 };
 
 struct ms_cgroup_mem {

@@ -49,7 +49,7 @@ import json, sys
 print(sum(1 for e in json.load(sys.stdin)["queue"] if e["state"] == "waiting"))' 2>/dev/null || echo 0
 }
 # An event, not a time: all have joined the queue (a loaded machine takes a while).
-wait_until 120 eval '[ "$(waiting)" -ge "$N" ]' || diag "only $(waiting) of $N joined the queue in 120 s"
+wait_until 180 eval '[ "$(waiting)" -ge "$N" ]' || diag "only $(waiting) of $N joined the queue in 180 s"
 is "$( [ -e "$OUT" ] && wc -l <"$OUT" || echo 0)" 0 "$N waiters: none runs while memory is short"
 running=0
 for p in "${pids[@]}"; do alive "$p" && running=$((running + 1)); done

@@ -917,6 +917,26 @@ static void limit_read_v1_and_v2(void **state)
         assert_int_equal(ms_cgroup_limit_read(f->fd, &cg, &limit), -EINVAL);
 }
 
+/* A cgroup path too long for the short buffer of the first process of a
+ * tree (256 bytes) is read the long way: the same limits, every level. */
+static void limit_read_long_path(void **state)
+{
+        struct fake *f = *state;
+        char path[1024], parent[512];
+        struct ms_cgroup cg;
+        uint64_t limit;
+
+        snprintf(parent, sizeof(parent), "a/%0200d", 0);
+        snprintf(path, sizeof(path), "/%s/%0100d", parent, 1);
+        fake_v1_tree(f->root, path);
+        fake_v1_set(f->root, parent, MiB(300), MiB(10), MiB(300), MiB(4), 0);
+        fake_v1_set(f->root, path + 1, GiB(2), MiB(10), MiB(300), MiB(4), 0);
+        cg = located(f, MS_CGROUP_V1);
+        assert_true(strlen(cg.dir) > 256);
+        assert_int_equal(ms_cgroup_limit_read(f->fd, &cg, &limit), 0);
+        assert_true(limit == MiB(300));
+}
+
 static void limit_read_v2(void **state)
 {
         struct fake *f = *state;
@@ -1242,6 +1262,7 @@ int main(void)
                 T(read_v2_min_over_ancestors),
                 T(limit_read_v1_and_v2),
                 T(limit_read_v2),
+                T(limit_read_long_path),
                 T(read_v2_parent_max_binds),
                 T(read_v2_high_at_leaf_below_max),
                 T(read_v2_root_without_memory_max_is_fine),

@@ -419,6 +419,31 @@ static void host_root_reads_real_proc(void **state)
         assert_true(strncmp(buf, expect, strlen(expect)) == 0);
 }
 
+/* A host path longer than the short buffer (256 bytes) of the first
+ * process of a tree is opened and looked up the long way. */
+static void host_root_long_path(void **state)
+{
+        char dir[] = "/tmp/memstop-test-fileio.XXXXXX", sub[512], path[1024], rel[1024];
+        uint64_t v = 0;
+        int fd;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(sub, sizeof(sub), "%s/%0150d", dir, 6); /* a name is at most 255 bytes */
+        assert_int_equal(mkdir(sub, 0700), 0);
+        snprintf(path, sizeof(path), "%s/%0150d", sub, 7);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "42\n", 3), 3);
+        close(fd);
+        snprintf(rel, sizeof(rel), "%s", path + 1); /* as the gate names them: below the root */
+        assert_int_equal(ms_access_at(MS_ROOT_HOST, rel), 0);
+        assert_int_equal(ms_read_u64_at(MS_ROOT_HOST, rel, &v), 0);
+        assert_true(v == 42);
+        unlink(path);
+        rmdir(sub);
+        rmdir(dir);
+}
+
 static void host_root_read_u64(void **state)
 {
         uint64_t v = 0;
@@ -648,6 +673,7 @@ int main(void)
                 T(open_beneath_walk_refuses_links_and_dotdot),
                 cmocka_unit_test(host_root_reads_real_proc),
                 cmocka_unit_test(host_root_read_u64),
+                cmocka_unit_test(host_root_long_path),
         };
 
         return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
