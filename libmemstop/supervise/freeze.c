@@ -76,6 +76,19 @@ static uint64_t growth(const struct ms_job_view *j, uint64_t horizon_ms, bool ba
         return backed ? 0 : g;
 }
 
+/* Growth over ms of a job within its prediction, up to its peak and 1/8:
+ * what the gate reserved for it. */
+static uint64_t reserved_growth(const struct ms_job_view *j, uint64_t ms)
+{
+        uint64_t g, left;
+
+        if (!growing(j) || !j->peak || surprise(j))
+                return 0;
+        g = (uint64_t)j->rate * ms / 1000;
+        left = j->peak + j->peak / 8 - j->rss;
+        return g < left ? g : left;
+}
+
 /* Order of youth: a younger job, or the same age and a higher index. */
 static bool younger(const struct ms_job_view *jobs, size_t a, size_t b)
 {
@@ -131,13 +144,15 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         uint64_t grow = 0;
         int64_t projected; /* may be short: below 0 */
 
-        uint64_t pending = 0;
+        uint64_t pending = 0, soon = 0;
         bool backed;
 
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
                 if (jobs[i].peak > jobs[i].rss)
                         pending += jobs[i].peak - jobs[i].rss;
-        backed = in->available >= pending || in->available >= p->margin;
+                soon += reserved_growth(&jobs[i], MS_FREEZE_REACT_MS);
+        }
+        backed = in->available >= pending || (in->available >= p->margin && in->available - p->margin >= soon);
         for (i = 0; i < n; i++) {
                 if (jobs[i].frozen)
                         frozen++;

@@ -14,8 +14,9 @@
  *   freeze_below. The gate's reservations are trusted only while they are
  *   backed: while available memory covers what they still reserve, or stays
  *   above the gate's threshold (`margin`; the gate may admit a job counting
- *   on others' predicted ends, admit.h). Below both, a job that outlives its
- *   prediction is eating the margin and all growth counts. Or freeze when
+ *   on others' predicted ends, admit.h) for as long as a freeze takes to
+ *   act (MS_FREEZE_REACT_MS of their growth). Below both, a job that
+ *   outlives its prediction is eating the margin and all growth counts. Or freeze when
  *   pressure says the
  *   build stalls. A job past its prediction and 1/8 goes first (the others'
  *   growth was reserved, so they can end beside it; frozen in its place, a
@@ -52,6 +53,15 @@
 /* A growing job of unknown peak: as much again as its RSS, at most this
  * long at its rate. */
 #define MS_FREEZE_UNKNOWN_MS 30000ull
+/* How long a freeze takes to act, from the look that shows the need: a
+ * tick or two of the supervisor (40-100 ms) and a rate still catching up
+ * with a job that speeds up. A job within its prediction growing at 400
+ * MiB/s, counted on to meet the room a job before it leaves at its
+ * predicted end, is frozen 80 MiB above the gate's threshold: with nothing
+ * but the threshold (70 MiB of a 700 MiB cgroup) between it and the limit,
+ * it was still growing when that job outlived its prediction and the
+ * limit came. */
+#define MS_FREEZE_REACT_MS 200ull
 /* No job is frozen more often than this. */
 #define MS_FREEZE_MAX_PER_JOB 3u
 

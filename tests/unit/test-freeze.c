@@ -141,12 +141,46 @@ static void predicted_growth_counts_when_reservations_are_not_backed(void **stat
         assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
         assert_int_equal(a[0].verb, MS_FREEZE_STOP);
         assert_int_equal(a[0].job, 1);
-        p.margin = MiB(150) + 1;
-        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
-        /* Above the margin, the reservations are trusted. */
+        /* Above the margin, but not for as long as a freeze takes to act:
+         * 2 x 60 MiB over MS_FREEZE_REACT_MS would take it below. */
         p.margin = MiB(150);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        p.margin = MiB(30) + 1;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        /* Above it for that long: the reservations are trusted. */
+        p.margin = MiB(30);
         assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
         p.margin = 0;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+}
+
+static void a_fast_grower_counted_on_an_end_is_frozen_above_the_margin(void **state)
+{
+        /* A 700 MiB cgroup, the gate's threshold 70 MiB: job 0 at its
+         * predicted 400 MiB, job 1 admitted counting on its end, at 200 of a
+         * predicted 400 MiB and growing 400 MiB/s (the last 200 reserved,
+         * not there). */
+        struct ms_freeze_params p;
+        struct ms_job_view j[] = { job(1, 400, 0, false), job(2, 200, 400, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(160), .calm = true };
+        struct ms_freeze_action a[16];
+
+        ms_freeze_params_default(&p, MiB(70));
+        j[0].peak = j[1].peak = MiB(400);
+        /* 160 - 70 = 90 MiB above the threshold, 80 of growth while a
+         * freeze would take to act: trusted. */
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        /* At 120 of it, 80 MiB of growth would cross the threshold before a
+         * freeze acted: frozen now, not once under it. */
+        j[1].rss = MiB(240);
+        in.available = MiB(120);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 1);
+        /* Near its peak its growth is what is left of it and 1/8: 450 - 420
+         * = 30 MiB, 100 - 70 >= 30: trusted again. */
+        j[1].rss = MiB(420);
+        in.available = MiB(100);
         assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
 }
 
@@ -564,6 +598,7 @@ int main(void)
                 cmocka_unit_test(predicted_growth_is_not_projected),
                 cmocka_unit_test(predicted_growth_counts_when_reservations_are_not_backed),
                 cmocka_unit_test(reservations_backed_by_available_memory),
+                cmocka_unit_test(a_fast_grower_counted_on_an_end_is_frozen_above_the_margin),
                 cmocka_unit_test(never_the_last_running),
                 cmocka_unit_test(no_growth_no_freeze),
                 cmocka_unit_test(slow_growth_together_is_growth),
