@@ -218,9 +218,21 @@ void ms_ledger_close(struct ms_ledger *ledger)
         ledger->fd = -1;
 }
 
+/*
+ * A lock is held for microseconds, or milliseconds while its holder reads
+ * /proc: look often, then less, up to MS_FLOCK_PAUSE_MAX_NS, each pause
+ * drawn between its half and all of it. Hundreds of processes that join at
+ * once (200 supervisors and their 200 jobs) looking every millisecond spent
+ * both CPUs on their looks and the holder waited for a CPU: 200 joined the
+ * queue in 45 s, in the test beside its status polls 121 in 180 s.
+ */
+#define MS_FLOCK_PAUSE_MIN_NS 50000ull
+#define MS_FLOCK_PAUSE_MAX_NS 8000000ull
+
 int ms_flock_within(int fd, int op, uint64_t timeout_ns)
 {
-        uint64_t deadline = ms_monotonic_ns() + timeout_ns, pause_ns = 50000;
+        uint64_t now = ms_monotonic_ns(), deadline = now + timeout_ns, pause_ns = MS_FLOCK_PAUSE_MIN_NS;
+        uint64_t seed = now ^ ((uint64_t)getpid() * 0x9e3779b97f4a7c15ull);
 
         for (;;) {
                 if (flock(fd, op | LOCK_NB) == 0)
@@ -229,15 +241,19 @@ int ms_flock_within(int fd, int op, uint64_t timeout_ns)
                         continue;
                 if (errno != EWOULDBLOCK)
                         return -errno;
-                uint64_t now = ms_monotonic_ns();
+                now = ms_monotonic_ns();
                 if (now >= deadline)
                         return -ETIMEDOUT;
-                if (pause_ns > deadline - now)
-                        pause_ns = deadline - now;
-                struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)pause_ns };
+                /* xorshift: a pause of its own, so that looks spread out. */
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                uint64_t sleep_ns = pause_ns / 2 + seed % (pause_ns / 2 + 1);
+                if (sleep_ns > deadline - now)
+                        sleep_ns = deadline - now;
+                struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)sleep_ns };
                 (void)nanosleep(&ts, NULL);
-                /* A lock is held for microseconds: look often, then less. */
-                pause_ns = pause_ns < 1000000 ? pause_ns * 2 : 1000000;
+                pause_ns = pause_ns * 2 < MS_FLOCK_PAUSE_MAX_NS ? pause_ns * 2 : MS_FLOCK_PAUSE_MAX_NS;
         }
 }
 

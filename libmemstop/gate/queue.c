@@ -354,10 +354,13 @@ int ms_queue_join(struct ms_ledger_file *f, const struct ms_queue_request *req, 
         int self;
 
         ms_ledger_repair(f);
-        ms_ledger_prune(f, req->pidns, ops->alive, ops->userdata);
         /* After an exec the new program is gated anew. */
         self = ms_ledger_find(f, req->pid, req->starttime);
-        if (self < 0)
+        /* The slots of the dead go when the head looks (head_look), or here
+         * when no slot is free: a prune reads proc/PID/stat of every slot,
+         * and one at each of 400 joins at once (200 supervisors and their
+         * jobs) made the joins' work grow as the square of their number. */
+        if (self < 0 && (self = ms_ledger_free_slot(f)) < 0 && ms_ledger_prune(f, req->pidns, ops->alive, ops->userdata))
                 self = ms_ledger_free_slot(f);
         if (self < 0)
                 return -ENOSPC;
@@ -750,7 +753,7 @@ int ms_queue_hold(struct ms_ledger *l, pid_t pid, uint64_t starttime)
                 l->map->slot[i].pid = pid;
                 l->map->slot[i].starttime = starttime;
                 l->map->slot[i].ticket = l->map->header.next_ticket++;
-                l->map->slot[i].pidns = ms_pidns_self();
+                l->map->slot[i].pidns = l->pidns;
                 snprintf(l->map->slot[i].program, sizeof(l->map->slot[i].program), "(supervisor)");
                 l->map->slot[i].state = MS_SLOT_HOLD;
         }

@@ -920,12 +920,33 @@ static void other_namespaces_slots_are_never_pruned(void **state)
         t->f->slot[4] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + 1, .starttime = 3,
                                           .ticket = t->f->header.next_ticket++, .pidns = 4026531836u };
         assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
-        assert_int_equal(t->f->slot[3].state, MS_SLOT_ADMITTED);
-        assert_int_equal(t->f->slot[4].state, MS_SLOT_FREE);
         assert_int_equal(t->f->slot[t->w.self].pidns, 4026531836u);
-        /* The head prunes too: still not theirs. */
+        /* The head prunes: ours of the dead, not theirs. */
         assert_true(step(t, 1 * MS_, &sleep_ns) >= 0);
         assert_int_equal(t->f->slot[3].state, MS_SLOT_ADMITTED);
+        assert_int_equal(t->f->slot[4].state, MS_SLOT_FREE);
+}
+
+/* A join reads no proc/PID/stat while a slot is free; with none free, it
+ * prunes the dead's and takes one of theirs. */
+static void a_join_prunes_only_when_the_ledger_is_full(void **state)
+{
+        struct t *t = *state;
+
+        t->others_alive = false; /* OTHER + i are dead */
+        for (unsigned i = 0; i < MS_LEDGER_SLOTS; i++)
+                t->f->slot[i] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + (pid_t)i,
+                                                  .starttime = 3, .ticket = t->f->header.next_ticket++ };
+        t->f->slot[7].state = MS_SLOT_FREE;
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(t->w.self, 7);
+        assert_int_equal(t->f->slot[0].state, MS_SLOT_ADMITTED); /* not pruned */
+        memset(&t->f->slot[7], 0, sizeof(t->f->slot[7]));
+        t->f->slot[7] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = OTHER + 7, .starttime = 3,
+                                          .ticket = t->f->header.next_ticket++ };
+        assert_int_equal(join(t, 0), MS_QUEUE_LOOK);
+        assert_int_equal(t->w.self, 0);
+        assert_int_equal(t->f->slot[1].state, MS_SLOT_FREE); /* pruned */
 }
 
 static bool switched_off(void *userdata)
@@ -1003,6 +1024,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(stricter_head_does_not_block_us, setup, teardown),
                 cmocka_unit_test_setup_teardown(impossible_slots_are_repaired_at_every_look, setup, teardown),
                 cmocka_unit_test_setup_teardown(other_namespaces_slots_are_never_pruned, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_join_prunes_only_when_the_ledger_is_full, setup, teardown),
                 cmocka_unit_test_setup_teardown(kill_switch_releases_waiters, setup, teardown),
                 cmocka_unit_test_setup_teardown(leave_without_the_lock, setup, teardown),
         };
