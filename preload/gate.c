@@ -403,7 +403,7 @@ static int queue_gate(struct gate *g, const struct ms_sample *first, int argc, c
         if (!ledger_join(g, first))
                 return 0;
         describe(g, first, argc, argv, &req);
-        req.pidns = ms_pidns_self();
+        req.pidns = g->ledger.pidns; /* ms_pidns_self(), read when the ledger was opened */
         r = ms_queue_wait(&g->ledger, &g->config, &req, &ops, res);
         if (r < 0) {
                 if (g->config.verbose && r != -ECANCELED)

@@ -97,13 +97,10 @@ static MS_HOT bool path_join(char *buf, size_t size, const char *dir, const char
 }
 
 /*
- * The cgroup's usage file is named in a short buffer: a PATH_MAX one would
- * put what is written below it on a new page of stack, a page fault (~11 us
- * here) that every process in a cgroup with a limit pays. A longer path
- * takes this way.
+ * The cgroup's usage file is named in MS_SHORT_PATH: a PATH_MAX buffer would
+ * put what is written below it on a new page of stack, a page fault that
+ * every process in a cgroup with a limit pays. A longer path takes this way.
  */
-#define SHORT_PATH 256
-
 __attribute__((cold, noinline)) static int usage_read_long(const struct ms_cgroup_hint *hint, uint64_t *usage)
 {
         char path[PATH_MAX + 32];
@@ -123,7 +120,7 @@ static MS_HOT bool fast_admit(const struct ms_config *c, const struct env *e, co
 {
         struct ms_cgroup_hint hint;
         struct sysinfo si;
-        char path[SHORT_PATH];
+        char path[MS_SHORT_PATH];
         uint64_t total, ram, used, usage, required;
         const char *h = env_lookup(MS_ENV_CGROUP, (void *)e);
         int saved_errno, r;

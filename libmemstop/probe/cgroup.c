@@ -180,13 +180,7 @@ int ms_cgroup_join(struct ms_cgroup *cg, const char *mnt, const char *root, cons
         return 0;
 }
 
-/*
- * The first process of a tree runs these in deep frames, where each new
- * page of stack is a page fault (~11 us here; issue 10): dir/file is built
- * in a short buffer, and in a PATH_MAX one, out of line, when it is longer.
- */
-#define SHORT_PATH 256
-
+/* dir/file is built in MS_SHORT_PATH, in PATH_MAX out of line when longer. */
 __attribute__((cold, noinline)) static bool exists_at_long(int rootfd, const char *dir, const char *file)
 {
         char p[PATH_MAX];
@@ -196,7 +190,7 @@ __attribute__((cold, noinline)) static bool exists_at_long(int rootfd, const cha
 
 static bool exists_at(int rootfd, const char *dir, const char *file)
 {
-        char p[SHORT_PATH];
+        char p[MS_SHORT_PATH];
 
         if (ms_join3(p, sizeof(p), dir, "/", file) < 0)
                 return exists_at_long(rootfd, dir, file);
@@ -574,7 +568,7 @@ __attribute__((cold, noinline)) static int limit_read_long(int rootfd, const str
 /* As exists_at: a short buffer first (the first process of a tree). */
 int ms_cgroup_limit_read(int rootfd, const struct ms_cgroup *cg, uint64_t *limit)
 {
-        char buf[SHORT_PATH];
+        char buf[MS_SHORT_PATH];
         int r;
 
         if (cg->version != MS_CGROUP_V1 && cg->version != MS_CGROUP_V2)

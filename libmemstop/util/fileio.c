@@ -38,14 +38,7 @@ MS_HOT const char *ms_at_path(int dirfd, const char *path, char *buf, size_t siz
         return buf;
 }
 
-/*
- * The host's paths are made absolute in a buffer on the stack. A short one
- * first: the first process of a tree reads a few files in deep frames, and
- * each new page of stack is a page fault it pays (~11 us here; issue 10).
- * A longer path takes the cold way, with room for PATH_MAX.
- */
-#define SHORT_PATH 256
-
+/* The host's paths are made absolute on the stack: MS_SHORT_PATH first. */
 static int open_abs(int dirfd, const char *p)
 {
         int fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -63,7 +56,7 @@ __attribute__((cold, noinline)) static int open_at_long(int dirfd, const char *p
 
 static MS_HOT int open_at(int dirfd, const char *path)
 {
-        char abs[SHORT_PATH];
+        char abs[MS_SHORT_PATH];
         const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
 
         return p ? open_abs(dirfd, p) : open_at_long(dirfd, path);
@@ -338,7 +331,7 @@ __attribute__((cold, noinline)) static int access_at_long(int dirfd, const char 
 /* As open_at: a short buffer first. */
 int ms_access_at(int dirfd, const char *path)
 {
-        char abs[SHORT_PATH];
+        char abs[MS_SHORT_PATH];
         const char *p = ms_at_path(dirfd, path, abs, sizeof(abs));
 
         return p ? access_abs(dirfd, p) : access_at_long(dirfd, path);

@@ -17,6 +17,15 @@
 /* The host's root without opening it: paths are then resolved from "/". */
 #define MS_ROOT_HOST AT_FDCWD
 
+/*
+ * Code that the first process of a tree runs builds its paths on the stack
+ * in a buffer this long, and in a PATH_MAX one, out of line (cold), only
+ * when one does not fit: that code runs in deep frames, and each new page
+ * of stack is a page fault the process pays (~11 us on a slow machine;
+ * issue 10).
+ */
+#define MS_SHORT_PATH 256
+
 /* The path to pass to openat() and friends with dirfd: relative below a
  * root fd ("." for the root itself), absolute (in buf) for MS_ROOT_HOST.
  * NULL if buf is too small. */
