@@ -89,10 +89,16 @@ static uint64_t reserved_growth(const struct ms_job_view *j, uint64_t ms)
         return g < left ? g : left;
 }
 
-/* Order of youth: a younger job, or the same age and a higher index. */
+/* Order of youth: the job that started running later (a job make forked
+ * first may have waited in the gate longest), then the one forked later,
+ * then the higher index. */
 static bool younger(const struct ms_job_view *jobs, size_t a, size_t b)
 {
-        return jobs[a].start > jobs[b].start || (jobs[a].start == jobs[b].start && a > b);
+        if (jobs[a].start != jobs[b].start)
+                return jobs[a].start > jobs[b].start;
+        if (jobs[a].born != jobs[b].born)
+                return jobs[a].born > jobs[b].born;
+        return a > b;
 }
 
 /* Whether job a is frozen before job b: a surprise before a job within its
@@ -122,7 +128,7 @@ static size_t oldest_frozen(const struct ms_job_view *jobs, size_t n)
         size_t best = n;
 
         for (size_t i = 0; i < n; i++)
-                if (jobs[i].frozen && (best == n || jobs[i].start < jobs[best].start))
+                if (jobs[i].frozen && (best == n || younger(jobs, best, i)))
                         best = i;
         return best;
 }

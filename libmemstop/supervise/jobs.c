@@ -138,6 +138,22 @@ bool ms_jobs_must_stop(const struct ms_jobs *jobs, const struct ms_proc *p)
                p->info.state != 't';
 }
 
+static bool job_held(const struct ms_job *job)
+{
+        return job->held > 0 && job->held >= job->leaves;
+}
+
+void ms_jobs_note_running(struct ms_jobs *jobs, uint64_t now_ns)
+{
+        for (size_t j = 0; j < jobs->n; j++) {
+                struct ms_job *job = &jobs->job[j];
+                if (job_held(job))
+                        job->run_ns = 0;
+                else if (job->run_ns == 0)
+                        job->run_ns = now_ns ? now_ns : 1;
+        }
+}
+
 size_t ms_jobs_views(const struct ms_jobs *jobs, struct ms_job_view *out, size_t max)
 {
         size_t n = jobs->n < max ? jobs->n : max;
@@ -145,12 +161,13 @@ size_t ms_jobs_views(const struct ms_jobs *jobs, struct ms_job_view *out, size_t
         for (size_t j = 0; j < n; j++) {
                 const struct ms_job *job = &jobs->job[j];
                 out[j] = (struct ms_job_view){
-                        .start = job->start,
+                        .start = job->run_ns,
+                        .born = job->start,
                         .rss = job->rss,
                         .rate = job->rate,
                         .frozen = job->frozen,
                         /* Every process of it that runs is waiting in the gate. */
-                        .held = job->held > 0 && job->held >= job->leaves,
+                        .held = job_held(job),
                         .peak = job->peak,
                         .freezes = job->freezes,
                         .frozen_ns = job->frozen_ns,

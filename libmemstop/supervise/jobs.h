@@ -45,7 +45,9 @@ struct ms_procs {
 
 struct ms_job {
         pid_t pid; /* the job's root */
-        uint64_t start;
+        uint64_t start;  /* its start time (clock ticks since boot) */
+        uint64_t run_ns; /* running since (monotonic): the first look that found it out of the gate after
+                          * it last waited there; 0: waiting (ms_jobs_note_running) */
         uint64_t rss;      /* bytes, the whole subtree */
         uint64_t prev_rss; /* ... at prev_ns, the start of the rate's interval */
         uint64_t prev_ns;
@@ -92,6 +94,12 @@ int ms_jobs_update(struct ms_jobs *jobs, struct ms_procs *procs, pid_t self, pid
  * a shell's fg, or new): it must be stopped again. */
 bool ms_jobs_must_stop(const struct ms_jobs *jobs, const struct ms_proc *p);
 
+/* After the look's held counts (watch.h): each job that waits in the gate
+ * (all its running processes do) has not started; one that does not has run
+ * since the first look that found it so. The freeze policy's youth is this
+ * time, not the process's start: make forks its jobs at once, and the one
+ * the gate lets in last is the youngest, whenever it was forked. */
+void ms_jobs_note_running(struct ms_jobs *jobs, uint64_t now_ns);
 /* The freeze policy's view of the jobs, at most max. Returns how many. */
 size_t ms_jobs_views(const struct ms_jobs *jobs, struct ms_job_view *out, size_t max);
 

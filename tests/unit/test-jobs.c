@@ -249,6 +249,7 @@ static void views_for_the_freeze_policy(void **state)
         t->jobs.job[a].held = 1;
         t->jobs.job[b].held = 1;
         t->jobs.job[b].peak = MiB(500);
+        ms_jobs_note_running(&t->jobs, 1000 * MS);
         ms_jobs_freeze(&t->jobs, b, 1000 * MS);
         assert_int_equal(ms_jobs_views(&t->jobs, v, MS_ARRAY_SIZE(v)), 2);
         assert_true(v[a].held);
@@ -256,7 +257,9 @@ static void views_for_the_freeze_policy(void **state)
         assert_true(v[b].frozen);
         assert_int_equal(v[b].peak, MiB(500));
         assert_int_equal(v[b].rss, MiB(131));
-        assert_int_equal(v[a].start, 1102);
+        assert_int_equal(v[a].start, 0); /* waiting in the gate: not started */
+        assert_int_equal(v[a].born, 1102);
+        assert_int_equal(v[b].start, 1000 * MS);
         assert_int_equal(ms_jobs_views(&t->jobs, v, 1), 1);
 
         /* A frozen job's process that runs must be stopped again; a stopped one not. */
@@ -273,6 +276,63 @@ static void views_for_the_freeze_policy(void **state)
         assert_false(ms_jobs_must_stop(&t->jobs, proc(&t->procs, 105)));
 }
 
+/* make forks a and then b; the gate lets b in first, a 700 ms later: a is
+ * the younger job, and the one the freeze policy stops (freezing b, near its
+ * peak, would free nothing while a grew into what b holds). */
+static void the_job_let_in_last_is_the_youngest(void **state)
+{
+        const struct row rows[] = {
+                { CHILD, SELF, 'S', 2, "make" },
+                { 102, CHILD, 'S', 1, "job" },
+                { 104, CHILD, 'R', 1, "job" },
+        };
+        struct t *t = *state;
+        struct ms_job_view v[4];
+        struct ms_freeze_params p;
+        struct ms_freeze_action act[2];
+        size_t a, b;
+
+        see(t, rows, MS_ARRAY_SIZE(rows), 1000 * MS);
+        a = (size_t)(job_of(&t->jobs, 102) - t->jobs.job);
+        b = (size_t)(job_of(&t->jobs, 104) - t->jobs.job);
+        t->jobs.job[a].held = 1; /* a waits, b runs */
+        ms_jobs_note_running(&t->jobs, 1000 * MS);
+        assert_int_equal(t->jobs.job[a].run_ns, 0);
+        assert_int_equal(t->jobs.job[b].run_ns, 1000 * MS);
+
+        /* a is let in; both grow at 300 MiB/s, b near its predicted peak. */
+        t->buf[1].info.rss = MiB(1);
+        t->buf[2].info.rss = MiB(300);
+        see(t, NULL, 0, 1700 * MS);
+        ms_jobs_note_running(&t->jobs, 1700 * MS);
+        assert_int_equal(t->jobs.job[a].run_ns, 1700 * MS);
+        assert_int_equal(t->jobs.job[b].run_ns, 1000 * MS); /* unchanged while it runs */
+        t->buf[1].info.rss = MiB(150);
+        t->buf[2].info.rss = MiB(380);
+        see(t, NULL, 0, 2200 * MS);
+        ms_jobs_note_running(&t->jobs, 2200 * MS);
+        t->jobs.job[a].rate = t->jobs.job[b].rate = (int64_t)MiB(300);
+        t->jobs.job[a].peak = t->jobs.job[b].peak = MiB(400);
+        assert_int_equal(ms_jobs_views(&t->jobs, v, MS_ARRAY_SIZE(v)), 2);
+        assert_true(v[a].start > v[b].start);
+        assert_true(v[a].born < v[b].born);
+
+        /* 700 MiB: 170 MiB left, what a still needs (250 MiB) not there. */
+        ms_freeze_params_default(&p, MiB(70));
+        assert_int_equal(ms_freeze_decide(&p,
+                                          &(struct ms_freeze_input){ .now_ns = 2200 * MS, .available = MiB(170) },
+                                          v, 2, act, MS_ARRAY_SIZE(act)),
+                         1);
+        assert_int_equal(act[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(act[0].job, a);
+
+        /* Waiting in the gate again (a script's next step): not started until let in. */
+        t->jobs.job[a].held = 2;
+        t->jobs.job[a].leaves = 2;
+        ms_jobs_note_running(&t->jobs, 2300 * MS);
+        assert_int_equal(t->jobs.job[a].run_ns, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -285,6 +345,7 @@ int main(void)
                 T(jobs_last_and_end),
                 T(rates_over_90ms_at_least),
                 T(views_for_the_freeze_policy),
+                T(the_job_let_in_last_is_the_youngest),
         };
 
         return cmocka_run_group_tests_name("jobs", tests, NULL, NULL);
