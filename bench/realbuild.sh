@@ -313,7 +313,7 @@ fixed_range() { if [[ $1 == 1G ]]; then echo "2 3"; else echo "2 3 4 5"; fi; }
 
 run_cxx() { # COMPILER LIMIT DRIVER
 	local cxx=$1 limit=$2 j1=n/a best=n/a bestk='' r k m
-	local -a j1w=() coldw=() warmw=() warmc=()
+	local -a j1w=() j1c=() coldw=() warmw=() warmc=()
 	local -A fixw=() fixc=() fixbad=()
 	DRIVER=$3
 	LIMIT=$((${limit%G} * 1024 * 1024 * 1024))
@@ -323,7 +323,7 @@ run_cxx() { # COMPILER LIMIT DRIVER
 	for ((r = 1; r <= REPEAT; r++)); do
 		((REPEAT == 1)) || note "round $r of $REPEAT"
 		# shellcheck disable=SC2046
-		if [[ $RUNS == *" j1 "* ]]; then run_cg make $(drive 1); row "$(drive 1)"; j1w+=("$R_WALL"); fi
+		if [[ $RUNS == *" j1 "* ]]; then run_cg make $(drive 1); row "$(drive 1)"; j1w+=("$R_WALL") j1c+=("$R_CPU"); fi
 		# shellcheck disable=SC2046
 		if ((r == 1)) && [[ $RUNS == *" jn "* ]]; then run_cg make $(drive "$NJOBS"); row "$(drive "$NJOBS")"; fi
 		if [[ $RUNS == *" fixed "* ]]; then
@@ -357,6 +357,11 @@ run_cxx() { # COMPILER LIMIT DRIVER
 		m=$(median ${fixw[$k]})
 		if [[ $best == n/a ]] || awk -v a="$m" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$m bestk=$k; fi
 	done
+	# Every -j from 2 lost jobs: -j1 is the best fixed -j a user can rely on.
+	if [[ -z $bestk && $RUNS == *" fixed "* && $j1 != n/a ]]; then
+		best=$j1 bestk=1
+		fixw[1]=" ${j1w[*]}" fixc[1]=" ${j1c[*]}"
+	fi
 	[[ -z $bestk ]] || note "best fixed: $(drive "$bestk"), ${best}s"
 	# (no fixed run, as with BENCH_RUNS without "fixed": no best, and "n/a")
 	local bestw= bestc=
