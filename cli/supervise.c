@@ -135,7 +135,7 @@ static uint64_t tick(struct sv *s)
         watched = ms_watch_observe(&s->watch, &s->tree.procs, now, &growing) > 0;
         sv_memory_read(&s->mem, &s->tree.procs, &f);
         sv_memory_pressure(&s->mem, now, &s->rep);
-        c.held = ms_watch_count(&s->watch, &s->tree.procs, &s->tree.jobs);
+        c.held = s->tree.held = ms_watch_count(&s->watch, &s->tree.procs, &s->tree.jobs);
         ms_jobs_note_running(&s->tree.jobs, now);
         account(s, &f, now);
         sv_tree_step(&s->tree, &s->watch, &f, s->mem.psi.frac, s->child.stopping || s->child.done, &s->rep, now);

@@ -114,12 +114,43 @@ static void resume_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct s
         rep->resumes++;
 }
 
+/* Whether every process of the build that could run is a frozen job's or
+ * waits in the gate: its leaves (processes with no living child) outside
+ * frozen jobs are all held. A job that started a make of its own (gcc
+ * -flto=auto) is running but has no leaf: its steps are jobs of their own,
+ * held while jobs are frozen (the supervisor's hold), and it would never end
+ * for the frozen ones to resume. The hold is lifted then, and the gate
+ * admits by memory, where the frozen jobs' memory counts as used: the
+ * link's small steps get in and it ends, while the job frozen for want of
+ * memory stays frozen. Only if that lets nothing in for SV_STUCK_NS does
+ * the oldest frozen job resume. */
+static bool build_stuck(const struct sv_tree *t)
+{
+        unsigned runnable = 0;
+
+        if (t->jobs.frozen == 0)
+                return false;
+        for (size_t i = 0; i < t->procs.n; i++) {
+                const struct ms_proc *p = &t->procs.p[i];
+                if (!p->leaf || p->info.state == 'Z')
+                        continue;
+                if (p->job >= 0 && (size_t)p->job < t->jobs.n && t->jobs.job[p->job].frozen)
+                        continue;
+                runnable++;
+        }
+        return runnable <= t->held;
+}
+
 void sv_tree_step(struct sv_tree *t, struct ms_watch *w, const struct sv_figures *f, double psi_frac,
                   bool stopping, struct sv_report *rep, uint64_t now_ns)
 {
         struct ms_freeze_action act[64];
         size_t n;
 
+        if (!build_stuck(t))
+                t->stuck_ns = 0;
+        else if (!t->stuck_ns)
+                t->stuck_ns = now_ns;
         if (t->freeze || t->jobs.frozen) {
                 struct ms_freeze_input in = {
                         .now_ns = now_ns,
@@ -127,6 +158,7 @@ void sv_tree_step(struct sv_tree *t, struct ms_watch *w, const struct sv_figures
                         .stalling = psi_frac >= STALL_FRACTION && f->available < 4 * t->fp.freeze_below,
                         .calm = psi_frac < CALM_FRACTION,
                         .stopping = stopping || !t->freeze || !f->ok,
+                        .stuck = t->stuck_ns && now_ns >= t->stuck_ns + SV_STUCK_NS,
                         .last_freeze_ns = t->jobs.last_freeze_ns,
                         .last_resume_ns = t->jobs.last_resume_ns,
                         .last_end_ns = t->jobs.last_end_ns,
@@ -140,8 +172,9 @@ void sv_tree_step(struct sv_tree *t, struct ms_watch *w, const struct sv_figures
                                 resume_job(t, w, act[i].job, rep, now_ns);
                 }
         }
-        /* While jobs are frozen, the gate admits nothing new. */
-        ms_watch_hold(w, t->jobs.frozen > 0);
+        /* While jobs are frozen, the gate admits nothing new, unless nothing
+         * else could run. */
+        ms_watch_hold(w, t->jobs.frozen > 0 && !t->stuck_ns);
 }
 
 void sv_tree_resume_all(struct sv_tree *t, struct ms_watch *w, struct sv_report *rep, uint64_t now_ns)

@@ -22,6 +22,9 @@
 
 /* At most this many processes are seen in one look. */
 #define SV_MAX_PROCS 4096
+/* Nothing but frozen jobs and processes waiting in the gate, with the gate
+ * admitting by memory, this long: the oldest frozen job resumes. */
+#define SV_STUCK_NS (2000ull * 1000 * 1000)
 
 /* At most this many jobs are frozen through cgroups at once (more: SIGSTOP). */
 #define SV_MAX_CG_JOBS 64
@@ -44,6 +47,8 @@ struct sv_tree {
         struct ms_proc_info *infos;
         struct ms_procs procs;
         size_t leaves;
+        unsigned held; /* ... its processes waiting in the gate (ms_watch_count) */
+        uint64_t stuck_ns; /* since when nothing but frozen and held processes, 0: not so */
         struct ms_job_view *views;
         struct ms_jobs jobs;
 };

@@ -173,7 +173,7 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                                 out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };
                 return k;
         }
-        if (running == 0) {
+        if (running == 0 || in->stuck) {
                 i = oldest_frozen(jobs, n);
                 if (i < n && k < max)
                         out[k++] = (struct ms_freeze_action){ MS_FREEZE_RESUME, i };

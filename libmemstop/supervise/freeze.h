@@ -92,6 +92,11 @@ struct ms_freeze_input {
         bool stalling; /* pressure: the build has started to stall */
         bool calm;     /* pressure: low enough to resume */
         bool stopping; /* the build is being stopped: resume everything */
+        /* Nothing of the build has run but frozen jobs and processes waiting
+         * in the gate, even with the gate let to admit by memory again (a
+         * running job's own sub-make, as an LTO link's ltrans steps, waits
+         * there): as when no job runs, the oldest frozen job resumes. */
+        bool stuck;
         uint64_t last_freeze_ns, last_resume_ns; /* 0: never */
         uint64_t last_end_ns; /* when a job of the build last ended, 0: never */
 };

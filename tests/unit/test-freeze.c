@@ -425,6 +425,24 @@ static void held_jobs_are_not_running(void **state)
         assert_int_equal(a[0].job, 1);
 }
 
+static void a_stuck_build_resumes_at_once(void **state)
+{
+        /* g++ -flto=auto runs a make of its own: its steps are jobs, held in
+         * the gate while a job is frozen, and the link (running, no leaf of
+         * its own) never ends. The supervisor says the build is stuck. */
+        struct ms_job_view j[] = { job(10, 560, 0, true), job(20, 26, 0, false), job(30, 0, 0, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(50), .calm = false,
+                                      .last_freeze_ns = 10 * S - MS };
+        struct ms_freeze_action a[16];
+
+        j[2].held = true;
+        assert_int_equal(decide(&in, j, 3, a), 0); /* the link runs: wait for an end */
+        in.stuck = true;
+        assert_int_equal(decide(&in, j, 3, a), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 0);
+}
+
 static void stopping_resumes_all(void **state)
 {
         struct ms_job_view j[] = { job(1, 200, 0, true), job(2, 300, 100, false), job(3, 300, 0, true) };
@@ -611,6 +629,7 @@ int main(void)
                 cmocka_unit_test(no_job_is_frozen_more_than_its_share),
                 cmocka_unit_test(no_resume_under_pressure),
                 cmocka_unit_test(nothing_running_resumes_at_once),
+                cmocka_unit_test(a_stuck_build_resumes_at_once),
                 cmocka_unit_test(held_jobs_are_not_running),
                 cmocka_unit_test(stopping_resumes_all),
                 cmocka_unit_test(stalling_freezes_one_per_interval),
