@@ -67,7 +67,7 @@
 
 struct ms_job_view {
         uint64_t start; /* when it started running (out of the gate): a larger value is a younger job */
-        uint64_t born;  /* ... the same: its process's start; larger is younger (0: not known) */
+        uint64_t born;  /* its root process's start, for ties of start: larger is younger */
         uint64_t rss;   /* bytes, the whole subtree */
         int64_t rate;   /* bytes per second, recent */
         bool frozen;
