@@ -38,7 +38,7 @@
 # Environment: BENCH_TIMEOUT (seconds per run, default 900), BENCH_KEEP=1
 # keeps the temp dir, BENCH_RUNS (default "j1 fixed jn parallel memstop")
 # runs only the configurations named, BENCH_REPORTS=DIR has each memstop run
-# write its --report and --trace in DIR.
+# write its --report, --trace, --timeline and a -vv --log in DIR.
 
 set -euo pipefail
 
@@ -245,13 +245,15 @@ WORST_COLD=n/a WORST_WARM_J1=n/a WORST_WARM_BEST=n/a MEMSTOP_OOM=0 WORST_PLAIN=n
 # note_max VAR VALUE: VAR = max(VAR, VALUE); VAR is n/a until a scenario sets it
 note_max() { printf -v "$1" '%s' "$(awk -v a="${!1}" -v b="$2" 'BEGIN { print (a == "n/a" || b + 0 > a + 0) ? b : a }')"; }
 
-# With BENCH_REPORTS=DIR, each memstop run also writes its report (JSON) and
-# a Chrome trace there, named by run number: to see where a slow run lost time.
+# With BENCH_REPORTS=DIR, each memstop run also writes its report (JSON), a
+# Chrome trace, a timeline and a -vv log (every hold, admission and freeze,
+# and why) there, named by run number: to see where a slow run lost time.
 REPORT_ARGS=()
 report_args() { # cold|warm
 	REPORT_ARGS=()
 	[[ -z ${BENCH_REPORTS:-} ]] || REPORT_ARGS=("--report=$BENCH_REPORTS/$NRUN-$1.json"
-		"--trace=$BENCH_REPORTS/$NRUN-$1.trace.json")
+		"--trace=$BENCH_REPORTS/$NRUN-$1.trace.json" "--timeline=$BENCH_REPORTS/$NRUN-$1.svg"
+		-vv "--log=$BENCH_REPORTS/$NRUN-$1.log")
 }
 
 # memstop_pair LABEL COMMAND...: cold then warm run, sets COLD_WALL WARM_WALL

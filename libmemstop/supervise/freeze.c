@@ -38,17 +38,36 @@ static bool growing(const struct ms_job_view *j)
         return !j->frozen && !j->held && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
 }
 
-/* A growing job that may still be frozen (it has not used up its freezes). */
-static bool freezable(const struct ms_job_view *j)
-{
-        return growing(j) && j->freezes < MS_FREEZE_MAX_PER_JOB;
-}
-
 /* Past its predicted peak and 1/8: it broke the promise the gate admitted
  * the others on; their growth is reserved, its is not. */
 static bool surprise(const struct ms_job_view *j)
 {
         return j->peak && j->rss > j->peak + j->peak / 8;
+}
+
+/* Let in under MS_FREEZE_FRESH_MS ago, under half its predicted peak: it
+ * has not shown a rate yet, but its growth is ahead of it. */
+static bool fresh(const struct ms_job_view *j, uint64_t now_ns)
+{
+        return !j->frozen && !j->held && j->start && now_ns < j->start + MS_FREEZE_FRESH_MS * 1000000 &&
+               j->peak && j->rss < j->peak / 2;
+}
+
+/* A job that may be frozen: growing, or fresh, and it has not used up its
+ * freezes. */
+static bool freezable(const struct ms_job_view *j, uint64_t now_ns)
+{
+        return (growing(j) || fresh(j, now_ns)) && j->freezes < MS_FREEZE_MAX_PER_JOB;
+}
+
+/* The growth a job with a predicted peak has still ahead of it: within the
+ * prediction, up to the peak and 1/8; past it, as much again as it has
+ * outgrown the peak by. */
+static uint64_t ahead(const struct ms_job_view *j)
+{
+        if (surprise(j))
+                return j->rss - j->peak;
+        return j->peak + j->peak / 8 - j->rss;
 }
 
 /* Growth over the horizon that nobody expected: for a job with a predicted
@@ -101,24 +120,41 @@ static bool younger(const struct ms_job_view *jobs, size_t a, size_t b)
         return a > b;
 }
 
-/* Whether job a is frozen before job b: a surprise before a job within its
- * prediction (those have room reserved to end; a surprise frozen keeps what
- * it holds but takes no more), then the younger first. */
-static bool first(const struct ms_job_view *jobs, size_t a, size_t b)
+/* Whether job a is frozen before job b. A frozen job keeps what it holds
+ * and stops what it would still grow by. While what the jobs within their
+ * predictions still grow by fits in what is available (`room`), a job past
+ * its prediction goes first: the others can end beside it. When it does
+ * not fit (the gate let a job in counting on the end of one that outlived
+ * its prediction), freezing a job near its end would free nothing while
+ * another grew into what it holds: of two jobs with predicted peaks, the
+ * one with more growth ahead of it goes first. Else, or if they are even,
+ * the younger. */
+static bool first(const struct ms_job_view *jobs, size_t a, size_t b, bool room)
 {
-        if (surprise(&jobs[a]) != surprise(&jobs[b]))
+        if (room && surprise(&jobs[a]) != surprise(&jobs[b]))
                 return surprise(&jobs[a]);
+        if (jobs[a].peak && jobs[b].peak && ahead(&jobs[a]) != ahead(&jobs[b]))
+                return ahead(&jobs[a]) > ahead(&jobs[b]);
         return younger(jobs, a, b);
 }
 
-/* The next growing job to freeze after job `after` (n: the first), or n. */
-static size_t next_to_freeze(const struct ms_job_view *jobs, size_t n, size_t after)
+static bool chosen(const struct ms_freeze_action *out, size_t k, size_t i)
+{
+        for (size_t c = 0; c < k; c++)
+                if (out[c].job == i)
+                        return true;
+        return false;
+}
+
+/* The next job to freeze, none of the k chosen before (out), or n. */
+static size_t next_to_freeze(const struct ms_job_view *jobs, size_t n, uint64_t now_ns, bool room,
+                             const struct ms_freeze_action *out, size_t k)
 {
         size_t best = n;
 
         for (size_t i = 0; i < n; i++)
-                if (freezable(&jobs[i]) && (after == n || first(jobs, after, i)) &&
-                    (best == n || first(jobs, i, best)))
+                if (freezable(&jobs[i], now_ns) && !chosen(out, k, i) &&
+                    (best == n || first(jobs, i, best, room)))
                         best = i;
         return best;
 }
@@ -150,14 +186,17 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         uint64_t grow = 0;
         int64_t projected; /* may be short: below 0 */
 
-        uint64_t pending = 0, soon = 0;
-        bool backed;
+        uint64_t pending = 0, soon = 0, to_end = 0;
+        bool backed, room;
 
         for (i = 0; i < n; i++) {
                 if (jobs[i].peak > jobs[i].rss)
                         pending += jobs[i].peak - jobs[i].rss;
                 soon += reserved_growth(&jobs[i], MS_FREEZE_REACT_MS);
+                if (!jobs[i].frozen && !jobs[i].held && jobs[i].peak && !surprise(&jobs[i]))
+                        to_end += ahead(&jobs[i]);
         }
+        room = in->available >= to_end;
         backed = in->available >= pending || (in->available >= p->margin && in->available - p->margin >= soon);
         for (i = 0; i < n; i++) {
                 if (jobs[i].frozen)
@@ -182,12 +221,10 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
 
         projected = clamp_i64(in->available) - clamp_i64(grow);
         if (projected < clamp_i64(p->freeze_below)) {
-                size_t after = n;
                 while (running > 1 && projected < clamp_i64(p->freeze_below) && k < max) {
-                        i = next_to_freeze(jobs, n, after);
+                        i = next_to_freeze(jobs, n, in->now_ns, room, out, k);
                         if (i == n)
                                 break;
-                        after = i;
                         running--;
                         projected += clamp_i64(growth(&jobs[i], p->horizon_ms, backed));
                         out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
@@ -196,7 +233,7 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         }
         if (in->stalling) {
                 if (running > 1 && k < max && since(in->now_ns, in->last_freeze_ns, p->stall_interval_ns)) {
-                        i = next_to_freeze(jobs, n, n);
+                        i = next_to_freeze(jobs, n, in->now_ns, room, out, k);
                         if (i < n)
                                 out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
                 }

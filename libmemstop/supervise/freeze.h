@@ -18,17 +18,25 @@
  *   act (MS_FREEZE_REACT_MS of their growth). Below both, a job that
  *   outlives its prediction is eating the margin and all growth counts. Or freeze when
  *   pressure says the
- *   build stalls. A job past its prediction and 1/8 goes first (the others'
- *   growth was reserved, so they can end beside it; frozen in its place, a
- *   job within its prediction would leave the one that broke its own to
- *   grow into what is left), the youngest of them first; then the youngest
- *   growing job, then the next youngest, until the projection is back above
- *   the level; never the last running job. A frozen job past its prediction
+ *   build stalls. A frozen job keeps what it holds and stops what it would
+ *   still grow by. While the growth the jobs within their predictions still
+ *   have ahead (to the peak and 1/8) fits in what is available, a job past
+ *   its prediction and 1/8 goes first (the others can end beside it; frozen
+ *   in its place, a job within its prediction would leave the one that broke
+ *   its own to grow into what is left). When it does not fit (the gate let
+ *   a job in counting on the end of one that outlived its prediction), the
+ *   job with the most growth ahead goes first (a surprise is counted to
+ *   outgrow its prediction by as much again as it has): frozen near its
+ *   end, the late job would free nothing while the one let in grew into
+ *   what it holds. Of jobs without a prediction, or even, the youngest;
+ *   then the next, until the projection is back above the level; never the
+ *   last running job. A frozen job past its prediction
  *   resumes into growth of as much again as its RSS, like one of unknown
  *   peak. A job that does not grow is never frozen: it would free
- *   nothing.
+ *   nothing; but one let in under MS_FREEZE_FRESH_MS ago and under half its
+ *   predicted peak may be, before it has shown a rate.
  * - A job is frozen at most MS_FREEZE_MAX_PER_JOB times: after that it is
- *   never chosen again (the next youngest growing one is), so no job flaps.
+ *   never chosen again (the next one is), so no job flaps.
  * - Resume oldest-first only when what the frozen job waits for has gone: a
  *   job of the build has ended since it was frozen (last_end_ns), never
  *   because memory looked better for a moment (page cache dropped, a pause
@@ -62,6 +70,10 @@
  * it was still growing when that job outlived its prediction and the
  * limit came. */
 #define MS_FREEZE_REACT_MS 200ull
+/* A job let in this recently, under half its predicted peak, may be frozen
+ * before it has shown a rate: a look or two of the supervisor, and a
+ * compiler driver's start before its compiler grows. */
+#define MS_FREEZE_FRESH_MS 2000ull
 /* No job is frozen more often than this. */
 #define MS_FREEZE_MAX_PER_JOB 3u
 
