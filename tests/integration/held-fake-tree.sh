@@ -50,14 +50,18 @@ result "5% available, 10% required: held (alive, marker absent after 1 s)" $? "s
 is "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" "touch $M " "the held process is the program itself"
 is "$(proc_state "$pid")" S "the held process sleeps (state S)"
 
-# No CPU while held: utime + stime over 5 s.
+# No CPU while held: utime + stime over 5 s. Ticks are sampled: a process
+# that wakes to look at memory is charged a whole tick now and then (2 in 5 s
+# seen here with the suite running beside it); one that spins takes all 500.
+# At most 2% of a CPU.
 c0=$(cpu_ticks "$pid")
 sleep 5
 c1=$(cpu_ticks "$pid")
-if [ -n "$c0" ] && [ -n "$c1" ] && [ $((c1 - c0)) -le 1 ]; then
-	ok "held for 5 s: $((c1 - c0)) clock tick(s) of CPU (at most 1)"
+max_ticks=$(($(getconf CLK_TCK) / 10))
+if [ -n "$c0" ] && [ -n "$c1" ] && [ $((c1 - c0)) -le "$max_ticks" ]; then
+	ok "held for 5 s: $((c1 - c0)) clock tick(s) of CPU (at most $max_ticks)"
 else
-	not_ok "held for 5 s: at most 1 clock tick of CPU" "before: '$c0' after: '$c1' ticks ($(getconf CLK_TCK)/s)"
+	not_ok "held for 5 s: at most $max_ticks clock ticks of CPU" "before: '$c0' after: '$c1' ticks ($(getconf CLK_TCK)/s)"
 fi
 result "still held after 6 s, marker absent" "$([[ ! -e $M ]] && alive "$pid"; echo $?)"
 
