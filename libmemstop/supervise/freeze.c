@@ -33,9 +33,15 @@ int64_t ms_freeze_rate(int64_t old_rate, uint64_t prev_rss, uint64_t rss, uint64
         return old_rate / 2 + now / 2;
 }
 
+/* Neither frozen nor waiting in the gate. */
+static bool runs(const struct ms_job_view *j)
+{
+        return !j->frozen && !j->held;
+}
+
 static bool growing(const struct ms_job_view *j)
 {
-        return !j->frozen && !j->held && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
+        return runs(j) && j->rate >= (int64_t)MS_FREEZE_GROWING_RATE;
 }
 
 /* Past its predicted peak and 1/8: it broke the promise the gate admitted
@@ -49,7 +55,7 @@ static bool surprise(const struct ms_job_view *j)
  * has not shown a rate yet, but its growth is ahead of it. */
 static bool fresh(const struct ms_job_view *j, uint64_t now_ns)
 {
-        return !j->frozen && !j->held && j->start && now_ns < j->start + MS_FREEZE_FRESH_MS * 1000000 &&
+        return runs(j) && j->start && now_ns < j->start + MS_FREEZE_FRESH_MS * 1000000 &&
                j->peak && j->rss < j->peak / 2;
 }
 
@@ -193,7 +199,7 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                 if (jobs[i].peak > jobs[i].rss)
                         pending += jobs[i].peak - jobs[i].rss;
                 soon += reserved_growth(&jobs[i], MS_FREEZE_REACT_MS);
-                if (!jobs[i].frozen && !jobs[i].held && jobs[i].peak && !surprise(&jobs[i]))
+                if (runs(&jobs[i]) && jobs[i].peak && !surprise(&jobs[i]))
                         to_end += ahead(&jobs[i]);
         }
         room = in->available >= to_end;
