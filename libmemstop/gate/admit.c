@@ -178,6 +178,22 @@ static int64_t age_within(const struct ms_candidate *cand, int64_t room)
         return age;
 }
 
+/*
+ * Whether an admitted job's predicted end may be counted on: a verified
+ * job's duration is its own; a typical job's is its program's newest run's,
+ * believed only where the program's runs agree (its largest peak within a
+ * fifth of the typical, as in ms_typical_trust: batch jobs that differ in an
+ * argument). The units of one compiler differ threefold in length: in a
+ * cold build in 1 GiB, lto0 was let in counting on tu9's end, guessed from
+ * the 7 s of cc1plus's newest run; tu9 ran 12 s and past its prediction,
+ * was frozen, and lto0, past its own, was OOM-killed beside it.
+ */
+static bool end_believed(const struct ms_admitted *a)
+{
+        return a->kind == MS_PREDICT_VERIFIED ||
+               (a->kind == MS_PREDICT_TYPICAL && a->worst <= a->predicted + a->predicted / 5);
+}
+
 uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const struct ms_candidate *cand,
                            int64_t free, uint64_t now_ns)
 {
@@ -189,7 +205,7 @@ uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const s
                 return (int64_t)cand->predicted <= free ? now_ns : UINT64_MAX;
         for (size_t i = 0; i < n && m < MS_ADMIT_MAX; i++) {
                 const struct ms_admitted *a = &admitted[i];
-                if (a->end_ns > now_ns)
+                if (a->end_ns > now_ns && end_believed(a))
                         ends[m++] = (struct release){ a->end_ns - now_ns, a->rss + ms_admitted_pending(a) };
         }
         qsort(ends, m, sizeof(ends[0]), cmp_release);

@@ -57,7 +57,9 @@
  * jobs that differ only in an argument), whose growth curve is known
  * (curve.h: its own, or its program's newest) and that is supervised may also
  * start when it does not fit now but will: if, until each admitted job's
- * predicted end (its learned duration, 1/32 more and MS_END_SLACK_NS),
+ * predicted end (its learned duration, 1/32 more and MS_END_SLACK_NS; a
+ * typical job's, its program's, is counted on only where the program's
+ * runs agree: units of one compiler differ threefold in length),
  * what it may have grown to by then (its curve, MS_HASTE_PCT percent of
  * its pace) fits
  * beside what is still reserved, and once they have ended, its whole peak

@@ -588,6 +588,28 @@ static void believed_typical_job_starts_on_time(void **state)
         assert_false(ms_candidate_timed(&b));
 }
 
+/* A running job admitted on its program's typical size ends when its
+ * program's newest run did only where the program's runs agree: the units
+ * of one compiler differ threefold in length, and a job let in counting on
+ * such an end was OOM-killed beside the one that ran on. */
+static void a_typical_end_is_counted_on_only_where_runs_agree(void **state)
+{
+        struct ms_admitted a = big_running(300 * MS);
+        struct ms_candidate b = big_candidate();
+
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), NOW);
+        a.kind = MS_PREDICT_TYPICAL;
+        a.worst = a.predicted + a.predicted / 5; /* agree: a batch of one script */
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), NOW);
+        a.worst = a.predicted + a.predicted / 5 + 1; /* units of a compiler */
+        assert_int_equal(ms_admit_fit_time(&a, 1, &b, 482 * MIB, NOW), UINT64_MAX);
+        /* Beside a job verified, ending in time, the typical one stays. */
+        struct ms_admitted two[] = { big_running(300 * MS), a };
+        assert_int_equal(ms_admit_fit_time(two, 2, &b, 482 * MIB, NOW), NOW);
+        two[0].predicted = two[0].rss = two[0].worst = 100 * MIB; /* frees 100: 582 < 900 */
+        assert_int_equal(ms_admit_fit_time(two, 2, &b, 482 * MIB, NOW), UINT64_MAX);
+}
+
 /* An admitted job that a waiting process descends from counts for nothing
  * against anyone, like an ancestor of the candidate. */
 static void container_counts_for_nothing(void **state)
@@ -777,6 +799,7 @@ int main(void)
                 cmocka_unit_test(candidate_is_taken_to_grow_faster_than_its_curve),
                 cmocka_unit_test(fit_time_is_when_the_wait_has_become_short_enough),
                 cmocka_unit_test(believed_typical_job_starts_on_time),
+                cmocka_unit_test(a_typical_end_is_counted_on_only_where_runs_agree),
                 cmocka_unit_test(container_counts_for_nothing),
                 cmocka_unit_test(a_job_waits_for_a_cpu_while_the_jobs_are_due),
                 cmocka_unit_test(fit_time_orders_the_ends),
