@@ -51,11 +51,13 @@ static bool surprise(const struct ms_job_view *j)
         return j->peak && j->rss > j->peak + j->peak / 8;
 }
 
-/* Let in under MS_FREEZE_FRESH_MS ago, under half its predicted peak: it
- * has not shown a rate yet, but its growth is ahead of it. */
+/* Let in under MS_FREEZE_FRESH_MS ago, under half its predicted peak, and
+ * never frozen: it has not shown a rate yet, but its growth is ahead of it.
+ * One frozen as fresh and soon resumed is not fresh again: at no rate, it
+ * waits to show one like any other job. */
 static bool fresh(const struct ms_job_view *j, uint64_t now_ns)
 {
-        return runs(j) && j->start && now_ns < j->start + MS_FREEZE_FRESH_MS * 1000000 &&
+        return runs(j) && !j->freezes && j->start && now_ns < j->start + MS_FREEZE_FRESH_MS * 1000000 &&
                j->peak && j->rss < j->peak / 2;
 }
 

@@ -33,8 +33,8 @@
  *   last running job. A frozen job past its prediction
  *   resumes into growth of as much again as its RSS, like one of unknown
  *   peak. A job that does not grow is never frozen: it would free
- *   nothing; but one let in under MS_FREEZE_FRESH_MS ago and under half its
- *   predicted peak may be, before it has shown a rate.
+ *   nothing; but one let in under MS_FREEZE_FRESH_MS ago, under half its
+ *   predicted peak and never frozen may be, before it has shown a rate.
  * - A job is frozen at most MS_FREEZE_MAX_PER_JOB times: after that it is
  *   never chosen again (the next one is), so no job flaps.
  * - Resume oldest-first only when what the frozen job waits for has gone: a

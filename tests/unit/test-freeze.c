@@ -370,7 +370,7 @@ static void a_job_let_in_on_a_late_end_is_frozen_not_the_late_one(void **state)
 /* A job let in a moment ago has not shown a rate yet; under half its
  * predicted peak, its growth is ahead of it, and it is the one frozen, not
  * the one near its peak. Two seconds later, still not growing, it is not
- * frozen: it would free nothing. */
+ * frozen: it would free nothing; nor once it has been frozen and resumed. */
 static void a_fresh_job_is_frozen_before_it_shows_a_rate(void **state)
 {
         struct ms_job_view j[] = { job(1 * S, 500, 30, false), job(10 * S - 200 * MS, 20, 0, false) };
@@ -387,6 +387,12 @@ static void a_fresh_job_is_frozen_before_it_shows_a_rate(void **state)
         /* Past half its peak it is not fresh. */
         in.now_ns = 10 * S;
         j[1].rss = MiB(260);
+        assert_int_equal(decide(&in, j, 2, a), 1);
+        assert_int_equal(a[0].job, 0);
+        /* Frozen as fresh once and resumed, it is not fresh again: at no
+         * rate, the growing one goes. */
+        j[1].rss = MiB(20);
+        j[1].freezes = 1;
         assert_int_equal(decide(&in, j, 2, a), 1);
         assert_int_equal(a[0].job, 0);
 }
