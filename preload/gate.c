@@ -116,9 +116,60 @@ static void log_release(struct gate *g)
                 ms_log(g->logfd, "==== memstop release ====");
 }
 
+/* -vv: the figures it was let in on, after the hold (the threshold alone). */
 static void on_release(const struct ms_sample *s, const struct ms_step *st, uint64_t waited_usec, void *userdata)
 {
-        log_release(userdata);
+        struct gate *g = userdata;
+        char w[MS_DURATION_BUF], avail[MS_SIZE_BUF], req[MS_SIZE_BUF];
+
+        log_release(g);
+        if (g->held && g->config.verbose >= 2)
+                ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s available, %s required", program_name(),
+                       (int)getpid(), ms_duration_format(waited_usec, w, sizeof(w)),
+                       ms_size_format(s->available, avail, sizeof(avail)),
+                       ms_size_format(st->required, req, sizeof(req)));
+}
+
+/* Why the head of the queue let a waiter in ahead of itself (queue.h). */
+static const char *grant_name(enum ms_grant grant)
+{
+        switch (grant) {
+        case MS_GRANT_BACKFILL:
+                return "it fits now without delaying the jobs ahead of it in line";
+        case MS_GRANT_BIG_FIRST:
+                return "a big job starts before smaller ones";
+        case MS_GRANT_LONG_FIRST:
+                return "a long job takes a CPU before shorter ones";
+        case MS_GRANT_NONE:
+                break;
+        }
+        return "let in by the head of the queue";
+}
+
+/* -vv: why a process held in the queue was let in, beside the hold line's
+ * why it waited. The figures are its own last look's; a waiter let in by the
+ * head of the queue has none. */
+static void log_let_in(struct gate *g, const struct ms_queue_result *q)
+{
+        char w[MS_DURATION_BUF], a[MS_SIZE_BUF], res[MS_SIZE_BUF], need[MS_SIZE_BUF];
+
+        log_release(g);
+        if (!g->held || g->config.verbose < 2)
+                return;
+        ms_duration_format(q->waited_ns / 1000, w, sizeof(w));
+        if (q->granted)
+                ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s", program_name(), (int)getpid(), w,
+                       grant_name(q->grant));
+        else if (q->sampled)
+                ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s; %s available, %s reserved by running jobs, needs %s",
+                       program_name(), (int)getpid(), w,
+                       q->decision.timed ? "it fits in time: running jobs are due to end before it needs the room"
+                                         : "it fits now",
+                       ms_size_format(q->last.available, a, sizeof(a)),
+                       ms_size_format(q->decision.reserved, res, sizeof(res)),
+                       ms_size_format(q->decision.need, need, sizeof(need)));
+        else
+                ms_log(g->logfd, "memstop: %s[%d] let in after %s", program_name(), (int)getpid(), w);
 }
 
 /* Tell the processes below where the cgroup is: the host's only, not a
@@ -595,7 +646,7 @@ static enum outcome gate_queued(struct gate *g, int argc, char **argv)
                 timed_out(g, qres.waited_ns / 1000, &qres.last, qres.sampled);
                 return RUN;
         }
-        log_release(g);
+        log_let_in(g, &qres);
         g->held_usec = qres.waited_ns / 1000;
         return ADMITTED;
 }

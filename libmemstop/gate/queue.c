@@ -390,6 +390,7 @@ static int take_grant(struct ms_ledger_file *f, const struct ms_queue_request *r
         /* Keep how it was let in: backfilled jobs count as staying. */
         me->granted = grant;
         res->granted = true;
+        res->grant = (enum ms_grant)grant;
         res->slot = (int)(me - f->slot);
         ms_ledger_wake(f, ms_ledger_head(f));
         res->outcome = MS_QUEUE_ADMITTED;

@@ -119,7 +119,8 @@ enum ms_queue_outcome {
 struct ms_queue_result {
         enum ms_queue_outcome outcome;
         bool held;
-        bool granted;         /* admitted by backfill */
+        bool granted;         /* let in by the head (backfill, big or long first) */
+        enum ms_grant grant;  /* granted: how */
         uint64_t waited_ns;
         struct ms_sample last; /* the last sample this process took (if any) */
         bool sampled;

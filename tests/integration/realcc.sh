@@ -67,6 +67,17 @@ diag "held in the cold build: ${gated:-none}"
 result "cold: neither cc1plus nor as waits in the gate (they are their driver's job)" \
 	"$([[ $gated != *cc1plus* && $gated != *" as "* ]]; echo $?)" "held: $gated"
 
+# With -vv, each process held says why it was let in, as it said why it waited.
+held_pids=$(grep -o '\[[0-9]*\] held:' "$W/cold.log" | tr -dc '0-9\n' | sort -u)
+missing=
+for pid in $held_pids; do
+	grep -q "\[$pid\] let in after [0-9.]*[umh]*s" "$W/cold.log" || missing+=" $pid"
+done
+diag "$(grep 'let in after' "$W/cold.log")"
+result "cold: with -vv, every process held (one at least: the pair cannot fit) says why it was let in" \
+	"$([[ -n $held_pids && -z $missing ]]; echo $?)" \
+	"held: $(echo $held_pids); no 'let in' line for:${missing:- none}; $(grep -E 'held|let in' "$W/cold.log" | head -20)"
+
 # The history keeps the tree's peak under the driver's key.
 HIST=$("$MEMSTOP" history)
 diag "$HIST"
