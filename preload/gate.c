@@ -146,6 +146,17 @@ static const char *grant_name(enum ms_grant grant)
         return "let in by the head of the queue";
 }
 
+/* Why the head of the queue let itself in (admit.h). */
+static const char *let_in_why(const struct ms_admit_result *r)
+{
+        if (r->timed)
+                return "it fits in time: running jobs are due to end before it needs the room";
+        /* Needing more than is free: an unknown job, let in alone. */
+        if (r->need > r->free)
+                return "nothing else runs, and a job of unknown size needs only the threshold alone";
+        return "it fits now";
+}
+
 /* -vv: why a process held in the queue was let in, beside the hold line's
  * why it waited. The figures are its own last look's; a waiter let in by the
  * head of the queue has none. */
@@ -163,8 +174,7 @@ static void log_let_in(struct gate *g, const struct ms_queue_result *q)
         else if (q->sampled)
                 ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s; %s available, %s reserved by running jobs, needs %s",
                        program_name(), (int)getpid(), w,
-                       q->decision.timed ? "it fits in time: running jobs are due to end before it needs the room"
-                                         : "it fits now",
+                       let_in_why(&q->decision),
                        ms_size_format(q->last.available, a, sizeof(a)),
                        ms_size_format(q->decision.reserved, res, sizeof(res)),
                        ms_size_format(q->decision.need, need, sizeof(need)));
