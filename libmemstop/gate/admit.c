@@ -47,9 +47,16 @@ static void note_surprise(struct surprises *s, uint64_t predicted, uint64_t wors
                 s->pair = pair;
 }
 
+/* A program's largest peak no more than a fifth above its typical: its
+ * runs do not vary upward (the end of one is counted on, end_believed). */
+static bool largest_near_typical(uint64_t typical, uint64_t peak)
+{
+        return peak <= typical + typical / 5;
+}
+
 unsigned ms_typical_trust(unsigned runs, uint64_t least, uint64_t typical, uint64_t peak)
 {
-        bool agree = typical > 0 && least >= typical - typical / 5 && peak <= typical + typical / 5;
+        bool agree = typical > 0 && least >= typical - typical / 5 && largest_near_typical(typical, peak);
 
         return agree && runs < MS_TYPICAL_TRUSTED_RUNS ? MS_TYPICAL_TRUSTED_RUNS : runs;
 }
@@ -191,7 +198,7 @@ static int64_t age_within(const struct ms_candidate *cand, int64_t room)
 static bool end_believed(const struct ms_admitted *a)
 {
         return a->kind == MS_PREDICT_VERIFIED ||
-               (a->kind == MS_PREDICT_TYPICAL && a->worst <= a->predicted + a->predicted / 5);
+               (a->kind == MS_PREDICT_TYPICAL && largest_near_typical(a->predicted, a->worst));
 }
 
 uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const struct ms_candidate *cand,
