@@ -16,6 +16,7 @@
 #include "ms-build.h"
 #include "probe/memory.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/macro.h"
 
 void cli_error(const char *fmt, ...)
@@ -27,6 +28,46 @@ void cli_error(const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+}
+
+void cli_verbose(const struct cli *cli, unsigned level, const char *fmt, ...)
+{
+        char line[1024];
+        va_list ap;
+
+        if (cli->config.verbose < level)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        ms_log(cli->log_fd, "memstop: %s", line);
+}
+
+int cli_log_open(struct cli *cli)
+{
+        const char *spec = cli->config.log;
+        char path[PATH_MAX];
+        const char *why;
+        int fd;
+
+        if (!cli->config.verbose || !spec || !*spec)
+                return 0;
+        fd = ms_log_open_checked(spec, getpid());
+        if (fd >= 0) {
+                cli->log_fd = fd;
+                return 0;
+        }
+        if (ms_log_path(spec, getpid(), path, sizeof(path)) < 0)
+                snprintf(path, sizeof(path), "%s", spec);
+        why = fd == -ELOOP    ? "a symbolic link"
+              : fd == -EINVAL ? "not a regular file"
+              : fd == -EPERM  ? "another user's file"
+                              : strerror(-fd);
+        if (cli->setting[MS_SETTING_LOG])
+                cli_error("invalid value '%s' for --log: cannot open %s: %s", spec, path, why);
+        else
+                cli_error("invalid %s='%s': cannot open %s: %s", MS_ENV_LOG, spec, path, why);
+        return EXIT_USAGE;
 }
 
 bool cli_pid_alive(pid_t pid, void *userdata)

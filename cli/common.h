@@ -33,6 +33,7 @@ struct cli {
          * ms_setting_id; NULL: not given. They are exported to the command. */
         const char *setting[MS_SETTING_COUNT];
         char verbose[4]; /* the value of setting[MS_SETTING_VERBOSE]: -v's count */
+        int log_fd; /* cli_verbose()'s lines: STDERR_FILENO, or the log cli_log_open() opened */
         unsigned verbose_flags;
         bool json;
         bool quiet;
@@ -48,6 +49,19 @@ struct cli {
 
 /* "memstop: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A -v line of memstop's own ("memstop: " + message, one write) when the
+ * verbosity (-v, -vv or MEMSTOP_VERBOSE) is at least level: to the log
+ * file of --log or MEMSTOP_LOG once cli_log_open() opened it, else stderr,
+ * as the gate's lines. */
+void cli_verbose(const struct cli *cli, unsigned level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Open the log of --log or MEMSTOP_LOG for cli_verbose(), as the gate opens
+ * it (ms_log_open_checked: a trailing '-' appends memstop's pid; never a
+ * symbolic link, FIFO or another user's file), when there is a log and
+ * anything is to be logged. Returns 0, or EXIT_USAGE when it cannot be
+ * opened (said why, naming the file). */
+int cli_log_open(struct cli *cli);
 
 /* Whether process pid exists (kill(pid, 0), EPERM counting as alive). */
 bool cli_pid_alive(pid_t pid, void *userdata);

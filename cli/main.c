@@ -383,7 +383,7 @@ static bool subcommand(const char *word, enum mode *mode)
 
 int main(int argc, char **argv)
 {
-        struct cli cli = {};
+        struct cli cli = { .log_fd = STDERR_FILENO };
         enum mode mode = RUN;
         int r;
 

@@ -228,7 +228,10 @@ static int setup(struct sv *s)
         bool sampled;
         int r;
 
-        if (sv_tree_init(&s->tree, getpid(), !cli->no_freeze, cli->verbose_flags) < 0) {
+        r = cli_log_open(cli);
+        if (r != 0)
+                return r;
+        if (sv_tree_init(&s->tree, getpid(), !cli->no_freeze, cli->config.verbose, cli->log_fd) < 0) {
                 cli_error("%s", strerror(ENOMEM));
                 return EXIT_INTERNAL;
         }
@@ -247,8 +250,8 @@ static int setup(struct sv *s)
         sv_status_start(&s->status, cli);
         /* Nothing stays stopped, nor the screen taken, nor the temporary
          * directory left behind us, kill -9 included: the guardian. */
-        if (sv_guard_start(s->hold.dir, s->status.line) < 0 && cli->verbose_flags)
-                cli_error("no guardian: jobs frozen when memstop is killed stay stopped");
+        if (sv_guard_start(s->hold.dir, s->status.line) < 0)
+                cli_verbose(cli, 1, "no guardian: jobs frozen when memstop is killed stay stopped");
         /* Jobs that outlive their predictions get frozen: the gate may count on time. */
         if (s->tree.freeze) {
                 char pid[MS_SUPERVISOR_BUF];

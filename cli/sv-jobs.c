@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/macro.h"
 #include "util/size.h"
 #include "cli/cli.h"
@@ -17,9 +18,9 @@
 
 /* --- the tree ------------------------------------------------------------- */
 
-int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose)
+int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose, int log_fd)
 {
-        *t = (struct sv_tree){ .self = self, .freeze = freeze, .verbose = verbose };
+        *t = (struct sv_tree){ .self = self, .freeze = freeze, .verbose = verbose, .log_fd = log_fd };
         t->pids = calloc(SV_MAX_PROCS, sizeof(*t->pids));
         t->infos = calloc(SV_MAX_PROCS, sizeof(*t->infos));
         t->procs.p = calloc(SV_MAX_PROCS, sizeof(*t->procs.p));
@@ -84,9 +85,9 @@ static void log_job(const struct sv_tree *t, size_t j, const char *what, const c
                 return;
         if (ms_proc_cmdline_read(MS_ROOT_HOST, job->pid, cmd, sizeof(cmd)) < 0 || !cmd[0])
                 snprintf(cmd, sizeof(cmd), "?");
-        cli_error("%s job %d (%s): %s, growing %s/s; %s", what, (int)job->pid, cmd,
-                  ms_size_format(job->rss, rss, sizeof(rss)),
-                  ms_size_format(job->rate > 0 ? (uint64_t)job->rate : 0, rate, sizeof(rate)), why);
+        ms_log(t->log_fd, "memstop: %s job %d (%s): %s, growing %s/s; %s", what, (int)job->pid, cmd,
+               ms_size_format(job->rss, rss, sizeof(rss)),
+               ms_size_format(job->rate > 0 ? (uint64_t)job->rate : 0, rate, sizeof(rate)), why);
 }
 
 static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct sv_report *rep, uint64_t now_ns)

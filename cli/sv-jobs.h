@@ -41,6 +41,7 @@ struct sv_tree {
         size_t n_cg_jobs;
         bool freeze;     /* freezing allowed (not --no-freeze) */
         unsigned verbose; /* -vv: say which job was frozen or resumed */
+        int log_fd;       /* ... there (cli_log_open) */
         struct ms_freeze_params fp;
         /* The last look: buffers of SV_MAX_PROCS entries. */
         pid_t *pids;
@@ -54,7 +55,7 @@ struct sv_tree {
 };
 
 /* Returns 0 or -ENOMEM. */
-int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose);
+int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose, int log_fd);
 void sv_tree_free(struct sv_tree *t);
 
 /* A look at the tree at now_ns: processes, jobs and their rates; a frozen

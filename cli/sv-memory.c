@@ -77,8 +77,7 @@ static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self,
         if (m->sysroot || m->own.version == MS_CGROUP_NONE)
                 return;
         if (m->own.version == MS_CGROUP_V1 && own_limit_binds(m)) {
-                if (cli->verbose_flags)
-                        cli_error("memory cgroup /%s has a limit: watching the build's process tree", m->own.dir);
+                cli_verbose(cli, 1, "memory cgroup /%s has a limit: watching the build's process tree", m->own.dir);
                 return;
         }
         r = create_build_cgroup(m, self);
@@ -86,9 +85,8 @@ static void setup_cgroup(struct sv_memory *m, const struct cli *cli, pid_t self,
         if (r == -EOPNOTSUPP && m->own.version == MS_CGROUP_V2)
                 r = create_delegated(m, self);
         if (r < 0) {
-                if (cli->verbose_flags)
-                        cli_error("no memory cgroup for the build below /%s (%s): watching the process tree",
-                                  m->own.dir, strerror(-r));
+                cli_verbose(cli, 1, "no memory cgroup for the build below /%s (%s): watching the process tree",
+                            m->own.dir, strerror(-r));
                 return;
         }
         m->has_build = true;
@@ -137,10 +135,10 @@ static void choose_pressure(struct sv_memory *m, const struct cli *cli)
         (void)ms_psi_locate(m->rootfd, &m->own, limit_dir, &src);
         snprintf(m->psi.path, sizeof(m->psi.path), "%s", src.path);
         m->psi.scope = src.scope;
-        if (cli->verbose_flags) {
+        if (cli->config.verbose) {
                 char name[PATH_MAX + 16];
                 ms_psi_source_name(&src, name, sizeof(name));
-                cli_error("memory pressure of the %s", name);
+                cli_verbose(cli, 1, "memory pressure of the %s", name);
         }
 }
 

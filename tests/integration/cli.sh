@@ -97,6 +97,30 @@ bad_env "MEMSTOP_PERCENT=abc in the environment: exit 2, named" MEMSTOP_PERCENT 
 bad_env "MEMSTOP_VERBOSE=maybe in the environment: exit 2, named" MEMSTOP_VERBOSE maybe
 bad_env "MEMSTOP_TIMEOUT=soon in the environment: exit 2, named" MEMSTOP_TIMEOUT soon
 
+# --log and MEMSTOP_LOG take memstop's own -v lines too, as the gate's; a log
+# that cannot be opened stops memstop before anything is started.
+mkdir -p "$W/logs"
+run "$MEMSTOP" -v --log "$W/logs/own-" --sysroot "$PLENTY" -- true
+result "-v --log DIR/own-: memstop's own lines go to DIR/own-PID, none to stderr" \
+	"$([[ $STATUS == 0 && $ERR != *"memory pressure"* ]] && grep -q '^memstop: memory pressure of the ' "$W"/logs/own-*; echo $?)" \
+	"status $STATUS" "stderr: $ERR" "logs: $(cat "$W"/logs/own-*)"
+rm -f "$W"/logs/own-*
+run env MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/logs/own" "$MEMSTOP" --sysroot "$PLENTY" -- true
+result "MEMSTOP_VERBOSE=1 MEMSTOP_LOG=FILE: memstop's own lines go to FILE, as with -v --log" \
+	"$([[ $STATUS == 0 && $ERR != *"memory pressure"* ]] && grep -q '^memstop: memory pressure of the ' "$W/logs/own"; echo $?)" \
+	"status $STATUS" "stderr: $ERR" "log: $(cat "$W/logs/own" 2>&1)"
+echo precious >"$W/logs/target"
+ln -sf "$W/logs/target" "$W/logs/link"
+rm -f "$MARK"
+run env MEMSTOP_VERBOSE=1 MEMSTOP_LOG="$W/logs/link" "$MEMSTOP" --sysroot "$PLENTY" -- touch "$MARK"
+result "MEMSTOP_LOG=a symbolic link: exit 2, named, nothing started, its target untouched" \
+	"$([[ $STATUS == 2 && $ERR == *"MEMSTOP_LOG='$W/logs/link'"*"symbolic link"* && ! -e $MARK && $(cat "$W/logs/target") == precious ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+run "$MEMSTOP" -vv --log "$W/nowhere/log-" --sysroot "$PLENTY" -- touch "$MARK"
+result "--log in a missing directory: exit 2, named, nothing started" \
+	"$([[ $STATUS == 2 && $ERR == *"'$W/nowhere/log-' for --log"* && ! -e $MARK ]]; echo $?)" \
+	"status $STATUS" "stderr: $ERR"
+
 # An option overrides the variable it stands for.
 rm -f "$MARK"
 run env MEMSTOP_PERCENT=abc "$MEMSTOP" --sysroot "$PLENTY" --percent 20 -- touch "$MARK"

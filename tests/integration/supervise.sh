@@ -151,7 +151,7 @@ SLOW_LIMIT=256M
 [ -n "$ASAN_RUNTIME" ] && SLOW_LIMIT=448M
 new_cgroup slow "$SLOW_LIMIT"
 bounded 300 sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CG" \
-	"$MEMSTOP" -x job --report "$W/slow.json" -- make -s -k -j4 -C "$W/slow"
+	"$MEMSTOP" -x job -vv --log "$W/slow.log" --report "$W/slow.json" -- make -s -k -j4 -C "$W/slow"
 diag "slow growers: status $STATUS, $((ELAPSED / 1000)) ms, stderr: $ERR"
 is "$STATUS $(ls "$W/slow" | grep -c '^done') $(oom_kills)" "0 4 0" \
 	"4 jobs of 96 MiB growing by 3 MiB/s each in $SLOW_LIMIT under make -j4: all finish, 0 OOM kills"
@@ -160,6 +160,11 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["freezes"] >= 1 and r["most_freezes_of_one_job"] <= 3, r
 ' "$W/slow.json"
+# -vv --log FILE: the supervisor's lines (why it froze a job) go to FILE with the gate's.
+result "-vv --log: 'froze job' lines in the log, one per freeze; none on stderr" \
+	"$([[ $(grep -c '^memstop: froze job [0-9]* (.*): .*; memory is about to run short$' "$W/slow.log") == \
+		$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["freezes"])' "$W/slow.json") && \
+		$ERR != *"froze job"* ]]; echo $?)" "stderr: $ERR" "log: $(grep -v '^====' "$W/slow.log" | head -20)"
 cgroup_remove "$CG"
 
 # --- shared pages count once ---------------------------------------------------
