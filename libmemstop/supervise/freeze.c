@@ -146,6 +146,13 @@ static bool first(const struct ms_job_view *jobs, size_t a, size_t b, bool room)
         return younger(jobs, a, b);
 }
 
+/* A running job past its predicted end (one the gate may have counted on)
+ * with growth still ahead of it within its prediction. */
+static bool overdue(const struct ms_job_view *j, uint64_t now_ns)
+{
+        return runs(j) && j->end_ns && now_ns > j->end_ns && j->peak > j->rss && !surprise(j);
+}
+
 static bool chosen(const struct ms_freeze_action *out, size_t k, size_t i)
 {
         for (size_t c = 0; c < k; c++)
@@ -194,12 +201,15 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         uint64_t grow = 0;
         int64_t projected; /* may be short: below 0 */
 
-        uint64_t pending = 0, soon = 0, to_end = 0;
-        bool backed, room;
+        uint64_t pending = 0, soon = 0, to_end = 0, owed = 0;
+        bool backed, room, late = false;
 
         for (i = 0; i < n; i++) {
                 if (jobs[i].peak > jobs[i].rss)
                         pending += jobs[i].peak - jobs[i].rss;
+                if (runs(&jobs[i]) && jobs[i].peak > jobs[i].rss && !surprise(&jobs[i]))
+                        owed += jobs[i].peak - jobs[i].rss;
+                late |= overdue(&jobs[i], in->now_ns);
                 soon += reserved_growth(&jobs[i], MS_FREEZE_REACT_MS);
                 if (runs(&jobs[i]) && jobs[i].peak && !surprise(&jobs[i]))
                         to_end += ahead(&jobs[i]);
@@ -228,6 +238,20 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         }
 
         projected = clamp_i64(in->available) - clamp_i64(grow);
+        /* A job the gate counted on to end is late, and what the running
+         * jobs still grow by to their predictions no longer fits: freeze
+         * now, not when memory is short: by then the job let in on time has
+         * grown into what the late one needs to end, and a frozen job
+         * frees nothing. One a step, the one with most growth ahead; and
+         * none resumes meanwhile. Short already: as below. */
+        if (late && in->available < owed + p->freeze_below && projected >= clamp_i64(p->freeze_below)) {
+                if (running > 1 && k < max) {
+                        i = next_to_freeze(jobs, n, in->now_ns, false, out, k);
+                        if (i < n)
+                                out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
+                }
+                return k;
+        }
         if (projected < clamp_i64(p->freeze_below)) {
                 while (running > 1 && projected < clamp_i64(p->freeze_below) && k < max) {
                         i = next_to_freeze(jobs, n, in->now_ns, room, out, k);
@@ -254,6 +278,10 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
                 projected -= clamp_i64(jobs[i].rss);
         /* What it waits for has gone: a job ended since it was frozen. */
         if (i < n && in->last_end_ns <= jobs[i].frozen_ns)
+                return k;
+        /* Not while a late job still needs the room it would grow into. */
+        if (i < n && late && jobs[i].peak > jobs[i].rss &&
+            in->available < owed + (jobs[i].peak - jobs[i].rss) + p->freeze_below)
                 return k;
         if (frozen > 0 && in->calm && projected >= clamp_i64(p->resume_above) &&
             since(in->now_ns, in->last_resume_ns, p->resume_interval_ns) &&

@@ -30,7 +30,13 @@
  *   end, the late job would free nothing while the one let in grew into
  *   what it holds. Of jobs without a prediction, or even, the youngest;
  *   then the next, until the projection is back above the level; never the
- *   last running job. A frozen job past its prediction
+ *   last running job. And freeze, one job a step, the one with most growth
+ *   ahead, as soon as a job of verified size is past its predicted end (the
+ *   gate may have let another in counting on it, admit.h) while what the
+ *   running jobs still grow by to their predictions no longer fits in what
+ *   is available (and freeze_below): the one let in on time is stopped
+ *   before it has grown into what the late one needs to end; nor does a
+ *   frozen job resume into that room while the late one still needs it. A frozen job past its prediction
  *   resumes into growth of as much again as its RSS, like one of unknown
  *   peak. A job that does not grow is never frozen: it would free
  *   nothing; but one let in under MS_FREEZE_FRESH_MS ago, under half its
@@ -85,6 +91,7 @@ struct ms_job_view {
         bool frozen;
         bool held;      /* waiting in the gate: not running, nothing to freeze */
         uint64_t peak;  /* the gate's predicted peak of its admitted processes, 0 if none */
+        uint64_t end_ns; /* their predicted end, which the gate may count on (monotonic), 0: none */
         unsigned freezes;   /* how often it was frozen so far */
         uint64_t frozen_ns; /* frozen: since when (monotonic) */
 };

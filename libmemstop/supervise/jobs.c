@@ -66,7 +66,7 @@ static int assign(struct ms_jobs *jobs, struct ms_procs *procs, pid_t self, pid_
 
         for (size_t j = 0; j < jobs->n; j++) {
                 struct ms_job *job = &jobs->job[j];
-                job->rss = job->peak = 0;
+                job->rss = job->peak = job->end_ns = 0;
                 job->procs = job->leaves = job->held = 0;
         }
         for (size_t i = 0; i < procs->n; i++) {
@@ -169,6 +169,7 @@ size_t ms_jobs_views(const struct ms_jobs *jobs, struct ms_job_view *out, size_t
                         /* Every process of it that runs is waiting in the gate. */
                         .held = job_held(job),
                         .peak = job->peak,
+                        .end_ns = job->end_ns,
                         .freezes = job->freezes,
                         .frozen_ns = job->frozen_ns,
                 };

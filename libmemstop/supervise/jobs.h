@@ -58,6 +58,7 @@ struct ms_job {
         unsigned leaves;    /* ... without living children */
         unsigned held;      /* ... waiting in the gate (watch.h) */
         uint64_t peak;      /* predicted peaks of its admitted processes, summed (watch.h) */
+        uint64_t end_ns;    /* the latest predicted end of those of verified size (monotonic, watch.h), 0: none */
         unsigned freezes;   /* how often it was frozen */
 };
 
@@ -83,7 +84,7 @@ bool ms_proc_structural(const struct ms_proc_info *p, pid_t self, pid_t child);
  * After a new look (indexed): group its processes into jobs, forget jobs
  * that are gone, update the rates and count running and frozen jobs. Sets
  * each process's job (-1: none) and each job's rss, procs and leaves; held
- * and peak are reset to 0. *ended_frozen_ns gets the frozen time of frozen
+ * peak and end_ns are reset to 0. *ended_frozen_ns gets the frozen time of frozen
  * jobs that are gone. Returns 0, or -ENOMEM when a new job could not be
  * added (its processes stay without a job, as the next look retries).
  */

@@ -104,7 +104,10 @@ unsigned ms_watch_count(const struct ms_watch *w, const struct ms_procs *procs, 
                         if (job)
                                 job->held++;
                 } else if (ms_slot_admitted(slot) && job) {
+                        struct ms_admitted a = ms_slot_to_admitted(slot);
                         job->peak += slot->predicted;
+                        if (a.kind == MS_PREDICT_VERIFIED && a.end_ns > job->end_ns)
+                                job->end_ns = a.end_ns;
                 }
         }
         return held;

@@ -60,7 +60,8 @@ void ms_watch_pause(struct ms_watch *w, const struct ms_procs *procs, int job, u
 /* How many processes of the look wait in the gate (a count for display:
  * read without the lock). Adds to each job its waiters (held) and the
  * predicted peaks of its admitted processes (peak): growth up to them is
- * reserved, not a surprise. */
+ * reserved, not a surprise; and the latest predicted end of those of
+ * verified size (end_ns), which the gate may have counted on. */
 unsigned ms_watch_count(const struct ms_watch *w, const struct ms_procs *procs, struct ms_jobs *jobs);
 
 /* Whether the whole build waits in the gate: nothing is frozen, and the

@@ -367,6 +367,55 @@ static void a_job_let_in_on_a_late_end_is_frozen_not_the_late_one(void **state)
         assert_int_equal(a[0].job, 0);
 }
 
+/*
+ * Measured in a warm build in 1 GiB: tu5 let in counting on tu4's predicted
+ * end; tu4 ran 20% late (the machine had slowed down). Memory was not short
+ * yet, so nothing was frozen until tu5 had 329 MiB, and tu4, growing to its
+ * 746 beside it, was OOM-killed. A late job that the running jobs' growth
+ * to their predictions no longer leaves room for: the one with most growth
+ * ahead is frozen at once, one a step, and none resumes meanwhile.
+ */
+static void a_job_is_frozen_as_soon_as_the_one_it_counted_on_is_late(void **state)
+{
+        struct ms_freeze_params p;
+        struct ms_job_view j[] = { job(1, 600, 30, false), job(2, 150, 40, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(244), .calm = true };
+        struct ms_freeze_action a[16];
+
+        ms_freeze_params_default(&p, MiB(102));
+        j[0].peak = MiB(746);
+        j[0].end_ns = 9 * S;
+        j[1].peak = MiB(475);
+        j[1].end_ns = 20 * S;
+        /* Owed: 146 + 325 = 471 > 244 + 64; ahead: 239 against 384. */
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 1);
+        /* Not late yet: the gate counted on it, nothing to do. */
+        j[0].end_ns = 11 * S;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        /* Late, with room for both to reach their predictions: nothing either. */
+        j[0].end_ns = 9 * S;
+        in.available = MiB(540);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        /* Frozen, it does not resume while the late one still needs the room,
+         * though a job ended since. */
+        in.available = MiB(244);
+        j[1].frozen = true;
+        j[1].frozen_ns = 10 * S;
+        j[1].rate = 0;
+        in.now_ns = 12 * S;
+        in.last_end_ns = 11 * S;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        /* Once the late one has ended, it does. */
+        j[0] = (struct ms_job_view){};
+        j[0].held = true;
+        in.available = MiB(800);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 1);
+}
+
 /* A job let in a moment ago has not shown a rate yet; under half its
  * predicted peak, its growth is ahead of it, and it is the one frozen, not
  * the one near its peak. Two seconds later, still not growing, it is not
@@ -696,6 +745,7 @@ int main(void)
                 cmocka_unit_test(a_job_past_its_prediction_is_projected_as_unknown),
                 cmocka_unit_test(surprises_first_while_the_others_fit),
                 cmocka_unit_test(a_job_let_in_on_a_late_end_is_frozen_not_the_late_one),
+                cmocka_unit_test(a_job_is_frozen_as_soon_as_the_one_it_counted_on_is_late),
                 cmocka_unit_test(a_fresh_job_is_frozen_before_it_shows_a_rate),
                 cmocka_unit_test(a_frozen_surprise_resumes_counting_its_rss),
                 cmocka_unit_test(no_job_is_frozen_more_than_its_share),
