@@ -149,8 +149,6 @@ static const char *grant_name(enum ms_grant grant)
 /* Why the head of the queue let itself in (admit.h). */
 static const char *let_in_why(const struct ms_admit_result *r)
 {
-        if (r->early)
-                return "it fits in time: it is due to end before running jobs grow into its room";
         if (r->timed)
                 return "it fits in time: running jobs are due to end before it needs the room";
         /* Needing more than is free: an unknown job, let in alone. */

@@ -228,36 +228,6 @@ uint64_t ms_admit_fit_time(const struct ms_admitted *admitted, size_t n, const s
         return (int64_t)cand->predicted <= free ? at : UINT64_MAX;
 }
 
-/* When a candidate let in beside growing jobs is counted to have ended:
- * its learned duration, an eighth more and MS_END_SLACK_NS (it runs beside
- * another job, which may slow it); 0 when it may not be (not timed). */
-static uint64_t early_end_ns(const struct ms_candidate *cand, uint64_t now_ns)
-{
-        uint64_t d = (uint64_t)cand->curve.duration_ms * 1000 * 1000;
-
-        return ms_candidate_timed(cand) ? now_ns + d + d / 8 + MS_END_SLACK_NS : 0;
-}
-
-/*
- * What an admitted job may still grow by until until_ns: no more than its
- * curve's bound at its age then (at MS_HASTE_PCT of its pace), when the
- * curve is its own (verified), it runs (its end is known: not frozen), is
- * due to end after until_ns, and has kept to the curve so far (its RSS
- * within the bound at its age now). Else all it still reserves.
- */
-static uint64_t pending_until(const struct ms_admitted *a, uint64_t now_ns, uint64_t until_ns)
-{
-        uint64_t bound;
-
-        if (a->kind != MS_PREDICT_VERIFIED || !a->end_ns || until_ns >= a->end_ns || over_prediction(a) ||
-            !ms_curve_valid(&a->curve) || now_ns < a->started_ns)
-                return ms_admitted_pending(a);
-        if (a->rss > ms_curve_bound(&a->curve, a->predicted, (now_ns - a->started_ns) / 1000000 * MS_HASTE_PCT / 100))
-                return ms_admitted_pending(a);
-        bound = ms_curve_bound(&a->curve, a->predicted, (until_ns - a->started_ns) / 1000000 * MS_HASTE_PCT / 100);
-        return bound > a->rss ? bound - a->rss : 0;
-}
-
 /* Whether an admitted job takes a CPU: a process of its tree is on one or
  * waits for one, or it was admitted just now (a driver starting its
  * compiler, not yet seen running: jobs let in one after the other in a
@@ -299,7 +269,6 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
         size_t others = 0;  /* admitted jobs not its ancestors */
         size_t running = 0; /* ... of them on a CPU or waiting for one */
         bool undue = false; /* one of those has no known end, or is twice past it */
-        uint64_t early_end = early_end_ns(cand, now_ns), early_reserved = 0;
 
         for (size_t i = 0; i < n; i++) {
                 const struct ms_admitted *a = &admitted[i];
@@ -312,8 +281,6 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                                 undue = true;
                 }
                 r.reserved += ms_admitted_pending(a);
-                if (early_end)
-                        early_reserved += pending_until(a, now_ns, early_end);
                 if (ms_admitted_settling(a, now_ns))
                         settling = true;
                 all_supervised &= a->supervised;
@@ -329,7 +296,6 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
          * much again is kept in reserve, but for a pair that a supervisor
          * freezes (admit.h). */
         r.reserved += others == 1 && all_supervised ? surprise.pair : surprise.all;
-        early_reserved += others == 1 && all_supervised ? surprise.pair : surprise.all;
         r.need = cand->kind == MS_PREDICT_UNKNOWN ? cand->worst : cand->predicted;
         r.free = sat_sub(available, r.reserved);
 
@@ -348,10 +314,6 @@ void ms_admit_decide(uint64_t available, uint64_t required, const struct ms_admi
                         r.admit = true;
                         r.reason = MS_ADMIT_FITS;
                         r.timed = true;
-                } else if (early_end && ms_admit_room(available, early_reserved, required) >= (int64_t)r.need) {
-                        /* It ends before the others grow into its room. */
-                        r.admit = r.timed = r.early = true;
-                        r.reason = MS_ADMIT_FITS;
                 }
         }
         r.cpus_spare = spare_cpus(cand, running, undue);

@@ -63,14 +63,7 @@
  * what it may have grown to by then (its curve, MS_HASTE_PCT percent of
  * its pace) fits
  * beside what is still reserved, and once they have ended, its whole peak
- * fits. Admitted jobs keep their whole reservation until they end, but for
- * the other way round: such a candidate may also start beside jobs that
- * still have to grow, if it is due to end (its duration, an eighth more
- * and MS_END_SLACK_NS) before they grow into its room: each admitted job
- * that is verified, runs (not frozen), has kept to its own curve so far
- * and is due to end later counts only what its curve (at MS_HASTE_PCT of
- * its pace) lets it reach by then (a short unit beside the first part of
- * a long one, which fits beside nothing at its peak; r.early). When a
+ * fits. Admitted jobs keep their whole reservation until they end. When a
  * job outlives its prediction, the supervisor freezes the one that grows.
  *
  * CPUs: under the CLI (a build), while as many other jobs run as there are
@@ -143,8 +136,6 @@ struct ms_admitted {
         uint64_t admitted_ns; /* monotonic */
         uint64_t grown_ns;    /* last time its RSS grew by MS_SETTLE_GROWTH or more */
         uint64_t end_ns;      /* predicted end, with slack (ms_admit_end_ns); 0: unknown */
-        struct ms_curve curve; /* its prediction's growth curve (verified: its own) */
-        uint64_t started_ns;   /* age 0 of that curve: admitted_ns and the time it was frozen */
         bool supervised;      /* a supervisor freezes it if it outgrows its room */
         pid_t pid;            /* its process (ms_slot_to_admitted) */
         unsigned runs;        /* typical kind: runs of the program behind the prediction */
@@ -182,8 +173,7 @@ struct ms_admit_result {
         uint64_t reserved; /* still to come of admitted processes, incl. surprise reserve */
         uint64_t need;     /* what this candidate adds */
         uint64_t free;     /* available - reserved (0 if negative) */
-        bool timed;        /* admitted because others will have ended in time, or ... */
-        bool early;        /* ... because it ends before others grow into its room */
+        bool timed;        /* admitted because others will have ended in time */
         unsigned cpus_spare; /* CPUs free beside the running jobs, all due to end;
                               * UINT_MAX: not counted (no CPUs given, or a running
                               * job's end unknown or past) */

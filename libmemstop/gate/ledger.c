@@ -405,8 +405,6 @@ struct ms_admitted ms_slot_to_admitted(const struct ms_slot *s)
                 .end_ns = ms_curve_valid(&s->curve) && !s->stopped_ns
                                   ? ms_admit_end_ns(s->since_ns + s->paused_ns, s->curve.duration_ms)
                                   : 0,
-                .curve = s->curve,
-                .started_ns = s->since_ns + s->paused_ns,
                 .supervised = s->supervised != 0,
                 .pid = s->pid,
                 .runs = s->runs,

@@ -324,16 +324,14 @@ static void backfill(struct ms_ledger_file *f, int self, uint64_t head_need, uin
                 last_ticket = f->slot[best].ticket;
                 if (!cannot_delay_head(f, &f->slot[best], head_need, head_fit, v->available, v->required, v->now))
                         continue;
-                /* Backfill never counts on others' ends: the head does.
-                 * But a job that ends before the others grow into its room
-                 * takes none that the head waits for. */
-                if (!fits_now(f, best, true, v, &r) || (r.timed && !r.early)) {
+                /* Backfill never counts on time: the head does. */
+                if (!fits_now(f, best, false, v, &r)) {
                         if (r.reason == MS_HELD_SETTLING)
                                 return;
                         continue;
                 }
                 /* Its RSS is not known yet: reserve the whole prediction. */
-                admit_slot(&f->slot[best], 0, v->now, MS_GRANT_BACKFILL, r.timed);
+                admit_slot(&f->slot[best], 0, v->now, MS_GRANT_BACKFILL, false);
                 ms_ledger_wake(f, best);
         }
 }

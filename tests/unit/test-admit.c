@@ -539,112 +539,6 @@ static void candidate_is_taken_to_grow_faster_than_its_curve(void **state)
         assert_false(r.timed);
 }
 
-/* A long job, verified, 500 ms into a run of 12 s: it stays below 2/8 of
- * 800 MiB until 2 s of age, 3/8 until 6 s, and peaks near its end. */
-static const struct ms_curve slow_curve = { 12000, { 0, 500, 2000, 6000, 8000, 10000, 11000, 12000 } };
-
-static struct ms_admitted growing_long_job(uint64_t rss)
-{
-        struct ms_admitted a = running(MS_PREDICT_VERIFIED, 800 * MIB, 800 * MIB, rss, 500 * MS, 10 * MS);
-
-        a.supervised = true;
-        a.curve = slow_curve;
-        a.started_ns = a.admitted_ns;
-        a.end_ns = ms_admit_end_ns(a.started_ns, slow_curve.duration_ms);
-        return a;
-}
-
-static struct ms_candidate short_candidate(uint32_t duration_ms)
-{
-        struct ms_candidate c = { .kind = MS_PREDICT_VERIFIED, .predicted = 300 * MIB, .worst = 300 * MIB,
-                                  .supervised = true };
-
-        c.curve.duration_ms = duration_ms;
-        for (unsigned k = 0; k < MS_CURVE_STEPS; k++)
-                c.curve.reach_ms[k] = duration_ms * k / MS_CURVE_STEPS;
-        return c;
-}
-
-/*
- * In 1 GiB a unit of 800 MiB fits beside nothing at its peak, but it takes
- * most of its run to get there: a short job (verified, supervised, with a
- * curve) may run beside its first part, if by the candidate's end (its
- * duration, an eighth more and 30 ms) the long job, at 106% of its curve's
- * pace, leaves room for the candidate's whole peak.
- */
-static void a_short_job_runs_before_a_long_one_grows(void **state)
-{
-        struct ms_admitted a = growing_long_job(150 * MIB);
-        struct ms_candidate c = short_candidate(3000);
-        struct ms_admit_result r;
-
-        /* Now: 874 available, 650 of a's still to come: 224 free, 300 + 100 needed. */
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_true(r.admit);
-        assert_true(r.timed);
-        assert_true(r.early);
-        assert_int_equal(r.reserved, 650 * MIB);
-        /* Its end: 3000 + 375 + 30 ms from now, a's age 3905 ms, 4139 at
-         * 106%: under 4/8 of 800 = 400, 250 more than now; 874 - 250 - 100 >= 300. */
-        assert_int_equal(ms_curve_bound(&a.curve, a.predicted, 4139), 400 * MIB);
-
-        /* A candidate of 8 s would end when a may be at 7/8: 700, 550 more. */
-        c = short_candidate(8000);
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        assert_int_equal(r.reason, MS_HELD_MEMORY);
-        assert_false(r.early);
-
-        /* a ahead of its curve (above 3/8 at 530 ms of it): its curve is not believed. */
-        c = short_candidate(3000);
-        a = growing_long_job(320 * MIB);
-        ms_admit_decide(704 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        assert_false(r.early);
-        /* Within it, the same figures let it in: 704 - (400 - 300) - 100 >= 300. */
-        a = growing_long_job(300 * MIB);
-        ms_admit_decide(704 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_true(r.admit);
-        assert_true(r.early);
-}
-
-static void only_a_verified_running_curve_is_counted_on_before_growth(void **state)
-{
-        struct ms_admitted a = growing_long_job(150 * MIB);
-        struct ms_candidate c = short_candidate(3000);
-        struct ms_admit_result r;
-
-        /* Known only by its program: its curve is another job's. */
-        a.kind = MS_PREDICT_TYPICAL;
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        /* Frozen (no end known): it resumes when it will. */
-        a = growing_long_job(150 * MIB);
-        a.end_ns = 0;
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        /* Due to end before the candidate: all it reserves counts. */
-        a = growing_long_job(150 * MIB);
-        a.end_ns = NOW + 3000 * MS;
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        /* No curve of its own. */
-        a = growing_long_job(150 * MIB);
-        a.curve = (struct ms_curve){};
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        /* A candidate that no supervisor freezes, or of no known duration. */
-        a = growing_long_job(150 * MIB);
-        c.supervised = false;
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        c = short_candidate(3000);
-        c.curve = (struct ms_curve){};
-        ms_admit_decide(874 * MIB, 100 * MIB, &a, 1, &c, NOW, &r);
-        assert_false(r.admit);
-        assert_false(r.early);
-}
-
 static void fit_time_is_when_the_wait_has_become_short_enough(void **state)
 {
         struct ms_admitted a = big_running(2000 * MS);
@@ -903,8 +797,6 @@ int main(void)
                 cmocka_unit_test(supervised_job_starts_when_the_others_end_in_time),
                 cmocka_unit_test(only_supervised_verified_jobs_with_a_curve_start_in_time),
                 cmocka_unit_test(candidate_is_taken_to_grow_faster_than_its_curve),
-                cmocka_unit_test(a_short_job_runs_before_a_long_one_grows),
-                cmocka_unit_test(only_a_verified_running_curve_is_counted_on_before_growth),
                 cmocka_unit_test(fit_time_is_when_the_wait_has_become_short_enough),
                 cmocka_unit_test(believed_typical_job_starts_on_time),
                 cmocka_unit_test(a_typical_end_is_counted_on_only_where_runs_agree),

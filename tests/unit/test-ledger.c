@@ -579,71 +579,6 @@ static void head_backfills_only_what_cannot_delay_it(void **state)
         assert_int_equal(t->l.map->slot[8].granted, MS_GRANT_BACKFILL);
 }
 
-/* A long job's curve: below 2/8 of its peak until 2 s of age, 3/8 until 6 s. */
-static const struct ms_curve slow_curve = { 12000, { 0, 500, 2000, 6000, 8000, 10000, 11000, 12000 } };
-
-static struct ms_curve linear_curve(uint32_t duration_ms)
-{
-        struct ms_curve c = { .duration_ms = duration_ms };
-
-        for (unsigned k = 0; k < MS_CURVE_STEPS; k++)
-                c.reach_ms[k] = duration_ms * k / MS_CURVE_STEPS;
-        return c;
-}
-
-/* Behind us, while we are held: slot 7, 300M for 9 s, and slot 8, 300M for 3 s. */
-static void short_jobs_arrive(const struct ms_sample *s, const struct ms_admit_result *r, unsigned ahead,
-                              void *userdata)
-{
-        struct ms_ledger_file *f = ((struct fake_ops *)userdata)->ledger;
-
-        if (f->slot[7].pid)
-                return;
-        for (int i = 7; i <= 8; i++)
-                f->slot[i] = (struct ms_slot){ .state = MS_SLOT_WAITING, .pid = 999999 - i, .starttime = 3,
-                                               .ticket = f->header.next_ticket++, .kind = MS_PREDICT_VERIFIED,
-                                               .predicted = 300 * MIB, .worst = 300 * MIB, .supervised = 1,
-                                               .curve = linear_curve(i == 7 ? 9000 : 3000) };
-}
-
-/*
- * We (800M, 12 s) wait for a long job of 800M to end: it holds 150M of it
- * now, 500 ms into its run, and its curve keeps it under 4/8 for 6 s. A job
- * of 300M that ends in 3 s runs beside its first part and is gone long
- * before we can start: let in. One of 9 s would still run when the long
- * job has grown: not let in.
- */
-static void head_backfills_a_short_job_before_a_long_one_grows(void **state)
-{
-        struct t *t = *state;
-        struct fake_ops o = { .available = 874 * MIB, .total = 8000 * MIB, .others_alive = true,
-                              .ledger = t->l.map, .rss = 150 * MIB, .now = 10000ull * 1000 * 1000 };
-        struct ms_queue_ops ops = { fake_sample, fake_rss, fake_alive, fake_now, .held = short_jobs_arrive,
-                                    .userdata = &o };
-        struct ms_queue_request req = me;
-        struct ms_config c;
-        struct ms_queue_result res;
-
-        t->l.map->slot[2] = (struct ms_slot){ .state = MS_SLOT_ADMITTED, .pid = 999997, .starttime = 3,
-                                              .ticket = t->l.map->header.next_ticket++,
-                                              .kind = MS_PREDICT_VERIFIED, .predicted = 800 * MIB,
-                                              .worst = 800 * MIB, .rss = 150 * MIB, .supervised = 1,
-                                              .since_ns = o.now - 500ull * 1000 * 1000, .curve = slow_curve };
-        ms_config_init(&c);
-        c.percent = 0;
-        c.timeout_usec = 350 * 1000;
-        req.pid = getpid();
-        req.cand.predicted = req.cand.worst = 800 * MIB;
-        req.cand.supervised = true;
-        req.cand.curve = slow_curve;
-        assert_int_equal(ms_queue_wait(&t->l, &c, &req, &ops, &res), 0);
-        assert_int_equal(res.outcome, MS_QUEUE_EXPIRED);
-        assert_int_equal(t->l.map->slot[7].state, MS_SLOT_WAITING);
-        assert_int_equal(t->l.map->slot[8].state, MS_SLOT_GRANTED);
-        assert_int_equal(t->l.map->slot[8].granted, MS_GRANT_BACKFILL);
-        assert_int_equal(t->l.map->slot[8].timed, 1);
-}
-
 /* Called at every look (as the kill switch): slot 9 appears, behind us. */
 static bool big_job_arrives(void *userdata)
 {
@@ -1105,7 +1040,6 @@ int main(void)
                 cmocka_unit_test_setup_teardown(dead_head_is_replaced, setup, teardown),
                 cmocka_unit_test_setup_teardown(live_head_keeps_us_waiting, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_backfills_only_what_cannot_delay_it, setup, teardown),
-                cmocka_unit_test_setup_teardown(head_backfills_a_short_job_before_a_long_one_grows, setup, teardown),
                 cmocka_unit_test_setup_teardown(big_waiting_job_goes_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(supervisor_hold_stops_admissions, setup, teardown),
                 cmocka_unit_test_setup_teardown(dead_supervisor_hold_is_pruned, setup, teardown),
