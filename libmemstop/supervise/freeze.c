@@ -153,6 +153,23 @@ static bool overdue(const struct ms_job_view *j, uint64_t now_ns)
         return runs(j) && j->end_ns && now_ns > j->end_ns && j->peak > j->rss && !surprise(j);
 }
 
+/* The running job with a predicted peak and most growth ahead of it, or n:
+ * the only one worth freezing for a late job. One near its end would free
+ * nothing, and, frozen, leave the other as the last running job, which is
+ * never frozen: measured, a unit frozen 17 MiB below its peak beside one
+ * in a pause, which then grew on to an OOM kill. */
+static size_t most_ahead(const struct ms_job_view *jobs, size_t n)
+{
+        size_t best = n;
+
+        for (size_t i = 0; i < n; i++)
+                if (runs(&jobs[i]) && jobs[i].peak &&
+                    (best == n || ahead(&jobs[i]) > ahead(&jobs[best]) ||
+                     (ahead(&jobs[i]) == ahead(&jobs[best]) && younger(jobs, i, best))))
+                        best = i;
+        return best;
+}
+
 static bool chosen(const struct ms_freeze_action *out, size_t k, size_t i)
 {
         for (size_t c = 0; c < k; c++)
@@ -242,14 +259,13 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
          * jobs still grow by to their predictions no longer fits: freeze
          * now, not when memory is short: by then the job let in on time has
          * grown into what the late one needs to end, and a frozen job
-         * frees nothing. One a step, the one with most growth ahead; and
-         * none resumes meanwhile. Short already: as below. */
+         * frees nothing. One a step, the running job with most growth
+         * ahead, once it grows (or is fresh); and none resumes meanwhile.
+         * Short already: as below. */
         if (late && in->available < owed + p->freeze_below && projected >= clamp_i64(p->freeze_below)) {
-                if (running > 1 && k < max) {
-                        i = next_to_freeze(jobs, n, in->now_ns, false, out, k);
-                        if (i < n)
-                                out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
-                }
+                i = most_ahead(jobs, n);
+                if (running > 1 && k < max && i < n && freezable(&jobs[i], in->now_ns))
+                        out[k++] = (struct ms_freeze_action){ MS_FREEZE_STOP, i };
                 return k;
         }
         if (projected < clamp_i64(p->freeze_below)) {

@@ -391,6 +391,12 @@ static void a_job_is_frozen_as_soon_as_the_one_it_counted_on_is_late(void **stat
         assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
         assert_int_equal(a[0].verb, MS_FREEZE_STOP);
         assert_int_equal(a[0].job, 1);
+        /* In a pause, it waits for it to grow again: frozen near its own
+         * end, the late one would free nothing, and the other, then the
+         * last running job, could not be frozen any more. */
+        j[1].rate = 0;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        j[1].rate = 40 * (int64_t)MiB(1);
         /* Not late yet: the gate counted on it, nothing to do. */
         j[0].end_ns = 11 * S;
         assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
