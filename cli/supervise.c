@@ -231,7 +231,7 @@ static int setup(struct sv *s)
         r = cli_log_open(cli);
         if (r != 0)
                 return r;
-        if (sv_tree_init(&s->tree, getpid(), !cli->no_freeze, cli->config.verbose, cli->log_fd) < 0) {
+        if (sv_tree_init(&s->tree, getpid(), !cli->no_freeze, cli) < 0) {
                 cli_error("%s", strerror(ENOMEM));
                 return EXIT_INTERNAL;
         }

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "util/fileio.h"
-#include "util/log.h"
 #include "util/macro.h"
 #include "util/size.h"
 #include "cli/cli.h"
@@ -18,9 +17,9 @@
 
 /* --- the tree ------------------------------------------------------------- */
 
-int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose, int log_fd)
+int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, const struct cli *cli)
 {
-        *t = (struct sv_tree){ .self = self, .freeze = freeze, .verbose = verbose, .log_fd = log_fd };
+        *t = (struct sv_tree){ .self = self, .freeze = freeze, .cli = cli };
         t->pids = calloc(SV_MAX_PROCS, sizeof(*t->pids));
         t->infos = calloc(SV_MAX_PROCS, sizeof(*t->infos));
         t->procs.p = calloc(SV_MAX_PROCS, sizeof(*t->procs.p));
@@ -81,13 +80,13 @@ static void log_job(const struct sv_tree *t, size_t j, const char *what, const c
         const struct ms_job *job = &t->jobs.job[j];
         char cmd[120], rss[MS_SIZE_BUF], rate[MS_SIZE_BUF];
 
-        if (t->verbose < 2)
+        if (t->cli->config.verbose < 2)
                 return;
         if (ms_proc_cmdline_read(MS_ROOT_HOST, job->pid, cmd, sizeof(cmd)) < 0 || !cmd[0])
                 snprintf(cmd, sizeof(cmd), "?");
-        ms_log(t->log_fd, "memstop: %s job %d (%s): %s, growing %s/s; %s", what, (int)job->pid, cmd,
-               ms_size_format(job->rss, rss, sizeof(rss)),
-               ms_size_format(job->rate > 0 ? (uint64_t)job->rate : 0, rate, sizeof(rate)), why);
+        cli_verbose(t->cli, 2, "%s job %d (%s): %s, growing %s/s; %s", what, (int)job->pid, cmd,
+                    ms_size_format(job->rss, rss, sizeof(rss)),
+                    ms_size_format(job->rate > 0 ? (uint64_t)job->rate : 0, rate, sizeof(rate)), why);
 }
 
 static void freeze_job(struct sv_tree *t, struct ms_watch *w, size_t j, struct sv_report *rep, uint64_t now_ns)

@@ -40,8 +40,7 @@ struct sv_tree {
         pid_t cg_jobs[SV_MAX_CG_JOBS]; /* roots of the jobs frozen so */
         size_t n_cg_jobs;
         bool freeze;     /* freezing allowed (not --no-freeze) */
-        unsigned verbose; /* -vv: say which job was frozen or resumed */
-        int log_fd;       /* ... there (cli_log_open) */
+        const struct cli *cli; /* -vv: say which job was frozen or resumed (cli_verbose) */
         struct ms_freeze_params fp;
         /* The last look: buffers of SV_MAX_PROCS entries. */
         pid_t *pids;
@@ -55,7 +54,7 @@ struct sv_tree {
 };
 
 /* Returns 0 or -ENOMEM. */
-int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, unsigned verbose, int log_fd);
+int sv_tree_init(struct sv_tree *t, pid_t self, bool freeze, const struct cli *cli);
 void sv_tree_free(struct sv_tree *t);
 
 /* A look at the tree at now_ns: processes, jobs and their rates; a frozen
