@@ -37,8 +37,9 @@
  *   is available (and freeze_below): the one let in on time is stopped
  *   before it has grown into what the late one needs to end; nor does a
  *   frozen job resume into that room while the late one still needs it.
- *   A frozen job past its prediction resumes into growth of as much again as its RSS, like one of unknown
- *   peak. A job that does not grow is never frozen: it would free
+ *   A frozen job past its prediction resumes into growth of as much again
+ *   as its RSS, like one of unknown peak. A job that does not grow is
+ *   never frozen: it would free
  *   nothing; but one let in under MS_FREEZE_FRESH_MS ago, under half its
  *   predicted peak and never frozen may be, before it has shown a rate.
  * - A job is frozen at most MS_FREEZE_MAX_PER_JOB times: after that it is
