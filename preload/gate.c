@@ -169,8 +169,10 @@ static void log_let_in(struct gate *g, const struct ms_queue_result *q)
                 return;
         ms_duration_format(q->waited_ns / 1000, w, sizeof(w));
         if (q->granted)
-                ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s", program_name(), (int)getpid(), w,
-                       grant_name(q->grant));
+                ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s%s", program_name(), (int)getpid(), w,
+                       grant_name(q->grant),
+                       q->decision.timed ? "; it fits in time: running jobs are due to end before it needs the room"
+                                         : "");
         else if (q->sampled)
                 ms_log(g->logfd, "memstop: %s[%d] let in after %s: %s; %s available, %s reserved by running jobs, needs %s",
                        program_name(), (int)getpid(), w,

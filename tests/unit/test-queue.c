@@ -357,6 +357,46 @@ static void longest_waiting_job_takes_the_last_cpu(void **state)
         assert_int_equal(t->res.outcome, MS_QUEUE_ADMITTED);
 }
 
+/* A waiting job of verified size, predicted_mib at its peak, that runs
+ * duration_ms and grows by curve. */
+static void waiting_job_curve(struct t *t, int i, uint64_t predicted_mib, const struct ms_curve *curve)
+{
+        waiting_job(t, i, curve->duration_ms);
+        t->f->slot[i].predicted = t->f->slot[i].worst = predicted_mib * MIB;
+        t->f->slot[i].curve = *curve;
+}
+
+/* Memory is the limit too: a long job that fits only in time, by the rule
+ * the head itself is let in by, still takes the CPU before a short head that
+ * fits now (a warm 1 GiB build: the 8.8 s unit that fitted only in time
+ * started last and ran alone for 7 s); a longer one that would grow into
+ * the running job's room before it ends does not. */
+static void long_job_that_fits_in_time_takes_the_cpu_first(void **state)
+{
+        /* Grows late: under half its size for 4.6 s of 6. */
+        static const struct ms_curve late = { 6000, { 4000, 4200, 4400, 4600, 4800, 5000, 5200, 5400 } };
+        /* Grows at once. */
+        static const struct ms_curve early = { 7000, { 50, 100, 150, 200, 250, 300, 350, 400 } };
+        struct t *t = *state;
+        uint64_t sleep_ns;
+
+        last_cpu_setup(t, 2);
+        /* 1 GiB: the running job holds 600 MiB until it ends after 6 s. */
+        t->total = 1024 * MIB;
+        t->available = 400 * MIB;
+        t->rss = 600 * MIB;
+        t->req.cand.predicted = t->req.cand.worst = 100 * MIB;
+        assert_int_equal(join(t, 5000 * MS_), MS_QUEUE_LOOK);
+        waiting_job_curve(t, 8, 500, &early);
+        waiting_job_curve(t, 9, 500, &late);
+        assert_int_equal(step(t, 5000 * MS_, &sleep_ns), MS_QUEUE_SLEEP);
+        assert_int_equal(t->res.decision.reason, MS_HELD_CPUS);
+        assert_int_equal(t->f->slot[9].state, MS_SLOT_GRANTED);
+        assert_int_equal(t->f->slot[9].granted, MS_GRANT_LONG_FIRST);
+        assert_int_equal(t->f->slot[9].timed, 1);
+        assert_int_equal(t->f->slot[8].state, MS_SLOT_WAITING);
+}
+
 static bool counted_5_runs(pid_t pid, void *userdata)
 {
         ((struct t *)userdata)->running_calls++;
@@ -997,6 +1037,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(longest_waiting_job_takes_the_last_cpu, setup, teardown),
                 cmocka_unit_test_setup_teardown(running_is_asked_once_per_look, setup, teardown),
                 cmocka_unit_test_setup_teardown(free_cpus_go_to_the_longest_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(long_job_that_fits_in_time_takes_the_cpu_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(starting_build_gathers_then_the_longest_go_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(gathering_is_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(a_short_job_running_does_not_end_gathering, setup, teardown),
