@@ -51,6 +51,18 @@ static bool surprise(const struct ms_job_view *j)
         return j->peak && j->rss > j->peak + j->peak / 8;
 }
 
+/* It reached its predicted peak (within an eighth) and has let go of more
+ * than half of it since: the big process of its tree has ended (a compiler
+ * driver's cc1plus, and `as` runs on), and what is left is its tail, not
+ * growth the gate counted on. Measured: after tu9's cc1plus ended at
+ * 805 MiB, its `as` grew to 107 MiB past tu9's predicted end; counted as
+ * a late job with 698 MiB still to grow, it was frozen for 3.3 s, and
+ * another for 4.5 s, in a warm 1 GiB build that had memory to spare. */
+static bool past_peak(const struct ms_job_view *j)
+{
+        return j->peak && j->most_rss >= j->peak - j->peak / 8 && j->rss < j->most_rss / 2;
+}
+
 /* Let in under MS_FREEZE_FRESH_MS ago, under half its predicted peak, and
  * never frozen: it has not shown a rate yet, but its growth is ahead of it.
  * One frozen as fresh and soon resumed is not fresh again: at no rate, it
@@ -70,9 +82,11 @@ static bool freezable(const struct ms_job_view *j, uint64_t now_ns)
 
 /* The growth a job with a predicted peak has still ahead of it: within the
  * prediction, up to the peak and 1/8; past it, as much again as it has
- * outgrown the peak by. */
+ * outgrown the peak by; none once past its peak. */
 static uint64_t ahead(const struct ms_job_view *j)
 {
+        if (past_peak(j))
+                return 0;
         if (surprise(j))
                 return j->rss - j->peak;
         return j->peak + j->peak / 8 - j->rss;
@@ -146,11 +160,17 @@ static bool first(const struct ms_job_view *jobs, size_t a, size_t b, bool room)
         return younger(jobs, a, b);
 }
 
-/* A running job past its predicted end (one the gate may have counted on)
- * with growth still ahead of it within its prediction. */
+/* A running job with growth still ahead of it within its prediction, which
+ * the gate reserved for it. */
+static bool owes(const struct ms_job_view *j)
+{
+        return runs(j) && j->peak > j->rss && !surprise(j) && !past_peak(j);
+}
+
+/* ... past its predicted end, which the gate may have counted on. */
 static bool overdue(const struct ms_job_view *j, uint64_t now_ns)
 {
-        return runs(j) && j->end_ns && now_ns > j->end_ns && j->peak > j->rss && !surprise(j);
+        return owes(j) && j->end_ns && now_ns > j->end_ns;
 }
 
 /* The running job with a predicted peak and most growth ahead of it, or n:
@@ -224,7 +244,7 @@ size_t ms_freeze_decide(const struct ms_freeze_params *p, const struct ms_freeze
         for (i = 0; i < n; i++) {
                 if (jobs[i].peak > jobs[i].rss)
                         pending += jobs[i].peak - jobs[i].rss;
-                if (runs(&jobs[i]) && jobs[i].peak > jobs[i].rss && !surprise(&jobs[i]))
+                if (owes(&jobs[i]))
                         owed += jobs[i].peak - jobs[i].rss;
                 late |= overdue(&jobs[i], in->now_ns);
                 soon += reserved_growth(&jobs[i], MS_FREEZE_REACT_MS);

@@ -32,7 +32,9 @@
  *   then the next, until the projection is back above the level; never the
  *   last running job. And freeze, one job a step, the one with most growth
  *   ahead, as soon as a job of verified size is past its predicted end (the
- *   gate may have let another in counting on it, admit.h) while what the
+ *   gate may have let another in counting on it, admit.h), and not past its
+ *   peak (reached, and more than half let go since: the tail of a driver
+ *   whose cc1plus has ended has no growth ahead), while what the
  *   running jobs still grow by to their predictions no longer fits in what
  *   is available (and freeze_below): the one let in on time is stopped
  *   before it has grown into what the late one needs to end; nor does a
@@ -88,6 +90,7 @@ struct ms_job_view {
         uint64_t start; /* when it started running (out of the gate): a larger value is a younger job */
         uint64_t born;  /* its root process's start, for ties of start: larger is younger */
         uint64_t rss;   /* bytes, the whole subtree */
+        uint64_t most_rss; /* ... the most it held at one look so far */
         int64_t rate;   /* bytes per second, recent */
         bool frozen;
         bool held;      /* waiting in the gate: not running, nothing to freeze */

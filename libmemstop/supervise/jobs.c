@@ -118,6 +118,8 @@ int ms_jobs_update(struct ms_jobs *jobs, struct ms_procs *procs, pid_t self, pid
                         drop(jobs, procs, j);
                         continue;
                 }
+                if (job->rss > job->most_rss)
+                        job->most_rss = job->rss;
                 if (now_ns >= job->prev_ns + MS_JOBS_RATE_NS) {
                         job->rate = ms_freeze_rate(job->rate, job->prev_rss, job->rss, now_ns - job->prev_ns);
                         job->prev_rss = job->rss;
@@ -164,6 +166,7 @@ size_t ms_jobs_views(const struct ms_jobs *jobs, struct ms_job_view *out, size_t
                         .start = job->run_ns,
                         .born = job->start,
                         .rss = job->rss,
+                        .most_rss = job->most_rss,
                         .rate = job->rate,
                         .frozen = job->frozen,
                         /* Every process of it that runs is waiting in the gate. */

@@ -49,6 +49,7 @@ struct ms_job {
         uint64_t run_ns; /* running since (monotonic): the first look that found it out of the gate after
                           * it last waited there; 0: waiting (ms_jobs_note_running) */
         uint64_t rss;      /* bytes, the whole subtree */
+        uint64_t most_rss; /* ... the most it held at one look so far */
         uint64_t prev_rss; /* ... at prev_ns, the start of the rate's interval */
         uint64_t prev_ns;
         int64_t rate; /* bytes per second (ms_freeze_rate) */

@@ -422,6 +422,53 @@ static void a_job_is_frozen_as_soon_as_the_one_it_counted_on_is_late(void **stat
         assert_int_equal(a[0].job, 1);
 }
 
+/*
+ * A late job past its peak is not late: a warm 1 GiB build, tu9's cc1plus
+ * has ended at 805 MiB, its `as` grows at 72 MiB/s past tu9's predicted
+ * end, and tu0, let in counting on that end, grows beside it. Counted as
+ * still to grow to 805 MiB, tu9 was frozen for 3.3 s with memory to spare.
+ * Before its peak, the same job is late, and frozen.
+ */
+static void a_job_past_its_peak_is_not_late(void **state)
+{
+        struct ms_freeze_params p;
+        struct ms_job_view j[] = { job(1, 107, 72, false), job(2, 100, 40, false) };
+        struct ms_freeze_input in = { .now_ns = 10 * S, .available = MiB(748), .calm = true };
+        struct ms_freeze_action a[16];
+
+        ms_freeze_params_default(&p, MiB(102));
+        j[0].peak = MiB(805);
+        j[0].most_rss = MiB(805);
+        j[0].end_ns = 9 * S;
+        j[1].peak = MiB(399);
+        j[1].end_ns = 20 * S;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 0);
+        /* Nor does it keep a frozen job from resuming. */
+        j[1].frozen = true;
+        j[1].frozen_ns = 9 * S;
+        j[1].rate = 0;
+        in.last_end_ns = 9500 * MS;
+        in.now_ns = 20 * S;
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_RESUME);
+        assert_int_equal(a[0].job, 1);
+        /* Before its peak: 698 MiB still to grow, late, and most ahead. */
+        j[1] = job(2, 100, 40, false);
+        j[1].peak = MiB(399);
+        j[1].end_ns = 30 * S;
+        j[0].most_rss = MiB(107);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 0);
+        /* At its peak, not past it: late, it owes the rest, and the one
+         * let in on its end is frozen. */
+        j[0].rss = j[0].most_rss = MiB(790);
+        in.available = MiB(200);
+        assert_int_equal(ms_freeze_decide(&p, &in, j, 2, a, 16), 1);
+        assert_int_equal(a[0].verb, MS_FREEZE_STOP);
+        assert_int_equal(a[0].job, 1);
+}
+
 /* A job let in a moment ago has not shown a rate yet; under half its
  * predicted peak, its growth is ahead of it, and it is the one frozen, not
  * the one near its peak. Two seconds later, still not growing, it is not
@@ -752,6 +799,7 @@ int main(void)
                 cmocka_unit_test(surprises_first_while_the_others_fit),
                 cmocka_unit_test(a_job_let_in_on_a_late_end_is_frozen_not_the_late_one),
                 cmocka_unit_test(a_job_is_frozen_as_soon_as_the_one_it_counted_on_is_late),
+                cmocka_unit_test(a_job_past_its_peak_is_not_late),
                 cmocka_unit_test(a_fresh_job_is_frozen_before_it_shows_a_rate),
                 cmocka_unit_test(a_frozen_surprise_resumes_counting_its_rss),
                 cmocka_unit_test(no_job_is_frozen_more_than_its_share),

@@ -232,6 +232,28 @@ static void rates_over_90ms_at_least(void **state)
         assert_int_equal(t->jobs.job[0].rate, 0);
 }
 
+/* A driver's job keeps the most it held: its cc1plus's 800 MiB, after the
+ * cc1plus ended and `as` runs (the freeze policy's past_peak). */
+static void a_job_keeps_the_most_it_held(void **state)
+{
+        struct row cc1[] = { { CHILD, SELF, 'S', 2, "make" }, { 102, CHILD, 'S', 3, "g++" },
+                             { 103, 102, 'R', 100, "cc1plus" } };
+        struct row as[] = { { CHILD, SELF, 'S', 2, "make" }, { 102, CHILD, 'S', 3, "g++" },
+                            { 104, 102, 'R', 100, "as" } };
+        struct ms_job_view v[4];
+        struct t *t = *state;
+
+        see(t, cc1, MS_ARRAY_SIZE(cc1), 1000 * MS);
+        cc1[2].rss_mib = 800;
+        see(t, cc1, MS_ARRAY_SIZE(cc1), 2000 * MS);
+        see(t, as, MS_ARRAY_SIZE(as), 3000 * MS);
+        assert_int_equal(t->jobs.n, 1);
+        assert_int_equal(job_of(&t->jobs, 102)->rss, MiB(103));
+        assert_int_equal(job_of(&t->jobs, 102)->most_rss, MiB(803));
+        assert_int_equal(ms_jobs_views(&t->jobs, v, MS_ARRAY_SIZE(v)), 1);
+        assert_int_equal(v[0].most_rss, MiB(803));
+}
+
 static void views_for_the_freeze_policy(void **state)
 {
         const struct row rows[] = {
@@ -344,6 +366,7 @@ int main(void)
                 T(nested_drivers_and_siblings),
                 T(jobs_last_and_end),
                 T(rates_over_90ms_at_least),
+                T(a_job_keeps_the_most_it_held),
                 T(views_for_the_freeze_policy),
                 T(the_job_let_in_last_is_the_youngest),
         };
